@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Enlighten",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "enlighten", targets: ["enlighten"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
+    ],
+    targets: [
+        // The KVM uapi this project needs; the system header (Linux 6.1) predates guest_memfd.
+        .target(name: "CKVM"),
+        // Typed wrappers over /dev/kvm: system, VM, vCPU, guest_memfd, exits.
+        .target(name: "KVM", dependencies: ["CKVM"]),
+        // Pure encode/decode of the three conversion interfaces. No I/O.
+        .target(name: "GuestABI"),
+        // nasm + ld.lld drivers, ELF reader, images, population plans, firmware tables.
+        .target(name: "Payload"),
+        // Launch measurements (SEV, SEV-ES, SEV-SNP digests, TDX MRTD).
+        .target(name: "Measurement", dependencies: [
+            "Payload", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Machine layout, population, conversion service, transports, exit loop.
+        .target(name: "HostRunner", dependencies: ["KVM", "GuestABI", "Payload"]),
+        // Scenario catalogue, expectations, verdicts and reporters.
+        .target(name: "Conformance", dependencies: ["HostRunner", "Payload", "GuestABI"]),
+        .executableTarget(name: "enlighten", dependencies: [
+            "KVM", "GuestABI", "Payload", "Measurement", "HostRunner", "Conformance",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        // The raw-ioctl floor `enlighten bench` compares the runner against.
+        .executableTarget(name: "enlighten-floor", path: "Benchmarks/Floor"),
+
+        .testTarget(name: "KVMTests", dependencies: ["KVM", "CKVM"]),
+        .testTarget(name: "GuestABITests", dependencies: ["GuestABI"]),
+        .testTarget(name: "PayloadTests", dependencies: ["Payload"]),
+        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Payload"]),
+        .testTarget(name: "HostRunnerTests", dependencies: ["HostRunner", "KVM", "Payload", "GuestABI"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "HostRunner", "Payload"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["HostRunner", "Payload", "KVM"]),
+    ]
+)
