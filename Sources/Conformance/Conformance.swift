@@ -1,0 +1,1 @@
+// The Conformance module (see DESIGN.md for its one job).

@@ -1,0 +1,1 @@
+// The GuestABI module (see DESIGN.md for its one job).

@@ -1,0 +1,1 @@
+// The HostRunner module (see DESIGN.md for its one job).

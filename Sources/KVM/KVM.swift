@@ -1,0 +1,1 @@
+// The KVM module (see DESIGN.md for its one job).

@@ -1,0 +1,159 @@
+import Foundation
+
+/// Assembles the runtime and a stub with nasm, links them with a layout's script, and reads
+/// the result back as an `Image`.
+///
+/// The runtime is assembled once per layout per builder and shared by every stub built
+/// after, which is most of what makes `build --all` fast.
+public final class ImageBuilder: @unchecked Sendable {
+    public let toolchain: Toolchain
+    public let root: ProjectRoot
+    private let workDirectory: String
+    // Guarded by `lock`: runtime objects per layout, assembled on first use.
+    private let lock = NSLock()
+    private var runtimeObjects: [Layout: Result<[String], BuildError>] = [:]
+
+    public init(toolchain: Toolchain, root: ProjectRoot) throws(BuildError) {
+        self.toolchain = toolchain
+        self.root = root
+        let template = NSTemporaryDirectory() + "/enlighten-build-XXXXXX"
+        var buffer = Array(template.utf8CString)
+        guard let made = mkdtemp(&buffer) else {
+            throw .output(path: template, reason: String(cString: strerror(errno)))
+        }
+        workDirectory = String(cString: made)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: workDirectory) }
+
+    /// Builds one stub in one layout. Nothing is written outside the builder's scratch
+    /// folder; `ImageWriter` saves the outputs.
+    public func build(_ stub: StubSource, layout: Layout) throws(BuildError) -> Image {
+        let runtime = try runtimeObjects(for: layout)
+        let folder = workDirectory + "/\(layout.rawValue)-\(stub.name)-\(UUID().uuidString.prefix(8))"
+        try makeFolder(folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let stubObjects = try assemble(stub.files, layout: layout, into: folder, extraInclude: stub.files.first.map(parentFolder))
+        try requireMain(stub, objects: stubObjects)
+        let elfPath = folder + "/\(stub.name).elf"
+        let result = try Subprocess.run(toolchain.linker, [
+            "-T", root.linkerScript(for: layout), "-static", "-nostdlib", "--no-pie", "--build-id=none",
+            "-z", "noexecstack", "-o", elfPath,
+        ] + runtime + stubObjects)
+        guard result.status == 0 else {
+            throw .link(stub: stub.name, diagnostics: Self.diagnostics(result.errorOutput, marker: "error:"))
+        }
+        guard let data = FileManager.default.contents(atPath: elfPath) else {
+            throw .output(path: elfPath, reason: "the linker wrote no output")
+        }
+        do {
+            return try Image(name: stub.name, elf: [UInt8](data))
+        } catch {
+            throw .image(stub: stub.name, error)
+        }
+    }
+
+    /// Builds stubs × layouts in parallel and saves each; the first error (in job order) wins.
+    public func build(_ stubs: [StubSource], layouts: [Layout], writer: ImageWriter) throws(BuildError) -> [(Image, ImageWriter.Written)] {
+        let jobs = stubs.flatMap { stub in layouts.map { (stub, $0) } }
+        let results = ConcurrentSlots<Result<(Image, ImageWriter.Written), BuildError>>(count: jobs.count)
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+            let (stub, layout) = jobs[index]
+            results.set(index, Result { () throws(BuildError) in
+                let image = try build(stub, layout: layout)
+                return (image, try writer.write(image))
+            })
+        }
+        var built: [(Image, ImageWriter.Written)] = []
+        for result in results.values.compactMap({ $0 }) { built.append(try result.get()) }
+        return built
+    }
+
+    private func runtimeObjects(for layout: Layout) throws(BuildError) -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = runtimeObjects[layout] { return try cached.get() }
+        let result = Result { () throws(BuildError) in
+            let folder = workDirectory + "/runtime-\(layout.rawValue)"
+            try makeFolder(folder)
+            let sources = ((try? FileManager.default.contentsOfDirectory(atPath: root.runtimeDirectory)) ?? [])
+                .filter { $0.hasSuffix(".asm") }.sorted().map { root.runtimeDirectory + "/" + $0 }
+            return try assemble(sources, layout: layout, into: folder, extraInclude: nil)
+        }
+        runtimeObjects[layout] = result
+        return try result.get()
+    }
+
+    /// Assembles each file to `folder/<index>-<name>.o`, in parallel.
+    private func assemble(_ files: [String], layout: Layout, into folder: String, extraInclude: String?) throws(BuildError) -> [String] {
+        let objects = files.enumerated().map { index, file in
+            folder + "/\(index)-" + URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent + ".o"
+        }
+        let failures = ConcurrentSlots<BuildError>(count: files.count)
+        DispatchQueue.concurrentPerform(iterations: files.count) { index in
+            var arguments = ["-f", "elf64", "-D", layout.assemblerDefine,
+                             "-I", root.includeDirectory + "/", "-I", root.runtimeDirectory + "/"]
+            if let extraInclude { arguments += ["-I", extraInclude + "/"] }
+            arguments += ["-o", objects[index], files[index]]
+            switch Result(catching: { () throws(BuildError) in try Subprocess.run(toolchain.assembler, arguments) }) {
+            case .success(let result) where result.status != 0:
+                failures.set(index, .assembly(file: files[index], diagnostics: Self.diagnostics(result.errorOutput, marker: "error:")))
+            case .success:
+                break
+            case .failure(let error):
+                failures.set(index, error)
+            }
+        }
+        if let failure = failures.values.compactMap({ $0 }).first { throw failure }
+        return objects
+    }
+
+    private func requireMain(_ stub: StubSource, objects: [String]) throws(BuildError) {
+        for object in objects {
+            guard let data = FileManager.default.contents(atPath: object),
+                  let file = try? ELFFile(bytes: [UInt8](data)) else { continue }
+            if file.symbols.contains(where: { $0.name == "main" && $0.isGlobal && $0.isDefined }) { return }
+        }
+        throw .noMain(stub: stub.name)
+    }
+
+    private func makeFolder(_ path: String) throws(BuildError) {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw .output(path: path, reason: error.localizedDescription)
+        }
+    }
+
+    private func parentFolder(_ file: String) -> String {
+        URL(fileURLWithPath: file).deletingLastPathComponent().path
+    }
+
+    /// The tool's error lines, paths made relative to the working directory for reading.
+    static func diagnostics(_ output: String, marker: String) -> [String] {
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        let lines = output.split(separator: "\n").map { $0.replacingOccurrences(of: cwd, with: "") }
+        let errors = lines.filter { $0.contains(marker) }
+        return errors.isEmpty ? lines.filter { !$0.isEmpty } : errors
+    }
+}
+
+/// Fixed slots filled from concurrent iterations, each index written by one iteration only.
+final class ConcurrentSlots<Value: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [Value?]
+
+    init(count: Int) { storage = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ value: Value) {
+        lock.lock()
+        storage[index] = value
+        lock.unlock()
+    }
+
+    var values: [Value?] {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
+}

@@ -1,0 +1,139 @@
+/// A linked guest image as the host sees it: where its bytes go, where it starts, what the
+/// host must populate first, and where it issues conversion requests.
+public struct Image: Sendable {
+    public static let maximumRequestSites = 4
+    public static let siteSymbolPrefix = "__enlighten_site_"
+    public static let pageTableRootSymbol = "__enlighten_pml4"
+
+    public let name: String
+    public let layout: Layout
+    public let entry: UInt64
+    public let pageTableRoot: UInt64
+    public let segments: [LoadSegment]
+    public let plan: PopulationPlan
+    public let sites: [RequestSite]
+    public let symbols: SymbolTable
+    /// The linked ELF, byte for byte.
+    public let elf: [UInt8]
+
+    /// Reads a linked image back: segments, entry, plan and sites, all validated.
+    public init(name: String, elf bytes: [UInt8]) throws(ImageError) {
+        let file: ELFFile
+        do { file = try ELFFile(bytes: bytes) } catch { throw .elf(error) }
+        guard file.type == .executable else { throw .notLinked }
+        self.name = name
+        self.elf = bytes
+        self.entry = file.entry
+        self.layout = file.entry == Layout.resetVector ? .firmware : .direct64
+
+        var segments: [LoadSegment] = []
+        for segment in file.segments where segment.isLoadable && segment.memorySize > 0 {
+            let data = (try? file.reader.slice(segment.offset, segment.fileSize, "segment")) ?? []
+            segments.append(LoadSegment(address: segment.physicalAddress, bytes: Array(data), memorySize: segment.memorySize))
+        }
+        self.segments = segments.sorted { $0.address < $1.address }
+
+        let symbols = SymbolTable(file.symbols)
+        self.symbols = symbols
+        guard let root = symbols.address(of: Self.pageTableRootSymbol) else { throw .missingSymbol(Self.pageTableRootSymbol) }
+        self.pageTableRoot = root
+
+        guard let planSection = file.section(named: ".enlighten.plan") else { throw .plan(.missing) }
+        let plan: PopulationPlan
+        do {
+            plan = try PopulationPlan.decode(try file.contents(of: planSection))
+            try plan.validate(layout: layout, loadable: segments.map { GPARange(start: $0.address, end: $0.address + UInt64($0.bytes.count)) })
+        } catch let error as PlanError {
+            throw .plan(error)
+        } catch let error as ELFError {
+            throw .elf(error)
+        } catch {
+            throw .plan(.malformedSection("\(error)"))
+        }
+        self.plan = plan
+
+        let sites = file.symbols
+            .filter { $0.isGlobal && $0.isDefined && $0.name.hasPrefix(Self.siteSymbolPrefix) }
+            .map { RequestSite(name: $0.name, address: $0.value) }
+            .sorted { $0.address < $1.address }
+        guard sites.count <= Self.maximumRequestSites else { throw .tooManySites(sites.map(\.name)) }
+        self.sites = sites
+    }
+
+    /// The bytes the image puts at `range` (zero where no segment has file bytes).
+    public func contents(of range: GPARange) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: Int(range.size))
+        for segment in segments {
+            let segmentRange = GPARange(start: segment.address, end: segment.address + UInt64(segment.bytes.count))
+            guard segmentRange.overlaps(range) else { continue }
+            let from = max(segmentRange.start, range.start)
+            let to = min(segmentRange.end, range.end)
+            let source = Int(from - segment.address)
+            let destination = Int(from - range.start)
+            buffer.replaceSubrange(destination..<destination + Int(to - from), with: segment.bytes[source..<source + Int(to - from)])
+        }
+        return buffer
+    }
+
+    /// The flat ROM of a firmware-layout image (`NAME.bin`), as QEMU's `-bios` takes it.
+    public func romBytes() -> [UInt8]? {
+        guard layout == .firmware else { return nil }
+        return contents(of: Layout.romWindow)
+    }
+
+    /// `symbol+0xoff` for an address, for diagnoses.
+    public func symbolize(_ address: UInt64) -> String { symbols.describe(address) }
+}
+
+public struct LoadSegment: Sendable, Equatable {
+    public let address: UInt64
+    public let bytes: [UInt8]
+    public let memorySize: UInt64
+}
+
+/// An instruction that issues a conversion request (stub contract: `__enlighten_site_*`).
+public struct RequestSite: Sendable, Equatable, Codable {
+    public let name: String
+    public let address: UInt64
+}
+
+/// Address → name lookups over an image's symbols.
+public struct SymbolTable: Sendable {
+    private let sorted: [(name: String, address: UInt64)]
+
+    init(_ symbols: [ELFSymbol]) {
+        // Section and file symbols (types 3, 4) would shadow real labels.
+        sorted = symbols
+            .filter { $0.isDefined && !$0.name.isEmpty && $0.type != 3 && $0.type != 4 && $0.sectionIndex < 0xFF00 }
+            .map { ($0.name, $0.value) }
+            .sorted { $0.address < $1.address }
+    }
+
+    public func address(of name: String) -> UInt64? { sorted.first { $0.name == name }?.address }
+
+    public func describe(_ address: UInt64) -> String {
+        guard let index = sorted.lastIndex(where: { $0.address <= address }) else { return hex(address) }
+        let symbol = sorted[index]
+        let offset = address - symbol.address
+        return offset == 0 ? "\(symbol.name) (\(hex(address)))" : "\(symbol.name)+\(hex(offset)) (\(hex(address)))"
+    }
+}
+
+public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
+    case elf(ELFError)
+    case notLinked
+    case missingSymbol(String)
+    case plan(PlanError)
+    case tooManySites([String])
+
+    public var description: String {
+        switch self {
+        case .elf(let error): error.description
+        case .notLinked: "not a linked image (ELF type is not EXEC)"
+        case .missingSymbol(let name): "the image defines no `\(name)` (was it linked with Enlighten's runtime?)"
+        case .plan(let error): error.description
+        case .tooManySites(let names):
+            "the image has \(names.count) request sites (\(names.joined(separator: ", "))); at most \(Image.maximumRequestSites) fit the hardware breakpoints"
+        }
+    }
+}

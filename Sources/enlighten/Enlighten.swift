@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Enlighten: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "enlighten",
+        abstract: "Build, run and check confidential-VM memory conversion on KVM.",
+        discussion: """
+            Guest stubs (nasm) ask the host to convert memory between private and shared through \
+            the three real interfaces: KVM_HC_MAP_GPA_RANGE, the SEV-SNP GHCB Page State Change \
+            and TDX TDVMCALL MapGPA. Enlighten builds them into images with a population plan, \
+            pre-populates guest_memfd, runs them on /dev/kvm and checks every conversion.
+
+            Exit codes: 0 pass, 1 a check failed, 2 usage or input error, 3 the host cannot run it.
+            """,
+        subcommands: [Build.self])
+
+    /// ArgumentParser exits 64 on usage errors; Enlighten promises 2 for every input error.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(Outcome.inputError.rawValue)
+            }
+            exit(withError: error)
+        }
+    }
+}
+
+/// The exit codes every command shares.
+enum Outcome: Int32 {
+    case pass = 0
+    case checkFailed = 1
+    case inputError = 2
+    case hostUnavailable = 3
+
+    var exitCode: ExitCode { ExitCode(rawValue) }
+}
+
+/// One line on stderr, `error: …`, and the exit code that goes with it.
+func fail(_ message: CustomStringConvertible, _ outcome: Outcome) -> ExitCode {
+    FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+    return outcome.exitCode
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    FileHandle.standardOutput.write(data + Data("\n".utf8))
+}
