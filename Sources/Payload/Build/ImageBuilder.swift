@@ -11,7 +11,15 @@ public final class ImageBuilder: @unchecked Sendable {
     private let workDirectory: String
     // Guarded by `lock`: runtime objects per layout, assembled on first use.
     private let lock = NSLock()
-    private var runtimeObjects: [Layout: Result<[String], BuildError>] = [:]
+    private var libraries: [LibraryKey: Result<[String], BuildError>] = [:]
+
+    /// The runtime is linked whole; the interface library (GuestStubs/abi) lazily, so an
+    /// image carries only the interfaces its stub calls, and only their request sites.
+    enum Library: String { case runtime, interfaces }
+    private struct LibraryKey: Hashable {
+        let library: Library
+        let layout: Layout
+    }
 
     public init(toolchain: Toolchain, root: ProjectRoot) throws(BuildError) {
         self.toolchain = toolchain
@@ -29,7 +37,8 @@ public final class ImageBuilder: @unchecked Sendable {
     /// Builds one stub in one layout. Nothing is written outside the builder's scratch
     /// folder; `ImageWriter` saves the outputs.
     public func build(_ stub: StubSource, layout: Layout) throws(BuildError) -> Image {
-        let runtime = try runtimeObjects(for: layout)
+        let runtime = try libraryObjects(.runtime, for: layout)
+        let interfaces = try libraryObjects(.interfaces, for: layout)
         let folder = workDirectory + "/\(layout.rawValue)-\(stub.name)-\(UUID().uuidString.prefix(8))"
         try makeFolder(folder)
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -39,7 +48,7 @@ public final class ImageBuilder: @unchecked Sendable {
         let result = try Subprocess.run(toolchain.linker, [
             "-T", root.linkerScript(for: layout), "-static", "-nostdlib", "--no-pie", "--build-id=none",
             "-z", "noexecstack", "-o", elfPath,
-        ] + runtime + stubObjects)
+        ] + runtime + stubObjects + ["--start-lib"] + interfaces + ["--end-lib"])
         guard result.status == 0 else {
             throw .link(stub: stub.name, diagnostics: Self.diagnostics(result.errorOutput, marker: "error:"))
         }
@@ -69,18 +78,20 @@ public final class ImageBuilder: @unchecked Sendable {
         return built
     }
 
-    private func runtimeObjects(for layout: Layout) throws(BuildError) -> [String] {
+    private func libraryObjects(_ library: Library, for layout: Layout) throws(BuildError) -> [String] {
         lock.lock()
         defer { lock.unlock() }
-        if let cached = runtimeObjects[layout] { return try cached.get() }
+        let key = LibraryKey(library: library, layout: layout)
+        if let cached = libraries[key] { return try cached.get() }
+        let directory = library == .runtime ? root.runtimeDirectory : root.interfacesDirectory
         let result = Result { () throws(BuildError) in
-            let folder = workDirectory + "/runtime-\(layout.rawValue)"
+            let folder = workDirectory + "/\(library.rawValue)-\(layout.rawValue)"
             try makeFolder(folder)
-            let sources = ((try? FileManager.default.contentsOfDirectory(atPath: root.runtimeDirectory)) ?? [])
-                .filter { $0.hasSuffix(".asm") }.sorted().map { root.runtimeDirectory + "/" + $0 }
+            let sources = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
+                .filter { $0.hasSuffix(".asm") }.sorted().map { directory + "/" + $0 }
             return try assemble(sources, layout: layout, into: folder, extraInclude: nil)
         }
-        runtimeObjects[layout] = result
+        libraries[key] = result
         return try result.get()
     }
 
@@ -92,7 +103,8 @@ public final class ImageBuilder: @unchecked Sendable {
         let failures = ConcurrentSlots<BuildError>(count: files.count)
         DispatchQueue.concurrentPerform(iterations: files.count) { index in
             var arguments = ["-f", "elf64", "-D", layout.assemblerDefine,
-                             "-I", root.includeDirectory + "/", "-I", root.runtimeDirectory + "/"]
+                             "-I", root.includeDirectory + "/", "-I", root.runtimeDirectory + "/",
+                             "-I", root.interfacesDirectory + "/"]
             if let extraInclude { arguments += ["-I", extraInclude + "/"] }
             arguments += ["-o", objects[index], files[index]]
             switch Result(catching: { () throws(BuildError) in try Subprocess.run(toolchain.assembler, arguments) }) {

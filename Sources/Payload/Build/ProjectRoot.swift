@@ -8,6 +8,7 @@ public struct ProjectRoot: Sendable {
 
     public var runtimeDirectory: String { path + "/GuestStubs/runtime" }
     public var includeDirectory: String { path + "/GuestStubs/include" }
+    public var interfacesDirectory: String { path + "/GuestStubs/abi" }
     public var scenariosDirectory: String { path + "/GuestStubs/scenarios" }
     public func linkerScript(for layout: Layout) -> String { path + "/Linker/" + layout.scriptName }
 
