@@ -1,0 +1,16 @@
+/// What the host's conversion service says about one `ConversionRequest`.
+///
+/// Each interface turns a failure into its own spec's error; the mapping lives
+/// next to each codec (`MapGPARange.returnValue`, `GHCBMSRResponse`,
+/// `PageStateChangeResult`, `TDVMCallStatus`).
+public enum ConversionOutcome: Sendable, Hashable {
+    case converted
+    /// Part of the range is not guest memory the host can convert.
+    case outsideGuestMemory
+    /// The host refuses the request as malformed or against its policy.
+    case invalidRequest
+    /// The host tried and failed (an fallocate or attribute update failed).
+    case hostFailure
+
+    public var succeeded: Bool { self == .converted }
+}

@@ -1,0 +1,130 @@
+/// A copy of one guest GHCB page with a record of which bytes the host changed.
+///
+/// The trap transport reads the page out of guest memory once, decodes it, lets
+/// the codecs edit this copy, and writes back only `changedRanges`, so a request
+/// costs one read and a few small writes. Change tracking is per aligned quadword:
+/// every GHCB field is quadword aligned, and a PSC descriptor that is not is still
+/// covered because both quadwords it touches are marked.
+public struct GHCBPage: Sendable {
+    public private(set) var bytes: [UInt8]
+    private var changedQuadwords = SIMD8<UInt64>(repeating: 0)
+
+    /// A zero-filled page, as a guest would start from.
+    public init() {
+        bytes = [UInt8](repeating: 0, count: GHCBLayout.pageSize)
+    }
+
+    public init(bytes: [UInt8]) throws(GHCBPageError) {
+        guard bytes.count == GHCBLayout.pageSize else { throw .wrongSize(bytes.count) }
+        self.bytes = bytes
+    }
+
+    public init(copying buffer: UnsafeRawBufferPointer) throws(GHCBPageError) {
+        guard buffer.count == GHCBLayout.pageSize else { throw .wrongSize(buffer.count) }
+        self.bytes = [UInt8](buffer)
+    }
+
+    // MARK: Raw access
+
+    public func load<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int) -> T {
+        precondition(offset >= 0 && offset + T.bitWidth / 8 <= bytes.count, "GHCB access out of page")
+        var value: T = 0
+        for index in 0..<(T.bitWidth / 8) {
+            value |= T(bytes[offset + index]) << (8 * index)
+        }
+        return value
+    }
+
+    public mutating func store<T: FixedWidthInteger & UnsignedInteger>(_ value: T, at offset: Int) {
+        let width = T.bitWidth / 8
+        precondition(offset >= 0 && offset + width <= bytes.count, "GHCB access out of page")
+        for index in 0..<width {
+            bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index))
+        }
+        markChanged(offset..<(offset + width))
+    }
+
+    // MARK: Fields
+
+    public subscript(field: GHCBField) -> UInt64 {
+        get { field.width == 1 ? UInt64(load(UInt8.self, at: field.offset)) : load(UInt64.self, at: field.offset) }
+        set {
+            if field.width == 1 {
+                store(UInt8(truncatingIfNeeded: newValue), at: field.offset)
+            } else {
+                store(newValue, at: field.offset)
+            }
+        }
+    }
+
+    public func isValid(_ field: GHCBField) -> Bool {
+        let byte = load(UInt8.self, at: GHCBLayout.validBitmapOffset + field.validBit / 8)
+        return byte & (1 << UInt8(field.validBit % 8)) != 0
+    }
+
+    public mutating func setValid(_ field: GHCBField, _ valid: Bool = true) {
+        let offset = GHCBLayout.validBitmapOffset + field.validBit / 8
+        var byte = load(UInt8.self, at: offset)
+        let bit = UInt8(1) << UInt8(field.validBit % 8)
+        byte = valid ? byte | bit : byte & ~bit
+        store(byte, at: offset)
+    }
+
+    /// Writes a field and marks it valid, as a guest (or KVM on the way back) does.
+    public mutating func set(_ field: GHCBField, _ value: UInt64) {
+        self[field] = value
+        setValid(field)
+    }
+
+    public mutating func clearValidBitmap() {
+        for index in 0..<(GHCBLayout.validBitmapLength / 8) {
+            store(UInt64(0), at: GHCBLayout.validBitmapOffset + 8 * index)
+        }
+    }
+
+    public var protocolVersion: UInt16 {
+        get { load(UInt16.self, at: GHCBLayout.protocolVersionOffset) }
+        set { store(newValue, at: GHCBLayout.protocolVersionOffset) }
+    }
+
+    public var usage: UInt32 {
+        get { load(UInt32.self, at: GHCBLayout.usageOffset) }
+        set { store(newValue, at: GHCBLayout.usageOffset) }
+    }
+
+    // MARK: Change tracking
+
+    /// The byte ranges changed since the page was read (or since `markClean`),
+    /// coalesced and in ascending order.
+    public var changedRanges: [Range<Int>] {
+        var ranges: [Range<Int>] = []
+        var runStart: Int?
+        for quadword in 0...(GHCBLayout.pageSize / 8) {
+            let changed = quadword < GHCBLayout.pageSize / 8
+                && changedQuadwords[quadword / 64] & (1 << UInt64(quadword % 64)) != 0
+            if changed, runStart == nil {
+                runStart = quadword
+            } else if !changed, let start = runStart {
+                ranges.append((start * 8)..<(quadword * 8))
+                runStart = nil
+            }
+        }
+        return ranges
+    }
+
+    public var hasChanges: Bool { changedQuadwords != SIMD8(repeating: 0) }
+
+    public mutating func markClean() {
+        changedQuadwords = SIMD8(repeating: 0)
+    }
+
+    private mutating func markChanged(_ range: Range<Int>) {
+        for quadword in (range.lowerBound / 8)...((range.upperBound - 1) / 8) {
+            changedQuadwords[quadword / 64] |= 1 << UInt64(quadword % 64)
+        }
+    }
+}
+
+public enum GHCBPageError: Error, Sendable, Hashable {
+    case wrongSize(Int)
+}
