@@ -1,1 +1,0 @@
-// The KVM module (see DESIGN.md for its one job).

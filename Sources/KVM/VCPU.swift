@@ -1,0 +1,211 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CKVM
+
+/// A vCPU file descriptor and its mmapped kvm_run: registers, CPUID, guest debug, and
+/// KVM_RUN.
+///
+/// Owns its descriptor (closed once in `deinit`) and, through `RunState`, the kvm_run
+/// mapping (unmapped once, when the VCPU and all its kickers are gone). Keeps its VM alive.
+///
+/// Thread-safety: not `Sendable`. Use a vCPU from one thread at a time; another thread
+/// stops it only through `kicker`.
+public final class VCPU {
+    /// The raw vCPU descriptor; valid for the lifetime of this object.
+    public let fd: Int32
+    /// The vCPU id given to KVM_CREATE_VCPU.
+    public let id: UInt32
+    /// The VM this vCPU belongs to.
+    public let vm: VirtualMachine
+    let state: RunState
+    var runPointer: UnsafeMutablePointer<kvm_run> { state.run }
+    /// Register classes currently shared through kvm_run (KVM_CAP_SYNC_REGS).
+    public private(set) var syncedRegisters: SyncRegisterSet = []
+
+    init(adopting fd: Int32, id: UInt32, mmapSize: Int, vm: VirtualMachine) throws(KVMError) {
+        guard kickHandlerStatus == 0 else {
+            closeOwned(fd)
+            throw .system(call: "sigaction(SIGUSR1)", errno: kickHandlerStatus)
+        }
+        // SAFETY: maps the vCPU's kvm_run (offset 0, mmap size from KVM); checked before use.
+        let address = mmap(nil, mmapSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)
+        guard let address, ckvm_is_map_failed(address) == 0 else {
+            let code = errno
+            closeOwned(fd)
+            throw .mmap(what: "kvm_run", errno: code)
+        }
+        self.fd = fd
+        self.id = id
+        self.vm = vm
+        // SAFETY: the mapping is at least sizeof(kvm_run) bytes and page aligned.
+        self.state = RunState(run: address.bindMemory(to: kvm_run.self, capacity: 1), mapSize: mmapSize)
+    }
+
+    deinit { closeOwned(fd) }
+
+    /// A Sendable handle another thread uses to stop this vCPU's KVM_RUN.
+    public var kicker: VCPUKicker { VCPUKicker(state: state) }
+
+    // MARK: KVM_RUN
+
+    /// KVM_RUN: runs the vCPU until the next exit and decodes it. EINTR (a kick or any
+    /// signal) becomes `.interrupted` and clears immediate_exit; EFAULT/EHWPOISON with
+    /// exit_reason KVM_EXIT_MEMORY_FAULT becomes `.memoryFault`. No allocation.
+    public func run() throws(KVMError) -> VCPUExit {
+        state.enter()
+        // SAFETY: KVM_RUN takes no argument; kvm_run is mapped for the life of `state`.
+        let result = ckvm_ioctl_value(fd, CKVM_IOCTL_RUN, 0)
+        let code = errno
+        state.leave()
+        if result >= 0 { return VCPUExit.decode(runPointer) }
+        switch code {
+        case EINTR:
+            ckvm_run_set_immediate_exit(runPointer, 0)
+            return .interrupted
+        case EFAULT, EHWPOISON:
+            if runPointer.pointee.exit_reason == UInt32(CKVM_EXIT_MEMORY_FAULT) { return VCPUExit.memoryFault(runPointer) }
+        default:
+            break
+        }
+        throw .ioctl(name: "KVM_RUN", errno: code)
+    }
+
+    // MARK: registers
+
+    /// KVM_GET_REGS, or a read of kvm_run->s.regs.regs when registers are synced.
+    public func getRegisters() throws(KVMError) -> Registers {
+        if syncedRegisters.contains(.registers) { return ckvm_run_sync_regs(runPointer).pointee }
+        var registers = Registers()
+        _ = try kvmIoctl(fd, CKVM_IOCTL_GET_REGS, "KVM_GET_REGS", &registers)
+        return registers
+    }
+
+    /// KVM_SET_REGS, or a write of kvm_run->s.regs.regs plus KVM_SYNC_X86_REGS in
+    /// kvm_dirty_regs when registers are synced (KVM loads them on the next KVM_RUN).
+    public func setRegisters(_ registers: Registers) throws(KVMError) {
+        if syncedRegisters.contains(.registers) {
+            ckvm_run_sync_regs(runPointer).pointee = registers
+            runPointer.pointee.kvm_dirty_regs |= CKVM_SYNC_X86_REGS
+            return
+        }
+        var copy = registers
+        _ = try kvmIoctl(fd, CKVM_IOCTL_SET_REGS, "KVM_SET_REGS", &copy)
+    }
+
+    /// Reads, changes and writes back the general registers: in place in kvm_run (no
+    /// ioctl) when synced, else KVM_GET_REGS + KVM_SET_REGS.
+    public func modifyRegisters(_ body: (inout Registers) -> Void) throws(KVMError) {
+        if syncedRegisters.contains(.registers) {
+            body(&ckvm_run_sync_regs(runPointer).pointee)
+            runPointer.pointee.kvm_dirty_regs |= CKVM_SYNC_X86_REGS
+            return
+        }
+        var registers = try getRegisters()
+        body(&registers)
+        try setRegisters(registers)
+    }
+
+    /// KVM_GET_SREGS, or a read of kvm_run->s.regs.sregs when special registers are synced.
+    public func getSpecialRegisters() throws(KVMError) -> SpecialRegisters {
+        if syncedRegisters.contains(.specialRegisters) { return ckvm_run_sync_sregs(runPointer).pointee }
+        var registers = SpecialRegisters()
+        _ = try kvmIoctl(fd, CKVM_IOCTL_GET_SREGS, "KVM_GET_SREGS", &registers)
+        return registers
+    }
+
+    /// KVM_SET_SREGS, or a write of kvm_run->s.regs.sregs plus KVM_SYNC_X86_SREGS in
+    /// kvm_dirty_regs when special registers are synced.
+    public func setSpecialRegisters(_ registers: SpecialRegisters) throws(KVMError) {
+        if syncedRegisters.contains(.specialRegisters) {
+            ckvm_run_sync_sregs(runPointer).pointee = registers
+            runPointer.pointee.kvm_dirty_regs |= CKVM_SYNC_X86_SREGS
+            return
+        }
+        var copy = registers
+        _ = try kvmIoctl(fd, CKVM_IOCTL_SET_SREGS, "KVM_SET_SREGS", &copy)
+    }
+
+    /// KVM_CAP_SYNC_REGS: from now on KVM copies `set` into kvm_run->s.regs on every exit
+    /// (kvm_valid_regs) and loads what is marked in kvm_dirty_regs on entry, so the register
+    /// accessors above cost no ioctl. Seeds s.regs once with KVM_GET_REGS/KVM_GET_SREGS.
+    /// Throws `.invalidArgument` if the VM does not offer every class in `set`.
+    public func enableSyncRegisters(_ set: SyncRegisterSet = [.registers, .specialRegisters]) throws(KVMError) {
+        let offered = SyncRegisterSet(rawValue: UInt64(try vm.check(.syncRegs)))
+        guard offered.isSuperset(of: set) else {
+            throw .invalidArgument("KVM_CAP_SYNC_REGS offers \(offered.rawValue), asked for \(set.rawValue)")
+        }
+        syncedRegisters = []
+        if set.contains(.registers) { ckvm_run_sync_regs(runPointer).pointee = try getRegisters() }
+        if set.contains(.specialRegisters) { ckvm_run_sync_sregs(runPointer).pointee = try getSpecialRegisters() }
+        runPointer.pointee.kvm_dirty_regs = 0
+        runPointer.pointee.kvm_valid_regs = set.rawValue
+        syncedRegisters = set
+    }
+
+    /// Stops sharing registers through kvm_run (flushes pending writes with KVM_SET_REGS/SREGS).
+    public func disableSyncRegisters() throws(KVMError) {
+        let dirty = SyncRegisterSet(rawValue: runPointer.pointee.kvm_dirty_regs)
+        let pendingRegisters = ckvm_run_sync_regs(runPointer).pointee
+        let pendingSpecial = ckvm_run_sync_sregs(runPointer).pointee
+        runPointer.pointee.kvm_valid_regs = 0
+        runPointer.pointee.kvm_dirty_regs = 0
+        syncedRegisters = []
+        if dirty.contains(.registers) { try setRegisters(pendingRegisters) }
+        if dirty.contains(.specialRegisters) { try setSpecialRegisters(pendingSpecial) }
+    }
+
+    // MARK: CPUID, MP state, guest debug
+
+    /// KVM_SET_CPUID2: the CPUID leaves the guest sees.
+    public func setCPUID(_ entries: [CPUIDEntry]) throws(KVMError) {
+        let buffer = CPUIDBuffer(entries: entries)
+        _ = try kvmIoctl(fd, CKVM_IOCTL_SET_CPUID2, "KVM_SET_CPUID2", buffer.raw)
+    }
+
+    /// KVM_GET_MP_STATE.
+    public func getMPState() throws(KVMError) -> MPState {
+        var state = kvm_mp_state()
+        _ = try kvmIoctl(fd, CKVM_IOCTL_GET_MP_STATE, "KVM_GET_MP_STATE", &state)
+        return MPState(rawValue: state.mp_state)
+    }
+
+    /// KVM_SET_MP_STATE.
+    public func setMPState(_ state: MPState) throws(KVMError) {
+        var request = kvm_mp_state(mp_state: state.rawValue)
+        _ = try kvmIoctl(fd, CKVM_IOCTL_SET_MP_STATE, "KVM_SET_MP_STATE", &request)
+    }
+
+    /// KVM_SET_GUEST_DEBUG: `control` bits and up to 8 debug registers (x86: [0...3] =
+    /// DR0-DR3 addresses, [7] = DR7). An empty control turns guest debugging off.
+    public func setGuestDebug(control: GuestDebugControl, debugRegisters: [UInt64] = []) throws(KVMError) {
+        guard debugRegisters.count <= 8 else { throw .invalidArgument("at most 8 debug registers") }
+        var request = kvm_guest_debug()
+        request.control = control.rawValue
+        withUnsafeMutableBytes(of: &request.arch.debugreg) { raw in
+            for (i, value) in debugRegisters.enumerated() { raw.storeBytes(of: value, toByteOffset: i * 8, as: UInt64.self) }
+        }
+        _ = try kvmIoctl(fd, CKVM_IOCTL_SET_GUEST_DEBUG, "KVM_SET_GUEST_DEBUG", &request)
+    }
+
+    /// KVM_SET_GUEST_DEBUG with execute breakpoints at up to four linear `addresses`
+    /// (DR0-DR3, global enable, length 1) and ENABLE|USE_HW_BP; an empty list disables debug.
+    public func setHardwareBreakpoints(_ addresses: [UInt64]) throws(KVMError) {
+        guard addresses.count <= 4 else { throw .invalidArgument("x86 has four hardware breakpoints") }
+        if addresses.isEmpty { try setGuestDebug(control: []); return }
+        var registers = [UInt64](repeating: 0, count: 8)
+        for (slot, address) in addresses.enumerated() { registers[slot] = address }
+        registers[7] = VCPU.executeBreakpointDR7(slots: addresses.count)
+        try setGuestDebug(control: [.enable, .useHardwareBreakpoints], debugRegisters: registers)
+    }
+
+    /// DR7 for execute breakpoints in slots 0..<slots: bit 10 (reserved, 1), G n = bit 2n+1,
+    /// R/W n = 00 (execute), LEN n = 00 (1 byte).
+    public static func executeBreakpointDR7(slots: Int) -> UInt64 {
+        var dr7: UInt64 = 0x400
+        for n in 0..<min(slots, 4) { dr7 |= 1 << UInt64(2 * n + 1) }
+        return dr7
+    }
+}

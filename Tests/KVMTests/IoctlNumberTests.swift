@@ -1,0 +1,82 @@
+import CKVM
+import XCTest
+
+/// Every ioctl number in ckvm.h against the _IOC formula of <asm-generic/ioctl.h>:
+/// dir << 30 | size << 16 | type << 8 | nr, with _IOW = 1, _IOR = 2, _IOWR = 3, type 0xAE.
+final class IoctlNumberTests: XCTestCase {
+    private func ioc(_ direction: UInt, _ nr: UInt, _ size: Int) -> UInt {
+        direction << 30 | UInt(size) << 16 | 0xAE << 8 | nr
+    }
+    private func io(_ nr: UInt) -> UInt { ioc(0, nr, 0) }
+    private func iow(_ nr: UInt, _ size: Int) -> UInt { ioc(1, nr, size) }
+    private func ior(_ nr: UInt, _ size: Int) -> UInt { ioc(2, nr, size) }
+    private func iowr(_ nr: UInt, _ size: Int) -> UInt { ioc(3, nr, size) }
+
+    func testNewerIoctlsMatchDocumentedValues() {
+        XCTAssertEqual(CKVM_IOCTL_CREATE_GUEST_MEMFD, iowr(0xd4, MemoryLayout<ckvm_create_guest_memfd>.size))
+        XCTAssertEqual(CKVM_IOCTL_CREATE_GUEST_MEMFD, 0xC040_AED4)
+        XCTAssertEqual(CKVM_IOCTL_SET_USER_MEMORY_REGION2, iow(0x49, MemoryLayout<ckvm_userspace_memory_region2>.size))
+        XCTAssertEqual(CKVM_IOCTL_SET_USER_MEMORY_REGION2, 0x40A0_AE49)
+        XCTAssertEqual(CKVM_IOCTL_SET_MEMORY_ATTRIBUTES, iow(0xd2, MemoryLayout<ckvm_memory_attributes>.size))
+        XCTAssertEqual(CKVM_IOCTL_SET_MEMORY_ATTRIBUTES, 0x4020_AED2)
+        XCTAssertEqual(CKVM_IOCTL_PRE_FAULT_MEMORY, iowr(0xd5, MemoryLayout<ckvm_pre_fault_memory>.size))
+        XCTAssertEqual(CKVM_IOCTL_PRE_FAULT_MEMORY, 0xC040_AED5)
+        XCTAssertEqual(CKVM_IOCTL_MEMORY_ENCRYPT_OP, iowr(0xba, MemoryLayout<UInt>.size))
+        XCTAssertEqual(CKVM_IOCTL_MEMORY_ENCRYPT_OP, 0xC008_AEBA)
+        XCTAssertEqual(CKVM_IOCTL_ENABLE_CAP, iow(0xa3, MemoryLayout<kvm_enable_cap>.size))
+        XCTAssertEqual(CKVM_IOCTL_ENABLE_CAP, 0x4068_AEA3)
+        XCTAssertEqual(CKVM_IOCTL_SET_GUEST_DEBUG, iow(0x9b, MemoryLayout<kvm_guest_debug>.size))
+        XCTAssertEqual(CKVM_IOCTL_SET_GUEST_DEBUG, 0x4048_AE9B)
+    }
+
+    func testBasicIoctls() {
+        XCTAssertEqual(CKVM_IOCTL_GET_API_VERSION, io(0x00))
+        XCTAssertEqual(CKVM_IOCTL_CREATE_VM, io(0x01))
+        XCTAssertEqual(CKVM_IOCTL_CHECK_EXTENSION, io(0x03))
+        XCTAssertEqual(CKVM_IOCTL_GET_VCPU_MMAP_SIZE, io(0x04))
+        XCTAssertEqual(CKVM_IOCTL_GET_SUPPORTED_CPUID, iowr(0x05, 8))
+        XCTAssertEqual(CKVM_IOCTL_CREATE_VCPU, io(0x41))
+        XCTAssertEqual(CKVM_IOCTL_SET_USER_MEMORY_REGION, iow(0x46, MemoryLayout<kvm_userspace_memory_region>.size))
+        XCTAssertEqual(CKVM_IOCTL_RUN, io(0x80))
+        XCTAssertEqual(CKVM_IOCTL_GET_REGS, ior(0x81, MemoryLayout<kvm_regs>.size))
+        XCTAssertEqual(CKVM_IOCTL_SET_REGS, iow(0x82, MemoryLayout<kvm_regs>.size))
+        XCTAssertEqual(CKVM_IOCTL_GET_SREGS, ior(0x83, MemoryLayout<kvm_sregs>.size))
+        XCTAssertEqual(CKVM_IOCTL_SET_SREGS, iow(0x84, MemoryLayout<kvm_sregs>.size))
+        XCTAssertEqual(CKVM_IOCTL_SET_CPUID2, iow(0x90, 8))
+        XCTAssertEqual(CKVM_IOCTL_GET_MP_STATE, ior(0x98, MemoryLayout<kvm_mp_state>.size))
+        XCTAssertEqual(CKVM_IOCTL_SET_MP_STATE, iow(0x99, MemoryLayout<kvm_mp_state>.size))
+    }
+
+    /// Numbers from ABI-FACTS that are not ioctls.
+    func testCapabilityExitAndFlagNumbers() {
+        XCTAssertEqual(CKVM_CAP_SYNC_REGS, 74)
+        XCTAssertEqual(CKVM_CAP_X86_USER_SPACE_MSR, 188)
+        XCTAssertEqual(CKVM_CAP_SET_GUEST_DEBUG2, 195)
+        XCTAssertEqual(CKVM_CAP_EXIT_HYPERCALL, 201)
+        XCTAssertEqual(CKVM_CAP_DISABLE_QUIRKS2, 213)
+        XCTAssertEqual(CKVM_CAP_USER_MEMORY2, 231)
+        XCTAssertEqual(CKVM_CAP_MEMORY_FAULT_INFO, 232)
+        XCTAssertEqual(CKVM_CAP_MEMORY_ATTRIBUTES, 233)
+        XCTAssertEqual(CKVM_CAP_GUEST_MEMFD, 234)
+        XCTAssertEqual(CKVM_CAP_VM_TYPES, 235)
+        XCTAssertEqual(CKVM_CAP_PRE_FAULT_MEMORY, 236)
+        XCTAssertEqual(CKVM_CAP_GUEST_MEMFD_FLAGS, 244)
+        XCTAssertEqual(CKVM_EXIT_X86_RDMSR, 29)
+        XCTAssertEqual(CKVM_EXIT_X86_WRMSR, 30)
+        XCTAssertEqual(CKVM_EXIT_MEMORY_FAULT, 39)
+        XCTAssertEqual(CKVM_EXIT_DEBUG, 4)
+        XCTAssertEqual(CKVM_EXIT_HYPERCALL, 3)
+        XCTAssertEqual(CKVM_GUEST_MEMFD_FLAG_MMAP, 1)
+        XCTAssertEqual(CKVM_GUEST_MEMFD_FLAG_INIT_SHARED, 2)
+        XCTAssertEqual(CKVM_MEM_GUEST_MEMFD, 4)
+        XCTAssertEqual(CKVM_MEMORY_ATTRIBUTE_PRIVATE, 8)
+        XCTAssertEqual(CKVM_MEMORY_EXIT_FLAG_PRIVATE, 8)
+        XCTAssertEqual(CKVM_X86_QUIRK_FIX_HYPERCALL_INSN, 0x20)
+        XCTAssertEqual(CKVM_GUESTDBG_USE_HW_BP, 0x20000)
+        XCTAssertEqual(CKVM_MSR_EXIT_REASON_UNKNOWN, 2)
+        XCTAssertEqual(CKVM_SEV_SNP_LAUNCH_UPDATE, 101)
+        XCTAssertEqual(CKVM_TDX_INIT_MEM_REGION, 3)
+        XCTAssertEqual(CKVM_X86_SNP_VM, 4)
+        XCTAssertEqual(CKVM_X86_TDX_VM, 5)
+    }
+}

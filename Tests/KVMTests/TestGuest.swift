@@ -1,0 +1,73 @@
+import Foundation
+import XCTest
+
+@testable import KVM
+
+/// Skips (with a printed reason) only when /dev/kvm does not exist; any other failure fails.
+func requireKVM(file: StaticString = #filePath, line: UInt = #line) throws {
+    guard FileManager.default.fileExists(atPath: "/dev/kvm") else {
+        print("KVMTests: skipping, /dev/kvm is absent on this machine")
+        throw XCTSkip("/dev/kvm is absent", file: file, line: line)
+    }
+}
+
+/// A real-mode guest: a default VM with one guest_memfd(MMAP | INIT_SHARED) memslot of
+/// `memorySize` bytes at GPA 0, mapped on the host, code written at `entry`, one vCPU with
+/// CS base 0 and RIP = `entry`. FIX_HYPERCALL_INSN is disabled so guest code is never patched.
+final class RealModeGuest {
+    static let entry: UInt64 = 0x1000
+    let system: KVMSystem
+    let vm: VirtualMachine
+    let memfd: GuestMemfd
+    let memory: GuestMapping
+    let vcpu: VCPU
+
+    init(code: [UInt8], memorySize: UInt64 = 0x10000) throws {
+        system = try KVMSystem.open()
+        vm = try system.createVM()
+        try vm.disableQuirks(.fixHypercallInstruction)
+        memfd = try vm.createGuestMemfd(size: memorySize, flags: [.mmap, .initShared])
+        memory = try memfd.map()
+        try memory.write(code, at: Int(Self.entry))
+        try vm.setUserMemoryRegion2(
+            slot: 0, flags: .guestMemfd, guestPhysicalAddress: 0, size: memorySize,
+            userspaceAddress: memory.userspaceAddress, guestMemfd: memfd, guestMemfdOffset: 0)
+        vcpu = try vm.createVCPU(id: 0)
+        var sregs = try vcpu.getSpecialRegisters()
+        sregs.cs.base = 0
+        sregs.cs.selector = 0
+        try vcpu.setSpecialRegisters(sregs)
+        var regs = Registers()
+        regs.rip = Self.entry
+        regs.rflags = 0x2
+        try vcpu.setRegisters(regs)
+    }
+
+    /// Runs until an exit that is not `.interrupted`.
+    func run() throws -> VCPUExit {
+        while true {
+            let exit = try vcpu.run()
+            if case .interrupted = exit { continue }
+            return exit
+        }
+    }
+
+    /// Runs and expects an OUT of one byte to `port`; returns the byte.
+    func expectOut(port expected: UInt16, file: StaticString = #filePath, line: UInt = #line) throws -> UInt8? {
+        let exit = try run()
+        guard case let .io(port, direction, size, count, data) = exit else {
+            XCTFail("expected io exit, got \(exit)", file: file, line: line)
+            return nil
+        }
+        XCTAssertEqual(port, expected, file: file, line: line)
+        XCTAssertEqual(direction, .out, file: file, line: line)
+        XCTAssertEqual(size, 1, file: file, line: line)
+        XCTAssertEqual(count, 1, file: file, line: line)
+        return data[0]
+    }
+
+    func expectHalt(file: StaticString = #filePath, line: UInt = #line) throws {
+        let exit = try run()
+        guard case .hlt = exit else { return XCTFail("expected hlt, got \(exit)", file: file, line: line) }
+    }
+}
