@@ -1,0 +1,158 @@
+; convert.asm — one call to convert a range, whatever the platform: it speaks the interface
+; en_platform found, exactly as a guest of that platform would.
+;
+; en_convert(rdi = gpa, rsi = size in bytes, edx = EN_TO_PRIVATE (1) | EN_TO_SHARED (2)) -> rax
+;   rax = 0 on success, else the interface's raw error:
+;     KVM  kvm_map_gpa_range(gpa, size / 4 KiB, ENCRYPTED for private | page-size hint), the
+;          hint PAGE_SZ_2M when gpa and size are both 2 MiB aligned, else PAGE_SZ_4K; rax as
+;          the hypercall returned it.
+;     SNP  ghcb_psc with one 2 MiB entry per aligned 2 MiB and 4 KiB entries for the rest, in
+;          batches of at most 253 entries; rax = the first non-zero SW_EXITINFO2 (or
+;          ghcb_init's error).
+;     TDX  tdx_map_gpa(gpa | shared bit for shared, size); rax = the TDVMCALL status.
+;   EN_ABI_ERR_BAD_ARGUMENT when size is 0, gpa or size is not 4 KiB aligned, or the direction
+;   is neither; EN_ABI_ERR_NO_INTERFACE when there is no platform (or no usable GPAW on TDX).
+;
+; en_shared_alias(rdi = gpa) -> rax = the virtual address where this guest sees gpa's shared
+;   view: TDX 0xFFFF800000000000 + gpa (the runtime maps that to gpa | 1 << 47, so it matches
+;   GPAW 48), any other platform gpa itself (one GPA space for both states).
+;
+; Both preserve rbx, rbp, r12-r15 and clobber rcx, rdx, rsi, rdi, r8-r11.
+
+%define EN_ABI_SOURCE
+%include "enlighten.inc"
+%include "interfaces.inc"
+
+global en_convert
+global en_shared_alias
+
+extern en_platform
+extern kvm_map_gpa_range
+extern ghcb_psc
+extern tdx_shared_bit
+extern tdx_map_gpa
+
+PAGE_MASK_4K            equ EN_PAGE_SIZE - 1
+PAGE_SHIFT_4K           equ 12
+MASK_2M                 equ EN_SIZE_2M - 1
+
+section .bss nobits alloc noexec write align=8
+psc_batch:              resq VMGEXIT_PSC_MAX_COUNT
+
+section .text
+en_convert:
+    EN_SAVE_NONVOLATILE
+    mov r12, rdi                        ; gpa
+    mov r13, rsi                        ; size
+    mov r14d, edx                       ; direction
+
+    mov rax, EN_ABI_ERR_BAD_ARGUMENT
+    test r13, r13
+    jz .out
+    mov rcx, r12
+    or rcx, r13
+    test ecx, PAGE_MASK_4K
+    jnz .out
+    cmp r14d, EN_TO_PRIVATE
+    je .direction_ok
+    cmp r14d, EN_TO_SHARED
+    jne .out
+.direction_ok:
+    call en_platform
+    cmp eax, EN_PLATFORM_KVM
+    je .kvm
+    cmp eax, EN_PLATFORM_SNP
+    je .snp
+    cmp eax, EN_PLATFORM_TDX
+    je .tdx
+    mov rax, EN_ABI_ERR_NO_INTERFACE
+    jmp .out
+
+.kvm:
+    xor edx, edx                        ; KVM_MAP_GPA_RANGE_DECRYPTED | PAGE_SZ_4K
+    cmp r14d, EN_TO_PRIVATE
+    jne .kvm_size
+    mov edx, KVM_MAP_GPA_RANGE_ENCRYPTED
+.kvm_size:
+    mov rcx, r12
+    or rcx, r13
+    test ecx, MASK_2M
+    jnz .kvm_call
+    or edx, KVM_MAP_GPA_RANGE_PAGE_SZ_2M
+.kvm_call:
+    mov rdi, r12
+    mov rsi, r13
+    shr rsi, PAGE_SHIFT_4K
+    call kvm_map_gpa_range
+    jmp .out
+
+.tdx:
+    call tdx_shared_bit
+    test rax, rax
+    jnz .tdx_have_bit
+    mov rax, EN_ABI_ERR_NO_INTERFACE
+    jmp .out
+.tdx_have_bit:
+    mov rdi, r12
+    cmp r14d, EN_TO_SHARED
+    jne .tdx_call
+    or rdi, rax                         ; the shared bit set asks for shared
+.tdx_call:
+    mov rsi, r13
+    call tdx_map_gpa
+    jmp .out
+
+    ; SNP: r12 = next gpa, r13 = bytes left, r15 = PSC operation, rbx = entries in psc_batch.
+.snp:
+    mov r15d, VMGEXIT_PSC_OP_PRIVATE
+    cmp r14d, EN_TO_PRIVATE
+    je .snp_start
+    mov r15d, VMGEXIT_PSC_OP_SHARED
+.snp_start:
+    shl r15, PSC_ENTRY_OP_SHIFT
+    xor ebx, ebx
+.snp_next:
+    mov rax, r12                        ; aligned gpa = its GFN already in [51:12]
+    or rax, r15
+    mov ecx, EN_PAGE_SIZE
+    test r12d, MASK_2M                  ; a 2 MiB entry needs a 2 MiB aligned GFN ...
+    jnz .snp_entry
+    cmp r13, EN_SIZE_2M                 ; ... and 2 MiB still to do
+    jb .snp_entry
+    mov rcx, PSC_ENTRY_2M
+    or rax, rcx
+    mov ecx, EN_SIZE_2M
+.snp_entry:
+    mov [abs psc_batch + rbx * 8], rax  ; .bss is RAM: absolute base + index
+    inc ebx
+    add r12, rcx
+    sub r13, rcx
+    jz .snp_flush
+    cmp ebx, VMGEXIT_PSC_MAX_COUNT
+    jb .snp_next
+.snp_flush:
+    mov edi, psc_batch
+    mov esi, ebx
+    call ghcb_psc
+    test rax, rax
+    jnz .out
+    xor ebx, ebx
+    test r13, r13
+    jnz .snp_next
+    ; rax = 0: done
+
+.out:
+    EN_RESTORE_NONVOLATILE
+    ret
+
+en_shared_alias:
+    push rdi
+    call en_platform
+    pop rdi
+    cmp eax, EN_PLATFORM_TDX
+    mov rax, rdi                        ; mov leaves the flags alone
+    jne .done
+    mov rax, EN_SHARED_ALIAS_BASE
+    add rax, rdi
+.done:
+    ret

@@ -1,0 +1,272 @@
+; ghcb.asm — SEV-SNP guest→host requests: the GHCB MSR protocol and the Page State Change
+; (PSC) NAE event over the GHCB page. Numbers: ABI-FACTS §2 (Linux asm/sev-common.h, asm/svm.h,
+; arch/x86/kvm/svm/sev.c; OVMF and coconut-svsm agree).
+;
+; Every VMGEXIT (`rep vmmcall`, F3 0F 01 D9) goes through one instruction, the request site
+; __enlighten_site_ghcb_vmgexit. The GHCB MSR (0xC0010130) is written before and read after it.
+;
+; MSR protocol
+;   ghcb_msr_call(rdi = request) -> rax = response
+;       GHCB MSR := request; VMGEXIT; rax := GHCB MSR.
+;   ghcb_msr_psc(rdi = gpa, esi = operation) -> rax = raw response
+;       single-page PSC: request 0x014 | gfn << 12 (40 bits) | (op & 0xF) << 52;
+;       success is exactly 0x015 (error field [63:32] zero).
+;   ghcb_init() -> rax = 0, or the response that was wrong (-1 if it was 0)
+;       once: SEV_INFO (0x002 -> 0x001) with protocol 2 within [min, max], then REG_GPA
+;       (0x012 -> 0x013, same GFN) for ghcb_page. Later calls return 0 at once.
+;       PSC, raw VMGEXIT and PSC-raw call it themselves and return its error as theirs.
+;
+; GHCB page protocol (ghcb_page: one 4 KiB page in section .shared, which the plan starts
+; shared; the PSC buffer is its shared_buffer at +0x800, as OVMF and coconut-svsm place it)
+;   ghcb_psc(rdi = entries (u64 PSC entries), rsi = count 1..253) -> rax, rdx
+;       header {cur_entry 0, end_entry count-1}, entries copied after it; then VMGEXIT with
+;       SW_EXITCODE 0x80000010, SW_EXITINFO1 0, SW_EXITINFO2 0, SW_SCRATCH = GHCB + 0x800
+;       (those four marked valid), usage 0, protocol version 2, GHCB MSR = GHCB GPA; repeated
+;       while SW_EXITINFO2 == 0 and cur_entry <= end_entry.
+;       rax = SW_EXITINFO2 of the last VMGEXIT (0 = all done), EN_ABI_ERR_BAD_ARGUMENT
+;       for count > 253 (nothing sent), EN_ABI_ERR_NO_PROGRESS after 16 answers in a
+;       row that consumed nothing; count 0 returns 0 with nothing sent.
+;       rdx = the PSC header (u64) as the host left it. ghcb_psc_exits = VMGEXITs made.
+;   ghcb_psc_raw(rdi = header (u64, sent as is), rsi = entries, rdx = entries to copy) -> rax, rdx
+;       one VMGEXIT as above with exactly that header; at most 253 entries are copied (the
+;       buffer's size). rax = SW_EXITINFO2, rdx = the header afterwards.
+;   ghcb_vmgexit_raw(rdi = SW_EXITCODE, rsi = SW_SCRATCH, edx = valid-bitmap byte 0x3FE,
+;                    ecx = ghcb_usage) -> rax = SW_EXITINFO2, rdx = SW_EXITINFO1
+;       one VMGEXIT with SW_EXITINFO1/2 = 0 and only the given valid bits (bit 2 exit code,
+;       3 info1, 4 info2, 5 scratch), for malformed-GHCB tests; the shared buffer is sent as is.
+; All preserve rbx, rbp, r12-r15 and clobber rcx, rdx, rsi, rdi, r8-r11.
+;
+; What the library leaves out: PVALIDATE around conversions (the host under test has no RMP;
+; a guest on SNP hardware must rescind validation before going shared and validate after
+; going private).
+
+%define EN_ABI_SOURCE
+%include "enlighten.inc"
+%include "interfaces.inc"
+
+global ghcb_msr_call
+global ghcb_msr_psc
+global ghcb_init
+global ghcb_psc
+global ghcb_psc_raw
+global ghcb_vmgexit_raw
+global ghcb_page
+global ghcb_psc_exits
+global __enlighten_site_ghcb_vmgexit
+
+GHCB_PSC_GFN_MASK       equ 0x000FFFFFFFFFF000  ; GFN field [51:12], 40 bits
+GHCB_PSC_OP_MASK        equ 0xF
+PSC_NO_PROGRESS_LIMIT   equ 16
+
+section .shared nobits alloc noexec write align=4096
+ghcb_page:              resb GHCB_PAGE_SIZE
+
+section .bss nobits alloc noexec write align=8
+ghcb_psc_exits:         resq 1
+ghcb_ready:             resd 1          ; 1 once ghcb_init succeeded
+
+section .text
+
+; The one VMGEXIT of this file. Every register is the caller's: on SEV-ES/SNP the
+; hypervisor cannot change guest registers, only the GHCB MSR and the GHCB page.
+vmgexit:
+__enlighten_site_ghcb_vmgexit:
+    rep vmmcall
+    ret
+
+ghcb_msr_call:
+    mov ecx, MSR_AMD64_SEV_ES_GHCB
+    mov eax, edi
+    mov rdx, rdi
+    shr rdx, 32
+    wrmsr
+    call vmgexit
+    mov ecx, MSR_AMD64_SEV_ES_GHCB
+    rdmsr
+    shl rdx, 32
+    or rax, rdx                         ; rdmsr zero-extends eax
+    ret
+
+ghcb_msr_psc:
+    mov rax, GHCB_PSC_GFN_MASK
+    and rdi, rax
+    and esi, GHCB_PSC_OP_MASK
+    shl rsi, GHCB_MSR_PSC_OP_SHIFT
+    or rdi, rsi
+    or rdi, GHCB_MSR_PSC_REQ
+    jmp ghcb_msr_call
+
+ghcb_init:
+    cmp dword [abs ghcb_ready], 0       ; .bss/.shared are RAM: absolute addressing
+    jne .ok
+    mov edi, GHCB_MSR_SEV_INFO_REQ
+    call ghcb_msr_call
+    mov edx, eax
+    and edx, GHCB_MSR_INFO_MASK
+    cmp edx, GHCB_MSR_SEV_INFO_RESP
+    jne .fail
+    mov rdx, rax                        ; max protocol version, [63:48]
+    shr rdx, GHCB_MSR_PROTO_MAX_SHIFT
+    cmp edx, GHCB_PROTOCOL_VERSION
+    jb .fail
+    mov rdx, rax                        ; min protocol version, [47:32]
+    shr rdx, GHCB_MSR_PROTO_MIN_SHIFT
+    movzx edx, dx
+    cmp edx, GHCB_PROTOCOL_VERSION
+    ja .fail
+
+    ; The GHCB must be registered before the first GHCB-page VMGEXIT (KVM refuses an
+    ; unregistered one for SNP). Its GPA is page aligned: the GFN is already in [63:12].
+    mov edi, ghcb_page
+    or edi, GHCB_MSR_REG_GPA_REQ
+    call ghcb_msr_call
+    mov edx, ghcb_page
+    or edx, GHCB_MSR_REG_GPA_RESP
+    cmp rax, rdx
+    jne .fail
+    mov dword [abs ghcb_ready], 1
+.ok:
+    xor eax, eax
+    ret
+.fail:
+    test rax, rax                       ; a zero response must not read as success
+    jnz .ret
+    dec rax
+.ret:
+    ret
+
+; send(edi = exit code, rsi = scratch, edx = valid byte, ecx = usage) -> rax info2, rdx info1
+; The GHCB must already be registered.
+send:
+    mov r8d, ghcb_page
+    xor eax, eax
+    mov [r8 + GHCB_VALID_BITMAP], rax   ; only the fields set below are valid
+    mov [r8 + GHCB_VALID_BITMAP + 8], rax
+    mov [r8 + GHCB_SW_EXIT_CODE], rdi
+    mov [r8 + GHCB_SW_EXIT_INFO_1], rax
+    mov [r8 + GHCB_SW_EXIT_INFO_2], rax
+    mov [r8 + GHCB_SW_SCRATCH], rsi
+    mov [r8 + GHCB_VALID_SW_BYTE], dl
+    mov word [r8 + GHCB_PROTOCOL_VERSION_OFFSET], GHCB_PROTOCOL_VERSION
+    mov [r8 + GHCB_USAGE], ecx
+    mov ecx, MSR_AMD64_SEV_ES_GHCB      ; GHCB MSR = the GHCB's GPA (below 4 GiB: edx = 0)
+    mov eax, r8d
+    xor edx, edx
+    wrmsr
+    call vmgexit
+    mov r8d, ghcb_page
+    mov rax, [r8 + GHCB_SW_EXIT_INFO_2]
+    mov rdx, [r8 + GHCB_SW_EXIT_INFO_1]
+    ret
+
+ghcb_vmgexit_raw:
+    push rdi
+    push rsi
+    push rdx
+    push rcx
+    call ghcb_init
+    pop rcx
+    pop rdx
+    pop rsi
+    pop rdi
+    test rax, rax
+    jnz .out
+    jmp send
+.out:
+    ret
+
+; copy(rdi = entries, rsi = count <= 253): entries into the shared buffer after the header.
+copy_entries:
+    mov rcx, rsi
+    mov rsi, rdi
+    mov edi, ghcb_page + GHCB_SHARED_BUFFER + VMGEXIT_PSC_HDR_SIZE
+    rep movsq                           ; DF = 0 (System V)
+    ret
+
+; One PSC VMGEXIT over the shared buffer -> rax info2, rdx header afterwards.
+send_psc:
+    mov edi, SVM_VMGEXIT_PSC
+    mov esi, ghcb_page + GHCB_SHARED_BUFFER
+    mov edx, GHCB_VALID_SW_ALL
+    xor ecx, ecx
+    call send
+    mov rdx, [abs ghcb_page + GHCB_SHARED_BUFFER]
+    ret
+
+ghcb_psc_raw:
+    push rbx
+    push r12
+    push r13
+    mov rbx, rdi
+    mov r12, rsi
+    mov r13, rdx
+    call ghcb_init
+    test rax, rax
+    jnz .out
+    mov [abs ghcb_page + GHCB_SHARED_BUFFER], rbx
+    mov eax, VMGEXIT_PSC_MAX_COUNT      ; the buffer holds no more
+    cmp r13, rax
+    cmova r13, rax
+    mov rdi, r12
+    mov rsi, r13
+    call copy_entries
+    call send_psc
+.out:
+    pop r13
+    pop r12
+    pop rbx
+    ret
+
+ghcb_psc:
+    push rbx
+    push r12
+    push r13
+    mov qword [abs ghcb_psc_exits], 0
+    xor eax, eax
+    xor edx, edx
+    test rsi, rsi
+    jz .out
+    mov rax, EN_ABI_ERR_BAD_ARGUMENT
+    cmp rsi, VMGEXIT_PSC_MAX_COUNT
+    ja .out
+    mov r12, rdi
+    mov r13, rsi
+    call ghcb_init
+    xor edx, edx
+    test rax, rax
+    jnz .out
+
+    lea rax, [r13 - 1]                  ; cur_entry 0, end_entry = count - 1 (inclusive)
+    shl rax, VMGEXIT_PSC_HDR_END_SHIFT
+    mov [abs ghcb_page + GHCB_SHARED_BUFFER], rax
+    mov rdi, r12
+    mov rsi, r13
+    call copy_entries
+
+    xor ebx, ebx                        ; answers in a row that consumed nothing
+.again:
+    movzx r12d, word [abs ghcb_page + GHCB_SHARED_BUFFER]  ; cur_entry before
+    call send_psc
+    inc qword [abs ghcb_psc_exits]
+    test rax, rax
+    jnz .out                            ; an error: report it as the host gave it
+    movzx ecx, dx                       ; cur_entry
+    mov r8, rdx
+    shr r8, VMGEXIT_PSC_HDR_END_SHIFT
+    movzx r8d, r8w                      ; end_entry
+    cmp ecx, r8d
+    ja .out                             ; every entry consumed: rax = 0
+    cmp ecx, r12d
+    je .stalled
+    xor ebx, ebx
+    jmp .again
+.stalled:
+    inc ebx
+    cmp ebx, PSC_NO_PROGRESS_LIMIT
+    jb .again
+    mov rax, EN_ABI_ERR_NO_PROGRESS
+.out:
+    pop r13
+    pop r12
+    pop rbx
+    ret

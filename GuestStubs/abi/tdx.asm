@@ -1,0 +1,152 @@
+; tdx.asm — Intel TDX guest→host requests through TDCALL: TDG.VP.INFO (the GPA width, hence
+; the shared bit) and TDG.VP.VMCALL<MapGPA>. Numbers: ABI-FACTS §3 (Linux asm/shared/tdx.h and
+; arch/x86/kvm/vmx/tdx.c, td-shim tdx-tdcall, OVMF Tdx.h, the TDX module's td_call()).
+;
+; Every TDCALL (66 0F 01 CC; nasm has no mnemonic for it) goes through one instruction, the
+; request site __enlighten_site_tdx_tdcall, whatever the leaf in rax.
+;
+;   tdx_info() -> rax = GPAW (TDG.VP.INFO, leaf 1: RCX[5:0]); 0 if the TDCALL failed.
+;       The first successful answer is cached.
+;   tdx_shared_bit() -> rax = 1 << (GPAW - 1) (bit 47 for GPAW 48, bit 51 for GPAW 52);
+;       0 when GPAW is 0 or above 64.
+;   tdx_map_gpa(rdi = gpa, shared bit included to ask for shared; rsi = size in bytes)
+;       -> rax = final TDVMCALL status (R10), rdx = final R11
+;       TDG.VP.VMCALL: rax 0, rcx 0xFC00 (expose R10-R15), r10 0 (standard GHCI call),
+;       r11 0x10001 (MapGPA), r12 gpa, r13 size. On RETRY (1) it asks again from the GPA the
+;       host put in R11 for the rest of the range, at most TDX_MAP_GPA_MAX_RETRIES (16) times;
+;       tdx_map_gpa_retries counts the RETRY answers. Any other status is returned as is. If
+;       TDCALL itself fails, rax = its completion status (TDX_* values, bit 63 set).
+;   tdx_vmcall_raw(rdi = subfunction (r11), rsi = r12, rdx = r13) -> rax = r10, rdx = r11
+;       one TDG.VP.VMCALL with r10 = 0 and those registers, nothing checked (hostile tests).
+;   tdx_tdcall_raw(rdi = leaf) -> rax = TDCALL completion status
+;       one TDCALL with rax = leaf and rcx, rdx, r8-r11 zero (unknown-leaf tests).
+; All preserve rbx, rbp, r12-r15 (a VMCALL returns the VMM's values in the exposed R12-R15:
+; saved around it) and clobber rcx, rdx, rsi, rdi, r8-r11.
+;
+; What the library leaves out: TDG.MEM.PAGE.ACCEPT (leaf 6) after converting to private.
+
+%define EN_ABI_SOURCE
+%include "enlighten.inc"
+%include "interfaces.inc"
+
+global tdx_info
+global tdx_shared_bit
+global tdx_map_gpa
+global tdx_map_gpa_retries
+global tdx_vmcall_raw
+global tdx_tdcall_raw
+global __enlighten_site_tdx_tdcall
+
+section .bss nobits alloc noexec write align=8
+tdx_map_gpa_retries:    resq 1
+gpaw_cache:             resq 1          ; 0 until TDG.VP.INFO answered
+
+section .text
+
+; The one TDCALL of this file: leaf in rax, completion status back in rax.
+tdcall:
+__enlighten_site_tdx_tdcall:
+    db 0x66, 0x0f, 0x01, 0xcc
+    ret
+
+tdx_info:
+    mov rax, [abs gpaw_cache]           ; .bss is RAM: absolute addressing
+    test rax, rax
+    jnz .done
+    mov eax, TDG_VP_INFO
+    call tdcall
+    test rax, rax
+    jnz .failed
+    mov eax, ecx
+    and eax, TDX_GPAW_MASK
+    mov [abs gpaw_cache], rax
+.done:
+    ret
+.failed:
+    xor eax, eax
+    ret
+
+tdx_shared_bit:
+    call tdx_info
+    test eax, eax
+    jz .none
+    cmp eax, 64
+    ja .none
+    lea ecx, [rax - 1]
+    mov eax, 1
+    shl rax, cl
+    ret
+.none:
+    xor eax, eax
+    ret
+
+; vmcall(r11 = subfunction, r12, r13) -> rax = TDCALL status, r10 = status, r11
+; The caller has saved r12-r15.
+vmcall:
+    xor r10d, r10d                      ; TDX_HYPERCALL_STANDARD
+    mov ecx, TDX_VMCALL_EXPOSE_R10_R15
+    mov eax, TDG_VP_VMCALL
+    jmp tdcall
+
+tdx_vmcall_raw:
+    EN_SAVE_NONVOLATILE
+    mov r11, rdi
+    mov r12, rsi
+    mov r13, rdx
+    call vmcall
+    test rax, rax
+    jnz .out                            ; TDCALL itself failed: report that
+    mov rax, r10
+    mov rdx, r11
+.out:
+    EN_RESTORE_NONVOLATILE
+    ret
+
+tdx_map_gpa:
+    EN_SAVE_NONVOLATILE
+    mov qword [abs tdx_map_gpa_retries], 0
+    mov rbx, rdi                        ; where this request starts
+    lea r14, [rdi + rsi]                ; end of the whole range (a wrap is the host's to refuse)
+    mov r15, rsi                        ; bytes left from rbx
+.again:
+    mov r11d, TDVMCALL_MAP_GPA
+    mov r12, rbx
+    mov r13, r15
+    call vmcall
+    test rax, rax
+    jnz .out                            ; TDCALL itself failed: rax = its status
+    cmp r10, TDVMCALL_STATUS_RETRY
+    jne .done
+    ; RETRY: R11 is where to resume. Only a GPA inside the range makes sense.
+    mov rax, [abs tdx_map_gpa_retries]
+    inc rax
+    mov [abs tdx_map_gpa_retries], rax
+    cmp rax, TDX_MAP_GPA_MAX_RETRIES
+    ja .done
+    cmp r11, rbx
+    jb .done
+    cmp r11, r14
+    ja .done
+    mov rbx, r11
+    mov r15, r14
+    sub r15, r11
+    jmp .again
+.done:
+    mov rax, r10
+.out:
+    mov rdx, r11
+    EN_RESTORE_NONVOLATILE
+    ret
+
+tdx_tdcall_raw:
+    EN_SAVE_NONVOLATILE
+    mov rax, rdi
+    xor ecx, ecx                        ; exposes nothing if the leaf is TDG.VP.VMCALL
+    xor edx, edx
+    xor r8d, r8d
+    xor r9d, r9d
+    xor r10d, r10d
+    xor r11d, r11d
+    call tdcall
+    EN_RESTORE_NONVOLATILE
+    ret
