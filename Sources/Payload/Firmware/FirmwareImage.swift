@@ -1,0 +1,60 @@
+/// A firmware image mapped so its last byte is at 4 GiB - 1, with every table we understand.
+/// Parsing never throws: each structure that cannot be read is nil and its reason is in
+/// `problems`, so a broken TDX table still leaves the SEV digests computable (and vice versa).
+public struct FirmwareImage: Sendable {
+    public static let fourGiB: UInt64 = 0x1_0000_0000
+
+    public let bytes: [UInt8]
+    public let footer: FooterTable?
+    public let sevMetadata: SEVMetadata?
+    public let tdxMetadata: TDXMetadata?
+    public let sevESResetBlock: SEVESResetBlock?
+    public let sevHashTableArea: SEVGuestArea?
+    public let sevSecretArea: SEVGuestArea?
+    /// Every problem found, in the order the structures were read.
+    public let problems: [FirmwareError]
+
+    /// GPA of the image's first byte.
+    public var base: UInt64 { Self.fourGiB - UInt64(bytes.count) }
+
+    /// The problems that concern one structure.
+    public func problems(of structure: FirmwareStructure) -> [FirmwareError] {
+        problems.filter { $0.structure == structure }
+    }
+
+    public init(bytes: [UInt8]) {
+        self.bytes = bytes
+        var problems: [FirmwareError] = []
+        // Within 4 GiB and page granular, or no VMM can map it below 4 GiB.
+        if UInt64(bytes.count) > Self.fourGiB || bytes.count % 4096 != 0 {
+            problems.append(.imageSizeNotPageMultiple(size: bytes.count))
+        }
+
+        func attempt<T>(_ body: () throws(FirmwareError) -> T?) -> T? {
+            do { return try body() } catch { problems.append(error); return nil }
+        }
+
+        let footer = attempt { () throws(FirmwareError) in try FooterTable.parse(bytes) }
+        self.footer = footer
+        if let footer {
+            sevMetadata = attempt { () throws(FirmwareError) in try SEVMetadata.parse(bytes, footer: footer) }
+            tdxMetadata = attempt { () throws(FirmwareError) in try TDXMetadata.parse(bytes, footer: footer) }
+            sevESResetBlock = attempt { () throws(FirmwareError) in try SEVESResetBlock.parse(footer) }
+            sevHashTableArea = attempt { () throws(FirmwareError) in
+                try SEVGuestArea.parse(footer, guid: KnownFirmwareGUID.sevHashTableBlock, structure: .sevHashTableBlock)
+            }
+            sevSecretArea = attempt { () throws(FirmwareError) in
+                try SEVGuestArea.parse(footer, guid: KnownFirmwareGUID.sevSecretBlock, structure: .sevSecretBlock)
+            }
+        } else {
+            sevMetadata = nil
+            tdxMetadata = nil
+            sevESResetBlock = nil
+            sevHashTableArea = nil
+            sevSecretArea = nil
+        }
+        if let sevMetadata { problems += sevMetadata.sectionProblems }
+        if let tdxMetadata { problems += tdxMetadata.sectionProblems(fileSize: bytes.count) }
+        self.problems = problems
+    }
+}

@@ -1,0 +1,160 @@
+/// TDVF section types (TDVF design guide; QEMU include/hw/i386/tdvf.h; td-shim adds 4...7).
+public enum TDXSectionType: Equatable, Sendable, CustomStringConvertible {
+    case bfv, cfv, tdHob, tempMem, permMem, payload, payloadParam, tdInfo
+    case unknown(UInt32)
+
+    public init(rawValue: UInt32) {
+        switch rawValue {
+        case 0: self = .bfv
+        case 1: self = .cfv
+        case 2: self = .tdHob
+        case 3: self = .tempMem
+        case 4: self = .permMem
+        case 5: self = .payload
+        case 6: self = .payloadParam
+        case 7: self = .tdInfo
+        default: self = .unknown(rawValue)
+        }
+    }
+
+    public var rawValue: UInt32 {
+        switch self {
+        case .bfv: return 0
+        case .cfv: return 1
+        case .tdHob: return 2
+        case .tempMem: return 3
+        case .permMem: return 4
+        case .payload: return 5
+        case .payloadParam: return 6
+        case .tdInfo: return 7
+        case .unknown(let value): return value
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .bfv: return "BFV"
+        case .cfv: return "CFV"
+        case .tdHob: return "TD_HOB"
+        case .tempMem: return "TEMP_MEM"
+        case .permMem: return "PERM_MEM"
+        case .payload: return "PAYLOAD"
+        case .payloadParam: return "PAYLOAD_PARAM"
+        case .tdInfo: return "TD_INFO"
+        case .unknown(let value): return "UNKNOWN(\(value))"
+        }
+    }
+
+    /// Whether the VMM copies this section's bytes from the image (BFV/CFV/PAYLOAD/TD_INFO) —
+    /// QEMU refuses BFV/CFV without data and TD_HOB/TEMP_MEM with data.
+    var carriesImageData: Bool? {
+        switch self {
+        case .bfv, .cfv: return true
+        case .tdHob, .tempMem: return false
+        default: return nil
+        }
+    }
+}
+
+/// Section attributes (TDVF design guide).
+public struct TDXSectionAttributes: OptionSet, Equatable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    /// Pages are extended into MRTD with TDH.MR.EXTEND after TDH.MEM.PAGE.ADD.
+    public static let mrExtend = TDXSectionAttributes(rawValue: 1 << 0)
+    /// Pages are accepted later by the guest (TDH.MEM.PAGE.AUG), not added before launch.
+    public static let pageAug = TDXSectionAttributes(rawValue: 1 << 1)
+
+    public var description: String {
+        var names: [String] = []
+        if contains(.mrExtend) { names.append("MR.EXTEND") }
+        if contains(.pageAug) { names.append("PAGE.AUG") }
+        let rest = rawValue & ~(TDXSectionAttributes.mrExtend.rawValue | TDXSectionAttributes.pageAug.rawValue)
+        if rest != 0 { names.append(hex(rest)) }
+        return names.isEmpty ? "-" : names.joined(separator: "|")
+    }
+}
+
+/// One 32-byte TDVF section: u32 DataOffset, u32 RawDataSize, u64 MemoryAddress,
+/// u64 MemoryDataSize, u32 Type, u32 Attributes.
+public struct TDXSection: Equatable, Sendable {
+    public let dataOffset: UInt32
+    public let rawSize: UInt32
+    public let memoryAddress: UInt64
+    public let memorySize: UInt64
+    public let type: TDXSectionType
+    public let attributes: TDXSectionAttributes
+
+    public init(dataOffset: UInt32, rawSize: UInt32, memoryAddress: UInt64, memorySize: UInt64,
+                type: TDXSectionType, attributes: TDXSectionAttributes) {
+        self.dataOffset = dataOffset
+        self.rawSize = rawSize
+        self.memoryAddress = memoryAddress
+        self.memorySize = memorySize
+        self.type = type
+        self.attributes = attributes
+    }
+}
+
+/// The "TDVF" descriptor: u8[4] signature, u32 length (descriptor + sections), u32 version (1),
+/// u32 section count, then the sections. The footer entry gives its offset from the image end.
+public struct TDXMetadata: Equatable, Sendable {
+    public static let sectionSize = 32
+
+    /// File offset of the "TDVF" signature.
+    public let offset: Int
+    public let sections: [TDXSection]
+
+    public static func parse(_ image: [UInt8], footer: FooterTable) throws(FirmwareError) -> TDXMetadata? {
+        guard let header = try MetadataHeader.read(image, footer: footer, guid: KnownFirmwareGUID.tdxMetadataOffset,
+                                                   signature: "TDVF", structure: .tdxMetadata)
+        else { return nil }
+        // QEMU insists on an exact length; so do we, since a mismatch means a miscounted table.
+        let expected = try header.checkExtent(sectionSize: sectionSize, exact: true, fileSize: image.count, structure: .tdxMetadata)
+        let start = header.start
+        var sections: [TDXSection] = []
+        for index in 0..<Int(header.count) {
+            let at = start + MetadataHeader.size + index * sectionSize
+            guard let dataOffset = image.readLE(UInt32.self, at: at),
+                  let rawSize = image.readLE(UInt32.self, at: at + 4),
+                  let address = image.readLE(UInt64.self, at: at + 8),
+                  let memorySize = image.readLE(UInt64.self, at: at + 16),
+                  let type = image.readLE(UInt32.self, at: at + 24),
+                  let attributes = image.readLE(UInt32.self, at: at + 28)
+            else { throw .metadataPastFile(structure: .tdxMetadata, at: start, length: expected, fileSize: image.count) }
+            sections.append(TDXSection(dataOffset: dataOffset, rawSize: rawSize, memoryAddress: address,
+                                       memorySize: memorySize, type: TDXSectionType(rawValue: type),
+                                       attributes: TDXSectionAttributes(rawValue: attributes)))
+        }
+        return TDXMetadata(offset: start, sections: sections)
+    }
+
+    /// Per-section problems (the checks QEMU's TDVF loader makes, plus data inside the file):
+    /// each one stops MRTD from being computed.
+    public func sectionProblems(fileSize: Int) -> [FirmwareError] {
+        var problems: [FirmwareError] = []
+        for (index, section) in sections.enumerated() {
+            if case .unknown(let raw) = section.type {
+                problems.append(.unknownTDXSectionType(index: index, type: raw))
+            }
+            if section.memoryAddress % 4096 != 0 || section.memorySize % 4096 != 0 {
+                problems.append(.tdxSectionMisaligned(index: index, memoryAddress: section.memoryAddress,
+                                                      memorySize: section.memorySize))
+            }
+            if UInt64(section.rawSize) > section.memorySize {
+                problems.append(.tdxSectionRawLargerThanMemory(index: index, rawSize: section.rawSize,
+                                                               memorySize: section.memorySize))
+            }
+            if let carries = section.type.carriesImageData, carries != (section.rawSize != 0) {
+                problems.append(.tdxSectionRawDataMismatch(index: index, type: section.type.description,
+                                                           rawSize: section.rawSize))
+            }
+            if UInt64(section.dataOffset) + UInt64(section.rawSize) > UInt64(fileSize) {
+                problems.append(.tdxSectionDataPastFile(index: index, dataOffset: section.dataOffset,
+                                                        rawSize: section.rawSize, fileSize: fileSize))
+            }
+        }
+        return problems
+    }
+}
