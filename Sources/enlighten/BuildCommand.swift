@@ -53,17 +53,8 @@ struct Build: ParsableCommand {
         let started = Date()
         let built: [(Image, ImageWriter.Written)]
         do {
-            let root = try ProjectRoot.locate()
-            let builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: root)
-            let stubs = all
-                ? StubSource.scenarioNames(root: root).map { StubSource(name: $0, files: []) }
-                : [try StubSource.resolve(stub ?? "", root: root)]
-            let sources = try stubs.map { stub throws(BuildError) in
-                stub.files.isEmpty ? try StubSource.resolve(stub.name, root: root) : stub
-            }
-            let writer = ImageWriter(directory: output)
-            built = try builder.build(sources, layouts: layout.layouts, writer: writer)
-        } catch let error as BuildError {
+            built = try buildImages()
+        } catch {
             throw fail(error, .inputError)
         }
         if json {
@@ -78,6 +69,20 @@ struct Build: ParsableCommand {
             for site in image.sites { print("  request site \(site.name) at \(hex(site.address))") }
         }
         print(String(format: "%d image(s) in %.2f s", built.count, Date().timeIntervalSince(started)))
+    }
+}
+
+extension Build {
+    private func buildImages() throws(BuildError) -> [(Image, ImageWriter.Written)] {
+        let root = try ProjectRoot.locate()
+        let builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: root)
+        var sources: [StubSource] = []
+        if all {
+            for name in StubSource.scenarioNames(root: root) { sources.append(try StubSource.resolve(name, root: root)) }
+        } else {
+            sources.append(try StubSource.resolve(stub ?? "", root: root))
+        }
+        return try builder.build(sources, layouts: layout.layouts, writer: ImageWriter(directory: output))
     }
 }
 

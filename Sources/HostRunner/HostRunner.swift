@@ -1,1 +1,0 @@
-// The HostRunner module (see DESIGN.md for its one job).

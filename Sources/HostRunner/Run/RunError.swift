@@ -1,0 +1,34 @@
+import KVM
+import Payload
+
+/// Why a run could not start (as opposed to a guest that ran and failed).
+public enum RunError: Error, Sendable, CustomStringConvertible {
+    /// /dev/kvm is missing or not usable: the host cannot run guests at all.
+    case hostUnavailable(String)
+    case kvm(KVMError)
+    case invalidOptions(String)
+    case planExceedsMemory(needed: UInt64, available: UInt64)
+
+    public var description: String {
+        switch self {
+        case .hostUnavailable(let why): why
+        case .kvm(let error): error.description
+        case .invalidOptions(let why): why
+        case .planExceedsMemory(let needed, let available):
+            "the image's plan needs guest RAM up to \(hex(needed)) but the guest has \(hex(available)) (raise --memory)"
+        }
+    }
+
+    /// Opens /dev/kvm, turning the usual failures into a sentence a user can act on.
+    public static func openSystem(path: String = "/dev/kvm") throws(RunError) -> KVMSystem {
+        do {
+            return try KVMSystem.open(path: path)
+        } catch {
+            switch error.errno {
+            case 2?: throw .hostUnavailable("\(path) does not exist: this host has no KVM (load kvm and a backend module, or run on a machine with virtualization)")
+            case 13?, 1?: throw .hostUnavailable("no permission to open \(path): run as root or add yourself to the kvm group")
+            default: throw .hostUnavailable("cannot use \(path): \(error)")
+            }
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import Payload
+
+/// Everything that happened in a run, in order per vCPU: what the guest reported and what
+/// the host did. Reports and verdicts are computed from these, never from side channels.
+public enum RunEvent: Sendable, Equatable {
+    case log(vcpu: Int, line: String)
+    case record(vcpu: Int, ReportRecord)
+    case malformedRecord(vcpu: Int, gpa: UInt64, reason: String)
+    case msr(vcpu: Int, index: UInt32, write: Bool, value: UInt64, answered: Bool)
+    case ignoredIO(vcpu: Int, port: UInt16, write: Bool)
+    case exited(vcpu: Int, code: UInt32)
+    case stopped(vcpu: Int, VCPUStop)
+}
+
+/// Why a vCPU stopped other than by reporting an exit code.
+public enum VCPUStop: Sendable, Equatable, CustomStringConvertible {
+    case exception(vector: UInt64, errorCode: UInt64, at: String, cr2: UInt64)
+    case tripleFault(at: String)
+    case timeout(after: Double, at: String)
+    case unmappedAccess(gpa: UInt64, isWrite: Bool, at: String)
+    case memoryFault(gpa: UInt64, size: UInt64, isPrivate: Bool, at: String)
+    case halted(at: String)
+    case internalError(suberror: UInt32, at: String)
+    case failedEntry(reason: UInt64)
+    case reportFlood(malformed: Int)
+    case unexpectedDebug(at: String)
+    case unsupportedExit(reason: UInt32, at: String)
+    case hostError(String)
+
+    public var description: String {
+        switch self {
+        case .exception(let vector, let errorCode, let at, let cr2):
+            "guest exception \(Self.vectorName(vector)) (vector \(vector), error code \(hex(errorCode))) at \(at)" + (vector == 14 ? ", CR2 \(hex(cr2))" : "")
+        case .tripleFault(let at): "triple fault at \(at)"
+        case .timeout(let after, let at): String(format: "timed out after %.1f s; the guest was at ", after) + at
+        case .unmappedAccess(let gpa, let isWrite, let at): "\(isWrite ? "write to" : "read from") unmapped GPA \(hex(gpa)) at \(at)"
+        case .memoryFault(let gpa, let size, let isPrivate, let at): "memory fault on \(isPrivate ? "private" : "shared") GPA \(hex(gpa)) (+\(hex(size))) at \(at)"
+        case .halted(let at): "the guest halted without reporting an exit code, at \(at)"
+        case .internalError(let suberror, let at): "KVM internal error (suberror \(suberror)\(suberror == 1 ? ", emulation failure" : "")) at \(at)"
+        case .failedEntry(let reason): "VM entry failed (hardware reason \(hex(reason)))"
+        case .reportFlood(let count): "report channel flooded: \(count) malformed records"
+        case .unexpectedDebug(let at): "unexpected debug exit at \(at)"
+        case .unsupportedExit(let reason, let at): "unsupported KVM exit reason \(reason) at \(at)"
+        case .hostError(let message): "host error: \(message)"
+        }
+    }
+
+    static func vectorName(_ vector: UInt64) -> String {
+        let names = ["#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+                     "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"]
+        return vector < names.count ? names[Int(vector)] : "vector \(vector)"
+    }
+}
+

@@ -1,0 +1,73 @@
+import Payload
+
+/// What a run produced, and the verdict derived from it.
+public struct RunResult: Sendable {
+    public let image: Image
+    public let population: Population
+    public let events: [RunEvent]
+    public let vcpus: Int
+    public let exits: Int
+    public let droppedLogBytes: Int
+    public let seconds: Double
+
+    public struct ChecksumComparison: Sendable, Equatable {
+        public let name: String
+        public let gpa: UInt64
+        public let length: UInt64
+        public let guest: UInt32
+        public let host: UInt32?
+        public var matches: Bool { guest == host }
+    }
+
+    /// Every guest CHECKSUM against the host's checksum of the same range's planned bytes.
+    public var checksums: [ChecksumComparison] {
+        events.compactMap { event in
+            guard case .record(_, .checksum(let name, let gpa, let length, let crc)) = event else { return nil }
+            return ChecksumComparison(name: name, gpa: gpa, length: length, guest: crc,
+                                      host: population.plannedChecksum(gpa: gpa, length: length))
+        }
+    }
+
+    public var exitCodes: [Int: UInt32] {
+        var codes: [Int: UInt32] = [:]
+        for case .exited(let vcpu, let code) in events { codes[vcpu] = code }
+        return codes
+    }
+
+    public var stops: [(vcpu: Int, reason: VCPUStop)] {
+        events.compactMap { if case .stopped(let vcpu, let reason) = $0 { (vcpu, reason) } else { nil } }
+    }
+
+    public var logLines: [String] {
+        events.compactMap { if case .log(_, let line) = $0 { line } else { nil } }
+    }
+
+    /// Each reason the run did not pass, in a sentence; empty when it passed.
+    public var failures: [String] {
+        var failures: [String] = []
+        let prefix = { (vcpu: Int) in self.vcpus > 1 ? "vCPU \(vcpu): " : "" }
+        for (vcpu, reason) in stops { failures.append(prefix(vcpu) + reason.description) }
+        for (vcpu, code) in exitCodes.sorted(by: { $0.key < $1.key }) where code != 0 {
+            failures.append(prefix(vcpu) + "the guest exited with code \(code)")
+        }
+        for event in events {
+            switch event {
+            case .record(let vcpu, .check(let name, let actual, let expected, false)):
+                failures.append(prefix(vcpu) + "check '\(name)' failed: got \(hex(actual)), expected \(hex(expected))")
+            case .record(let vcpu, .exception(let vector, let errorCode, let rip, let cr2)):
+                failures.append(prefix(vcpu) + VCPUStop.exception(vector: vector, errorCode: errorCode, at: image.symbolize(rip), cr2: cr2).description)
+            case .malformedRecord(let vcpu, let gpa, let reason):
+                failures.append(prefix(vcpu) + "malformed report record at \(hex(gpa)): \(reason)")
+            default:
+                break
+            }
+        }
+        for comparison in checksums where !comparison.matches {
+            let host = comparison.host.map { hex($0) } ?? "none (the range is not in guest RAM)"
+            failures.append("checksum '\(comparison.name)' of [\(hex(comparison.gpa)), +\(hex(comparison.length))) differs: guest \(hex(comparison.guest)), host \(host)")
+        }
+        return failures
+    }
+
+    public var passed: Bool { failures.isEmpty && exitCodes.count == vcpus }
+}

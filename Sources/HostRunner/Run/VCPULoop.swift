@@ -1,0 +1,180 @@
+import Foundation
+import KVM
+import Payload
+
+/// Runs one vCPU until it stops and turns every exit into events. One instance per vCPU
+/// thread; nothing here is shared between vCPUs except the `RunControl`.
+///
+/// The loop is the hot path: each exit costs ~20 µs of kernel time here, so the handling of
+/// the common exits (port I/O) does no allocation beyond appending to buffers sized up front.
+final class VCPULoop {
+    let index: Int
+    let vcpu: VCPU
+    let machine: Machine
+    let control: RunControl
+    private(set) var events: [RunEvent] = []
+    private(set) var exits = 0
+    private var line: [UInt8] = []
+    private var logBytes = 0
+    private var droppedLogBytes = 0
+    private var malformed = 0
+
+    init(index: Int, vcpu: VCPU, machine: Machine, control: RunControl) {
+        self.index = index
+        self.vcpu = vcpu
+        self.machine = machine
+        self.control = control
+        events.reserveCapacity(64)
+        line.reserveCapacity(256)
+    }
+
+    /// Runs until the guest reports an exit code or something stops it.
+    func run() {
+        control.register(vcpu.kicker)
+        while true {
+            let exit: VCPUExit
+            do {
+                exit = try vcpu.run()
+            } catch {
+                return stop(.hostError("\(error)"))
+            }
+            exits += 1
+            if let finished = handle(exit) {
+                flushLine()
+                switch finished {
+                case .exited(let code): events.append(.exited(vcpu: index, code: code))
+                case .stopped(let reason): events.append(.stopped(vcpu: index, reason))
+                }
+                return
+            }
+        }
+    }
+
+    private enum Finish {
+        case exited(UInt32)
+        case stopped(VCPUStop)
+    }
+
+    private func handle(_ exit: VCPUExit) -> Finish? {
+        switch exit {
+        case .io(let port, let direction, let size, let count, let data):
+            return handleIO(port: port, isWrite: direction == .out, size: size, count: count, data: data)
+        case .hlt:
+            return .stopped(.halted(at: location()))
+        case .shutdown:
+            return .stopped(.tripleFault(at: location()))
+        case .mmio(let address, let isWrite, _, _):
+            return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location()))
+        case .memoryFault(let flags, let gpa, let size):
+            return .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: flags.contains(.private), at: location()))
+        case .debug:
+            return .stopped(.unexpectedDebug(at: location()))
+        case .rdmsr(let msr):
+            // No MSR is ours yet: refuse it, which injects #GP as hardware would.
+            events.append(.msr(vcpu: index, index: msr.index, write: false, value: 0, answered: false))
+            msr.error = 1
+            return nil
+        case .wrmsr(let msr):
+            events.append(.msr(vcpu: index, index: msr.index, write: true, value: msr.data, answered: false))
+            msr.error = 1
+            return nil
+        case .hypercall(let call):
+            // KVM_ENOSYS: no hypercall exit was asked for.
+            call.ret = UInt64(bitPattern: -1000)
+            return nil
+        case .internalError(let suberror, _):
+            return .stopped(.internalError(suberror: suberror, at: location()))
+        case .failEntry(let reason, _):
+            return .stopped(.failedEntry(reason: reason))
+        case .interrupted:
+            if control.timedOut { return .stopped(.timeout(after: control.timeout, at: location())) }
+            return nil
+        case .systemEvent(let event):
+            return .stopped(.hostError("system event \(event.type)"))
+        case .unsupported(let reason):
+            return .stopped(.unsupportedExit(reason: reason, at: location()))
+        }
+    }
+
+    private func handleIO(port: UInt16, isWrite: Bool, size: Int, count: Int, data: ExitBytes) -> Finish? {
+        switch (port, isWrite) {
+        case (ReportPort.debugConsole, true):
+            for offset in 0..<data.count { appendLog(data[offset]) }
+        case (ReportPort.record, false):
+            for item in 0..<count { data.store(UInt64(ReportPort.presence), width: size, item: item) }
+        case (ReportPort.record, true):
+            for item in 0..<count where readRecord(gpa: data.load(width: size, item: item)) {
+                return .stopped(.reportFlood(malformed: malformed))
+            }
+        case (ReportPort.exit, true):
+            return .exited(UInt32(truncatingIfNeeded: data.load(width: size)))
+        case (ReportPort.postCode, true):
+            break
+        case (_, false):
+            for item in 0..<count { data.store(ReportPort.floatingBus, width: size, item: item) }
+            events.append(.ignoredIO(vcpu: index, port: port, write: false))
+        case (_, true):
+            events.append(.ignoredIO(vcpu: index, port: port, write: true))
+        }
+        return nil
+    }
+
+    /// Reads and records one report record. Returns true when malformed records passed the limit.
+    private func readRecord(gpa: UInt64) -> Bool {
+        guard let bytes = machine.memory.prefix(at: gpa, upTo: ReportRecord.maximumSize) else {
+            return malformedRecord(gpa: gpa, ReportRecordError.outsideMemory.description)
+        }
+        switch ReportRecord.decode(UnsafeRawBufferPointer(bytes)) {
+        case .success(.log(let text)):
+            flushLine()
+            keepLog(text)
+        case .success(let record):
+            events.append(.record(vcpu: index, record))
+        case .failure(let error):
+            return malformedRecord(gpa: gpa, error.description)
+        }
+        return false
+    }
+
+    private func malformedRecord(gpa: UInt64, _ reason: String) -> Bool {
+        malformed += 1
+        events.append(.malformedRecord(vcpu: index, gpa: gpa, reason: reason))
+        return malformed >= machine.options.malformedRecordLimit
+    }
+
+    private func appendLog(_ byte: UInt8) {
+        if byte == UInt8(ascii: "\n") { return flushLine() }
+        line.append(byte)
+        if line.count >= 4096 { flushLine() }
+    }
+
+    private func flushLine() {
+        guard !line.isEmpty else { return }
+        keepLog(String(decoding: line, as: UTF8.self))
+        line.removeAll(keepingCapacity: true)
+    }
+
+    private func keepLog(_ text: String) {
+        guard logBytes + text.utf8.count <= machine.options.logLimit else {
+            droppedLogBytes += text.utf8.count
+            return
+        }
+        logBytes += text.utf8.count
+        let event = RunEvent.log(vcpu: index, line: text)
+        events.append(event)
+        control.stream(event)
+    }
+
+    var droppedLog: Int { droppedLogBytes }
+
+    private func stop(_ reason: VCPUStop) {
+        flushLine()
+        events.append(.stopped(vcpu: index, reason))
+    }
+
+    /// Where the vCPU is, symbolized against the image (linear address = CS base + RIP).
+    func location() -> String {
+        guard let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters() else { return "an unknown RIP" }
+        return machine.image.symbolize(sregs.cs.base &+ regs.rip)
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import HostRunner
+import Payload
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run an image or stub on /dev/kvm and report what the guest did.",
+        discussion: """
+            IMAGE is a linked .elf (from `enlighten build`); anything else is taken as a stub \
+            (scenario name, .asm file or folder) and built first. The host creates a VM, \
+            pre-populates guest_memfd from the image's plan, starts every vCPU, streams the \
+            guest's log, and checks its reports: exit codes, CHECK records, and every CHECKSUM \
+            against the host's own checksum of the planned bytes.
+
+            Examples:
+              enlighten run hello
+              enlighten run out/hello.firmware.elf --timeout 2
+              enlighten run my-stub.asm --vcpus 2 --memory 256M --json
+            """)
+
+    @Argument(help: "A linked .elf, or a stub to build.")
+    var image: String
+
+    @Option(help: "Layout to build a stub with: direct64 or firmware.")
+    var layout: Layout = .direct64
+
+    @Option(help: "Stop the guest after this many seconds.")
+    var timeout: Double = 10
+
+    @Option(help: "Guest RAM (e.g. 64M, 1G), a multiple of 2 MiB up to 3G.")
+    var memory: String = "64M"
+
+    @Option(help: "Number of vCPUs (1-16).")
+    var vcpus: Int = 1
+
+    @Flag(help: "Print the result as JSON instead of streaming the log.")
+    var json = false
+
+    func run() throws {
+        guard let size = ByteSize(argument: memory) else { throw fail("--memory: cannot read '\(memory)' as a size (try 64M or 1G)", .inputError) }
+        guard timeout > 0 else { throw fail("--timeout must be positive", .inputError) }
+        let loaded: Image
+        do { loaded = try ImageArgument.load(image, layout: layout) } catch { throw fail(error, .inputError) }
+        var options = RunOptions()
+        options.memory = size.bytes
+        options.vcpus = vcpus
+        options.timeout = timeout
+        let result: RunResult
+        do {
+            let system = try RunError.openSystem()
+            result = try Runner.run(loaded, options: options, system: system, sink: json ? nil : Self.logPrinter(prefixed: vcpus > 1))
+        } catch {
+            switch error {
+            case .hostUnavailable: throw fail(error, .hostUnavailable)
+            default: throw fail(error, .inputError)
+            }
+        }
+        if json {
+            try printJSON(RunReport(result))
+        } else {
+            RunReport.printHuman(result)
+        }
+        if !result.passed { throw Outcome.checkFailed.exitCode }
+    }
+}
+
+extension Run {
+    /// Streams guest log lines as they arrive.
+    static func logPrinter(prefixed: Bool) -> @Sendable (RunEvent) -> Void {
+        { event in
+            guard case .log(let vcpu, let line) = event else { return }
+            FileHandle.standardOutput.write(Data(((prefixed ? "[vcpu\(vcpu)] " : "") + line + "\n").utf8))
+        }
+    }
+}
+
+extension Layout: ExpressibleByArgument {}
