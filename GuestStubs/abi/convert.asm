@@ -13,18 +13,14 @@
 ;   EN_ABI_ERR_BAD_ARGUMENT when size is 0, gpa or size is not 4 KiB aligned, or the direction
 ;   is neither; EN_ABI_ERR_NO_INTERFACE when there is no platform (or no usable GPAW on TDX).
 ;
-; en_shared_alias(rdi = gpa) -> rax = the virtual address where this guest sees gpa's shared
-;   view: TDX 0xFFFF800000000000 + gpa (the runtime maps that to gpa | 1 << 47, so it matches
-;   GPAW 48), any other platform gpa itself (one GPA space for both states).
-;
-; Both preserve rbx, rbp, r12-r15 and clobber rcx, rdx, rsi, rdi, r8-r11.
+; Preserves rbx, rbp, r12-r15 and clobbers rcx, rdx, rsi, rdi, r8-r11. en_shared_alias, the
+; other half of a conversion, is in platform.asm (it needs no interface).
 
 %define EN_ABI_SOURCE
 %include "enlighten.inc"
 %include "interfaces.inc"
 
 global en_convert
-global en_shared_alias
 
 extern en_platform
 extern kvm_map_gpa_range
@@ -143,16 +139,4 @@ en_convert:
 
 .out:
     EN_RESTORE_NONVOLATILE
-    ret
-
-en_shared_alias:
-    push rdi
-    call en_platform
-    pop rdi
-    cmp eax, EN_PLATFORM_TDX
-    mov rax, rdi                        ; mov leaves the flags alone
-    jne .done
-    mov rax, EN_SHARED_ALIAS_BASE
-    add rax, rdi
-.done:
     ret

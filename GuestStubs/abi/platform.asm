@@ -14,12 +14,18 @@
 ;   KVM  CPUID.0x40000000 = "KVMKVMKVM\0\0\0" in EBX, ECX, EDX and CPUID.0x40000001.EAX bit 16
 ;        (KVM_FEATURE_HC_MAP_GPA_RANGE). Like Linux kvm_cpuid_base, only the signature is
 ;        required of leaf 0x40000000.
+;
+; en_shared_alias(rdi = gpa) -> rax = the virtual address where this guest sees gpa's shared
+;   view: on TDX 0xFFFF800000000000 + gpa (the runtime maps that to gpa | 1 << 47, which is
+;   the shared bit for GPAW 48), on any other platform gpa itself (one GPA space serves both
+;   states). Preserves every register but rax.
 
 %define EN_ABI_SOURCE
 %include "enlighten.inc"
 %include "interfaces.inc"
 
 global en_platform
+global en_shared_alias
 
 CPUID_MAX_BASIC         equ 0
 CPUID_TDX_LEAF          equ 0x21
@@ -113,4 +119,16 @@ en_platform:
     pop rbx
 .cached:
     and eax, PLATFORM_ID_MASK
+    ret
+
+en_shared_alias:
+    push rdi
+    call en_platform
+    pop rdi
+    cmp eax, EN_PLATFORM_TDX
+    mov rax, rdi                        ; mov leaves the flags alone
+    jne .done
+    mov rax, EN_SHARED_ALIAS_BASE
+    add rax, rdi
+.done:
     ret

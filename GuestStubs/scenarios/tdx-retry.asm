@@ -1,0 +1,83 @@
+; tdx-retry.asm — a 4 MiB TDVMCALL<MapGPA> that the host answers with RETRY (TDX only; the
+; runner is told to inject it by a run option). The guest must resume from the GPA the host
+; returns in R11 until the whole range is done.
+;
+; Records: CHECK tdx.platform (3), VALUE tdx.gpaw, CHECK tdx.shared_bit (1 << 47, the bit the
+; runtime's shared alias uses); VALUE tdx.retry.to_shared.status, tdx.retry.to_shared.retries;
+; CHECK tdx.retry.to_shared (0), tdx.retry.to_shared.retried (1: at least one RETRY was
+; answered and resumed), tdx.retry.shared.old_content_gone (0 non-zero qwords in the whole
+; 4 MiB shared view: the part after the resume point was converted too),
+; tdx.retry.shared.readback (0), tdx.retry.to_private (0), VALUE tdx.retry.to_private.retries,
+; CHECK tdx.retry.private.shared_content_gone (0).
+
+%include "enlighten.inc"
+%include "interfaces.inc"
+%include "scenario.inc"
+
+AREA_START      equ 0x400000
+AREA_SIZE       equ 0x400000            ; two of KVM's 2 MiB MapGPA chunks
+PRIVATE_TAG     equ 0x5052495600000000  ; "PRIV"
+SHARED_TAG      equ 0x5348415200000000  ; "SHAR"
+
+PLAN_RANGE AREA_START, AREA_START + AREA_SIZE, PLAN_ZERO, PLAN_PRIVATE, "mapgpa-area"
+
+section .text
+scenario:
+    REQUIRE_PLATFORM EN_PLATFORM_TDX, "tdx.platform"
+    call tdx_info
+    VALUE "tdx.gpaw", rax
+    call tdx_shared_bit
+    mov r12, rax
+    mov rbx, EN_TDX_SHARED_BIT
+    EXPECT "tdx.shared_bit", r12, rbx
+    test eax, eax
+    jnz .usable
+    ret
+.usable:
+
+    mov edi, AREA_START
+    mov esi, AREA_SIZE
+    mov rdx, PRIVATE_TAG
+    call fill_pattern
+
+    mov edi, AREA_START
+    or rdi, r12                         ; the shared bit asks for shared
+    mov esi, AREA_SIZE
+    call tdx_map_gpa
+    mov rbx, rax
+    mov r13, [abs tdx_map_gpa_retries]
+    VALUE "tdx.retry.to_shared.status", rbx
+    VALUE "tdx.retry.to_shared.retries", r13
+    EXPECT "tdx.retry.to_shared", rbx, 0
+    xor eax, eax
+    test r13, r13
+    setnz al
+    EXPECT "tdx.retry.to_shared.retried", rax, 1
+
+    mov edi, AREA_START
+    call en_shared_alias
+    mov r14, rax
+    mov rdi, r14
+    mov esi, AREA_SIZE
+    call count_nonzero
+    EXPECT "tdx.retry.shared.old_content_gone", rax, 0
+    mov rdi, r14
+    mov esi, AREA_SIZE
+    mov rdx, SHARED_TAG
+    call fill_pattern
+    mov rdi, r14
+    mov esi, AREA_SIZE
+    mov rdx, SHARED_TAG
+    call count_mismatches
+    EXPECT "tdx.retry.shared.readback", rax, 0
+
+    mov edi, AREA_START
+    mov esi, AREA_SIZE
+    call tdx_map_gpa
+    EXPECT "tdx.retry.to_private", rax, 0
+    VALUE "tdx.retry.to_private.retries", [abs tdx_map_gpa_retries]
+    mov edi, AREA_START
+    mov esi, AREA_SIZE
+    call count_nonzero
+    EXPECT "tdx.retry.private.shared_content_gone", rax, 0
+    ret
