@@ -22,11 +22,14 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
     case metadataPastFile(structure: FirmwareStructure, at: Int, length: UInt64, fileSize: Int)
     case unknownSEVSectionType(index: Int, type: UInt32)
     case sevSectionMisaligned(index: Int, gpa: UInt32, size: UInt32)
+    case sevSectionPastFourGiB(index: Int, gpa: UInt32, size: UInt32)
     case unknownTDXSectionType(index: Int, type: UInt32)
     case tdxSectionDataPastFile(index: Int, dataOffset: UInt32, rawSize: UInt32, fileSize: Int)
     case tdxSectionMisaligned(index: Int, memoryAddress: UInt64, memorySize: UInt64)
     case tdxSectionRawLargerThanMemory(index: Int, rawSize: UInt32, memorySize: UInt64)
     case tdxSectionRawDataMismatch(index: Int, type: String, rawSize: UInt32)
+    case tdxSectionOutsideAddressSpace(index: Int, memoryAddress: UInt64, memorySize: UInt64)
+    case tdxSectionTooLarge(index: Int, memorySize: UInt64, limit: UInt64)
 
     /// The structure this error is about.
     public var structure: FirmwareStructure {
@@ -40,9 +43,10 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
              .unsupportedVersion(let structure, _),
              .metadataLengthMismatch(let structure, _, _),
              .metadataPastFile(let structure, _, _, _): return structure
-        case .unknownSEVSectionType, .sevSectionMisaligned: return .sevMetadata
+        case .unknownSEVSectionType, .sevSectionMisaligned, .sevSectionPastFourGiB: return .sevMetadata
         case .unknownTDXSectionType, .tdxSectionDataPastFile, .tdxSectionMisaligned,
-             .tdxSectionRawLargerThanMemory, .tdxSectionRawDataMismatch:
+             .tdxSectionRawLargerThanMemory, .tdxSectionRawDataMismatch,
+             .tdxSectionOutsideAddressSpace, .tdxSectionTooLarge:
             return .tdxMetadata
         }
     }
@@ -82,6 +86,12 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
             return "SEV metadata section \(index) has unknown type \(hex(type))"
         case .sevSectionMisaligned(let index, let gpa, let size):
             return "SEV metadata section \(index) (GPA \(hex(gpa)), size \(hex(size))) is not 4 KiB aligned"
+        case .sevSectionPastFourGiB(let index, let gpa, let size):
+            return "SEV metadata section \(index) (GPA \(hex(gpa)), size \(hex(size))) runs past 4 GiB"
+        case .tdxSectionOutsideAddressSpace(let index, let address, let size):
+            return "TDX metadata section \(index) (address \(hex(address)), size \(hex(size))) runs past the 52-bit guest-physical address space"
+        case .tdxSectionTooLarge(let index, let size, let limit):
+            return "TDX metadata section \(index) asks for \(hex(size)) bytes to be added before launch, more than the \(hex(limit)) we accept for pre-launch population"
         case .unknownTDXSectionType(let index, let type):
             return "TDX metadata section \(index) has unknown type \(type)"
         case .tdxSectionDataPastFile(let index, let offset, let size, let fileSize):

@@ -95,6 +95,9 @@ public struct SEVMetadata: Equatable, Sendable {
             if section.gpa % 4096 != 0 || section.size % 4096 != 0 {
                 return .sevSectionMisaligned(index: index, gpa: section.gpa, size: section.size)
             }
+            if UInt64(section.gpa) + UInt64(section.size) > 0x1_0000_0000 {
+                return .sevSectionPastFourGiB(index: index, gpa: section.gpa, size: section.size)
+            }
             return nil
         }
     }

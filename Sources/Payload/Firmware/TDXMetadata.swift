@@ -101,6 +101,11 @@ public struct TDXSection: Equatable, Sendable {
 /// u32 section count, then the sections. The footer entry gives its offset from the image end.
 public struct TDXMetadata: Equatable, Sendable {
     public static let sectionSize = 32
+    /// Guest-physical addresses are at most 52 bits wide on x86.
+    public static let addressLimit: UInt64 = 1 << 52
+    /// The most one section may ask a VMM to add before launch. Real TDVF sections are a few
+    /// MiB; the cap keeps a hostile table from making MRTD computation run for hours.
+    public static let prelaunchSectionLimit: UInt64 = 1 << 30
 
     /// File offset of the "TDVF" signature.
     public let offset: Int
@@ -141,6 +146,15 @@ public struct TDXMetadata: Equatable, Sendable {
             if section.memoryAddress % 4096 != 0 || section.memorySize % 4096 != 0 {
                 problems.append(.tdxSectionMisaligned(index: index, memoryAddress: section.memoryAddress,
                                                       memorySize: section.memorySize))
+            }
+            let (end, overflow) = section.memoryAddress.addingReportingOverflow(section.memorySize)
+            if overflow || end > Self.addressLimit {
+                problems.append(.tdxSectionOutsideAddressSpace(index: index, memoryAddress: section.memoryAddress,
+                                                               memorySize: section.memorySize))
+            }
+            if !section.attributes.contains(.pageAug), section.memorySize > Self.prelaunchSectionLimit {
+                problems.append(.tdxSectionTooLarge(index: index, memorySize: section.memorySize,
+                                                    limit: Self.prelaunchSectionLimit))
             }
             if UInt64(section.rawSize) > section.memorySize {
                 problems.append(.tdxSectionRawLargerThanMemory(index: index, rawSize: section.rawSize,
