@@ -76,56 +76,78 @@ public final class VCPU {
     // MARK: registers
 
     /// KVM_GET_REGS, or a read of kvm_run->s.regs.regs when registers are synced.
-    public func getRegisters() throws(KVMError) -> Registers {
-        if syncedRegisters.contains(.registers) { return ckvm_run_sync_regs(runPointer).pointee }
-        var registers = Registers()
-        _ = try kvmIoctl(fd, CKVM_IOCTL_GET_REGS, "KVM_GET_REGS", &registers)
-        return registers
-    }
+    public func getRegisters() throws(KVMError) -> Registers { try load(generalRegisters) }
 
     /// KVM_SET_REGS, or a write of kvm_run->s.regs.regs plus KVM_SYNC_X86_REGS in
     /// kvm_dirty_regs when registers are synced (KVM loads them on the next KVM_RUN).
-    public func setRegisters(_ registers: Registers) throws(KVMError) {
-        if syncedRegisters.contains(.registers) {
-            ckvm_run_sync_regs(runPointer).pointee = registers
-            runPointer.pointee.kvm_dirty_regs |= CKVM_SYNC_X86_REGS
-            return
-        }
-        var copy = registers
-        _ = try kvmIoctl(fd, CKVM_IOCTL_SET_REGS, "KVM_SET_REGS", &copy)
-    }
+    public func setRegisters(_ registers: Registers) throws(KVMError) { try store(registers, generalRegisters) }
 
     /// Reads, changes and writes back the general registers: in place in kvm_run (no
     /// ioctl) when synced, else KVM_GET_REGS + KVM_SET_REGS.
     public func modifyRegisters(_ body: (inout Registers) -> Void) throws(KVMError) {
-        if syncedRegisters.contains(.registers) {
-            body(&ckvm_run_sync_regs(runPointer).pointee)
-            runPointer.pointee.kvm_dirty_regs |= CKVM_SYNC_X86_REGS
-            return
-        }
-        var registers = try getRegisters()
-        body(&registers)
-        try setRegisters(registers)
+        try modify(generalRegisters, body)
     }
 
     /// KVM_GET_SREGS, or a read of kvm_run->s.regs.sregs when special registers are synced.
-    public func getSpecialRegisters() throws(KVMError) -> SpecialRegisters {
-        if syncedRegisters.contains(.specialRegisters) { return ckvm_run_sync_sregs(runPointer).pointee }
-        var registers = SpecialRegisters()
-        _ = try kvmIoctl(fd, CKVM_IOCTL_GET_SREGS, "KVM_GET_SREGS", &registers)
-        return registers
-    }
+    public func getSpecialRegisters() throws(KVMError) -> SpecialRegisters { try load(specialRegisters) }
 
     /// KVM_SET_SREGS, or a write of kvm_run->s.regs.sregs plus KVM_SYNC_X86_SREGS in
     /// kvm_dirty_regs when special registers are synced.
     public func setSpecialRegisters(_ registers: SpecialRegisters) throws(KVMError) {
-        if syncedRegisters.contains(.specialRegisters) {
-            ckvm_run_sync_sregs(runPointer).pointee = registers
-            runPointer.pointee.kvm_dirty_regs |= CKVM_SYNC_X86_SREGS
+        try store(registers, specialRegisters)
+    }
+
+    /// Reads, changes and writes back the special registers: in place in kvm_run when
+    /// synced, else KVM_GET_SREGS + KVM_SET_SREGS.
+    public func modifySpecialRegisters(_ body: (inout SpecialRegisters) -> Void) throws(KVMError) {
+        try modify(specialRegisters, body)
+    }
+
+    /// One register class: its ioctls, and its block in kvm_run->s.regs for sync mode.
+    private struct RegisterClass<Value> {
+        let sync: SyncRegisterSet
+        let shared: UnsafeMutablePointer<Value>
+        let empty: Value
+        let get: (request: UInt, name: String)
+        let set: (request: UInt, name: String)
+    }
+
+    private var generalRegisters: RegisterClass<Registers> {
+        RegisterClass(sync: .registers, shared: ckvm_run_sync_regs(runPointer), empty: Registers(),
+                      get: (CKVM_IOCTL_GET_REGS, "KVM_GET_REGS"), set: (CKVM_IOCTL_SET_REGS, "KVM_SET_REGS"))
+    }
+
+    private var specialRegisters: RegisterClass<SpecialRegisters> {
+        RegisterClass(sync: .specialRegisters, shared: ckvm_run_sync_sregs(runPointer), empty: SpecialRegisters(),
+                      get: (CKVM_IOCTL_GET_SREGS, "KVM_GET_SREGS"), set: (CKVM_IOCTL_SET_SREGS, "KVM_SET_SREGS"))
+    }
+
+    private func load<Value>(_ registers: RegisterClass<Value>) throws(KVMError) -> Value {
+        if syncedRegisters.contains(registers.sync) { return registers.shared.pointee }
+        var value = registers.empty
+        _ = try kvmIoctl(fd, registers.get.request, registers.get.name, &value)
+        return value
+    }
+
+    private func store<Value>(_ value: Value, _ registers: RegisterClass<Value>) throws(KVMError) {
+        if syncedRegisters.contains(registers.sync) {
+            registers.shared.pointee = value
+            runPointer.pointee.kvm_dirty_regs |= registers.sync.rawValue
             return
         }
-        var copy = registers
-        _ = try kvmIoctl(fd, CKVM_IOCTL_SET_SREGS, "KVM_SET_SREGS", &copy)
+        var copy = value
+        _ = try kvmIoctl(fd, registers.set.request, registers.set.name, &copy)
+    }
+
+    private func modify<Value>(_ registers: RegisterClass<Value>, _ body: (inout Value) -> Void) throws(KVMError) {
+        if syncedRegisters.contains(registers.sync) {
+            body(&registers.shared.pointee)
+            runPointer.pointee.kvm_dirty_regs |= registers.sync.rawValue
+            return
+        }
+        var value = try load(registers)
+        body(&value)
+        try store(value, registers)
     }
 
     /// KVM_CAP_SYNC_REGS: from now on KVM copies `set` into kvm_run->s.regs on every exit

@@ -11,27 +11,41 @@ func requireKVM(file: StaticString = #filePath, line: UInt = #line) throws {
     }
 }
 
-/// A real-mode guest: a default VM with one guest_memfd(MMAP | INIT_SHARED) memslot of
-/// `memorySize` bytes at GPA 0, mapped on the host, code written at `entry`, one vCPU with
-/// CS base 0 and RIP = `entry`. FIX_HYPERCALL_INSN is disabled so guest code is never patched.
+/// A real-mode guest: a default VM with one memslot of `memorySize` bytes at GPA 0 — by
+/// default guest_memfd(MMAP | INIT_SHARED) mapped on the host and bound with memslot2, or an
+/// anonymous shared mapping with the plain memslot ioctl — code written at `entry`, one
+/// vCPU with CS base 0 and RIP = `entry`. FIX_HYPERCALL_INSN is disabled so guest code is
+/// never patched.
 final class RealModeGuest {
+    enum Backing { case guestMemfd, anonymous }
     static let entry: UInt64 = 0x1000
     let system: KVMSystem
     let vm: VirtualMachine
-    let memfd: GuestMemfd
-    let memory: GuestMapping
+    let memfd: GuestMemfd?
+    let memory: any HostMemory
     let vcpu: VCPU
 
-    init(code: [UInt8], memorySize: UInt64 = 0x10000) throws {
+    init(code: [UInt8], memorySize: UInt64 = 0x10000, backing: Backing = .guestMemfd) throws {
         system = try KVMSystem.open()
         vm = try system.createVM()
         try vm.disableQuirks(.fixHypercallInstruction)
-        memfd = try vm.createGuestMemfd(size: memorySize, flags: [.mmap, .initShared])
-        memory = try memfd.map()
+        switch backing {
+        case .guestMemfd:
+            let memfd = try vm.createGuestMemfd(size: memorySize, flags: [.mmap, .initShared])
+            let mapping = try memfd.map()
+            try vm.setUserMemoryRegion2(
+                slot: 0, flags: .guestMemfd, guestPhysicalAddress: 0, size: memorySize,
+                userspaceAddress: mapping.userspaceAddress, guestMemfd: memfd, guestMemfdOffset: 0)
+            self.memfd = memfd
+            self.memory = mapping
+        case .anonymous:
+            let mapping = try MemoryMapping(size: Int(memorySize))
+            try vm.setUserMemoryRegion(
+                slot: 0, guestPhysicalAddress: 0, size: memorySize, userspaceAddress: mapping.userspaceAddress)
+            self.memfd = nil
+            self.memory = mapping
+        }
         try memory.write(code, at: Int(Self.entry))
-        try vm.setUserMemoryRegion2(
-            slot: 0, flags: .guestMemfd, guestPhysicalAddress: 0, size: memorySize,
-            userspaceAddress: memory.userspaceAddress, guestMemfd: memfd, guestMemfdOffset: 0)
         vcpu = try vm.createVCPU(id: 0)
         var sregs = try vcpu.getSpecialRegisters()
         sregs.cs.base = 0
