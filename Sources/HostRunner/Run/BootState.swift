@@ -43,7 +43,7 @@ enum BootState {
         try vcpu.setRegisters(regs)
     }
 
-    private static func segment(selector: UInt16, type: UInt8, longMode: Bool) -> kvm_segment {
+    static func segment(selector: UInt16, type: UInt8, longMode: Bool) -> kvm_segment {
         var segment = kvm_segment()
         segment.base = 0
         segment.limit = 0xFFFF_FFFF

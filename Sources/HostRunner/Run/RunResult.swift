@@ -56,11 +56,16 @@ public struct RunResult: Sendable {
                 failures.append(prefix(vcpu) + "check '\(name)' failed: got \(hex(actual)), expected \(hex(expected))")
             case .record(let vcpu, .exception(let vector, let errorCode, let rip, let cr2)):
                 failures.append(prefix(vcpu) + VCPUStop.exception(vector: vector, errorCode: errorCode, at: image.symbolize(rip), cr2: cr2).description)
-            case .malformedRecord(let vcpu, let gpa, let reason):
-                failures.append(prefix(vcpu) + "malformed report record at \(hex(gpa)): \(reason)")
             default:
                 break
             }
+        }
+        let malformed = events.compactMap { event -> (Int, UInt64, String)? in
+            if case .malformedRecord(let vcpu, let gpa, let reason) = event { (vcpu, gpa, reason) } else { nil }
+        }
+        if let (vcpu, gpa, reason) = malformed.first {
+            let more = malformed.count > 1 ? " (\(malformed.count) malformed records in all)" : ""
+            failures.append(prefix(vcpu) + "malformed report record at \(hex(gpa)): \(reason)" + more)
         }
         for comparison in checksums where !comparison.matches {
             let host = comparison.host.map { hex($0) } ?? "none (the range is not in guest RAM)"
