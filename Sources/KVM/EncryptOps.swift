@@ -82,6 +82,20 @@ public struct TDXInitMemRegion: Sendable, Equatable {
     }
 }
 
+/// KVM_MEMORY_ENCRYPT_OP on `fd`: points `command`'s data field at `data` for the duration
+/// of the call (KVM may write progress back into both). Returns the ioctl result and errno.
+private func memoryEncryptOp<Command, Data>(
+    fd: Int32, command: inout Command, dataField: WritableKeyPath<Command, UInt64>, data: inout Data
+) -> (result: Int32, errno: Int32) {
+    // SAFETY: `data` is pinned for the closure, which spans the whole ioctl.
+    withUnsafeMutablePointer(to: &data) { pointer in
+        command[keyPath: dataField] = UInt64(UInt(bitPattern: pointer))
+        // SAFETY: `command` is a live C structure; its data field points at the pinned `data`.
+        let result = withUnsafeMutablePointer(to: &command) { ckvm_ioctl_ptr(fd, CKVM_IOCTL_MEMORY_ENCRYPT_OP, $0) }
+        return (result, errno)
+    }
+}
+
 extension VirtualMachine {
     /// KVM_MEMORY_ENCRYPT_OP(KVM_SEV_SNP_LAUNCH_UPDATE) on the VM fd (SNP VMs only).
     /// `update` receives the progress KVM writes back, on success and on failure.
@@ -90,12 +104,7 @@ extension VirtualMachine {
         var command = ckvm_sev_cmd()
         command.id = UInt32(CKVM_SEV_SNP_LAUNCH_UPDATE)
         command.sev_fd = UInt32(bitPattern: sevFd)
-        // SAFETY: `data` outlives the ioctl, which reads and writes it through command.data.
-        let result = withUnsafeMutablePointer(to: &data) { pointer in
-            command.data = UInt64(UInt(bitPattern: pointer))
-            return ckvm_ioctl_ptr(fd, CKVM_IOCTL_MEMORY_ENCRYPT_OP, &command)
-        }
-        let code = errno
+        let (result, code) = memoryEncryptOp(fd: fd, command: &command, dataField: \.data, data: &data)
         update.update(from: data)
         if result < 0 {
             throw .encryptOp(command: "KVM_SEV_SNP_LAUNCH_UPDATE", errno: code, firmwareError: UInt64(command.error))
@@ -111,12 +120,7 @@ extension VCPU {
         var command = ckvm_tdx_cmd()
         command.id = UInt32(CKVM_TDX_INIT_MEM_REGION)
         command.flags = region.commandFlags
-        // SAFETY: `data` outlives the ioctl, which reads and writes it through command.data.
-        let result = withUnsafeMutablePointer(to: &data) { pointer in
-            command.data = UInt64(UInt(bitPattern: pointer))
-            return ckvm_ioctl_ptr(fd, CKVM_IOCTL_MEMORY_ENCRYPT_OP, &command)
-        }
-        let code = errno
+        let (result, code) = memoryEncryptOp(fd: fd, command: &command, dataField: \.data, data: &data)
         region.update(from: data)
         if result < 0 {
             throw .encryptOp(command: "KVM_TDX_INIT_MEM_REGION", errno: code, firmwareError: command.hw_error)

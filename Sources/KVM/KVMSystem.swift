@@ -81,22 +81,28 @@ final class CPUIDBuffer {
         // SAFETY: a fresh allocation, zeroed before use, freed exactly once in deinit.
         raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 8)
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: bytes)
-        raw.storeBytes(of: UInt32(capacity), as: UInt32.self) // nent
+        // SAFETY: writes nent, the first 4 bytes of the zeroed kvm_cpuid2 header.
+        raw.storeBytes(of: UInt32(capacity), as: UInt32.self)
     }
 
     convenience init(entries: [CPUIDEntry]) {
         self.init(capacity: entries.count)
+        // SAFETY: `capacity` == entries.count slots follow the 8-byte header.
         let base = (raw + Self.headerSize).bindMemory(to: CPUIDEntry.self, capacity: capacity)
         for (i, entry) in entries.enumerated() { base[i] = entry }
     }
 
     /// The entries the kernel filled in (`nent` after the call).
     var entries: [CPUIDEntry] {
+        // SAFETY: reads nent from the 8-byte header of this live buffer.
         let count = min(Int(raw.load(as: UInt32.self)), capacity)
         // SAFETY: the buffer holds `capacity` entries past the 8-byte header; `count` <= capacity.
         let base = (raw + Self.headerSize).bindMemory(to: CPUIDEntry.self, capacity: capacity)
         return Array(UnsafeBufferPointer(start: base, count: count))
     }
 
-    deinit { raw.deallocate() }
+    deinit {
+        // SAFETY: `raw` came from allocate in init and is freed only here.
+        raw.deallocate()
+    }
 }

@@ -63,9 +63,11 @@ public final class VCPU {
         if result >= 0 { return VCPUExit.decode(runPointer) }
         switch code {
         case EINTR:
+            // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
             ckvm_run_set_immediate_exit(runPointer, 0)
             return .interrupted
         case EFAULT, EHWPOISON:
+            // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
             if runPointer.pointee.exit_reason == UInt32(CKVM_EXIT_MEMORY_FAULT) { return VCPUExit.memoryFault(runPointer) }
         default:
             break
@@ -74,6 +76,9 @@ public final class VCPU {
     }
 
     // MARK: registers
+
+    // Sync-mode accessors read and write kvm_run->s.regs directly. KVM writes that area only
+    // inside KVM_RUN, which this vCPU's (single) thread is not in while it calls these.
 
     /// KVM_GET_REGS, or a read of kvm_run->s.regs.regs when registers are synced.
     public func getRegisters() throws(KVMError) -> Registers { try load(generalRegisters) }
@@ -113,16 +118,19 @@ public final class VCPU {
     }
 
     private var generalRegisters: RegisterClass<Registers> {
+        // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
         RegisterClass(sync: .registers, shared: ckvm_run_sync_regs(runPointer), empty: Registers(),
                       get: (CKVM_IOCTL_GET_REGS, "KVM_GET_REGS"), set: (CKVM_IOCTL_SET_REGS, "KVM_SET_REGS"))
     }
 
     private var specialRegisters: RegisterClass<SpecialRegisters> {
+        // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
         RegisterClass(sync: .specialRegisters, shared: ckvm_run_sync_sregs(runPointer), empty: SpecialRegisters(),
                       get: (CKVM_IOCTL_GET_SREGS, "KVM_GET_SREGS"), set: (CKVM_IOCTL_SET_SREGS, "KVM_SET_SREGS"))
     }
 
     private func load<Value>(_ registers: RegisterClass<Value>) throws(KVMError) -> Value {
+        // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
         if syncedRegisters.contains(registers.sync) { return registers.shared.pointee }
         var value = registers.empty
         _ = try kvmIoctl(fd, registers.get.request, registers.get.name, &value)
@@ -131,6 +139,7 @@ public final class VCPU {
 
     private func store<Value>(_ value: Value, _ registers: RegisterClass<Value>) throws(KVMError) {
         if syncedRegisters.contains(registers.sync) {
+            // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
             registers.shared.pointee = value
             runPointer.pointee.kvm_dirty_regs |= registers.sync.rawValue
             return
@@ -141,6 +150,7 @@ public final class VCPU {
 
     private func modify<Value>(_ registers: RegisterClass<Value>, _ body: (inout Value) -> Void) throws(KVMError) {
         if syncedRegisters.contains(registers.sync) {
+            // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
             body(&registers.shared.pointee)
             runPointer.pointee.kvm_dirty_regs |= registers.sync.rawValue
             return
@@ -160,6 +170,7 @@ public final class VCPU {
             throw .invalidArgument("KVM_CAP_SYNC_REGS offers \(offered.rawValue), asked for \(set.rawValue)")
         }
         syncedRegisters = []
+        // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
         if set.contains(.registers) { ckvm_run_sync_regs(runPointer).pointee = try getRegisters() }
         if set.contains(.specialRegisters) { ckvm_run_sync_sregs(runPointer).pointee = try getSpecialRegisters() }
         runPointer.pointee.kvm_dirty_regs = 0
@@ -169,6 +180,7 @@ public final class VCPU {
 
     /// Stops sharing registers through kvm_run (flushes pending writes with KVM_SET_REGS/SREGS).
     public func disableSyncRegisters() throws(KVMError) {
+        // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
         let dirty = SyncRegisterSet(rawValue: runPointer.pointee.kvm_dirty_regs)
         let pendingRegisters = ckvm_run_sync_regs(runPointer).pointee
         let pendingSpecial = ckvm_run_sync_sregs(runPointer).pointee
@@ -207,6 +219,7 @@ public final class VCPU {
         var request = kvm_guest_debug()
         request.control = control.rawValue
         withUnsafeMutableBytes(of: &request.arch.debugreg) { raw in
+            // SAFETY: at most 8 stores (checked above) into the 8-entry debugreg array.
             for (i, value) in debugRegisters.enumerated() { raw.storeBytes(of: value, toByteOffset: i * 8, as: UInt64.self) }
         }
         _ = try kvmIoctl(fd, CKVM_IOCTL_SET_GUEST_DEBUG, "KVM_SET_GUEST_DEBUG", &request)

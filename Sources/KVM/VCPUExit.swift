@@ -40,9 +40,11 @@ extension VCPUExit {
     /// Decodes the exit KVM left in `run` after a successful KVM_RUN. No allocation.
     @inline(__always)
     static func decode(_ run: UnsafeMutablePointer<kvm_run>) -> VCPUExit {
+        // SAFETY: `run` is the live kvm_run of the vCPU that just returned from KVM_RUN.
         let reason = run.pointee.exit_reason
         switch Int32(bitPattern: reason) {
         case CKVM_EXIT_IO:
+            // SAFETY: exit_reason is KVM_EXIT_IO, so KVM filled run->io.
             let io = ckvm_run_io(run).pointee
             let length = Int(io.size) * Int(io.count)
             // SAFETY: KVM places the I/O data inside the kvm_run mapping at data_offset.
@@ -50,10 +52,12 @@ extension VCPUExit {
             return .io(port: io.port, direction: io.direction == CKVM_EXIT_IO_OUT ? .out : .in,
                        size: Int(io.size), count: Int(io.count), data: ExitBytes(bytes: bytes))
         case CKVM_EXIT_MMIO:
+            // SAFETY: exit_reason is KVM_EXIT_MMIO, so KVM filled run->mmio.
             let mmio = ckvm_run_mmio(run)
             let length = min(Int(mmio.pointee.len), 8)
             // SAFETY: run->mmio.data is an 8-byte array inside the kvm_run mapping.
             let bytes = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(mmio) + 8, count: length)
+            // SAFETY: reads the same run->mmio view as above.
             return .mmio(address: mmio.pointee.phys_addr, isWrite: mmio.pointee.is_write != 0,
                          length: length, data: ExitBytes(bytes: bytes))
         case CKVM_EXIT_HLT:
@@ -61,23 +65,30 @@ extension VCPUExit {
         case CKVM_EXIT_SHUTDOWN:
             return .shutdown
         case CKVM_EXIT_INTERNAL_ERROR:
+            // SAFETY: exit_reason is KVM_EXIT_INTERNAL_ERROR, so KVM filled run->internal.
             let view = ckvm_run_internal(run)
             return .internalError(suberror: view.pointee.suberror, data: InternalErrorData(pointer: view))
         case CKVM_EXIT_FAIL_ENTRY:
+            // SAFETY: exit_reason is KVM_EXIT_FAIL_ENTRY, so KVM filled run->fail_entry.
             let view = ckvm_run_fail_entry(run).pointee
             return .failEntry(reason: view.hardware_entry_failure_reason, cpu: view.cpu)
         case CKVM_EXIT_DEBUG:
+            // SAFETY: exit_reason is KVM_EXIT_DEBUG, so KVM filled run->debug.arch.
             let view = ckvm_run_debug(run).pointee
             return .debug(exception: view.exception, pc: view.pc, dr6: view.dr6, dr7: view.dr7)
         case CKVM_EXIT_X86_RDMSR:
+            // SAFETY: exit_reason is KVM_EXIT_X86_RDMSR; the view stays inside kvm_run.
             return .rdmsr(MSRExit(pointer: ckvm_run_msr(run)))
         case CKVM_EXIT_X86_WRMSR:
+            // SAFETY: exit_reason is KVM_EXIT_X86_WRMSR; the view stays inside kvm_run.
             return .wrmsr(MSRExit(pointer: ckvm_run_msr(run)))
         case CKVM_EXIT_HYPERCALL:
+            // SAFETY: exit_reason is KVM_EXIT_HYPERCALL; the view stays inside kvm_run.
             return .hypercall(HypercallExit(pointer: ckvm_run_hypercall(run)))
         case CKVM_EXIT_MEMORY_FAULT:
             return memoryFault(run)
         case CKVM_EXIT_SYSTEM_EVENT:
+            // SAFETY: exit_reason is KVM_EXIT_SYSTEM_EVENT; the view stays inside kvm_run.
             return .systemEvent(SystemEvent(pointer: ckvm_run_system_event(run)))
         case CKVM_EXIT_INTR:
             return .interrupted
@@ -88,6 +99,7 @@ extension VCPUExit {
 
     /// The memory-fault exit KVM describes in run->memory_fault.
     static func memoryFault(_ run: UnsafeMutablePointer<kvm_run>) -> VCPUExit {
+        // SAFETY: exit_reason is KVM_EXIT_MEMORY_FAULT, so KVM filled run->memory_fault.
         let view = ckvm_run_memory_fault(run).pointee
         return .memoryFault(flags: MemoryFaultFlags(rawValue: view.flags), gpa: view.gpa, size: view.size)
     }

@@ -48,6 +48,7 @@ final class RunState: @unchecked Sendable {
     /// keeps that thread registered (so alive) while it is signalled.
     func kick() {
         runningThread.withLock { thread in
+            // SAFETY: atomic store into the kvm_run mapping this object keeps alive.
             ckvm_run_set_immediate_exit(run, 1)
             if let thread {
                 // SAFETY: `thread` is registered only while it is inside run(), so it is alive.

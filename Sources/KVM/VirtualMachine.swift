@@ -37,6 +37,7 @@ public final class VirtualMachine: Sendable {
         var request = kvm_enable_cap()
         request.cap = capability.rawValue
         withUnsafeMutableBytes(of: &request.args) { raw in
+            // SAFETY: stores stay inside the fixed-size C array; the count was checked above.
             for (i, value) in args.enumerated() { raw.storeBytes(of: value, toByteOffset: i * 8, as: UInt64.self) }
         }
         _ = try kvmIoctl(fd, CKVM_IOCTL_ENABLE_CAP, "KVM_ENABLE_CAP", &request)
