@@ -12,7 +12,7 @@
 ; SUBFUNC_UNSUPPORTED (0x8000000000000003). An unknown TDCALL leaf → TDX_OPERAND_INVALID with
 ; operand id RAX (0xC000010000000000).
 ;
-; Records: CHECK tdx.platform (3), tdx.unaligned_gpa.r10, tdx.unaligned_gpa.r11,
+; Records: CHECK tdx.platform (3), tdx.shared_bit (1 << 47), tdx.unaligned_gpa.r10, tdx.unaligned_gpa.r11,
 ; tdx.unaligned_size.r10, tdx.zero_size.r10, tdx.wrap.r10, tdx.straddle.r10, tdx.straddle.r11,
 ; tdx.straddle_unaligned.r10, tdx.unbacked.r10, tdx.unbacked.r11,
 ; tdx.unknown_subfunction.r10, tdx.unknown_leaf.rax, tdx.after_hostile.to_shared (0),
@@ -45,6 +45,12 @@ scenario:
     REQUIRE_PLATFORM EN_PLATFORM_TDX, "tdx.platform"
     call tdx_shared_bit
     mov r15, rax
+    mov rbx, EN_TDX_SHARED_BIT
+    EXPECT "tdx.shared_bit", r15, rbx       ; the bit the runtime's alias and these cases use
+    test eax, eax
+    jnz .usable
+    ret
+.usable:
     mov r12, TDVMCALL_STATUS_ALIGN_ERROR
     mov r13, TDVMCALL_STATUS_INVALID_OPERAND
 

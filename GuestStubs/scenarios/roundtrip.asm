@@ -2,12 +2,14 @@
 ; platform speaks (en_convert), proving each flip is destructive and the shared view works.
 ;
 ; The 2 MiB convert-area starts private and zero. 64 KiB of it (not 2 MiB aligned, so every
-; interface sees 4 KiB granules) is flipped; the rest must keep its content throughout.
+; interface sees 4 KiB granules) is flipped; the 16 KiB on either side must keep their content
+; throughout. (Only that window is written and read: guest loops are slow on emulating
+; backends, see shared/HOST-NOTES.md.)
 ;
 ; Records: VALUE roundtrip.platform, roundtrip.to_shared.rax, roundtrip.to_private.rax;
 ; CHECK roundtrip.to_shared (0), roundtrip.shared.old_content_gone (0 non-zero qwords in the
 ; shared view), roundtrip.shared.readback (0 mismatches), roundtrip.neighbours_intact
-; (0 mismatches outside the flipped range), roundtrip.to_private (0),
+; (0 mismatches in the 16 KiB on either side), roundtrip.to_private (0),
 ; roundtrip.private.shared_content_gone (0), roundtrip.private.readback (0).
 
 %include "enlighten.inc"
@@ -20,6 +22,9 @@ FLIP_OFFSET     equ 0x10000
 FLIP_SIZE       equ 0x10000
 FLIP_GPA        equ AREA_START + FLIP_OFFSET
 AFTER_FLIP      equ FLIP_OFFSET + FLIP_SIZE
+MARGIN          equ 0x4000              ; neighbours checked on each side of the flipped range
+WINDOW_OFFSET   equ FLIP_OFFSET - MARGIN
+WINDOW_SIZE     equ MARGIN + FLIP_SIZE + MARGIN
 PRIVATE_TAG     equ 0x5052495600000000  ; "PRIV" in the top half, the offset below it
 SHARED_TAG      equ 0x5348415200000000  ; "SHAR"
 
@@ -30,9 +35,9 @@ scenario:
     call en_platform
     VALUE "roundtrip.platform", rax
 
-    mov edi, AREA_START
-    mov esi, AREA_SIZE
-    mov rdx, PRIVATE_TAG
+    mov edi, AREA_START + WINDOW_OFFSET
+    mov esi, WINDOW_SIZE
+    mov rdx, PRIVATE_TAG + WINDOW_OFFSET
     call fill_pattern
 
     ; Private → shared: the shared view must not show what the private side held.
@@ -63,13 +68,13 @@ scenario:
     EXPECT "roundtrip.shared.readback", rax, 0
 
     ; Only the requested range may change state.
-    mov edi, AREA_START
-    mov esi, FLIP_OFFSET
-    mov rdx, PRIVATE_TAG
+    mov edi, AREA_START + WINDOW_OFFSET
+    mov esi, MARGIN
+    mov rdx, PRIVATE_TAG + WINDOW_OFFSET
     call count_mismatches
     mov rbx, rax
     mov edi, AREA_START + AFTER_FLIP
-    mov esi, AREA_SIZE - AFTER_FLIP
+    mov esi, MARGIN
     mov rdx, PRIVATE_TAG + AFTER_FLIP
     call count_mismatches
     add rbx, rax
