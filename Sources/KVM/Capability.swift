@@ -27,7 +27,7 @@ public struct Capability: RawRepresentable, Hashable, Sendable, CustomStringConv
 }
 
 /// The machine type passed to KVM_CREATE_VM (x86 `KVM_X86_*_VM`).
-public struct VMType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+public struct VMType: RawRepresentable, Hashable, Sendable, Codable, CustomStringConvertible {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
@@ -52,7 +52,7 @@ public struct VMType: RawRepresentable, Hashable, Sendable, CustomStringConverti
 }
 
 /// `kvm_create_guest_memfd.flags` (`GUEST_MEMFD_FLAG_*`).
-public struct GuestMemfdFlags: OptionSet, Hashable, Sendable {
+public struct GuestMemfdFlags: OptionSet, Hashable, Sendable, Codable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     /// The fd can be mmapped by the host (`GUEST_MEMFD_FLAG_MMAP`).
@@ -62,7 +62,7 @@ public struct GuestMemfdFlags: OptionSet, Hashable, Sendable {
 }
 
 /// Memslot flags (`KVM_MEM_*`).
-public struct MemslotFlags: OptionSet, Hashable, Sendable {
+public struct MemslotFlags: OptionSet, Hashable, Sendable, Codable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let logDirtyPages = MemslotFlags(rawValue: CKVM_MEM_LOG_DIRTY_PAGES)
@@ -72,14 +72,14 @@ public struct MemslotFlags: OptionSet, Hashable, Sendable {
 }
 
 /// `kvm_memory_attributes.attributes` (`KVM_MEMORY_ATTRIBUTE_*`).
-public struct MemoryAttributes: OptionSet, Hashable, Sendable {
+public struct MemoryAttributes: OptionSet, Hashable, Sendable, Codable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     public static let `private` = MemoryAttributes(rawValue: CKVM_MEMORY_ATTRIBUTE_PRIVATE)
 }
 
 /// `kvm_guest_debug.control` (`KVM_GUESTDBG_*`).
-public struct GuestDebugControl: OptionSet, Hashable, Sendable {
+public struct GuestDebugControl: OptionSet, Hashable, Sendable, Codable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let enable = GuestDebugControl(rawValue: CKVM_GUESTDBG_ENABLE)
@@ -93,7 +93,7 @@ public struct GuestDebugControl: OptionSet, Hashable, Sendable {
 
 /// Why an MSR access exited to user space (`KVM_MSR_EXIT_REASON_*`); also the
 /// KVM_CAP_X86_USER_SPACE_MSR argument selecting which failures exit.
-public struct MSRExitReasons: OptionSet, Hashable, Sendable {
+public struct MSRExitReasons: OptionSet, Hashable, Sendable, Codable {
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public static let invalid = MSRExitReasons(rawValue: CKVM_MSR_EXIT_REASON_INVAL)
@@ -103,7 +103,7 @@ public struct MSRExitReasons: OptionSet, Hashable, Sendable {
 }
 
 /// x86 quirks that KVM_CAP_DISABLE_QUIRKS2 can turn off (`KVM_X86_QUIRK_*`).
-public struct Quirks: OptionSet, Hashable, Sendable {
+public struct Quirks: OptionSet, Hashable, Sendable, Codable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     /// KVM rewrites a wrong-vendor vmcall/vmmcall in guest memory. Tests must disable it.
@@ -111,7 +111,7 @@ public struct Quirks: OptionSet, Hashable, Sendable {
 }
 
 /// Register classes shared through kvm_run with KVM_CAP_SYNC_REGS (`KVM_SYNC_X86_*`).
-public struct SyncRegisterSet: OptionSet, Hashable, Sendable {
+public struct SyncRegisterSet: OptionSet, Hashable, Sendable, Codable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     public static let registers = SyncRegisterSet(rawValue: CKVM_SYNC_X86_REGS)
@@ -120,7 +120,7 @@ public struct SyncRegisterSet: OptionSet, Hashable, Sendable {
 }
 
 /// `run->memory_fault.flags` (`KVM_MEMORY_EXIT_FLAG_*`).
-public struct MemoryFaultFlags: OptionSet, Hashable, Sendable {
+public struct MemoryFaultFlags: OptionSet, Hashable, Sendable, Codable {
     public let rawValue: UInt64
     public init(rawValue: UInt64) { self.rawValue = rawValue }
     /// The faulting access was a private access.

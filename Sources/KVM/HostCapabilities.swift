@@ -1,6 +1,6 @@
 /// What this host's KVM offers, probed once (KVM_CHECK_EXTENSION on /dev/kvm and on a
 /// throw-away default VM). Strategies are chosen from this, never assumed.
-public struct HostCapabilities: Sendable, Equatable {
+public struct HostCapabilities: Sendable, Equatable, Codable {
     /// KVM_GET_API_VERSION.
     public var apiVersion: Int32
     /// KVM_CAP_VM_TYPES as returned: bit n set = VM type n can be created (0 = cap absent).

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import KVM
@@ -49,6 +50,27 @@ final class ProbeTests: XCTestCase {
         // Mapping a guest_memfd made without MMAP is refused before any syscall.
         let plain = try vm.createGuestMemfd(size: 0x1000)
         XCTAssertThrowsError(try plain.map())
+    }
+
+    /// HOST-NOTES: KVM_CAP_PRE_FAULT_MEMORY is 0 here, so the ioctl is refused, by name.
+    func testPreFaultMemoryFollowsTheProbe() throws {
+        try requireKVM()
+        let guest = try RealModeGuest(code: [0xF4])
+        if try guest.system.probe().preFaultMemory {
+            XCTAssertEqual(try guest.vcpu.preFaultMemory(gpa: 0, size: 0x1000), 0)
+        } else {
+            XCTAssertThrowsError(try guest.vcpu.preFaultMemory(gpa: 0, size: 0x1000)) { error in
+                guard case let .ioctl(name, _) = error as? KVMError else { return XCTFail("\(error)") }
+                XCTAssertEqual(name, "KVM_PRE_FAULT_MEMORY")
+            }
+        }
+    }
+
+    func testProbeEncodesAsJSON() throws {
+        try requireKVM()
+        let caps = try KVMSystem.open().probe()
+        let data = try JSONEncoder().encode(caps)
+        XCTAssertEqual(try JSONDecoder().decode(HostCapabilities.self, from: data), caps)
     }
 
     func testSupportedCPUID() throws {
