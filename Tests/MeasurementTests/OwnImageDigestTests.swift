@@ -1,0 +1,51 @@
+import Foundation
+import Measurement
+import Payload
+import XCTest
+
+/// Our own firmware-layout `hello` image, with the footer area FirmwareTables generates from its
+/// plan: it must parse like OVMF, and sev-snp-measure must compute the SNP digest we compute.
+final class OwnImageDigestTests: XCTestCase {
+    /// Builds hello (firmware layout) and writes the tables into its reserved area, as the
+    /// builder does; skips when nasm or ld.lld is missing.
+    private func helloROM() throws -> [UInt8] {
+        let image: Image
+        do {
+            let builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: try ProjectRoot.locate())
+            let root = try ProjectRoot.locate()
+            image = try builder.build(try StubSource.resolve("hello", root: root), layout: .firmware)
+        } catch {
+            throw XCTSkip("cannot build the hello firmware image here: \(error)")
+        }
+        var rom = try XCTUnwrap(image.romBytes())
+        let area = try FirmwareTables.build(plan: image.plan, romBase: Layout.romWindow.start, romSize: Layout.romSize)
+        let start = rom.count - FirmwareTables.areaOffsetFromEnd
+        // The linker leaves the area zero; anything else means the layout moved under us.
+        XCTAssertEqual(Array(rom[start..<(start + area.count)]), [UInt8](repeating: 0, count: area.count))
+        rom.replaceSubrange(start..<(start + area.count), with: area)
+        return rom
+    }
+
+    func testHelloTablesParseWithoutProblems() throws {
+        let image = FirmwareImage(bytes: try helloROM())
+        XCTAssertEqual(image.problems, [])
+        XCTAssertEqual(image.sevESResetBlock?.rawValue, 0xFFFF_FFE0)
+        XCTAssertNoThrow(try TDXMeasurement.mrtd(of: image, order: .interleaved))
+    }
+
+    func testHelloSNPDigestMatchesSevSnpMeasure() throws {
+        let tool = try ExternalTools.sevSNPMeasure()
+        let rom = try helloROM()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("enlighten-hello-\(UUID()).bin")
+        try Data(rom).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let image = FirmwareImage(bytes: rom)
+        let signature = try XCTUnwrap(VCPUSignature.named("EPYC-v4"))
+        for vcpus in [1, 2] {
+            let expected = try ExternalTools.run(tool, ["--mode", "snp", "--vcpus", "\(vcpus)", "--vcpu-type", "EPYC-v4",
+                                                        "--ovmf", file.path]).trimmingCharacters(in: .whitespacesAndNewlines)
+            let ours = try SNPMeasurement.launchDigest(of: image, options: SNPOptions(vcpus: vcpus, vcpuSignature: signature))
+            XCTAssertEqual(ExternalTools.hex(ours), expected, "vcpus \(vcpus)")
+        }
+    }
+}
