@@ -26,22 +26,32 @@ public struct GHCBPage: Sendable {
 
     // MARK: Raw access
 
+    /// Reads a little-endian integer at any byte offset (PSC buffers need not be aligned).
     public func load<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int) -> T {
-        precondition(offset >= 0 && offset + T.bitWidth / 8 <= bytes.count, "GHCB access out of page")
-        var value: T = 0
-        for index in 0..<(T.bitWidth / 8) {
-            value |= T(bytes[offset + index]) << (8 * index)
-        }
-        return value
+        precondition(offset >= 0 && offset + MemoryLayout<T>.size <= bytes.count, "GHCB access out of page")
+        return bytes.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
     }
 
+    /// Writes a little-endian integer at any byte offset and records the change.
     public mutating func store<T: FixedWidthInteger & UnsignedInteger>(_ value: T, at offset: Int) {
-        let width = T.bitWidth / 8
+        let width = MemoryLayout<T>.size
         precondition(offset >= 0 && offset + width <= bytes.count, "GHCB access out of page")
-        for index in 0..<width {
-            bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index))
-        }
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self) }
         markChanged(offset..<(offset + width))
+    }
+
+    // Non-generic twins of the two hot accessors: unspecialized generics cost a
+    // metadata lookup per call in unoptimized builds.
+
+    public func load(_: UInt64.Type, at offset: Int) -> UInt64 {
+        precondition(offset >= 0 && offset + 8 <= bytes.count, "GHCB access out of page")
+        return bytes.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) }
+    }
+
+    public mutating func store(_ value: UInt64, at offset: Int) {
+        precondition(offset >= 0 && offset + 8 <= bytes.count, "GHCB access out of page")
+        bytes.withUnsafeMutableBytes { $0.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self) }
+        markChanged(offset..<(offset + 8))
     }
 
     // MARK: Fields
