@@ -50,13 +50,13 @@ public enum GHCBExitHandler {
     /// else 0, or `rax` if given) and marked valid, then SW_EXITINFO1/2 set and
     /// marked valid (sev.c `sev_es_sync_from_ghcb` / `sev_es_sync_to_ghcb`).
     public static func complete(_ page: inout GHCBPage, exitInfo1: UInt64, exitInfo2: UInt64, rax: UInt64? = nil) {
-        let echoed: [(GHCBField, UInt64)] = [GHCBField.rax, .rbx, .rcx, .rdx].map { field in
-            (field, page.isValid(field) ? page[field] : 0)
-        }
+        func echoed(_ field: GHCBField) -> UInt64 { page.isValid(field) ? page[field] : 0 }
+        let values = (rax: rax ?? echoed(.rax), rbx: echoed(.rbx), rcx: echoed(.rcx), rdx: echoed(.rdx))
         page.clearValidBitmap()
-        for (field, value) in echoed {
-            page.set(field, field == .rax ? rax ?? value : value)
-        }
+        page.set(.rax, values.rax)
+        page.set(.rbx, values.rbx)
+        page.set(.rcx, values.rcx)
+        page.set(.rdx, values.rdx)
         page.set(.swExitInfo1, exitInfo1)
         page.set(.swExitInfo2, exitInfo2)
     }

@@ -38,9 +38,7 @@ public enum GHCBMSRProtocol {
         case .makeShared: direction = .toShared
         default: return nil
         }
-        guard let range = try? GPARange(start: (gfn & gfnMask) << GPARange.frameShift, pageCount: 1) else {
-            return nil
-        }
+        let range = GPARange(validatedFirstFrame: gfn & gfnMask, pageCount: 1)
         return ConversionRequest(range: range, direction: direction, pageSize: .size4K, origin: .ghcbMSR)
     }
 
