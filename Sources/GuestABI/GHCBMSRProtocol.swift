@@ -65,6 +65,8 @@ public enum GHCBMSRRequest: Sendable, Hashable {
     case pageStateChange(gfn: UInt64, operation: UInt8)
     case hypervisorFeatures
     case terminate(reasonSet: UInt8, reasonCode: UInt8)
+    /// KVM leaves the MSR as the guest wrote it for codes it does not know; the
+    /// guest then sees no response code and treats that as the error.
     case unknown(info: UInt16, data: UInt64)
 
     public init(msr value: UInt64) {

@@ -19,6 +19,10 @@ public enum TDCall {
     /// (intel/tdx-module `tdg_vp_vmcall.c`).
     public static let forbiddenGPRMask: UInt64 = (1 << 0) | (1 << 1) | (1 << 4)
 
+    /// Not modelled: the module's #GP for a TDCALL outside 64-bit mode (the runner
+    /// sees the mode itself) and its extra RBP check for TDs configured with
+    /// NO_RBP_MOD, which this host never configures.
+    ///
     /// Decodes RAX the way the TDX module's TDCALL dispatcher does
     /// (`tdx_td_dispatcher.c`): leaf [15:0], version [23:16], bits 63:24 reserved.
     /// Reserved bits, a non-zero version (only leaves this host does not serve have

@@ -20,6 +20,15 @@ public struct TDVMCallCompletion: Sendable, Hashable {
         self.r11 = r11
     }
 
+    /// KVM's answer to a standard subfunction it does not know (R11 untouched).
+    public static let subfunctionUnsupported = TDVMCallCompletion(status: TDVMCallStatus.subfunctionUnsupported)
+
+    /// The answer to a KVM hypercall made through TDG.VP.VMCALL: the hypercall's
+    /// return value goes to R10 (tdx.c `complete_hypercall_exit`).
+    public init(hypercallReturnValue: UInt64) {
+        self.init(status: hypercallReturnValue)
+    }
+
     /// Writes the answer into the guest's registers as the TDX module would on
     /// resuming it: RAX = TDX_SUCCESS (the TDCALL itself worked), and R10/R11 only
     /// if the guest exposed them; unexposed registers keep the guest's values.

@@ -81,6 +81,17 @@ final class GHCBExitHandlerTests: XCTestCase {
         XCTAssertFalse(page.hasChanges)
     }
 
+    func testRunnerAnswersAnUnhandledEventWithInvalidEvent() {
+        var page = validPSC()
+        page.set(.swExitCode, 0x1234)
+        guard case .unhandled = GHCBExitHandler.handle(&page, ghcbGPA: gpa, host: { _ in .converted }) else {
+            return XCTFail("expected unhandled")
+        }
+        GHCBExitHandler.complete(&page, exitInfo1: GHCBMalformedInput.exitInfo1, exitInfo2: GHCBMalformedInput.invalidEvent.rawValue)
+        XCTAssertEqual(page[.swExitInfo1], 2)
+        XCTAssertEqual(page[.swExitInfo2], 6)
+    }
+
     func testHypercallThroughTheGHCB() throws {
         var page = GHCBPage()
         page.set(.swExitCode, 0x81)

@@ -70,6 +70,22 @@ final class TDCallTests: XCTestCase {
         XCTAssertEqual(hidden.r11, 0xBBBB)
     }
 
+    func testKVMHypercallThroughVMCallEndToEnd() throws {
+        var guest = registers(rax: 0, r10: 12, r11: 0x40_0000, r12: 2, r13: 0x10)
+        guard case let .vmcall(.kvmHypercall(nr, a0, a1, a2, _), mask) = TDCall.decode(guest) else {
+            return XCTFail("not a hypercall")
+        }
+        let request = try MapGPARange.decode(nr: nr, a0: a0, a1: a1, a2: a2, longMode: true)
+        XCTAssertEqual(request.start, 0x40_0000)
+        XCTAssertEqual(request.direction, .toPrivate)
+        TDVMCallCompletion(hypercallReturnValue: MapGPARange.returnValue(for: .converted, longMode: true))
+            .apply(to: &guest, exposedMask: mask)
+        XCTAssertEqual(guest.r10, 0)
+        TDVMCallCompletion.subfunctionUnsupported.apply(to: &guest, exposedMask: mask)
+        XCTAssertEqual(guest.r10, 0x8000_0000_0000_0003)
+        XCTAssertEqual(guest.r11, 0x40_0000, "R11 is left alone")
+    }
+
     func testSharedBitFromGPAW() {
         XCTAssertEqual(TDXGuestPhysicalAddressWidth.bits48.sharedBit, 0x8000_0000_0000)
         XCTAssertEqual(TDXGuestPhysicalAddressWidth.bits52.sharedBit, 0x8_0000_0000_0000)
