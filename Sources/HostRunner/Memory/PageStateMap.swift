@@ -12,6 +12,11 @@ public struct PageStateMap: Sendable, Equatable {
     public struct Interval: Sendable, Equatable {
         public var range: GPARange
         public var state: PageState
+
+        public init(range: GPARange, state: PageState) {
+            self.range = range
+            self.state = state
+        }
     }
 
     public private(set) var intervals: [Interval] = []

@@ -54,8 +54,6 @@ public struct RunResult: Sendable {
             switch event {
             case .record(let vcpu, .check(let name, let actual, let expected, false)):
                 failures.append(prefix(vcpu) + "check '\(name)' failed: got \(hex(actual)), expected \(hex(expected))")
-            case .record(let vcpu, .exception(let vector, let errorCode, let rip, let cr2)):
-                failures.append(prefix(vcpu) + VCPUStop.exception(vector: vector, errorCode: errorCode, at: image.symbolize(rip), cr2: cr2).description)
             default:
                 break
             }

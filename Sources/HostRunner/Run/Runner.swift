@@ -20,7 +20,7 @@ public enum Runner {
             let handoff = ThreadHandoff(loop)
             group.enter()
             let thread = Thread {
-                handoff.value.run()
+                handoff.run()
                 group.leave()
             }
             thread.name = "vcpu-\(loop.index)"
@@ -41,9 +41,16 @@ public enum Runner {
     }
 }
 
-/// Hands a vCPU loop to the one thread that runs it; read back only after that thread ended
-/// (the DispatchGroup orders the two), so no access is ever concurrent.
+/// Hands a vCPU loop to the one thread that runs it. The thread drops its reference before
+/// it signals the group, so when `run` returns, the caller holds the last references to the
+/// machine and everything is released before the caller goes on. No access is concurrent:
+/// the caller reads the loop only after the group says the thread is done.
 private final class ThreadHandoff: @unchecked Sendable {
-    let value: VCPULoop
-    init(_ value: VCPULoop) { self.value = value }
+    private var loop: VCPULoop?
+    init(_ loop: VCPULoop) { self.loop = loop }
+
+    func run() {
+        loop?.run()
+        loop = nil
+    }
 }

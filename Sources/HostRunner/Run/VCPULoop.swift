@@ -103,8 +103,8 @@ final class VCPULoop {
         case (ReportPort.record, false):
             for item in 0..<count { data.store(UInt64(ReportPort.presence), width: size, item: item) }
         case (ReportPort.record, true):
-            for item in 0..<count where readRecord(gpa: data.load(width: size, item: item)) {
-                return .stopped(.reportFlood(malformed: malformed))
+            for item in 0..<count {
+                if let finish = readRecord(gpa: data.load(width: size, item: item)) { return finish }
             }
         case (ReportPort.exit, true):
             return .exited(UInt32(truncatingIfNeeded: data.load(width: size)))
@@ -119,8 +119,9 @@ final class VCPULoop {
         return nil
     }
 
-    /// Reads and records one report record. Returns true when malformed records passed the limit.
-    private func readRecord(gpa: UInt64) -> Bool {
+    /// Reads and records one report record; an EXCEPTION record or too many malformed ones
+    /// end the vCPU's run.
+    private func readRecord(gpa: UInt64) -> Finish? {
         guard let bytes = machine.memory.prefix(at: gpa, upTo: ReportRecord.maximumSize) else {
             return malformedRecord(gpa: gpa, ReportRecordError.outsideMemory.description)
         }
@@ -128,18 +129,20 @@ final class VCPULoop {
         case .success(.log(let text)):
             flushLine()
             keepLog(text)
+        case .success(.exception(let vector, let errorCode, let rip, let cr2)):
+            return .stopped(.exception(vector: vector, errorCode: errorCode, at: machine.image.symbolize(rip), cr2: cr2))
         case .success(let record):
             events.append(.record(vcpu: index, record))
         case .failure(let error):
             return malformedRecord(gpa: gpa, error.description)
         }
-        return false
+        return nil
     }
 
-    private func malformedRecord(gpa: UInt64, _ reason: String) -> Bool {
+    private func malformedRecord(gpa: UInt64, _ reason: String) -> Finish? {
         malformed += 1
         events.append(.malformedRecord(vcpu: index, gpa: gpa, reason: reason))
-        return malformed >= machine.options.malformedRecordLimit
+        return malformed >= machine.options.malformedRecordLimit ? .stopped(.reportFlood(malformed: malformed)) : nil
     }
 
     private func appendLog(_ byte: UInt8) {
