@@ -52,6 +52,18 @@ final class FirmwareTablesTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(image.tdxMetadata).offset, Int(romSize) - 0x800)
     }
 
+    func testInstallWritesTheAreaAndRefusesToOverwrite() throws {
+        var rom = [UInt8](repeating: 0xCC, count: Int(romSize))
+        rom.replaceSubrange((Int(romSize) - 0x800)..<(Int(romSize) - 0x20), with: [UInt8](repeating: 0, count: 0x7E0))
+        try FirmwareTables.install(into: &rom, plan: plan())
+        XCTAssertEqual(rom, self.rom(with: try FirmwareTables.build(plan: plan(), romBase: romBase, romSize: romSize)).enumerated().map {
+            ($0.offset >= Int(romSize) - 0x800 && $0.offset < Int(romSize) - 0x20) ? $0.element : 0xCC
+        })
+        XCTAssertThrowsError(try FirmwareTables.install(into: &rom, plan: plan())) {
+            guard case .areaNotEmpty? = $0 as? FirmwareTablesError else { return XCTFail("\($0)") }
+        }
+    }
+
     func testPlansTheMetadataCannotExpress() {
         let ramBytes = PlanRange(name: "data", range: GPARange(start: 0x10_0000, end: 0x10_1000), kind: .measured, state: .private)
         XCTAssertThrowsError(try FirmwareTables.build(plan: PopulationPlan(ranges: [ramBytes]), romBase: romBase, romSize: romSize)) {

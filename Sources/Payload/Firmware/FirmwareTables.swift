@@ -80,6 +80,20 @@ public enum FirmwareTables {
         return area
     }
 
+    /// Writes the area into `rom`, a firmware-layout ROM whose last byte is at 4 GiB − 1. The
+    /// linker leaves the area zero; anything else there means the layout moved, and overwriting
+    /// it would corrupt the image, so that is refused.
+    public static func install(into rom: inout [UInt8], plan: PopulationPlan,
+                               tdHob: GPARange = defaultTDHob) throws(FirmwareTablesError) {
+        let size = UInt64(rom.count)
+        let area = try build(plan: plan, romBase: FirmwareImage.fourGiB &- size, romSize: size, tdHob: tdHob)
+        let start = rom.count - areaOffsetFromEnd
+        if let used = rom[start..<(start + areaSize)].firstIndex(where: { $0 != 0 }) {
+            throw .areaNotEmpty(fileOffset: used)
+        }
+        rom.replaceSubrange(start..<(start + areaSize), with: area)
+    }
+
     private static func le32(_ value: UInt32) -> [UInt8] {
         var out: [UInt8] = []
         out.appendLE(value)

@@ -5,6 +5,7 @@ public enum FirmwareTablesError: Error, Equatable, Sendable, CustomStringConvert
     case rangeAboveFourGiB(PlanRange)
     case hobOverlapsPlan(hob: GPARange, PlanRange)
     case tablesTooLarge(bytes: Int, available: Int)
+    case areaNotEmpty(fileOffset: Int)
 
     public var description: String {
         switch self {
@@ -18,6 +19,8 @@ public enum FirmwareTablesError: Error, Equatable, Sendable, CustomStringConvert
             return "the TD_HOB area \(hob) overlaps plan range '\(range.name)' \(range.range); a VMM writes the HOB there"
         case .tablesTooLarge(let bytes, let available):
             return "the footer tables need \(bytes) bytes but the reserved area holds \(available)"
+        case .areaNotEmpty(let offset):
+            return "the reserved footer area is not zero (first non-zero byte at file offset \(hex(offset))): the linker put something there"
         }
     }
 }
