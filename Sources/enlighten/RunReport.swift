@@ -46,7 +46,8 @@ struct RunReport: Encodable {
         }
         population = result.population.entries.map {
             Populated(name: $0.range.name, start: hex($0.range.range.start), end: hex($0.range.range.end), kind: $0.range.kind.rawValue,
-                      state: $0.range.state.rawValue, bytesWritten: $0.bytesWritten, checksum: $0.checksum.map { hex($0) })
+                      state: $0.range.state.rawValue, bytesWritten: $0.bytesWritten,
+                      checksum: $0.bytesWritten > 0 ? result.population.plannedChecksum(gpa: $0.range.range.start, length: $0.range.range.size).map { hex($0) } : nil)
         }
     }
 
