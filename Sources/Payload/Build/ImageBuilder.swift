@@ -55,11 +55,40 @@ public final class ImageBuilder: @unchecked Sendable {
         guard let data = FileManager.default.contents(atPath: elfPath) else {
             throw .output(path: elfPath, reason: "the linker wrote no output")
         }
+        var elf = [UInt8](data)
         do {
-            return try Image(name: stub.name, elf: [UInt8](data))
-        } catch {
+            if layout == .firmware { try Self.installFirmwareTables(into: &elf, name: stub.name) }
+            return try Image(name: stub.name, elf: elf)
+        } catch let error as ImageError {
             throw .image(stub: stub.name, error)
+        } catch let error as BuildError {
+            throw error
+        } catch {
+            throw .toolFailed(tool: "firmware tables", message: "\(error)")
         }
+    }
+
+    /// The firmware layout reserves `.footer` (zeros) for the OVMF-style GUID table and SEV /
+    /// TDX metadata, which describe the plan and so exist only once it is linked: write them
+    /// into the ELF's bytes, where the ROM (`NAME.bin`) and the runner both take them from.
+    static func installFirmwareTables(into elf: inout [UInt8], name: String) throws {
+        let linked = try Image(name: name, elf: elf)
+        let file = try ELFFile(bytes: elf)
+        guard let footer = file.section(named: ".footer"), footer.size == UInt64(FirmwareTables.areaSize),
+              footer.address + footer.size == Layout.romWindow.end - 32 else {
+            throw BuildError.link(stub: name, diagnostics: ["the firmware layout has no \(FirmwareTables.areaSize)-byte .footer ending at 4 GiB - 32 (Linker/firmware.ld)"])
+        }
+        let tables: [UInt8]
+        do {
+            tables = try FirmwareTables.build(plan: linked.plan, romBase: Layout.romWindow.start, romSize: Layout.romSize)
+        } catch {
+            throw BuildError.link(stub: name, diagnostics: ["firmware tables for the plan: \(error)"])
+        }
+        let start = Int(footer.offset)
+        guard elf[start..<(start + tables.count)].allSatisfy({ $0 == 0 }) else {
+            throw BuildError.link(stub: name, diagnostics: ["the .footer area is not empty: a stub must not put data in it"])
+        }
+        elf.replaceSubrange(start..<(start + tables.count), with: tables)
     }
 
     /// Builds stubs × layouts in parallel and saves each; the first error (in job order) wins.
