@@ -34,6 +34,15 @@ struct Run: ParsableCommand {
     @Option(help: "Number of vCPUs (1-16).")
     var vcpus: Int = 1
 
+    @Option(help: "The confidential platform the guest is told it runs on, and so the conversion interface it uses: kvm (KVM_HC_MAP_GPA_RANGE), ghcb (SEV-SNP GHCB Page State Change) or tdx (TDVMCALL MapGPA).")
+    var platform: ConversionPlatform?
+
+    @Option(help: "How conversion requests reach the host: auto (what `enlighten probe` chose), native or trap.")
+    var transport: TransportChoice = .auto
+
+    @Option(name: .customLong("inject-retry"), help: "TDX: answer this many MapGPA calls with TDVMCALL_STATUS_RETRY after their first 2 MiB.")
+    var injectRetry = 0
+
     @Flag(help: "Print the result as JSON instead of streaming the log.")
     var json = false
 
@@ -46,6 +55,9 @@ struct Run: ParsableCommand {
         options.memory = size.bytes
         options.vcpus = vcpus
         options.timeout = timeout
+        options.platform = platform
+        options.transport = transport.forced
+        options.injectRetries = injectRetry
         let result: RunResult
         do {
             let system = try RunError.openSystem()
@@ -76,3 +88,15 @@ extension Run {
 }
 
 extension Layout: ExpressibleByArgument {}
+extension ConversionPlatform: ExpressibleByArgument {}
+
+enum TransportChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, native, trap
+    var forced: Transport? {
+        switch self {
+        case .auto: nil
+        case .native: .native
+        case .trap: .trap
+        }
+    }
+}

@@ -7,6 +7,11 @@ struct RunReport: Encodable {
     struct Check: Encodable { let vcpu: Int, name: String, actual: String, expected: String, passed: Bool }
     struct Value: Encodable { let vcpu: Int, name: String, value: String }
     struct Checksum: Encodable { let name: String, gpa: String, length: UInt64, guest: String, host: String?, matches: Bool }
+    struct Conversion: Encodable {
+        let vcpu: Int, interface: String, form: String, transport: String, start: String, end: String
+        let direction: String, outcome: String, flipped: [String], unchanged: [String], microseconds: Double
+    }
+    struct Rejected: Encodable { let vcpu: Int, interface: String, transport: String, request: String, answer: String }
     struct Populated: Encodable { let name: String, start: String, end: String, kind: String, state: String, bytesWritten: UInt64, checksum: String? }
 
     let image: String
@@ -22,6 +27,9 @@ struct RunReport: Encodable {
     let values: [Value]
     let checksums: [Checksum]
     let population: [Populated]
+    let transports: [String: String]
+    let conversions: [Conversion]
+    let rejected: [Rejected]
 
     init(_ result: RunResult) {
         image = result.image.name
@@ -44,6 +52,17 @@ struct RunReport: Encodable {
         checksums = result.checksums.map {
             Checksum(name: $0.name, gpa: hex($0.gpa), length: $0.length, guest: hex($0.guest), host: $0.host.map { hex($0) }, matches: $0.matches)
         }
+        transports = Dictionary(uniqueKeysWithValues: result.transports.map { ($0.key.rawValue, $0.value.rawValue) })
+        conversions = result.conversions.map { vcpu, record in
+            Conversion(vcpu: vcpu, interface: record.interface.rawValue, form: record.form, transport: record.transport.rawValue,
+                       start: hex(record.range.start), end: hex(record.range.end), direction: record.direction.rawValue,
+                       outcome: record.outcome, flipped: record.flipped.map(\.description), unchanged: record.unchanged.map(\.description),
+                       microseconds: record.seconds * 1e6)
+        }
+        rejected = result.events.compactMap {
+            guard case .rejected(let vcpu, let request) = $0 else { return nil }
+            return Rejected(vcpu: vcpu, interface: request.interface.rawValue, transport: request.transport.rawValue, request: request.request, answer: request.answer)
+        }
         population = result.population.entries.map {
             Populated(name: $0.range.name, start: hex($0.range.range.start), end: hex($0.range.range.end), kind: $0.range.kind.rawValue,
                       state: $0.range.state.rawValue, bytesWritten: $0.bytesWritten,
@@ -52,6 +71,17 @@ struct RunReport: Encodable {
     }
 
     static func printHuman(_ result: RunResult) {
+        for event in result.events {
+            switch event {
+            case .conversion(let vcpu, let record):
+                let kept = record.unchanged.isEmpty ? "" : ", already \(record.direction.rawValue): \(record.unchanged.map(\.description).joined(separator: " "))"
+                print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")convert \(record.range) → \(record.direction.rawValue) via \(record.form) (\(record.transport.rawValue)): \(record.outcome)\(kept)")
+            case .rejected(let vcpu, let request):
+                print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")refused \(request.request) via \(request.interface.rawValue) (\(request.transport.rawValue)): \(request.answer)")
+            default:
+                break
+            }
+        }
         for comparison in result.checksums {
             print("checksum \(comparison.name): guest \(hex(comparison.guest)), host \(comparison.host.map { hex($0) } ?? "-") \(comparison.matches ? "✓" : "✗")")
         }

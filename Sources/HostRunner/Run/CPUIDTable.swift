@@ -1,16 +1,62 @@
 import KVM
 
-/// The CPUID a vCPU sees: what KVM supports, with this vCPU's initial APIC ID, which the
-/// runtime's reset path uses as its vCPU index.
+/// The CPUID a vCPU sees: what KVM supports, with this vCPU's initial APIC ID (the runtime's
+/// reset path uses it as the vCPU index), and the identity of the confidential platform the
+/// guest is told it runs on — the same leaves real guests probe before choosing an interface
+/// (Linux arch/x86/coco: TDX by leaf 0x21, SEV by 0x8000001F and then SEV_STATUS, KVM's
+/// hypercall by its feature leaf).
 enum CPUIDTable {
-    static func forVCPU(_ index: Int, supported: [CPUIDEntry]) -> [CPUIDEntry] {
-        supported.map { entry in
+    static let tdxLeaf: UInt32 = 0x21
+    static let kvmSignatureLeaf: UInt32 = 0x4000_0000
+    static let kvmFeaturesLeaf: UInt32 = 0x4000_0001
+    static let kvmFeatureMapGPARange: UInt32 = 1 << 16
+    static let sevLeaf: UInt32 = 0x8000_001F
+    static let sevFeatures: UInt32 = (1 << 1) | (1 << 3) | (1 << 4) // SEV, SEV-ES, SEV-SNP
+
+    static func forVCPU(_ index: Int, supported: [CPUIDEntry], platform: ConversionPlatform?) -> [CPUIDEntry] {
+        var entries = supported.map { entry in
             var entry = entry
-            if entry.function == 1 {
-                // EBX[31:24] = initial APIC ID.
-                entry.ebx = (entry.ebx & 0x00FF_FFFF) | UInt32(index) << 24
-            }
+            // EBX[31:24] = initial APIC ID.
+            if entry.function == 1 { entry.ebx = (entry.ebx & 0x00FF_FFFF) | UInt32(index) << 24 }
             return entry
         }
+        switch platform {
+        case .tdx?:
+            // "IntelTDX    " in EBX, EDX, ECX order (Linux TDX_IDENT), and leaf 0 reaching it.
+            raiseMaximum(&entries, leaf: 0, to: tdxLeaf)
+            set(&entries, leaf: tdxLeaf, eax: 0, ebx: fourCC("Inte"), ecx: fourCC("    "), edx: fourCC("lTDX"))
+        case .ghcb?:
+            raiseMaximum(&entries, leaf: 0x8000_0000, to: sevLeaf)
+            set(&entries, leaf: sevLeaf, eax: sevFeatures, ebx: UInt32(GHCBHost.cBitPosition), ecx: 0, edx: 0)
+        case .kvm?:
+            let existing = entries.first { $0.function == kvmFeaturesLeaf }
+            set(&entries, leaf: kvmSignatureLeaf, eax: kvmFeaturesLeaf, ebx: fourCC("KVMK"), ecx: fourCC("VMKV"), edx: fourCC("M\0\0\0"))
+            set(&entries, leaf: kvmFeaturesLeaf, eax: (existing?.eax ?? 0) | kvmFeatureMapGPARange, ebx: 0, ecx: 0, edx: existing?.edx ?? 0)
+        case nil:
+            break
+        }
+        return entries
+    }
+
+    private static func raiseMaximum(_ entries: inout [CPUIDEntry], leaf: UInt32, to maximum: UInt32) {
+        if let index = entries.firstIndex(where: { $0.function == leaf }), entries[index].eax < maximum {
+            entries[index].eax = maximum
+        }
+    }
+
+    private static func set(_ entries: inout [CPUIDEntry], leaf: UInt32, eax: UInt32, ebx: UInt32, ecx: UInt32, edx: UInt32) {
+        var entry = entries.first { $0.function == leaf && $0.index == 0 } ?? CPUIDEntry()
+        entry.function = leaf
+        entry.index = 0
+        entry.eax = eax
+        entry.ebx = ebx
+        entry.ecx = ecx
+        entry.edx = edx
+        entries.removeAll { $0.function == leaf }
+        entries.append(entry)
+    }
+
+    private static func fourCC(_ text: String) -> UInt32 {
+        text.utf8.prefix(4).enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
     }
 }

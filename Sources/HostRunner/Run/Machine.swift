@@ -1,3 +1,4 @@
+import GuestABI
 import KVM
 import Payload
 
@@ -11,15 +12,20 @@ public final class Machine {
     public let vm: VirtualMachine
     public let memory: GuestMemory
     public let population: Population
-    public internal(set) var pageStates: PageStateMap
+    public let service: ConversionService
+    /// The transport serving each interface in this run.
+    public let transports: [ConversionPlatform: Transport]
+    /// The request sites, with the instruction each holds.
+    let sites: [UInt64: RequestInstruction]
     let vcpus: [VCPU]
     // Kept alive while memslots point into them.
     private let backings: [AnyObject]
 
     static let ramSlot: UInt32 = 0
     static let romSlot: UInt32 = 1
+    static let sharedAliasSlot: UInt32 = 2
 
-    public init(image: Image, options: RunOptions, system: KVMSystem) throws(RunError) {
+    public init(image: Image, options: RunOptions, system: KVMSystem, probe: HostProbe) throws(RunError) {
         guard options.vcpus >= 1, options.vcpus <= RunOptions.maximumVCPUs else {
             throw .invalidOptions("--vcpus must be between 1 and \(RunOptions.maximumVCPUs) (the runtime has one stack per vCPU)")
         }
@@ -31,6 +37,10 @@ public final class Machine {
         }
         self.image = image
         self.options = options
+        let transports = try Self.resolveTransports(options: options, probe: probe)
+        self.transports = transports
+        let sites = try Self.classifySites(image)
+        self.sites = sites
         do {
             let vm = try system.createVM(type: .default)
             self.vm = vm
@@ -39,12 +49,25 @@ public final class Machine {
                 try vm.disableQuirks(.fixHypercallInstruction)
             }
             if try system.check(.x86UserSpaceMSR) != 0 { try vm.enableUserSpaceMSR(.all) }
+            if transports[.kvm] == .native { try vm.enableHypercallExits(mask: 1 << MapGPARange.hypercallNumber) }
 
             var regions: [GuestMemory.Region] = []
             var backings: [AnyObject] = []
-            let ram = try Self.guestMemfdSlot(vm: vm, slot: Self.ramSlot, range: GPARange(start: 0, end: options.memory))
-            regions.append(GuestMemory.Region(name: "ram", range: GPARange(start: 0, end: options.memory), base: ram.base))
+            let ramRange = Payload.GPARange(start: 0, end: options.memory)
+            let ram = try Self.guestMemfdSlot(vm: vm, slot: Self.ramSlot, range: ramRange)
+            regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: ram.base))
             backings.append(ram)
+            var backing = ConversionService.Backing.unified(ram.memfd)
+            if options.platform == .tdx {
+                // As a TDX VMM does: shared pages live at GPA | shared bit, in a backing of
+                // their own, while guest_memfd holds the private side at GPA.
+                let sharedBit = options.tdxAddressWidth.sharedBit
+                let shared = try MemoryMapping(size: Int(options.memory))
+                try vm.setUserMemoryRegion(slot: Self.sharedAliasSlot, guestPhysicalAddress: sharedBit, size: options.memory, userspaceAddress: shared.userspaceAddress)
+                regions.append(GuestMemory.Region(name: "shared-alias", range: Payload.GPARange(start: sharedBit, end: sharedBit + options.memory), base: shared.base))
+                backings.append(shared)
+                backing = .split(private: ram.memfd, shared: shared)
+            }
             if image.layout == .firmware {
                 let rom = try Self.guestMemfdSlot(vm: vm, slot: Self.romSlot, range: Layout.romWindow)
                 regions.append(GuestMemory.Region(name: "rom", range: Layout.romWindow, base: rom.base))
@@ -57,15 +80,19 @@ public final class Machine {
             // Population happens before any vCPU exists, let alone runs.
             let population = try Population.populate(image: image, into: memory)
             self.population = population
-            self.pageStates = population.initialStates(memory: options.memory)
+            self.service = ConversionService(
+                initial: population.initialStates(memory: options.memory), ram: ramRange, backing: backing,
+                memoryAttributes: probe.usesMemoryAttributes ? vm : nil)
 
             let cpuid = try system.supportedCPUID()
+            let trapped = sites.filter { transports[$0.value.platform] == .trap }.map(\.key).sorted()
             var vcpus: [VCPU] = []
             for index in 0..<options.vcpus {
                 let vcpu = try vm.createVCPU(id: UInt32(index))
-                try vcpu.setCPUID(CPUIDTable.forVCPU(index, supported: cpuid))
+                try vcpu.setCPUID(CPUIDTable.forVCPU(index, supported: cpuid, platform: options.platform))
                 if try vm.check(.syncRegs) & 3 == 3 { try vcpu.enableSyncRegisters([.registers, .specialRegisters]) }
                 try BootState.prepare(vcpu, index: index, image: image)
+                if !trapped.isEmpty { try vcpu.setHardwareBreakpoints(trapped) }
                 vcpus.append(vcpu)
             }
             self.vcpus = vcpus
@@ -78,9 +105,41 @@ public final class Machine {
         }
     }
 
+    /// Each interface's transport: the override if given and possible here, else the probe's.
+    private static func resolveTransports(options: RunOptions, probe: HostProbe) throws(RunError) -> [ConversionPlatform: Transport] {
+        var transports = probe.transports
+        if let forced = options.transport {
+            for platform in ConversionPlatform.allCases {
+                if forced == .native, platform != .kvm, probe.transports[platform] != .native {
+                    // Only SNP/TDX hardware turns PSC/MapGPA into exits; nothing else can.
+                    if options.platform == platform {
+                        throw .invalidOptions("--transport native: \(platform.rawValue) requests cannot reach the host natively here (no \(platform == .ghcb ? "SEV-SNP" : "TDX") VM type)")
+                    }
+                    continue
+                }
+                transports[platform] = forced
+            }
+        }
+        return transports
+    }
+
+    /// The instruction at every request site, read from the image: a site that holds none of
+    /// the request instructions is a mislabelled stub, refused before it runs.
+    private static func classifySites(_ image: Image) throws(RunError) -> [UInt64: RequestInstruction] {
+        var sites: [UInt64: RequestInstruction] = [:]
+        for site in image.sites {
+            let bytes = image.contents(of: Payload.GPARange(start: site.address, end: site.address + UInt64(RequestInstruction.longest)))
+            guard let instruction = bytes.withUnsafeBytes({ RequestInstruction(bytes: $0) }) else {
+                throw .invalidOptions("request site \(site.name) at \(hex(site.address)) holds \(bytes.map { String(format: "%02x", $0) }.joined(separator: " ")), not vmcall, vmmcall, VMGEXIT or TDCALL")
+            }
+            sites[site.address] = instruction
+        }
+        return sites
+    }
+
     /// A guest_memfd (MMAP | INIT_SHARED, so the host can write it before the guest runs)
     /// bound as memslot `slot` over `range`, with its host mapping.
-    private static func guestMemfdSlot(vm: VirtualMachine, slot: UInt32, range: GPARange) throws(KVMError) -> GuestMapping {
+    private static func guestMemfdSlot(vm: VirtualMachine, slot: UInt32, range: Payload.GPARange) throws(KVMError) -> GuestMapping {
         let memfd = try vm.createGuestMemfd(size: range.size, flags: [.mmap, .initShared])
         let mapping = try memfd.map()
         try vm.setUserMemoryRegion2(

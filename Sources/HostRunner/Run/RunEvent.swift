@@ -8,6 +8,11 @@ public enum RunEvent: Sendable, Equatable {
     case malformedRecord(vcpu: Int, gpa: UInt64, reason: String)
     case msr(vcpu: Int, index: UInt32, write: Bool, value: UInt64, answered: Bool)
     case ignoredIO(vcpu: Int, port: UInt16, write: Bool)
+    case conversion(vcpu: Int, ConversionRecord)
+    case rejected(vcpu: Int, RejectedRequest)
+    /// A request that is not a conversion but part of the protocol (GHCB registration,
+    /// SEV information, TDG.VP.INFO, …), with the answer it got.
+    case served(vcpu: Int, interface: ConversionPlatform, request: String, answer: String)
     case exited(vcpu: Int, code: UInt32)
     case stopped(vcpu: Int, VCPUStop)
 }
@@ -25,6 +30,8 @@ public enum VCPUStop: Sendable, Equatable, CustomStringConvertible {
     case reportFlood(malformed: Int)
     case unexpectedDebug(at: String)
     case unsupportedExit(reason: UInt32, at: String)
+    case guestTerminated(reason: String)
+    case unsupportedRequest(String)
     case hostError(String)
 
     public var description: String {
@@ -41,6 +48,8 @@ public enum VCPUStop: Sendable, Equatable, CustomStringConvertible {
         case .reportFlood(let count): "report channel flooded: \(count) malformed records"
         case .unexpectedDebug(let at): "unexpected debug exit at \(at)"
         case .unsupportedExit(let reason, let at): "unsupported KVM exit reason \(reason) at \(at)"
+        case .guestTerminated(let reason): "the guest asked to terminate: \(reason)"
+        case .unsupportedRequest(let what): "unsupported request: \(what)"
         case .hostError(let message): "host error: \(message)"
         }
     }

@@ -1,3 +1,5 @@
+import GuestABI
+
 /// How to run an image. Defaults are what `enlighten run` uses without options.
 public struct RunOptions: Sendable {
     /// Guest RAM in bytes, from GPA 0 (guest_memfd-backed).
@@ -9,6 +11,17 @@ public struct RunOptions: Sendable {
     public var malformedRecordLimit = 64
     /// Keep at most this much log text.
     public var logLimit = 1 << 20
+    /// Which confidential platform the guest is told it runs on (CPUID, SEV_STATUS), and so
+    /// which conversion interface it uses; nil: a plain KVM guest with no identity programmed.
+    public var platform: ConversionPlatform?
+    /// Force one transport for every interface instead of the probe's choice.
+    public var transport: Transport?
+    /// TDX: force this many TDVMCALL_STATUS_RETRY answers to MapGPA (after a chunk).
+    public var injectRetries = 0
+    /// How strictly GHCB Page State Change entries are checked (GuestABI's policies).
+    public var pageStateChangePolicy: PageStateChangePolicy = .strict
+    /// TDX: the guest physical address width TDG.VP.INFO reports; the shared bit is GPAW-1.
+    public var tdxAddressWidth: TDXGuestPhysicalAddressWidth = .bits48
 
     public init() {}
 

@@ -4,6 +4,9 @@ import Payload
 public struct RunResult: Sendable {
     public let image: Image
     public let population: Population
+    public let transports: [ConversionPlatform: Transport]
+    /// The page states when the run ended.
+    public let finalStates: PageStateMap
     public let events: [RunEvent]
     public let vcpus: Int
     public let exits: Int
@@ -36,6 +39,17 @@ public struct RunResult: Sendable {
 
     public var stops: [(vcpu: Int, reason: VCPUStop)] {
         events.compactMap { if case .stopped(let vcpu, let reason) = $0 { (vcpu, reason) } else { nil } }
+    }
+
+    /// Every conversion the host served, in order per vCPU.
+    public var conversions: [(vcpu: Int, record: ConversionRecord)] {
+        events.compactMap { if case .conversion(let vcpu, let record) = $0 { (vcpu, record) } else { nil } }
+    }
+
+    public var values: [String: UInt64] {
+        var values: [String: UInt64] = [:]
+        for case .record(_, .value(let name, let value)) in events { values[name] = value }
+        return values
     }
 
     public var logLines: [String] {

@@ -6,11 +6,17 @@ import Payload
 /// watches the clock, and gathers what happened into a `RunResult`.
 public enum Runner {
     public static func run(
-        _ image: Image, options: RunOptions = RunOptions(), system: KVMSystem,
+        _ image: Image, options: RunOptions = RunOptions(), system: KVMSystem, probe: HostProbe? = nil,
         sink: (@Sendable (RunEvent) -> Void)? = nil
     ) throws(RunError) -> RunResult {
         let started = ContinuousClock.now
-        let machine = try Machine(image: image, options: options, system: system)
+        let resolved: HostProbe
+        if let probe {
+            resolved = probe
+        } else {
+            do { resolved = try HostProbe.run(system: system) } catch { throw .kvm(error) }
+        }
+        let machine = try Machine(image: image, options: options, system: system, probe: resolved)
         let control = RunControl(timeout: options.timeout, sink: sink)
         let loops = machine.vcpus.enumerated().map { index, vcpu in
             VCPULoop(index: index, vcpu: vcpu, machine: machine, control: control)
@@ -34,7 +40,8 @@ public enum Runner {
         control.finish()
         let elapsed = ContinuousClock.now - started
         return RunResult(
-            image: image, population: machine.population,
+            image: image, population: machine.population, transports: machine.transports,
+            finalStates: machine.service.pageStates,
             events: loops.flatMap(\.events), vcpus: loops.count,
             exits: loops.reduce(0) { $0 + $1.exits }, droppedLogBytes: loops.reduce(0) { $0 + $1.droppedLog },
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

@@ -1,4 +1,5 @@
 import Foundation
+import GuestABI
 import KVM
 import Payload
 
@@ -18,12 +19,15 @@ final class VCPULoop {
     private var logBytes = 0
     private var droppedLogBytes = 0
     private var malformed = 0
+    private var ghcb = GHCBHost()
+    private var tdx: TDXHost
 
     init(index: Int, vcpu: VCPU, machine: Machine, control: RunControl) {
         self.index = index
         self.vcpu = vcpu
         self.machine = machine
         self.control = control
+        tdx = TDXHost(width: machine.options.tdxAddressWidth, vcpuCount: machine.options.vcpus, retriesToInject: machine.options.injectRetries)
         events.reserveCapacity(64)
         line.reserveCapacity(256)
     }
@@ -67,20 +71,33 @@ final class VCPULoop {
             return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location()))
         case .memoryFault(let flags, let gpa, let size):
             return .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: flags.contains(.private), at: location()))
-        case .debug:
-            return .stopped(.unexpectedDebug(at: location()))
+        case .debug(_, let pc, _, _):
+            guard let instruction = machine.sites[pc] else { return .stopped(.unexpectedDebug(at: location())) }
+            return serveTrapped(instruction, at: pc)
         case .rdmsr(let msr):
-            // No MSR is ours yet: refuse it, which injects #GP as hardware would.
-            events.append(.msr(vcpu: index, index: msr.index, write: false, value: 0, answered: false))
-            msr.error = 1
+            switch (msr.index, machine.options.platform) {
+            case (GHCBMSRProtocol.msrIndex, .ghcb?):
+                msr.data = ghcb.msr
+            case (GHCBHost.sevStatusMSR, .ghcb?):
+                msr.data = GHCBHost.sevStatusSNPGuest
+            default:
+                // Not an MSR of ours: refuse it, which injects #GP as hardware would.
+                events.append(.msr(vcpu: index, index: msr.index, write: false, value: 0, answered: false))
+                msr.error = 1
+            }
             return nil
         case .wrmsr(let msr):
-            events.append(.msr(vcpu: index, index: msr.index, write: true, value: msr.data, answered: false))
-            msr.error = 1
+            if msr.index == GHCBMSRProtocol.msrIndex, machine.options.platform == .ghcb {
+                ghcb.writeMSR(msr.data)
+            } else {
+                events.append(.msr(vcpu: index, index: msr.index, write: true, value: msr.data, answered: false))
+                msr.error = 1
+            }
             return nil
         case .hypercall(let call):
-            // KVM_ENOSYS: no hypercall exit was asked for.
-            call.ret = UInt64(bitPattern: -1000)
+            call.ret = KVMHypercallHost.serve(
+                nr: call.nr, a0: call.argument(0), a1: call.argument(1), a2: call.argument(2), longMode: call.isLongMode, cpl: 0,
+                transport: .native, service: machine.service, vcpu: index, events: &events)
             return nil
         case .internalError(let suberror, _):
             return .stopped(.internalError(suberror: suberror, at: location()))
@@ -93,6 +110,41 @@ final class VCPULoop {
             return .stopped(.hostError("system event \(event.type)"))
         case .unsupported(let reason):
             return .stopped(.unsupportedExit(reason: reason, at: location()))
+        }
+    }
+
+    /// Serves a request the hardware breakpoint at `pc` caught before it executed, writes the
+    /// platform's answer, and skips the instruction.
+    private func serveTrapped(_ instruction: RequestInstruction, at pc: UInt64) -> Finish? {
+        guard machine.options.platform == instruction.platform else {
+            let expected = machine.options.platform.map { "as \($0.rawValue)" } ?? "with no confidential platform"
+            return .stopped(.unsupportedRequest("\(instruction) at \(machine.image.symbolize(pc)) from a guest running \(expected) (choose the platform with --platform \(instruction.platform.rawValue))"))
+        }
+        do {
+            let sregs = try vcpu.getSpecialRegisters()
+            var stop: VCPUStop?
+            try vcpu.modifyRegisters { regs in
+                switch instruction {
+                case .vmcall, .vmmcall:
+                    let longMode = sregs.efer & BootState.eferLMA != 0 && sregs.cs.l != 0
+                    regs.rax = KVMHypercallHost.serve(
+                        nr: regs.rax, a0: regs.rbx, a1: regs.rcx, a2: regs.rdx, longMode: longMode, cpl: sregs.cs.dpl,
+                        transport: .trap, service: machine.service, vcpu: index, events: &events)
+                case .vmgexit:
+                    if case .stop(let reason) = ghcb.vmgexit(memory: machine.memory, service: machine.service,
+                                                             policy: machine.options.pageStateChangePolicy, transport: .trap, vcpu: index, events: &events) {
+                        stop = reason
+                    }
+                case .tdcall:
+                    var registers = TDCallRegisters(regs)
+                    tdx.tdcall(&registers, vcpu: index, service: machine.service, transport: .trap, events: &events)
+                    registers.store(into: &regs)
+                }
+                regs.rip &+= instruction.length
+            }
+            return stop.map { .stopped($0) }
+        } catch {
+            return .stopped(.hostError("\(error)"))
         }
     }
 

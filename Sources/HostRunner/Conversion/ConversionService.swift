@@ -1,0 +1,82 @@
+import GuestABI
+import KVM
+import Payload
+import Synchronization
+
+/// The one place every conversion request ends up, whatever interface or transport carried
+/// it: validates the range against guest RAM, updates the exact page-state map, and applies
+/// the destructive side of the conversion as the real platforms do.
+///
+/// Shared by all vCPU threads of a machine; the page-state map and the discards happen under
+/// one lock, so concurrent requests for overlapping ranges serialize and the final state is
+/// always that of some order of the requests.
+public final class ConversionService: Sendable {
+    /// How private and shared memory are backed, which decides what a conversion discards.
+    enum Backing {
+        /// One guest_memfd serves both states at the same GPA (KVM, SEV-SNP): every flip
+        /// punches the flipped pages out of it, so neither side's content survives.
+        case unified(GuestMemfd)
+        /// TDX: private pages in guest_memfd at GPA, shared pages in a separate backing at
+        /// GPA | shared bit. Going shared punches the private side; going private drops the
+        /// shared side.
+        case split(private: GuestMemfd, shared: MemoryMapping)
+    }
+
+    private let state: Mutex<PageStateMap>
+    private let backing: Backing
+    private let ram: Payload.GPARange
+    private let memoryAttributes: VirtualMachine?
+
+    init(initial: PageStateMap, ram: Payload.GPARange, backing: Backing, memoryAttributes: VirtualMachine?) {
+        state = Mutex(initial)
+        self.backing = backing
+        self.ram = ram
+        self.memoryAttributes = memoryAttributes
+    }
+
+    public var pageStates: PageStateMap { state.withLock { $0 } }
+
+    public struct Result: Sendable {
+        public let outcome: ConversionOutcome
+        public let change: PageStateMap.Change
+    }
+
+    /// Converts `request` or says why not. Never touches memory outside guest RAM.
+    public func convert(_ request: ConversionRequest) -> Result {
+        let range = Payload.GPARange(request.range)
+        guard !range.isEmpty, ram.contains(range) else {
+            return Result(outcome: .outsideGuestMemory, change: .init())
+        }
+        let target: PageState = request.direction == .toPrivate ? .private : .shared
+        return state.withLock { map in
+            var trial = map
+            let change = trial.set(range, to: target)
+            // The flipped parts are already coalesced: one discard per contiguous run.
+            for flipped in change.flipped {
+                do {
+                    try discard(flipped, becoming: target)
+                    if let vm = memoryAttributes {
+                        try vm.setMemoryAttributes(address: flipped.start, size: flipped.size, attributes: target == .private ? .private : [])
+                    }
+                } catch {
+                    return Result(outcome: .hostFailure, change: .init())
+                }
+            }
+            map = trial
+            return Result(outcome: .converted, change: change)
+        }
+    }
+
+    private func discard(_ range: Payload.GPARange, becoming target: PageState) throws(KVMError) {
+        switch backing {
+        case .unified(let memfd):
+            try memfd.punchHole(offset: range.start, length: range.size)
+        case .split(let memfd, let shared):
+            if target == .shared {
+                try memfd.punchHole(offset: range.start, length: range.size)
+            } else {
+                try shared.discard(offset: Int(range.start), length: Int(range.size))
+            }
+        }
+    }
+}
