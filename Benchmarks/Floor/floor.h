@@ -1,0 +1,81 @@
+/*
+ * floor.h — the raw-ioctl floor `enlighten bench` measures the Swift runner against.
+ *
+ * Nothing here is shared with the runner on purpose: the floor is what a VMM written
+ * straight against /dev/kvm costs, so it must not inherit any of the runner's choices.
+ * It uses the system <linux/kvm.h> (6.1) for the basics and declares the few newer uapi
+ * pieces (guest_memfd, memslots v2) below, from the documented ABI.
+ */
+#ifndef ENLIGHTEN_FLOOR_H
+#define ENLIGHTEN_FLOOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/kvm.h>
+
+/* Newer than the 6.1 header (Documentation/virt/kvm/api.rst: KVM_CREATE_GUEST_MEMFD,
+ * KVM_SET_USER_MEMORY_REGION2). */
+#define FLOOR_KVM_CREATE_GUEST_MEMFD        0xC040AED4UL  /* _IOWR(0xAE, 0xd4, 64 bytes) */
+#define FLOOR_KVM_SET_USER_MEMORY_REGION2   0x40A0AE49UL  /* _IOW(0xAE, 0x49, 160 bytes) */
+#define FLOOR_KVM_MEM_GUEST_MEMFD           (1u << 2)
+#define FLOOR_GUEST_MEMFD_FLAG_MMAP         (1ull << 0)
+#define FLOOR_GUEST_MEMFD_FLAG_INIT_SHARED  (1ull << 1)
+
+struct floor_create_guest_memfd {
+    uint64_t size;
+    uint64_t flags;
+    uint64_t reserved[6];
+};
+
+struct floor_memory_region2 {
+    uint32_t slot;
+    uint32_t flags;
+    uint64_t guest_phys_addr;
+    uint64_t memory_size;
+    uint64_t userspace_addr;
+    uint64_t guest_memfd_offset;
+    uint32_t guest_memfd;
+    uint32_t pad1;
+    uint64_t pad2[14];
+};
+
+_Static_assert(sizeof(struct floor_create_guest_memfd) == 64, "kvm_create_guest_memfd is 64 bytes");
+_Static_assert(sizeof(struct floor_memory_region2) == 160, "kvm_userspace_memory_region2 is 160 bytes");
+
+/* The report channel ports the bench guest touches (docs/report-protocol.md). */
+#define FLOOR_PORT_RECORD   0xEA
+#define FLOOR_PORT_EXIT     0xF4
+#define FLOOR_HOST_PRESENT  0xE7
+
+/* A linked direct64 image: the ELF's loadable segments, its entry and its page tables. */
+struct floor_image {
+    uint8_t *file;
+    size_t file_size;
+    uint64_t entry;
+    uint64_t cr3;
+};
+
+/* One VM ready to run: every descriptor and mapping the floor owns. */
+struct floor_vm {
+    int kvm, vm, gmem, vcpu;
+    uint8_t *memory;
+    uint64_t memory_size;
+    struct kvm_run *run;
+    size_t run_size;
+};
+
+/* vm.c */
+int floor_vm_create(struct floor_vm *vm, uint64_t memory_size, const struct floor_image *image);
+void floor_vm_destroy(struct floor_vm *vm);
+
+/* image.c */
+int floor_image_read(const char *path, uint64_t cr3, struct floor_image *image);
+int floor_image_load(const struct floor_image *image, uint8_t *memory, uint64_t memory_size);
+void floor_image_free(struct floor_image *image);
+
+/* main.c */
+uint64_t floor_now_ns(void);
+/* Prints `floor: what: strerror(errno)` on stderr and returns -1. */
+int floor_error(const char *what);
+
+#endif
