@@ -14,7 +14,7 @@ struct Enlighten: ParsableCommand {
 
             Exit codes: 0 pass, 1 a check failed, 2 usage or input error, 3 the host cannot run it.
             """,
-        subcommands: [Probe.self, Build.self, Run.self, Inspect.self])
+        subcommands: [ConformanceRun.self, Probe.self, Build.self, Run.self, Inspect.self])
 
     /// ArgumentParser exits 64 on usage errors; Enlighten promises 2 for every input error.
     static func main() {
@@ -46,6 +46,11 @@ enum Outcome: Int32 {
 func fail(_ message: CustomStringConvertible, _ outcome: Outcome) -> ExitCode {
     FileHandle.standardError.write(Data("error: \(message)\n".utf8))
     return outcome.exitCode
+}
+
+/// One line on stdout, unbuffered, so progress interleaves correctly with streamed lines.
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {

@@ -180,19 +180,19 @@ public final class ImageBuilder: @unchecked Sendable {
 }
 
 /// Fixed slots filled from concurrent iterations, each index written by one iteration only.
-final class ConcurrentSlots<Value: Sendable>: @unchecked Sendable {
+public final class ConcurrentSlots<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var storage: [Value?]
 
-    init(count: Int) { storage = Array(repeating: nil, count: count) }
+    public init(count: Int) { storage = Array(repeating: nil, count: count) }
 
-    func set(_ index: Int, _ value: Value) {
+    public func set(_ index: Int, _ value: Value) {
         lock.lock()
         storage[index] = value
         lock.unlock()
     }
 
-    var values: [Value?] {
+    public var values: [Value?] {
         lock.lock()
         defer { lock.unlock() }
         return storage

@@ -1,1 +1,0 @@
-// The Conformance module (see DESIGN.md for its one job).
