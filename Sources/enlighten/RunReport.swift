@@ -30,6 +30,9 @@ struct RunReport: Encodable {
     let transports: [String: String]
     let conversions: [Conversion]
     let rejected: [Rejected]
+    /// Firmware layout only: the tables' population plan, its agreement with the runner's,
+    /// and the launch digests (SEV-SNP for EPYC-v4 with this run's vCPU count; TDX MRTD).
+    let firmware: FirmwareRunLink?
 
     init(_ result: RunResult) {
         image = result.image.name
@@ -52,6 +55,7 @@ struct RunReport: Encodable {
         checksums = result.checksums.map {
             Checksum(name: $0.name, gpa: hex($0.gpa), length: $0.length, guest: hex($0.guest), host: $0.host.map { hex($0) }, matches: $0.matches)
         }
+        firmware = FirmwareRunLink(result)
         transports = Dictionary(uniqueKeysWithValues: result.transports.map { ($0.key.rawValue, $0.value.rawValue) })
         conversions = result.conversions.map { vcpu, record in
             Conversion(vcpu: vcpu, interface: record.interface.rawValue, form: record.form, transport: record.transport.rawValue,
