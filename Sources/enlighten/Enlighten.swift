@@ -14,7 +14,7 @@ struct Enlighten: ParsableCommand {
 
             Exit codes: 0 pass, 1 a check failed, 2 usage or input error, 3 the host cannot run it.
             """,
-        subcommands: [ConformanceRun.self, Probe.self, Build.self, Run.self, Inspect.self])
+        subcommands: [ConformanceRun.self, Probe.self, Build.self, Run.self, Inspect.self, Bench.self])
 
     /// ArgumentParser exits 64 on usage errors; Enlighten promises 2 for every input error.
     static func main() {

@@ -138,8 +138,9 @@ public final class Machine {
     }
 
     /// A guest_memfd (MMAP | INIT_SHARED, so the host can write it before the guest runs)
-    /// bound as memslot `slot` over `range`, with its host mapping.
-    private static func guestMemfdSlot(vm: VirtualMachine, slot: UInt32, range: Payload.GPARange) throws(KVMError) -> GuestMapping {
+    /// bound as memslot `slot` over `range`, with its host mapping. Internal, not private:
+    /// `RunnerBench` times population into exactly this kind of memory.
+    static func guestMemfdSlot(vm: VirtualMachine, slot: UInt32, range: Payload.GPARange) throws(KVMError) -> GuestMapping {
         let memfd = try vm.createGuestMemfd(size: range.size, flags: [.mmap, .initShared])
         let mapping = try memfd.map()
         try vm.setUserMemoryRegion2(

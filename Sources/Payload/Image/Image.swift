@@ -60,6 +60,27 @@ public struct Image: Sendable {
         self.sites = sites
     }
 
+    /// An image made in memory rather than linked: for benchmarks and tests that need a plan
+    /// no stub carries (say, a 64 MiB measured payload). It has no ELF bytes, symbols or
+    /// request sites; its plan is validated exactly as a linked image's is.
+    public init(synthetic name: String, layout: Layout, entry: UInt64, pageTableRoot: UInt64,
+                segments: [LoadSegment], plan: PopulationPlan) throws(ImageError) {
+        do {
+            try plan.validate(layout: layout, loadable: segments.map { GPARange(start: $0.address, end: $0.address + UInt64($0.bytes.count)) })
+        } catch {
+            throw .plan(error)
+        }
+        self.name = name
+        self.layout = layout
+        self.entry = entry
+        self.pageTableRoot = pageTableRoot
+        self.segments = segments.sorted { $0.address < $1.address }
+        self.plan = plan
+        self.sites = []
+        self.symbols = SymbolTable([])
+        self.elf = []
+    }
+
     /// The bytes the image puts at `range` (zero where no segment has file bytes).
     public func contents(of range: GPARange) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: Int(range.size))
@@ -89,6 +110,13 @@ public struct LoadSegment: Sendable, Equatable {
     public let address: UInt64
     public let bytes: [UInt8]
     public let memorySize: UInt64
+
+    /// A segment of `bytes` at `address`, `memorySize` long (its file bytes, by default).
+    public init(address: UInt64, bytes: [UInt8], memorySize: UInt64? = nil) {
+        self.address = address
+        self.bytes = bytes
+        self.memorySize = memorySize ?? UInt64(bytes.count)
+    }
 }
 
 /// An instruction that issues a conversion request (stub contract: `__enlighten_site_*`).

@@ -1,0 +1,72 @@
+import Foundation
+import KVM
+import Payload
+
+extension RunnerBench {
+    /// One timed run of the exit loop.
+    public struct LoopRun: Sendable {
+        /// Every KVM_RUN that returned, counted as the loop counts them.
+        public let exits: Int
+        /// From the loop's first KVM_RUN to the handling of the exit that ended it.
+        public let duration: Duration
+        /// Conversion requests the host served or rejected (any interface, any transport).
+        public let requests: Int
+        /// Why the run did not end with exit code 0; nil when it did.
+        public let failure: String?
+    }
+
+    /// Builds a machine for `image` (not timed), then runs vCPU 0's `VCPULoop` on a thread of
+    /// its own as `Runner.run` does, and times the loop itself: the per-exit path, without
+    /// the per-run costs (VM creation, thread start) that the setup figure covers. A
+    /// watchdog stops the guest after `options.timeout`, as in a real run.
+    public static func exitLoop(_ image: Image, options: RunOptions, system: KVMSystem, probe: HostProbe) throws(RunError) -> LoopRun {
+        var single = options
+        single.vcpus = 1
+        let machine = try Machine(image: image, options: single, system: system, probe: probe)
+        let control = RunControl(timeout: options.timeout, sink: nil)
+        let timed = TimedLoop(VCPULoop(index: 0, vcpu: machine.vcpus[0], machine: machine, control: control))
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            timed.run()
+            done.signal()
+        }
+        thread.name = "vcpu-0"
+        thread.start()
+        if done.wait(timeout: .now() + options.timeout) == .timedOut {
+            control.expire()
+            // A kicked vCPU leaves KVM_RUN at once; keep kicking in case it was between runs.
+            while done.wait(timeout: .now() + 0.05) == .timedOut { control.expire() }
+        }
+        control.finish()
+        return timed.result
+    }
+}
+
+/// Carries the loop to its thread and the timing back. The caller reads `result` only after
+/// the thread has signalled that it is done, so no access is concurrent.
+private final class TimedLoop: @unchecked Sendable {
+    private let loop: VCPULoop
+    private var duration: Duration = .zero
+
+    init(_ loop: VCPULoop) { self.loop = loop }
+
+    func run() {
+        let start = ContinuousClock.now
+        loop.run()
+        duration = ContinuousClock.now - start
+    }
+
+    var result: RunnerBench.LoopRun {
+        var failure: String? = "the guest neither exited nor stopped"
+        var requests = 0
+        for event in loop.events {
+            switch event {
+            case .exited(_, let code): failure = code == 0 ? nil : "the guest exited with code \(code)"
+            case .stopped(_, let reason): failure = reason.description
+            case .conversion, .rejected: requests += 1
+            default: break
+            }
+        }
+        return RunnerBench.LoopRun(exits: loop.exits, duration: duration, requests: requests, failure: failure)
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the runner against a raw-ioctl floor, side by side, as ratios.",
+        discussion: """
+            Runs the Swift runner and Benchmarks/Floor (a small C program doing the same work \
+            with bare ioctls) on the same work in this one run, round after round, and prints \
+            the median of each side, their ratio and the target it must meet: \
+            VM ready to run (≤ 1.5× the floor), the exit loop per exit (≤ 1.15×), \
+            pre-populating 64 MiB into guest_memfd (≥ 0.8× memcpy bandwidth), and, when QEMU \
+            is installed, `enlighten run` of the firmware-layout hello against QEMU booting it \
+            (whole process, reported only). docs/benchmarks.md describes each figure.
+
+            The floor is the enlighten-floor SwiftPM built next to this executable if it is \
+            up to date, else it is compiled from Benchmarks/Floor with the host's C compiler.
+
+            Exit codes: 0 every target met, 1 a target missed or a side failed, 2 usage, \
+            3 no usable /dev/kvm (or no tool to build the guests or the floor).
+
+            Examples:
+              swift run -c release enlighten bench
+              enlighten bench --repeat 11 --json
+            """)
+
+    @Option(name: .customLong("repeat"), help: "Rounds per figure (each side's figure is the median of its rounds).")
+    var rounds = 7
+
+    @Flag(help: "Print the figures as JSON.")
+    var json = false
+
+    func run() throws {
+        guard (1...101).contains(rounds) else { throw fail("--repeat must be between 1 and 101", .inputError) }
+        let report: BenchReport
+        do {
+            let progress: (String) -> Void = { [json] step in
+                if !json { FileHandle.standardError.write(Data("· \(step)\n".utf8)) }
+            }
+            report = try BenchSession(rounds: rounds, progress: progress).run()
+        } catch {
+            throw fail(error, error.outcome)
+        }
+        if json {
+            try printJSON(report)
+        } else {
+            report.printHuman()
+        }
+        if !report.passed { throw Outcome.checkFailed.exitCode }
+    }
+}

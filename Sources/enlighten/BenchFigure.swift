@@ -1,0 +1,97 @@
+import Foundation
+
+/// One line of `enlighten bench`: the floor's median, ours, the ratio ours / floor, and the
+/// target that ratio must meet (docs/benchmarks.md).
+struct BenchFigure: Encodable {
+    /// A bound on the ratio; a figure without one is reported, never judged.
+    struct Target: Encodable {
+        enum Bound: String, Encodable { case atMost = "<=", atLeast = ">=" }
+        let bound: Bound
+        let ratio: Double
+
+        static func atMost(_ ratio: Double) -> Target { Target(bound: .atMost, ratio: ratio) }
+        static func atLeast(_ ratio: Double) -> Target { Target(bound: .atLeast, ratio: ratio) }
+
+        func isMet(by ratio: Double) -> Bool { bound == .atMost ? ratio <= self.ratio : ratio >= self.ratio }
+        var text: String { (bound == .atMost ? "≤ " : "≥ ") + String(format: "%.2f×", ratio) }
+    }
+
+    let id: String
+    let name: String
+    /// What the floor is, e.g. "raw ioctls", "memcpy", "QEMU".
+    let floorKind: String
+    let unit: String
+    let floor: Double
+    let ours: Double
+    /// ours / floor.
+    let ratio: Double
+    let target: Target?
+    /// nil for a figure without target.
+    let met: Bool?
+    /// Repetitions behind each median.
+    let samples: Int
+
+    init(id: String, name: String, floorKind: String, unit: String, floor: Double, ours: Double, target: Target?, samples: Int) {
+        self.id = id
+        self.name = name
+        self.floorKind = floorKind
+        self.unit = unit
+        self.floor = floor
+        self.ours = ours
+        ratio = ours / floor
+        self.target = target
+        met = target.map { $0.isMet(by: ours / floor) }
+        self.samples = samples
+    }
+}
+
+/// Everything `bench --json` prints.
+struct BenchReport: Encodable {
+    let rounds: Int
+    let floorBinary: String
+    let figures: [BenchFigure]
+    /// Figures that could not be measured here, with why (e.g. no QEMU installed).
+    let skipped: [String: String]
+    /// No figure missed its target.
+    let passed: Bool
+
+    init(rounds: Int, floorBinary: String, figures: [BenchFigure], skipped: [String: String]) {
+        self.rounds = rounds
+        self.floorBinary = floorBinary
+        self.figures = figures
+        self.skipped = skipped
+        passed = figures.allSatisfy { $0.met != false }
+    }
+
+    func printHuman() {
+        print("enlighten bench: the runner against its floor, measured side by side; medians of \(rounds) rounds")
+        print("floor: Benchmarks/Floor, \(floorBinary)\n")
+        let rows = [["figure", "floor", "ours", "ratio", "target", ""]] + figures.map { figure in
+            [figure.name, "\(Self.format(figure.floor, figure.unit)) \(figure.floorKind)", Self.format(figure.ours, figure.unit),
+             String(format: "%.2f×", figure.ratio), figure.target?.text ?? "none",
+             figure.met.map { $0 ? "met" : "NOT MET" } ?? "(reported only)"]
+        }
+        let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+        for (id, why) in skipped.sorted(by: { $0.key < $1.key }) { print("skipped \(id): \(why)") }
+        let missed = figures.filter { $0.met == false }
+        print(missed.isEmpty ? "\nevery target met" : "\nTARGET MISSED: " + missed.map { "\($0.name) (\(String(format: "%.2f×", $0.ratio)), target \($0.target?.text ?? ""))" }.joined(separator: "; "))
+    }
+
+    static func format(_ value: Double, _ unit: String) -> String {
+        let digits = value >= 100 ? 0 : value >= 10 ? 1 : value >= 1 ? 2 : 3
+        return String(format: "%.\(digits)f \(unit)", value)
+    }
+}
+
+extension Array where Element == Double {
+    /// The median (the mean of the middle two for an even count; NaN when empty).
+    var median: Double {
+        let sorted = self.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+    }
+}

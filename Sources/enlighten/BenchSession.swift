@@ -1,0 +1,85 @@
+import Foundation
+import HostRunner
+import KVM
+import Payload
+
+/// One `enlighten bench`: the host, the floor, the images both sides run, and the figures.
+/// Every figure is measured in interleaved rounds (floor, ours, floor, ours, …) so that a
+/// shared machine's changing load hits both sides alike; each side's figure is the median
+/// of its rounds.
+final class BenchSession {
+    let rounds: Int
+    let system: KVMSystem
+    /// Computed once, as a process computes it once: the probe runs test guests of its own.
+    let probe: HostProbe
+    let root: ProjectRoot
+    let builder: ImageBuilder
+    let floor: FloorProgram
+    let scratch: String
+    private let progress: (String) -> Void
+    private var skipped: [String: String] = [:]
+
+    init(rounds: Int, progress: @escaping (String) -> Void) throws(BenchError) {
+        self.rounds = rounds
+        self.progress = progress
+        do {
+            system = try RunError.openSystem()
+            probe = try HostProbe.run(system: system)
+        } catch {
+            throw .hostUnavailable("\(error)")
+        }
+        do {
+            root = try ProjectRoot.locate()
+            builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: root)
+        } catch {
+            throw Self.buildFailure(error)
+        }
+        var template = Array((NSTemporaryDirectory() + "/enlighten-bench-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else { throw .toolFailed("cannot make a scratch folder: \(String(cString: strerror(errno)))") }
+        scratch = String(cString: made)
+        floor = try FloorProgram.prepare(root: root, scratch: scratch)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: scratch) }
+
+    func run() throws(BenchError) -> BenchReport {
+        let exits = try build(LoopFigure.portExit.stub, layout: .direct64)
+        var figures: [BenchFigure] = []
+        progress("VM ready to run")
+        figures.append(try setupFigure(exits))
+        for loop in LoopFigure.all {
+            progress(loop.name)
+            figures.append(try loopFigure(loop, portExitImage: exits))
+        }
+        progress("pre-populating \(BenchSession.payloadBytes >> 20) MiB")
+        figures.append(try populationFigure())
+        progress("hello (firmware layout) against QEMU")
+        if let qemu = try qemuFigure() { figures.append(qemu) }
+        return BenchReport(rounds: rounds, floorBinary: floor.origin, figures: figures, skipped: skipped)
+    }
+
+    func skip(_ id: String, because why: String) { skipped[id] = why }
+
+    /// A built image of `stub` (a path under the project root), saved in the scratch folder.
+    func build(_ stub: String, layout: Layout) throws(BenchError) -> (image: Image, files: ImageWriter.Written) {
+        do {
+            let image = try builder.build(try StubSource.resolve(root.path + "/" + stub, root: root), layout: layout)
+            return (image, try ImageWriter(directory: scratch).write(image))
+        } catch {
+            throw Self.buildFailure(error)
+        }
+    }
+
+    /// A missing tool means this host cannot run the bench; anything else is our failure.
+    private static func buildFailure(_ error: BuildError) -> BenchError {
+        if case .missingTool = error { return .hostUnavailable(error.description) }
+        return .runner(error.description)
+    }
+
+    /// Runs `body` `rounds` times; one side's measurement per call.
+    func eachRound<Value>(_ body: (Int) throws(BenchError) -> Value) throws(BenchError) -> [Value] {
+        var values: [Value] = []
+        for round in 0..<rounds { values.append(try body(round)) }
+        return values
+    }
+}
