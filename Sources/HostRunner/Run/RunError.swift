@@ -1,3 +1,4 @@
+import Foundation
 import KVM
 import Payload
 
@@ -19,8 +20,12 @@ public enum RunError: Error, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The KVM device: /dev/kvm, or `ENLIGHTEN_KVM` (to point at another node, or at nothing
+    /// to see how a host without KVM is reported).
+    public static var devicePath: String { ProcessInfo.processInfo.environment["ENLIGHTEN_KVM"] ?? "/dev/kvm" }
+
     /// Opens /dev/kvm, turning the usual failures into a sentence a user can act on.
-    public static func openSystem(path: String = "/dev/kvm") throws(RunError) -> KVMSystem {
+    public static func openSystem(path: String = devicePath) throws(RunError) -> KVMSystem {
         do {
             return try KVMSystem.open(path: path)
         } catch {
