@@ -27,17 +27,23 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("repeat"), help: "Rounds per figure (each side's figure is the median of its rounds).")
     var rounds = 7
 
+    @Option(help: ArgumentHelp("Measure only this figure (repeatable).", discussion: "One of: \(BenchSession.figureIDs.joined(separator: ", ")).", valueName: "id"))
+    var only: [String] = []
+
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
     func run() throws {
         guard (1...101).contains(rounds) else { throw fail("--repeat must be between 1 and 101", .inputError) }
+        if let unknown = only.first(where: { !BenchSession.figureIDs.contains($0) }) {
+            throw fail("--only: no figure '\(unknown)' (known: \(BenchSession.figureIDs.joined(separator: ", ")))", .inputError)
+        }
         let report: BenchReport
         do {
             let progress: (String) -> Void = { [json] step in
                 if !json { FileHandle.standardError.write(Data("· \(step)\n".utf8)) }
             }
-            report = try BenchSession(rounds: rounds, progress: progress).run()
+            report = try BenchSession(rounds: rounds, progress: progress).run(only: Set(only))
         } catch {
             throw fail(error, error.outcome)
         }

@@ -42,19 +42,30 @@ final class BenchSession {
 
     deinit { try? FileManager.default.removeItem(atPath: scratch) }
 
-    func run() throws(BenchError) -> BenchReport {
+    /// Every figure's id, in the order they are measured (`bench --only ID`).
+    static let figureIDs = ["setup"] + LoopFigure.all.map(\.id) + ["population", "qemu-hello"]
+
+    /// Measures the figures whose ids are in `only` (all when it is empty).
+    func run(only: Set<String> = []) throws(BenchError) -> BenchReport {
+        let wanted = { (id: String) in only.isEmpty || only.contains(id) }
         let exits = try build(LoopFigure.portExit.stub, layout: .direct64)
         var figures: [BenchFigure] = []
-        progress("VM ready to run")
-        figures.append(try setupFigure(exits))
-        for loop in LoopFigure.all {
+        if wanted("setup") {
+            progress("VM ready to run")
+            figures.append(try setupFigure(exits))
+        }
+        for loop in LoopFigure.all where wanted(loop.id) {
             progress(loop.name)
             figures.append(try loopFigure(loop, portExitImage: exits))
         }
-        progress("pre-populating \(BenchSession.payloadBytes >> 20) MiB")
-        figures.append(try populationFigure())
-        progress("hello (firmware layout) against QEMU")
-        if let qemu = try qemuFigure() { figures.append(qemu) }
+        if wanted("population") {
+            progress("pre-populating \(BenchSession.payloadBytes >> 20) MiB")
+            figures.append(try populationFigure())
+        }
+        if wanted("qemu-hello") {
+            progress("hello (firmware layout) against QEMU")
+            if let qemu = try qemuFigure() { figures.append(qemu) }
+        }
         return BenchReport(rounds: rounds, floorBinary: floor.origin, figures: figures, skipped: skipped)
     }
 

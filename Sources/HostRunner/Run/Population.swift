@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Payload
 
 /// Pre-population: the plan's ranges written into guest memory before any vCPU runs, with
@@ -32,13 +35,37 @@ public struct Population: Sendable {
                 let from = max(segmentRange.start, range.range.start), to = min(segmentRange.end, range.range.end)
                 guard let destination = memory.bytes(at: from, count: Int(to - from)) else { continue }
                 segment.bytes.withUnsafeBytes { source in
-                    destination.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[Int(from - segment.address)..<Int(to - segment.address)]))
+                    copyPrefaulted(to: destination, from: UnsafeRawBufferPointer(rebasing: source[Int(from - segment.address)..<Int(to - segment.address)]))
                 }
                 written += to - from
             }
             entries.append(Entry(range: range, bytesWritten: written))
         }
         return Population(entries: entries, image: image)
+    }
+
+    /// Copies `source` into fresh guest memory a 2 MiB chunk at a time, each chunk's pages
+    /// first faulted in with one madvise(MADV_POPULATE_WRITE) (Linux 5.14). Fresh guest_memfd
+    /// pages otherwise take a page fault each on first touch, which held population to about
+    /// 0.7x memcpy bandwidth (`enlighten bench`); faulting a chunk in one call and copying it
+    /// while its freshly zeroed pages are still in cache brings it to about 0.9x. Best
+    /// effort: where the advice is unknown the copy faults the pages in itself.
+    private static func copyPrefaulted(to destination: UnsafeMutableRawBufferPointer, from source: UnsafeRawBufferPointer) {
+        let chunk = 2 << 20, page = 4096 // x86-64 base pages
+        let madvisePopulateWrite: Int32 = 23
+        guard let target = destination.baseAddress, let origin = source.baseAddress else { return }
+        let count = min(destination.count, source.count)
+        for offset in stride(from: 0, to: count, by: chunk) {
+            let length = min(chunk, count - offset)
+            #if canImport(Glibc)
+            let start = Int(bitPattern: target + offset) & ~(page - 1)
+            let end = (Int(bitPattern: target + offset + length) + page - 1) & ~(page - 1)
+            // SAFETY: the page-rounded range lies inside the guest mapping that holds
+            // `destination` (mappings are page aligned); the advice only faults pages in.
+            _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, madvisePopulateWrite)
+            #endif
+            (target + offset).copyMemory(from: origin + offset, byteCount: length)
+        }
     }
 
     /// The host's checksum of the planned bytes of any range, for checking a guest CHECKSUM.
