@@ -25,7 +25,7 @@ struct Bench: ParsableCommand {
             """)
 
     @Option(name: .customLong("repeat"), help: "Rounds per figure (each side's figure is the median of its rounds).")
-    var rounds = 7
+    var rounds = 9
 
     @Option(help: ArgumentHelp("Measure only this figure (repeatable).", discussion: "One of: \(BenchSession.figureIDs.joined(separator: ", ")).", valueName: "id"))
     var only: [String] = []

@@ -16,32 +16,42 @@ struct BenchFigure: Encodable {
         var text: String { (bound == .atMost ? "≤ " : "≥ ") + String(format: "%.2f×", ratio) }
     }
 
+    /// One round: each side's value, measured back to back.
+    struct Round {
+        let floor: Double
+        let ours: Double
+    }
+
     let id: String
     let name: String
     /// What the floor is, e.g. "raw ioctls", "memcpy", "QEMU".
     let floorKind: String
     let unit: String
+    /// The median of the floor's rounds.
     let floor: Double
+    /// The median of our rounds.
     let ours: Double
-    /// ours / floor.
+    /// The median of the rounds' own ratios ours / floor. Each round measures both sides
+    /// back to back, so a change in a shared machine's load between rounds cancels out of
+    /// its ratio; this is what the target judges.
     let ratio: Double
     let target: Target?
     /// nil for a figure without target.
     let met: Bool?
-    /// Repetitions behind each median.
-    let samples: Int
+    let rounds: Int
 
-    init(id: String, name: String, floorKind: String, unit: String, floor: Double, ours: Double, target: Target?, samples: Int) {
+    init(id: String, name: String, floorKind: String, unit: String, rounds: [Round], target: Target?) {
         self.id = id
         self.name = name
         self.floorKind = floorKind
         self.unit = unit
-        self.floor = floor
-        self.ours = ours
-        ratio = ours / floor
+        floor = rounds.map(\.floor).median
+        ours = rounds.map(\.ours).median
+        let ratio = rounds.map { $0.ours / $0.floor }.median
+        self.ratio = ratio
         self.target = target
-        met = target.map { $0.isMet(by: ours / floor) }
-        self.samples = samples
+        met = target.map { $0.isMet(by: ratio) }
+        self.rounds = rounds.count
     }
 }
 
@@ -64,7 +74,8 @@ struct BenchReport: Encodable {
     }
 
     func printHuman() {
-        print("enlighten bench: the runner against its floor, measured side by side; medians of \(rounds) rounds")
+        print("enlighten bench: the runner against its floor, both sides back to back in each of \(rounds) rounds")
+        print("floor and ours: medians of the rounds; ratio: median of the rounds' own ratios ours/floor")
         print("floor: Benchmarks/Floor, \(floorBinary)\n")
         let rows = [["figure", "floor", "ours", "ratio", "target", ""]] + figures.map { figure in
             [figure.name, "\(Self.format(figure.floor, figure.unit)) \(figure.floorKind)", Self.format(figure.ours, figure.unit),

@@ -14,12 +14,13 @@ extension BenchSession {
     /// runner's default 64 MiB of guest_memfd RAM on both sides.
     func setupFigure(_ built: Built) throws(BenchError) -> BenchFigure {
         let options = RunOptions()
-        var floorSamples: [Double] = [], ourSamples: [Double] = []
+        var results: [BenchFigure.Round] = []
         for _ in 0..<rounds {
-            floorSamples += try floor.measure([
+            let floorSamples = try floor.measure([
                 "setup", built.files.elf, hex(built.image.pageTableRoot),
                 "--repeat", "\(Self.setupsPerRound)", "--memory", "\(options.memory)",
             ]).samples
+            var ourSamples: [Double] = []
             for _ in 0..<Self.setupsPerRound {
                 do {
                     ourSamples.append(try RunnerBench.setup(built.image, options: options, probe: probe).seconds)
@@ -27,9 +28,9 @@ extension BenchSession {
                     throw .runner("setup: \(error)")
                 }
             }
+            results.append(BenchFigure.Round(floor: floorSamples.median * 1e3, ours: ourSamples.median * 1e3))
         }
-        return BenchFigure(id: "setup", name: "VM ready to run", floorKind: "raw ioctls", unit: "ms",
-                           floor: floorSamples.median * 1e3, ours: ourSamples.median * 1e3, target: .atMost(1.5), samples: ourSamples.count)
+        return BenchFigure(id: "setup", name: "VM ready to run", floorKind: "raw ioctls", unit: "ms", rounds: results, target: .atMost(1.5))
     }
 
     /// Ours per exit (or per request) of `loop`'s guest against the floor's per-exit cost
@@ -40,11 +41,11 @@ extension BenchSession {
         var options = RunOptions()
         options.platform = loop.platform
         options.timeout = 60
-        var floorNanoseconds: [Double] = [], ourNanoseconds: [Double] = []
+        var results: [BenchFigure.Round] = []
         for _ in 0..<rounds {
             let line = try floor.measure(["exits", portExitImage.files.elf, hex(portExitImage.image.pageTableRoot), "--repeat", "1"])
             guard let floorExits = line.exits, floorExits > 0 else { throw .floorFailed("the floor's exit loop counted no exits") }
-            floorNanoseconds.append(Double(line.medianNs) / Double(floorExits))
+            let floorMicroseconds = Double(line.medianNs) / 1e3 / Double(floorExits)
 
             let run: RunnerBench.LoopRun
             do { run = try RunnerBench.exitLoop(built.image, options: options, system: system, probe: probe) } catch { throw .runner("\(loop.stub): \(error)") }
@@ -60,10 +61,9 @@ extension BenchSession {
                 guard run.requests > 0 else { throw .runner("\(loop.stub) made no conversion request") }
                 units = run.requests
             }
-            ourNanoseconds.append(run.duration.seconds * 1e9 / Double(units))
+            results.append(BenchFigure.Round(floor: floorMicroseconds, ours: run.duration.seconds * 1e6 / Double(units)))
         }
-        return BenchFigure(id: loop.id, name: loop.name, floorKind: "raw ioctls", unit: "µs",
-                           floor: floorNanoseconds.median / 1e3, ours: ourNanoseconds.median / 1e3, target: .atMost(loop.target), samples: rounds)
+        return BenchFigure(id: loop.id, name: loop.name, floorKind: "raw ioctls", unit: "µs", rounds: results, target: .atMost(loop.target))
     }
 
     /// Pre-populating a 64 MiB measured payload into fresh guest_memfd through the runner's
@@ -72,19 +72,15 @@ extension BenchSession {
         let bytes = Self.payloadBytes
         let image: Image
         do { image = try RunnerBench.payloadImage(bytes: bytes) } catch { throw .runner("payload image: \(error)") }
-        var floorRates: [Double] = [], ourRates: [Double] = []
+        var results: [BenchFigure.Round] = []
         for _ in 0..<rounds {
             let line = try floor.measure(["memcpy", "\(bytes)", "--repeat", "1"])
-            floorRates.append(Double(bytes) / (Double(line.medianNs) / 1e9) / 1e9)
-            do {
-                let elapsed = try RunnerBench.population(image, memory: UInt64(bytes), system: system)
-                ourRates.append(Double(bytes) / elapsed.seconds / 1e9)
-            } catch {
-                throw .runner("population: \(error)")
-            }
+            let elapsed: Duration
+            do { elapsed = try RunnerBench.population(image, memory: UInt64(bytes), system: system) } catch { throw .runner("population: \(error)") }
+            results.append(BenchFigure.Round(floor: Double(bytes) / Double(line.medianNs), ours: Double(bytes) / elapsed.seconds / 1e9))
         }
         return BenchFigure(id: "population", name: "pre-populate \(bytes >> 20) MiB", floorKind: "memcpy", unit: "GB/s",
-                           floor: floorRates.median, ours: ourRates.median, target: .atLeast(0.8), samples: rounds)
+                           rounds: results, target: .atLeast(0.8))
     }
 
     /// `enlighten run` of the firmware-layout hello against QEMU booting the same ROM:
@@ -102,17 +98,16 @@ extension BenchSession {
         guard let rom = hello.files.rom else { throw .runner("hello was built without its ROM") }
         let qemuArguments = ["-enable-kvm", "-bios", rom, "-display", "none", "-nodefaults", "-no-reboot",
                              "-debugcon", "file:/dev/null", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
-        var theirs: [Double] = [], ours: [Double] = []
+        var results: [BenchFigure.Round] = []
         for _ in 0..<rounds {
             let qemuRun = try BenchProcess.run(qemu, qemuArguments, captureOutput: false, scratch: scratch)
             // isa-debug-exit makes the status (code << 1) | 1: hello's 0 is 1.
             guard qemuRun.status == 1 else { throw .runner("QEMU ended with status \(qemuRun.status) instead of 1: \(qemuRun.errorOutput)") }
-            theirs.append(qemuRun.seconds)
             let ourRun = try BenchProcess.run(enlighten, ["run", hello.files.elf], captureOutput: false, scratch: scratch)
             guard ourRun.status == 0 else { throw .runner("enlighten run \(hello.files.elf) ended with status \(ourRun.status): \(ourRun.errorOutput)") }
-            ours.append(ourRun.seconds)
+            results.append(BenchFigure.Round(floor: qemuRun.seconds, ours: ourRun.seconds))
         }
         return BenchFigure(id: "qemu-hello", name: "run hello (firmware), whole process", floorKind: "QEMU", unit: "s",
-                           floor: theirs.median, ours: ours.median, target: nil, samples: rounds)
+                           rounds: results, target: nil)
     }
 }
