@@ -255,6 +255,44 @@ final class ConversionEndToEndTests: XCTestCase {
         assertRanToTheEnd(result, lastCheck: "tdx.after_hostile.to_private")
     }
 
+    /// A GHCB outside shared memory (issue 4's list; no hostile-* scenario covers it): the host
+    /// cannot use it, answers "malformed input" (SW_EXITINFO1 = 2) with a GHCB_ERR_* reason,
+    /// converts nothing, and serves the guest again once the GHCB is shared.
+    func testGHCBInPrivateMemoryIsRefusedAndTheGuestContinues() throws {
+        let result = try ConversionRun.run("broken-ghcb-private.asm", platform: .ghcb)
+        let ghcb = try XCTUnwrap(result.image.symbols.address(of: "ghcb_page"))
+        let ghcbPage = GPARange(start: ghcb, end: ghcb + 0x1000), page = GPARange(start: 0x40_0000, end: 0x40_1000)
+        assertChecks(result, [
+            "ghcbpriv.init": 0,
+            "ghcbpriv.ghcb_to_private": 0x015,
+            "ghcbpriv.ghcb_to_shared": 0x015,
+            "ghcbpriv.after.exitinfo2": 0,
+            "ghcbpriv.after.back.exitinfo2": 0,
+        ])
+        XCTAssertEqual(result.values["ghcbpriv.exitinfo1"], 2, "GHCB_HV_RESP_MALFORMED_INPUT")
+        let reason = try XCTUnwrap(result.values["ghcbpriv.exitinfo2"])
+        XCTAssertTrue((1...6).contains(reason), "SW_EXITINFO2 must be a GHCB_ERR_* reason, got \(hex(reason))")
+        XCTAssertEqual(result.rejections.count, 1)
+        // The PSC sent through the private GHCB converted nothing.
+        XCTAssertEqual(result.conversions.map { Served($0.record) }, [
+            Served(.ghcb, "GHCB MSR protocol PSC", ghcbPage, .private, pageSize: 0x1000),
+            Served(.ghcb, "GHCB MSR protocol PSC", ghcbPage, .shared, pageSize: 0x1000),
+            Served(.ghcb, "GHCB PSC NAE event", page, .shared, pageSize: 0x1000),
+            Served(.ghcb, "GHCB PSC NAE event", page, .private, pageSize: 0x1000),
+        ])
+        assertRanToTheEnd(result, lastCheck: "ghcbpriv.after.back.exitinfo2")
+    }
+
+    /// The trap transport checks the bytes at every labelled request site and refuses an image
+    /// whose site holds no request instruction, naming the site, before anything runs.
+    func testMislabelledRequestSiteIsRefusedBeforeRunning() throws {
+        XCTAssertThrowsError(try ConversionRun.run("broken-site-label.asm", platform: .kvm)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("__enlighten_site_mislabelled"), message)
+            XCTAssertTrue(message.contains("90"), "the bytes found (nop = 0x90): \(message)")
+        }
+    }
+
     /// Exit code 0, every CHECK passed, and the valid requests after the hostile ones were served
     /// after every refusal (the guest went on rather than stopping at the first error).
     private func assertRanToTheEnd(_ result: RunResult, lastCheck: String, line: UInt = #line) {
@@ -365,7 +403,9 @@ enum ConversionRun {
         options.transport = .trap
         options.timeout = 10
         configure(&options)
-        let image = try images.image(stub) { try builder.get().build(try StubSource.resolve(stub, root: KVMHost.root), layout: .direct64) }
+        // A file name ending in .asm is one of Tests/EndToEndTests/Stubs; anything else a scenario.
+        let source = stub.hasSuffix(".asm") ? KVMHost.root.path + "/Tests/EndToEndTests/Stubs/" + stub : stub
+        let image = try images.image(stub) { try builder.get().build(try StubSource.resolve(source, root: KVMHost.root), layout: .direct64) }
         return try Runner.run(image, options: options, system: system, probe: try probe.get())
     }
 
