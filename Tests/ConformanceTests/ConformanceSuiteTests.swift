@@ -53,9 +53,8 @@ final class ConformanceSuiteTests: XCTestCase {
         let report = try SuiteHost.catalogueReport.get()
         let top = try XCTUnwrap(try JSONSerialization.jsonObject(with: try JSONReporter.data(report)) as? [String: Any])
         let results = try XCTUnwrap(top["results"] as? [[String: Any]])
-        for (index, result) in results.enumerated() {
-            XCTAssertTrue(result.keys.contains("reason"), "results[\(index)] (\(result["scenario"] ?? "?")) has no reason key: \(result.keys.sorted())")
-        }
+        let without = results.filter { !$0.keys.contains("reason") }
+        XCTAssertEqual(without.count, 0, "\(without.count) of \(results.count) results have no reason key, e.g. \(without.first?.keys.sorted() ?? [])")
     }
 
     /// Skips always say why: a scenario's own skip, and an interface no transport can carry
