@@ -12,12 +12,17 @@
 ;       single-page PSC: request 0x014 | gfn << 12 (40 bits) | (op & 0xF) << 52;
 ;       success is exactly 0x015 (error field [63:32] zero).
 ;   ghcb_init() -> rax = 0, or the response that was wrong (-1 if it was 0)
-;       once: SEV_INFO (0x002 -> 0x001) with protocol 2 within [min, max], then REG_GPA
-;       (0x012 -> 0x013, same GFN) for ghcb_page. Later calls return 0 at once.
+;       once per vCPU: SEV_INFO (0x002 -> 0x001) with protocol 2 within [min, max], then
+;       REG_GPA (0x012 -> 0x013, same GFN) for this vCPU's GHCB. Later calls on the same vCPU
+;       return 0 at once. EN_ABI_ERR_NO_INTERFACE when the vCPU has no GHCB (APIC ID >= 16).
 ;       PSC, raw VMGEXIT and PSC-raw call it themselves and return its error as theirs.
 ;
-; GHCB page protocol (ghcb_page: one 4 KiB page in section .shared, which the plan starts
-; shared; the PSC buffer is its shared_buffer at +0x800, as OVMF and coconut-svsm place it)
+; GHCB page protocol. Each vCPU has a GHCB of its own, as the GHCB specification requires
+; (the GHCB MSR is per vCPU and the hypervisor keeps one registered GHCB per vCPU): the
+; 4 KiB page ghcb_page + n * 4 KiB in section .shared (which the plan starts shared) for the
+; vCPU whose initial APIC ID (CPUID.1:EBX[31:24]) is n, n < EN_MAX_VCPUS. ghcb_page itself is
+; vCPU 0's. The PSC buffer is a GHCB's shared_buffer at +0x800, as OVMF and coconut-svsm
+; place it. Everything below works on the calling vCPU's GHCB, so vCPUs may convert at once.
 ;   ghcb_psc(rdi = entries (u64 PSC entries), rsi = count 1..253) -> rax, rdx
 ;       header {cur_entry 0, end_entry count-1}, entries copied after it; then VMGEXIT with
 ;       SW_EXITCODE 0x80000010, SW_EXITINFO1 0, SW_EXITINFO2 0, SW_SCRATCH = GHCB + 0x800
@@ -26,7 +31,8 @@
 ;       rax = SW_EXITINFO2 of the last VMGEXIT (0 = all done), EN_ABI_ERR_BAD_ARGUMENT
 ;       for count > 253 (nothing sent), EN_ABI_ERR_NO_PROGRESS after 16 answers in a
 ;       row that consumed nothing; count 0 returns 0 with nothing sent.
-;       rdx = the PSC header (u64) as the host left it. ghcb_psc_exits = VMGEXITs made.
+;       rdx = the PSC header (u64) as the host left it. ghcb_psc_exits = VMGEXITs made
+;       (by the last ghcb_psc of any vCPU).
 ;   ghcb_psc_raw(rdi = header (u64, sent as is), rsi = entries, rdx = entries to copy) -> rax, rdx
 ;       one VMGEXIT as above with exactly that header; at most 253 entries are copied (the
 ;       buffer's size). rax = SW_EXITINFO2, rdx = the header afterwards.
@@ -57,15 +63,46 @@ global __enlighten_site_ghcb_vmgexit
 GHCB_PSC_GFN_MASK       equ 0x000FFFFFFFFFF000  ; GFN field [51:12], 40 bits
 GHCB_PSC_OP_MASK        equ 0xF
 PSC_NO_PROGRESS_LIMIT   equ 16
+CPUID_FEATURES          equ 1           ; leaf 1: EBX[31:24] = initial APIC ID
+APIC_ID_SHIFT           equ 24
+GHCB_PAGE_SHIFT         equ 12
+%if (1 << GHCB_PAGE_SHIFT) != GHCB_PAGE_SIZE
+  %error GHCB_PAGE_SHIFT does not match GHCB_PAGE_SIZE
+%endif
 
 section .shared nobits alloc noexec write align=4096
-ghcb_page:              resb GHCB_PAGE_SIZE
+ghcb_page:              resb GHCB_PAGE_SIZE * EN_MAX_VCPUS  ; one GHCB per vCPU
 
 section .bss nobits alloc noexec write align=8
 ghcb_psc_exits:         resq 1
-ghcb_ready:             resd 1          ; 1 once ghcb_init succeeded
+ghcb_ready:             resb EN_MAX_VCPUS   ; [n] = 1 once vCPU n registered its GHCB
 
 section .text
+
+; this_vcpu() -> eax = this vCPU's index (initial APIC ID), or EN_MAX_VCPUS and CF = 1 if it
+; has no GHCB. Preserves every other register (cpuid clobbers rbx/rcx/rdx: saved).
+this_vcpu:
+    push rbx
+    push rcx
+    push rdx
+    mov eax, CPUID_FEATURES
+    cpuid
+    mov eax, ebx
+    shr eax, APIC_ID_SHIFT
+    pop rdx
+    pop rcx
+    pop rbx
+    cmp eax, EN_MAX_VCPUS               ; CF = 1: below the limit, so it has a GHCB ...
+    cmc                                 ; ... and CF = 1 now means it has none
+    ret
+
+; this_ghcb() -> r8 = the GPA of this vCPU's GHCB (identity-mapped, below 4 GiB). Only after
+; ghcb_init succeeded, which guarantees the index is in range. Preserves all but rax, r8.
+this_ghcb:
+    call this_vcpu
+    shl eax, GHCB_PAGE_SHIFT
+    lea r8d, [rax + ghcb_page]          ; .shared is RAM: a 32-bit absolute address
+    ret
 
 ; The one VMGEXIT of this file. Every register is the caller's: on SEV-ES/SNP the
 ; hypervisor cannot change guest registers, only the GHCB MSR and the GHCB page.
@@ -97,7 +134,11 @@ ghcb_msr_psc:
     jmp ghcb_msr_call
 
 ghcb_init:
-    cmp dword [abs ghcb_ready], 0       ; .bss/.shared are RAM: absolute addressing
+    push rbx
+    call this_vcpu
+    jc .no_ghcb
+    mov ebx, eax                        ; this vCPU's index, kept across the calls below
+    cmp byte [abs ghcb_ready + rbx], 0  ; .bss/.shared are RAM: absolute addressing
     jne .ok
     mov edi, GHCB_MSR_SEV_INFO_REQ
     call ghcb_msr_call
@@ -117,28 +158,38 @@ ghcb_init:
 
     ; The GHCB must be registered before the first GHCB-page VMGEXIT (KVM refuses an
     ; unregistered one for SNP). Its GPA is page aligned: the GFN is already in [63:12].
-    mov edi, ghcb_page
+    mov edi, ebx
+    shl edi, GHCB_PAGE_SHIFT
+    add edi, ghcb_page
+    mov edx, edi
     or edi, GHCB_MSR_REG_GPA_REQ
-    call ghcb_msr_call
-    mov edx, ghcb_page
     or edx, GHCB_MSR_REG_GPA_RESP
+    push rdx
+    call ghcb_msr_call
+    pop rdx
     cmp rax, rdx
     jne .fail
-    mov dword [abs ghcb_ready], 1
+    mov byte [abs ghcb_ready + rbx], 1
 .ok:
     xor eax, eax
+    pop rbx
+    ret
+.no_ghcb:
+    mov rax, EN_ABI_ERR_NO_INTERFACE
+    pop rbx
     ret
 .fail:
     test rax, rax                       ; a zero response must not read as success
     jnz .ret
     dec rax
 .ret:
+    pop rbx
     ret
 
 ; send(edi = exit code, rsi = scratch, edx = valid byte, ecx = usage) -> rax info2, rdx info1
 ; The GHCB must already be registered.
 send:
-    mov r8d, ghcb_page
+    call this_ghcb
     xor eax, eax
     mov [r8 + GHCB_VALID_BITMAP], rax   ; only the fields set below are valid
     mov [r8 + GHCB_VALID_BITMAP + 8], rax
@@ -154,7 +205,7 @@ send:
     xor edx, edx
     wrmsr
     call vmgexit
-    mov r8d, ghcb_page
+    call this_ghcb
     mov rax, [r8 + GHCB_SW_EXIT_INFO_2]
     mov rdx, [r8 + GHCB_SW_EXIT_INFO_1]
     ret
@@ -175,22 +226,25 @@ ghcb_vmgexit_raw:
 .out:
     ret
 
-; copy(rdi = entries, rsi = count <= 253): entries into the shared buffer after the header.
+; copy(rdi = entries, rsi = count <= 253): entries into this vCPU's shared buffer after the
+; header.
 copy_entries:
+    call this_ghcb
     mov rcx, rsi
     mov rsi, rdi
-    mov edi, ghcb_page + GHCB_SHARED_BUFFER + VMGEXIT_PSC_HDR_SIZE
+    lea rdi, [r8 + GHCB_SHARED_BUFFER + VMGEXIT_PSC_HDR_SIZE]
     rep movsq                           ; DF = 0 (System V)
     ret
 
-; One PSC VMGEXIT over the shared buffer -> rax info2, rdx header afterwards.
+; One PSC VMGEXIT over this vCPU's shared buffer -> rax info2, rdx header afterwards.
 send_psc:
+    call this_ghcb
     mov edi, SVM_VMGEXIT_PSC
-    mov esi, ghcb_page + GHCB_SHARED_BUFFER
+    lea esi, [r8 + GHCB_SHARED_BUFFER]
     mov edx, GHCB_VALID_SW_ALL
     xor ecx, ecx
-    call send
-    mov rdx, [abs ghcb_page + GHCB_SHARED_BUFFER]
+    call send                           ; leaves r8 = this GHCB
+    mov rdx, [r8 + GHCB_SHARED_BUFFER]
     ret
 
 ghcb_psc_raw:
@@ -203,7 +257,8 @@ ghcb_psc_raw:
     call ghcb_init
     test rax, rax
     jnz .out
-    mov [abs ghcb_page + GHCB_SHARED_BUFFER], rbx
+    call this_ghcb
+    mov [r8 + GHCB_SHARED_BUFFER], rbx
     mov eax, VMGEXIT_PSC_MAX_COUNT      ; the buffer holds no more
     cmp r13, rax
     cmova r13, rax
@@ -236,16 +291,17 @@ ghcb_psc:
     test rax, rax
     jnz .out
 
+    call this_ghcb
     lea rax, [r13 - 1]                  ; cur_entry 0, end_entry = count - 1 (inclusive)
     shl rax, VMGEXIT_PSC_HDR_END_SHIFT
-    mov [abs ghcb_page + GHCB_SHARED_BUFFER], rax
+    mov [r8 + GHCB_SHARED_BUFFER], rax
     mov rdi, r12
     mov rsi, r13
     call copy_entries
 
     xor ebx, ebx                        ; answers in a row that consumed nothing
+    xor r12d, r12d                      ; cur_entry before the first call: 0, as written
 .again:
-    movzx r12d, word [abs ghcb_page + GHCB_SHARED_BUFFER]  ; cur_entry before
     call send_psc
     inc qword [abs ghcb_psc_exits]
     test rax, rax
@@ -258,6 +314,7 @@ ghcb_psc:
     ja .out                             ; every entry consumed: rax = 0
     cmp ecx, r12d
     je .stalled
+    mov r12d, ecx                       ; progress: the next call starts from here
     xor ebx, ebx
     jmp .again
 .stalled:

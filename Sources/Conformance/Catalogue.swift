@@ -3,13 +3,24 @@ import Payload
 
 /// Every scenario the suite runs. README.md's scenario table describes the same list.
 public enum Catalogue {
+    /// In the order the suite starts them: the longest-running first, so that the cases
+    /// running side by side finish close together (docs/scenarios.md describes each).
     public static let all: [Scenario] = [
         roundTrip,
-        ghcbBatch,
         tdxRetry,
-        hostileKVM,
+        payloadIntegrity(layout: .direct64),
+        payloadIntegrity(layout: .firmware),
+        largeRangeScenario,
+        ghcbBatch,
         hostileGHCB,
+        roundTripSharedFirst,
+        splitMerge,
+        idempotent,
+        concurrentDisjoint,
+        concurrentSame,
+        hostileKVM,
         hostileTDX,
+        memoryFault,
     ]
 
     /// The form each interface's conversions take in the event log.
