@@ -49,47 +49,6 @@ final class NativeTransportTests: XCTestCase {
         return call
     }
 
-    /// Guest RAM as the runner builds it for KVM and SNP guests: one guest_memfd (MMAP |
-    /// INIT_SHARED) for both states, starting private.
-    private struct Host {
-        let vm: VirtualMachine
-        let mapping: GuestMapping
-        let service: ConversionService
-        var events: [RunEvent] = []
-
-        func bytes(_ range: GPARange) -> [UInt8] {
-            Array(UnsafeRawBufferPointer(start: mapping.base + Int(range.start), count: Int(range.size)))
-        }
-
-        func fill(_ range: GPARange, with byte: UInt8) {
-            (mapping.base + Int(range.start)).initializeMemory(as: UInt8.self, repeating: byte, count: Int(range.size))
-        }
-
-        /// What the vCPU loop does with a hypercall exit.
-        mutating func serve(_ call: HypercallExit) {
-            call.ret = KVMHypercallHost.serve(
-                nr: call.nr, a0: call.argument(0), a1: call.argument(1), a2: call.argument(2), longMode: call.isLongMode, cpl: 0,
-                transport: .native, service: service, vcpu: 0, events: &events)
-        }
-
-        var conversions: [ConversionRecord] { events.compactMap { if case .conversion(_, let record) = $0 { record } else { nil } } }
-        var rejections: [RejectedRequest] { events.compactMap { if case .rejected(_, let request) = $0 { request } else { nil } } }
-    }
-
-    private func host() throws -> Host {
-        guard FileManager.default.fileExists(atPath: "/dev/kvm") else {
-            print("skipping: /dev/kvm is absent on this host (a conversion service needs a guest_memfd)")
-            throw XCTSkip("/dev/kvm is absent on this host")
-        }
-        let vm = try KVMSystem().createVM(type: .default)
-        let memfd = try vm.createGuestMemfd(size: Self.ram.size, flags: [.mmap, .initShared])
-        let mapping = try memfd.map()
-        var initial = PageStateMap()
-        initial.set(Self.ram, to: .private)
-        return Host(vm: vm, mapping: mapping,
-                    service: ConversionService(initial: initial, ram: Self.ram, backing: .unified(memfd), memoryAttributes: nil))
-    }
-
     private func r(_ start: UInt64, _ end: UInt64) -> GPARange { GPARange(start: start, end: end) }
 
     // MARK: decoding
@@ -105,7 +64,7 @@ final class NativeTransportTests: XCTestCase {
     // MARK: serving
 
     func testToSharedAndBackConvertsDiscardsAndAnswersZeroInRet() throws {
-        var host = try host()
+        var host = try ServiceFixture.make(ram: Self.ram)
         let range = r(0x10_0000, 0x10_2000), neighbour = r(0x10_2000, 0x10_3000)
         host.fill(range, with: 0xAB)
         host.fill(neighbour, with: 0xCD)
@@ -135,7 +94,7 @@ final class NativeTransportTests: XCTestCase {
     }
 
     func testAlreadyPrivateIsIdempotentAndDiscardsNothing() throws {
-        var host = try host()
+        var host = try ServiceFixture.make(ram: Self.ram)
         let range = r(0x20_0000, 0x20_1000)
         host.fill(range, with: 0x77)
         host.serve(try XCTUnwrap(hypercall(range.start, 1, Self.encrypted)))
@@ -146,7 +105,7 @@ final class NativeTransportTests: XCTestCase {
     }
 
     func testKVMErrorsAreWrittenToRetAndNothingConverts() throws {
-        var host = try host()
+        var host = try ServiceFixture.make(ram: Self.ram)
         let before = host.service.pageStates
         let cases: [(what: String, nr: UInt64, a0: UInt64, a1: UInt64, a2: UInt64, ret: UInt64)] = [
             ("unaligned gpa", 12, 0x10_0800, 1, Self.encrypted, Self.einval),
@@ -174,7 +133,7 @@ final class NativeTransportTests: XCTestCase {
     /// Outside 64-bit mode KVM masks nr and the arguments to 32 bits and truncates `ret` to
     /// 32 bits (`____kvm_emulate_hypercall`, `complete_hypercall_exit`).
     func testOutsideLongModeArgumentsAndRetAre32Bits() throws {
-        var host = try host()
+        var host = try ServiceFixture.make(ram: Self.ram)
         host.serve(try XCTUnwrap(hypercall(nr: 0xFFFF_FFFF_0000_000C, 0xFFFF_FFFF_0010_0000, 0x1_0000_0001, 0x1_0000_0000, flags: 0)))
         XCTAssertEqual(ret, 0)
         XCTAssertEqual(host.conversions.map(\.range), [r(0x10_0000, 0x10_1000)])
@@ -187,7 +146,7 @@ final class NativeTransportTests: XCTestCase {
     /// On SNP and TDX hardware KVM turns PSC and MapGPA into this same exit; the shapes it
     /// gives (ABI-FACTS §2, §3) are served like any other.
     func testExitsShapedAsKVMMakesThemForPSCAndMapGPA() throws {
-        var host = try host()
+        var host = try ServiceFixture.make(ram: Self.ram)
         let frame = r(0x20_0000, 0x40_0000)
         // A PSC run of one 2 MiB entry going shared: gfn << 12, 512 pages, DECRYPTED | PAGE_SZ_2M.
         host.serve(try XCTUnwrap(hypercall(frame.start, 512, Self.pageSize2M)))
@@ -263,5 +222,47 @@ final class NativeTransportTests: XCTestCase {
                 XCTAssertTrue("\(error)".contains(hardware), "\(error)")
             }
         }
+    }
+}
+
+/// A real conversion service over a real guest_memfd, and the events the host side logs.
+struct ServiceFixture {
+    let vm: VirtualMachine
+    let mapping: GuestMapping
+    let service: ConversionService
+    var events: [RunEvent] = []
+
+    func bytes(_ range: GPARange) -> [UInt8] {
+        Array(UnsafeRawBufferPointer(start: mapping.base + Int(range.start), count: Int(range.size)))
+    }
+
+    func fill(_ range: GPARange, with byte: UInt8) {
+        (mapping.base + Int(range.start)).initializeMemory(as: UInt8.self, repeating: byte, count: Int(range.size))
+    }
+
+    /// What the vCPU loop does with a hypercall exit.
+    mutating func serve(_ call: HypercallExit) {
+        call.ret = KVMHypercallHost.serve(
+            nr: call.nr, a0: call.argument(0), a1: call.argument(1), a2: call.argument(2), longMode: call.isLongMode, cpl: 0,
+            transport: .native, service: service, vcpu: 0, events: &events)
+    }
+
+    var conversions: [ConversionRecord] { events.compactMap { if case .conversion(_, let record) = $0 { record } else { nil } } }
+    var rejections: [RejectedRequest] { events.compactMap { if case .rejected(_, let request) = $0 { request } else { nil } } }
+
+    /// Guest RAM `ram` as the runner builds it for KVM and SNP guests: one guest_memfd (MMAP |
+    /// INIT_SHARED) for both states, starting private. Needs /dev/kvm (printed skip without).
+    static func make(ram: GPARange) throws -> ServiceFixture {
+        guard FileManager.default.fileExists(atPath: "/dev/kvm") else {
+            print("skipping: /dev/kvm is absent on this host (a conversion service needs a guest_memfd)")
+            throw XCTSkip("/dev/kvm is absent on this host")
+        }
+        let vm = try KVMSystem().createVM(type: .default)
+        let memfd = try vm.createGuestMemfd(size: ram.size, flags: [.mmap, .initShared])
+        let mapping = try memfd.map()
+        var initial = PageStateMap()
+        initial.set(ram, to: .private)
+        return ServiceFixture(vm: vm, mapping: mapping,
+                              service: ConversionService(initial: initial, ram: ram, backing: .unified(memfd), memoryAttributes: nil))
     }
 }
