@@ -30,19 +30,29 @@ struct TDXHost {
         }
     }
 
+    /// Converts chunk by chunk. A forced RETRY is spent only where KVM could answer one:
+    /// after a chunk that leaves work to do.
+    private mutating func serve(
+        _ processor: inout TDXMapGPAProcessor, vcpu: Int, service: ConversionService, transport: Transport, events: inout [RunEvent]
+    ) -> TDVMCallCompletion {
+        while true {
+            let leavesWork = processor.end - processor.next > TDXMapGPAProcessor.chunkSize
+            let step = processor.step(injectRetry: leavesWork && retriesToInject > 0) { request in
+                ConversionLog.convert(request, transport: transport, service: service, vcpu: vcpu, events: &events)
+            }
+            guard case .finished(let completion) = step else { continue }
+            if completion.status == TDVMCallStatus.retry { retriesToInject -= 1 }
+            return completion
+        }
+    }
+
     private mutating func vmcall(_ call: TDVMCall, vcpu: Int, service: ConversionService, transport: Transport, events: inout [RunEvent]) -> TDVMCallCompletion {
         switch call {
         case .mapGPA(let gpa, let size):
             let completion: TDVMCallCompletion
             do {
                 var processor = try TDXMapGPAProcessor(gpa: gpa, size: size, width: width)
-                completion = processor.run(retryAfterChunk: { _ in
-                    guard retriesToInject > 0 else { return false }
-                    retriesToInject -= 1
-                    return true
-                }) { request in
-                    ConversionLog.convert(request, transport: transport, service: service, vcpu: vcpu, events: &events)
-                }
+                completion = serve(&processor, vcpu: vcpu, service: service, transport: transport, events: &events)
             } catch {
                 completion = error.completion
             }
