@@ -143,10 +143,8 @@ final class ConversionEndToEndTests: XCTestCase {
     /// `injectRetries` (`--inject-retry N`) promises N RETRY answers. The 4 MiB to-shared call
     /// can take only one (after its first chunk; the resumed 2 MiB is its last), so the second
     /// belongs to the 4 MiB to-private call.
-    ///
-    /// Fails today: TDXMapGPAProcessor.run asks `retryAfterChunk` before each chunk, also before
-    /// the last one, and TDXHost's closure spends an injected retry on every question, so the
-    /// resumed call's final chunk uses up the second retry without answering RETRY.
+    /// (Regression: a retry used to be spent on the resumed call's last chunk, where no RETRY
+    /// can be answered; fixed in b28bea9.)
     func testEveryInjectedRetryIsAnsweredToSomeMapGPA() throws {
         let result = try ConversionRun.run("tdx-retry", platform: .tdx) { $0.injectRetries = 2 }
         XCTAssertEqual(result.retryAnswers.count, 2, "\(result.retryAnswers)")

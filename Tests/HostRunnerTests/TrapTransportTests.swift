@@ -42,11 +42,8 @@ final class TrapTransportTests: XCTestCase {
 
     /// A MapGPA that fits in one chunk cannot be answered RETRY (KVM retries only while work
     /// remains), so it must leave a forced retry for the next call that can take it.
-    ///
-    /// Fails today: TDXMapGPAProcessor.run (Sources/GuestABI/TDXMapGPAProcessor.swift:74) calls
-    /// `retryAfterChunk` before every chunk, the last one included, and TDXHost's closure
-    /// (Sources/HostRunner/Transport/TDXHost.swift:41) spends a retry on each call, so the
-    /// one-chunk MapGPA consumes it without answering RETRY.
+    /// (Regression: TDXHost used to spend a retry on every chunk's question, the last chunk's
+    /// included; fixed in b28bea9.)
     func testOneChunkMapGPADoesNotSpendAnInjectedRetry() throws {
         var fixture = try ServiceFixture.make(ram: Self.ram)
         var host = TDXHost(width: .bits48, vcpuCount: 1, retriesToInject: 1)
