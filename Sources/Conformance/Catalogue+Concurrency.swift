@@ -47,7 +47,7 @@ extension Catalogue {
 
     static let concurrentDisjoint = Scenario(
         name: "concurrent-disjoint",
-        proves: "two vCPUs converting their own neighbouring 64 KiB ranges at the same time each get exactly their own conversions, logged per vCPU, and only their own content is destroyed; the area ends private as one interval",
+        proves: "two vCPUs converting their own neighbouring 64 KiB ranges at the same time each get exactly their own conversions, logged per vCPU, and only their own content is destroyed; on SNP each vCPU registered a GHCB of its own",
         failureMeans: "conversions on one vCPU leak into or lose another's, the service is not safe under concurrent vCPUs, or (SNP) the vCPUs share a GHCB",
         configure: { options, _ in options.vcpus = concurrentVCPUs },
         expectations: { platform in
@@ -69,10 +69,10 @@ extension Catalogue {
     static let sameRange = GPARange(start: 0x50_0000, end: 0x51_0000)
 
     /// Both vCPUs asked shared then private for `sameRange`, each request succeeded, and the
-    /// flips are consistent with one serial order of the four requests: each request flipped
-    /// the whole range or nothing, the first request served was a flip to shared (the range
-    /// starts private), and there were as many flips to private as to shared (it ends
-    /// private). Which vCPU flipped depends on timing, so it is not expected.
+    /// flips are consistent with a serial order of the four requests: each request flipped
+    /// the whole range or nothing, at least one flipped it to shared (it starts private), and
+    /// as many flipped it back (it ends private). Which vCPU flipped depends on timing, so it
+    /// is not expected.
     static func sameRangeRace(_ platform: ConversionPlatform) -> Expectation {
         .custom("same-range race") { result in
             var flips: [PageState: Int] = [:]
@@ -100,7 +100,7 @@ extension Catalogue {
 
     static let concurrentSame = Scenario(
         name: "concurrent-same",
-        proves: "two vCPUs converting the same 64 KiB to shared and back at the same time all succeed, the flips are consistent with one serial order (each request flips all or nothing), content written before the race is gone, and the range ends private",
+        proves: "two vCPUs converting the same 64 KiB to shared and back at the same time all succeed, every request flips all of the range or none of it, the flips fit a serial order of the four requests, content written before the race is gone, and the range ends private",
         failureMeans: "concurrent requests for one range race inside the host (partial flips, lost updates, errors), or (SNP) the vCPUs share a GHCB",
         configure: { options, _ in options.vcpus = concurrentVCPUs },
         expectations: { platform in

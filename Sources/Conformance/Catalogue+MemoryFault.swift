@@ -20,7 +20,7 @@ extension Catalogue {
 
     static let memoryFault = Scenario(
         name: "memory-fault",
-        proves: "an access through the view that does not match a page's state (private access to a shared page, shared access to a private one) exits with KVM_EXIT_MEMORY_FAULT, the host converts exactly that 4 KiB page, discarding its old content, and the access completes",
+        proves: "an access through the view that does not match a page's state (a private access to a shared page, a shared access to a private one) exits with KVM_EXIT_MEMORY_FAULT, the host converts exactly that 4 KiB page, discarding its old content, and the access completes",
         failureMeans: "the host does not serve implicit conversions, converts the wrong range or direction, or keeps the old content",
         platforms: [.tdx],
         skip: memoryFaultSkipReason,
