@@ -79,8 +79,9 @@ ghcb_ready:             resb EN_MAX_VCPUS   ; [n] = 1 once vCPU n registered its
 
 section .text
 
-; this_vcpu() -> eax = this vCPU's index (initial APIC ID), or EN_MAX_VCPUS and CF = 1 if it
-; has no GHCB. Preserves every other register (cpuid clobbers rbx/rcx/rdx: saved).
+; this_vcpu() -> eax = this vCPU's index (its initial APIC ID); CF = 1 when that is
+; EN_MAX_VCPUS or more, i.e. the vCPU has no GHCB. Preserves every other register (cpuid
+; clobbers rbx/rcx/rdx: saved).
 this_vcpu:
     push rbx
     push rcx
