@@ -11,6 +11,19 @@ public struct CaseResult: Sendable, Codable, Equatable {
     /// Why it failed (the first differing expectation) or was skipped; nil when it passed.
     public let reason: String?
     public let seconds: Double
+
+    private enum CodingKeys: String, CodingKey { case scenario, interface, transport, status, reason, seconds }
+
+    /// Every result carries `reason`, as null when it passed, so readers need no special case.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(scenario, forKey: .scenario)
+        try container.encode(interface, forKey: .interface)
+        try container.encode(transport, forKey: .transport)
+        try container.encode(status, forKey: .status)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(seconds, forKey: .seconds)
+    }
 }
 
 /// All the verdicts of one suite run.
