@@ -11,6 +11,8 @@ extension RunnerBench {
         public let duration: Duration
         /// Conversion requests the host served or rejected (any interface, any transport).
         public let requests: Int
+        /// Of those, the ones rejected or not converted.
+        public let failedRequests: Int
         /// Why the run did not end with exit code 0; nil when it did.
         public let failure: String?
     }
@@ -58,15 +60,20 @@ private final class TimedLoop: @unchecked Sendable {
 
     var result: RunnerBench.LoopRun {
         var failure: String? = "the guest neither exited nor stopped"
-        var requests = 0
+        var requests = 0, failed = 0
         for event in loop.events {
             switch event {
             case .exited(_, let code): failure = code == 0 ? nil : "the guest exited with code \(code)"
             case .stopped(_, let reason): failure = reason.description
-            case .conversion, .rejected: requests += 1
+            case .conversion(_, let record):
+                requests += 1
+                if !record.succeeded { failed += 1 }
+            case .rejected:
+                requests += 1
+                failed += 1
             default: break
             }
         }
-        return RunnerBench.LoopRun(exits: loop.exits, duration: duration, requests: requests, failure: failure)
+        return RunnerBench.LoopRun(exits: loop.exits, duration: duration, requests: requests, failedRequests: failed, failure: failure)
     }
 }

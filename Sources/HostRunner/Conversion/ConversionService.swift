@@ -36,6 +36,10 @@ public final class ConversionService: Sendable {
 
     public var pageStates: PageStateMap { state.withLock { $0 } }
 
+    /// Whether KVM itself enforces private memory here (KVM_SET_MEMORY_ATTRIBUTES in use), so
+    /// that a mismatched access comes back as KVM_EXIT_MEMORY_FAULT for the host to resolve.
+    public var enforcesPrivateMemory: Bool { memoryAttributes != nil }
+
     public struct Result: Sendable {
         public let outcome: ConversionOutcome
         public let change: PageStateMap.Change

@@ -70,7 +70,7 @@ final class VCPULoop {
         case .mmio(let address, let isWrite, _, _):
             return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location()))
         case .memoryFault(let flags, let gpa, let size):
-            return .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: flags.contains(.private), at: location()))
+            return serveImplicit(gpa: gpa, size: size, toPrivate: flags.contains(.private))
         case .debug(_, let pc, _, _):
             guard let instruction = machine.sites[pc] else { return .stopped(.unexpectedDebug(at: location())) }
             return serveTrapped(instruction, at: pc)
@@ -146,6 +146,23 @@ final class VCPULoop {
         } catch {
             return .stopped(.hostError("\(error)"))
         }
+    }
+
+    /// KVM_EXIT_MEMORY_FAULT: where KVM enforces private memory, an access that does not match
+    /// a page's state is an implicit conversion request (the PRIVATE flag gives the access's
+    /// kind): convert the page(s) and let the access retry. Elsewhere it is a diagnosis.
+    private func serveImplicit(gpa: UInt64, size: UInt64, toPrivate: Bool) -> Finish? {
+        let pageMask: UInt64 = 0xFFF
+        let start = gpa & ~pageMask
+        let (end, overflow) = gpa.addingReportingOverflow(max(size, 1) + pageMask)
+        guard machine.service.enforcesPrivateMemory, !overflow,
+              let range = try? GuestABI.GPARange(start: start, byteCount: (end & ~pageMask) - start) else {
+            return .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: toPrivate, at: location()))
+        }
+        let request = ConversionRequest(range: range, direction: toPrivate ? .toPrivate : .toShared, pageSize: .size4K, origin: .kvmHypercall)
+        let outcome = ConversionLog.convert(request, transport: .native, service: machine.service, vcpu: index, events: &events,
+                                            as: (machine.options.platform ?? .kvm, "KVM_EXIT_MEMORY_FAULT"))
+        return outcome.succeeded ? nil : .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: toPrivate, at: location()))
     }
 
     private func handleIO(port: UInt16, isWrite: Bool, size: Int, count: Int, data: ExitBytes) -> Finish? {

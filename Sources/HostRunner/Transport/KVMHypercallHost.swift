@@ -27,13 +27,14 @@ enum KVMHypercallHost {
 /// Runs a request through the service and records it, timed.
 enum ConversionLog {
     static func convert(
-        _ request: ConversionRequest, transport: Transport, service: ConversionService, vcpu: Int, events: inout [RunEvent]
+        _ request: ConversionRequest, transport: Transport, service: ConversionService, vcpu: Int, events: inout [RunEvent],
+        as implicit: (platform: ConversionPlatform, form: String)? = nil
     ) -> ConversionOutcome {
         let started = ContinuousClock.now
         let result = service.convert(request)
         let elapsed = ContinuousClock.now - started
         events.append(.conversion(vcpu: vcpu, ConversionRecord(
-            interface: request.origin.platform, form: request.origin.form, transport: transport,
+            interface: implicit?.platform ?? request.origin.platform, form: implicit?.form ?? request.origin.form, transport: transport,
             range: Payload.GPARange(request.range), direction: request.direction == .toPrivate ? .private : .shared,
             pageSize: request.pageSize.byteCount, outcome: "\(result.outcome)",
             flipped: result.change.flipped, unchanged: result.change.unchanged,
