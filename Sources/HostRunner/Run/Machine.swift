@@ -80,8 +80,15 @@ public final class Machine {
             // Population happens before any vCPU exists, let alone runs.
             let population = try Population.populate(image: image, into: memory)
             self.population = population
+            let initial = population.initialStates(memory: options.memory)
+            if probe.usesMemoryAttributes {
+                // Populated first, then made private: the order pre-population requires.
+                for interval in initial.intervals where interval.state == .private {
+                    try vm.setMemoryAttributes(address: interval.range.start, size: interval.range.size, attributes: .private)
+                }
+            }
             self.service = ConversionService(
-                initial: population.initialStates(memory: options.memory), ram: ramRange, backing: backing,
+                initial: initial, ram: ramRange, backing: backing,
                 memoryAttributes: probe.usesMemoryAttributes ? vm : nil)
 
             let cpuid = try system.supportedCPUID()
