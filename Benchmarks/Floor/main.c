@@ -9,7 +9,8 @@
  *       runs the image K times (a fresh VM each, not timed) and times its KVM_RUN loop from
  *       the first entry to the exit on port 0xF4.
  *   enlighten-floor memcpy BYTES [--repeat K]
- *       memcpy of BYTES from a pre-faulted buffer into freshly mmapped, untouched memory.
+ *       memcpy of BYTES from a pre-faulted buffer (not in cache) into freshly mmapped,
+ *       untouched memory.
  *
  * Output: one JSON object per line with "figure", "samples_ns" (one per repetition),
  * "median_ns", and the figure's own fields. Exit status: 0, 1 on failure, 2 on bad usage,
@@ -119,12 +120,23 @@ static int run_exits(const struct floor_image *image, uint64_t memory, int repea
     return 0;
 }
 
+/* Writes `bytes` of other memory, so what was written before is out of the caches. */
+static int evict_caches(uint64_t bytes) {
+    uint8_t *other = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (other == MAP_FAILED) return floor_error("mmap(evict)");
+    memset(other, 0xA5, bytes);
+    munmap(other, bytes);
+    return 0;
+}
+
 static int run_memcpy(uint64_t bytes, int repeat) {
     uint64_t samples[MAX_REPEAT];
     uint8_t *source = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (source == MAP_FAILED) return floor_error("mmap(source)");
     memset(source, 0x5A, bytes); /* pre-faulted, as the runner's image bytes are */
     for (int i = 0; i < repeat; i++) {
+        /* ... but not in cache, as the runner's are not: its image was read rounds ago. */
+        if (evict_caches(bytes) != 0) { munmap(source, bytes); return -1; }
         /* Fresh and untouched, as a new guest_memfd's pages are: the copy pays the faults. */
         uint8_t *destination = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (destination == MAP_FAILED) { munmap(source, bytes); return floor_error("mmap(destination)"); }

@@ -17,7 +17,7 @@ struct BenchFigure: Encodable {
     }
 
     /// One round: each side's value, measured back to back.
-    struct Round {
+    struct Round: Encodable {
         let floor: Double
         let ours: Double
     }
@@ -36,11 +36,14 @@ struct BenchFigure: Encodable {
     /// its ratio; this is what the target judges.
     let ratio: Double
     let target: Target?
-    /// nil for a figure without target.
+    /// Whether the target decides `bench`'s verdict; an unjudged target is only shown.
+    let judged: Bool
+    /// nil for a figure whose target is absent or not judged.
     let met: Bool?
-    let rounds: Int
+    /// Each round's pair, in the order measured.
+    let rounds: [Round]
 
-    init(id: String, name: String, floorKind: String, unit: String, rounds: [Round], target: Target?) {
+    init(id: String, name: String, floorKind: String, unit: String, rounds: [Round], target: Target?, judged: Bool) {
         self.id = id
         self.name = name
         self.floorKind = floorKind
@@ -50,8 +53,9 @@ struct BenchFigure: Encodable {
         let ratio = rounds.map { $0.ours / $0.floor }.median
         self.ratio = ratio
         self.target = target
-        met = target.map { $0.isMet(by: ratio) }
-        self.rounds = rounds.count
+        self.judged = judged && target != nil
+        met = judged ? target.map { $0.isMet(by: ratio) } : nil
+        self.rounds = rounds
     }
 }
 
@@ -80,7 +84,7 @@ struct BenchReport: Encodable {
         let rows = [["figure", "floor", "ours", "ratio", "target", ""]] + figures.map { figure in
             [figure.name, "\(Self.format(figure.floor, figure.unit)) \(figure.floorKind)", Self.format(figure.ours, figure.unit),
              String(format: "%.2f×", figure.ratio), figure.target?.text ?? "none",
-             figure.met.map { $0 ? "met" : "NOT MET" } ?? "(reported only)"]
+             figure.met.map { $0 ? "met" : "NOT MET" } ?? (figure.target.map { $0.isMet(by: figure.ratio) ? "(met, not judged)" : "(not met, not judged)" } ?? "(reported only)")]
         }
         let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
@@ -98,6 +102,9 @@ struct BenchReport: Encodable {
 }
 
 extension Array where Element == Double {
+    /// The smallest value (the best of some times); NaN when empty.
+    var smallest: Double { self.min() ?? .nan }
+
     /// The median (the mean of the middle two for an even count; NaN when empty).
     var median: Double {
         let sorted = self.sorted()

@@ -56,7 +56,13 @@ final class BenchSession {
         }
         for loop in LoopFigure.all where wanted(loop.id) {
             progress(loop.name)
-            figures.append(try loopFigure(loop, portExitImage: exits))
+            do {
+                figures.append(try loopFigure(loop, portExitImage: exits))
+            } catch {
+                // A figure that decides nothing must not hide the ones that do.
+                guard !loop.judged else { throw error }
+                skip(loop.id, because: error.description)
+            }
         }
         if wanted("population") {
             progress("pre-populating \(BenchSession.payloadBytes >> 20) MiB")
@@ -87,10 +93,16 @@ final class BenchSession {
         return .runner(error.description)
     }
 
-    /// Runs `body` `rounds` times; one side's measurement per call.
-    func eachRound<Value>(_ body: (Int) throws(BenchError) -> Value) throws(BenchError) -> [Value] {
-        var values: [Value] = []
-        for round in 0..<rounds { values.append(try body(round)) }
-        return values
+    /// One round's pair of measurements: the floor first in even rounds, ours first in odd
+    /// ones, so that neither side always runs in the other's wake (freed memory, caches).
+    func inTurn<Floor, Ours>(
+        _ round: Int, floor: () throws(BenchError) -> Floor, ours: () throws(BenchError) -> Ours
+    ) throws(BenchError) -> (Floor, Ours) {
+        if round % 2 == 0 {
+            let first = try floor()
+            return (first, try ours())
+        }
+        let first = try ours()
+        return (try floor(), first)
     }
 }
