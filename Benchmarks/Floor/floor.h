@@ -73,6 +73,10 @@ int floor_image_read(const char *path, uint64_t cr3, struct floor_image *image);
 int floor_image_load(const struct floor_image *image, uint8_t *memory, uint64_t memory_size);
 void floor_image_free(struct floor_image *image);
 
+/* trap.c */
+int floor_trap_arm(struct floor_vm *vm, uint64_t site);
+int floor_trap_serve(struct floor_vm *vm);
+
 /* main.c */
 uint64_t floor_now_ns(void);
 /* Prints `floor: what: strerror(errno)` on stderr and returns -1. */

@@ -8,6 +8,9 @@
  *   enlighten-floor exits  IMAGE.elf CR3 [--repeat K] [--memory BYTES]
  *       runs the image K times (a fresh VM each, not timed) and times its KVM_RUN loop from
  *       the first entry to the exit on port 0xF4.
+ *   enlighten-floor trap   IMAGE.elf CR3 SITE [--repeat K] [--memory BYTES]
+ *       like `exits`, with a hardware breakpoint on the KVM_HC_MAP_GPA_RANGE instruction at
+ *       SITE, each request served with raw ioctls (trap.c); also counts the requests.
  *   enlighten-floor memcpy BYTES [--repeat K]
  *       memcpy of BYTES from a pre-faulted buffer (not in cache) into freshly mmapped,
  *       untouched memory.
@@ -77,16 +80,26 @@ static int run_setup(const struct floor_image *image, uint64_t memory, int repea
     return 0;
 }
 
+struct loop_count {
+    uint64_t exits, requests, elapsed;
+};
+
 /* The whole exit loop of one run: KVM_RUN, decode, answer, until the guest's exit code.
  * Answers the runtime's presence read on the record port as the runner does; every other
- * port write (0x80 in the bench guest) is ignored, the cheapest exit there is. */
-static int exit_loop(struct floor_vm *vm, uint64_t *exits, uint64_t *elapsed) {
-    uint64_t count = 0;
+ * port write (0x80 in the bench guest) is ignored, the cheapest exit there is. With
+ * `trapping`, a debug exit is a trapped request, served by trap.c. */
+static int exit_loop(struct floor_vm *vm, int trapping, struct loop_count *counted) {
+    uint64_t count = 0, requests = 0;
     uint64_t start = floor_now_ns();
     for (;;) {
         if (ioctl(vm->vcpu, KVM_RUN, 0) != 0) return floor_error("KVM_RUN");
         count++;
         struct kvm_run *run = vm->run;
+        if (trapping && run->exit_reason == KVM_EXIT_DEBUG) {
+            if (floor_trap_serve(vm) != 0) return -1;
+            requests++;
+            continue;
+        }
         if (run->exit_reason != KVM_EXIT_IO) {
             fprintf(stderr, "floor: unexpected exit reason %u after %llu exits\n", run->exit_reason, (unsigned long long)count);
             return -1;
@@ -95,8 +108,7 @@ static int exit_loop(struct floor_vm *vm, uint64_t *exits, uint64_t *elapsed) {
         if (run->io.direction == KVM_EXIT_IO_OUT && run->io.port == FLOOR_PORT_EXIT) {
             uint32_t code = 0;
             memcpy(&code, data, run->io.size < sizeof code ? run->io.size : sizeof code);
-            *elapsed = floor_now_ns() - start;
-            *exits = count;
+            *counted = (struct loop_count){ .exits = count, .requests = requests, .elapsed = floor_now_ns() - start };
             if (code != 0) { fprintf(stderr, "floor: the guest exited with code 0x%x\n", code); return -1; }
             return 0;
         }
@@ -106,17 +118,24 @@ static int exit_loop(struct floor_vm *vm, uint64_t *exits, uint64_t *elapsed) {
     }
 }
 
-static int run_exits(const struct floor_image *image, uint64_t memory, int repeat) {
-    uint64_t samples[MAX_REPEAT], exits = 0;
+/* `exits` (site 0) or `trap` (a request site): K runs, a fresh VM each, loops timed. */
+static int run_loops(const struct floor_image *image, uint64_t memory, uint64_t site, int repeat) {
+    uint64_t samples[MAX_REPEAT] = { 0 };
+    struct loop_count counted = { 0 };
     for (int i = 0; i < repeat; i++) {
         struct floor_vm vm;
         int result = floor_vm_create(&vm, memory, image);
-        if (result == 0) result = exit_loop(&vm, &exits, &samples[i]);
+        if (result == 0 && site) result = floor_trap_arm(&vm, site);
+        if (result == 0) result = exit_loop(&vm, site != 0, &counted);
         floor_vm_destroy(&vm);
         if (result != 0) return -1;
+        samples[i] = counted.elapsed;
     }
-    uint64_t middle = print_samples("exits", samples, repeat);
-    printf(",\"exits\":%llu,\"ns_per_exit\":%.1f}\n", (unsigned long long)exits, (double)middle / (double)exits);
+    uint64_t middle = print_samples(site ? "trap" : "exits", samples, repeat);
+    printf(",\"exits\":%llu,\"ns_per_exit\":%.1f", (unsigned long long)counted.exits, (double)middle / (double)counted.exits);
+    if (site) printf(",\"requests\":%llu,\"ns_per_request\":%.1f", (unsigned long long)counted.requests,
+                     counted.requests ? (double)middle / (double)counted.requests : 0.0);
+    printf("}\n");
     return 0;
 }
 
@@ -157,6 +176,7 @@ static int usage(void) {
     fprintf(stderr,
             "usage: enlighten-floor setup IMAGE.elf CR3 [--repeat K] [--memory BYTES]\n"
             "       enlighten-floor exits IMAGE.elf CR3 [--repeat K] [--memory BYTES]\n"
+            "       enlighten-floor trap IMAGE.elf CR3 SITE [--repeat K] [--memory BYTES]\n"
             "       enlighten-floor memcpy BYTES [--repeat K]\n");
     return 2;
 }
@@ -172,7 +192,7 @@ static uint64_t number(const char *text) {
 int main(int argc, char **argv) {
     if (argc < 3) return usage();
     const char *mode = argv[1];
-    int positional = strcmp(mode, "memcpy") == 0 ? 1 : 2;
+    int positional = strcmp(mode, "memcpy") == 0 ? 1 : strcmp(mode, "trap") == 0 ? 3 : 2;
     int repeat = 5;
     uint64_t memory = 64ull << 20;
     for (int i = 2 + positional; i < argc; i += 2) {
@@ -188,13 +208,14 @@ int main(int argc, char **argv) {
         if (bytes == 0) return usage();
         return run_memcpy(bytes, repeat) == 0 ? 0 : 1;
     }
-    if (strcmp(mode, "setup") != 0 && strcmp(mode, "exits") != 0) return usage();
+    int trap = strcmp(mode, "trap") == 0;
+    if (strcmp(mode, "setup") != 0 && strcmp(mode, "exits") != 0 && !trap) return usage();
     if (access("/dev/kvm", R_OK | W_OK) != 0) return floor_error("/dev/kvm"), 3;
-    uint64_t cr3 = number(argv[3]);
-    if (cr3 == 0) return usage();
+    uint64_t cr3 = number(argv[3]), site = trap ? number(argv[4]) : 0;
+    if (cr3 == 0 || (trap && site == 0)) return usage();
     struct floor_image image;
     if (floor_image_read(argv[2], cr3, &image) != 0) return 1;
-    int result = strcmp(mode, "setup") == 0 ? run_setup(&image, memory, repeat) : run_exits(&image, memory, repeat);
+    int result = strcmp(mode, "setup") == 0 ? run_setup(&image, memory, repeat) : run_loops(&image, memory, site, repeat);
     floor_image_free(&image);
     return result == 0 ? 0 : 1;
 }

@@ -72,6 +72,8 @@ struct FloorFigure: Decodable {
     let medianNs: UInt64
     /// `exits`: the KVM_RUN returns of one run.
     let exits: Int?
+    /// `trap`: the conversion requests the floor served in one run.
+    let requests: Int?
     /// `memcpy`: bytes copied per repetition.
     let bytes: UInt64?
 

@@ -24,6 +24,10 @@ struct LoopFigure {
     let target: Double
     /// Whether a miss fails `bench` (exit 1), or the ratio is only shown against its target.
     let judged: Bool
+    /// Also compare with the floor serving the same image's requests itself (floor `trap`:
+    /// a hardware breakpoint, sync regs, one PUNCH_HOLE a request), which separates what
+    /// the runner adds from what the kernel's trap costs. Only KVM_HC_MAP_GPA_RANGE has one.
+    var rawTrapFloor = false
 
     /// The per-exit figure (issue 3): the same image on both sides, 0x80 writes in a loop.
     static let portExit = LoopFigure(
@@ -37,7 +41,7 @@ struct LoopFigure {
     /// target is settled.
     static let interfaces: [LoopFigure] = [
         LoopFigure(id: "trap-kvm", name: "KVM_HC_MAP_GPA_RANGE request (trap)", stub: "Benchmarks/Stubs/bench-trap-kvm.asm",
-                   platform: .kvm, per: .request, target: 1.3, judged: false),
+                   platform: .kvm, per: .request, target: 1.3, judged: false, rawTrapFloor: true),
         LoopFigure(id: "trap-ghcb", name: "GHCB MSR-protocol PSC request (trap)", stub: "Benchmarks/Stubs/bench-trap-ghcb.asm",
                    platform: .ghcb, per: .request, target: 1.3, judged: false),
         LoopFigure(id: "trap-tdx", name: "TDVMCALL MapGPA request (trap)", stub: "Benchmarks/Stubs/bench-trap-tdx.asm",

@@ -38,19 +38,25 @@ extension BenchSession {
 
     /// Ours per exit (or per request) of `loop`'s guest against the floor's per-exit cost
     /// of the port-I/O loop; both time the exit loop only, from the first KVM_RUN to the
-    /// exit code.
-    func loopFigure(_ loop: LoopFigure, portExitImage: Built) throws(BenchError) -> BenchFigure {
+    /// exit code. With `rawTrapFloor`, a second figure: ours against the floor serving the
+    /// same image's requests itself.
+    func loopFigures(_ loop: LoopFigure, portExitImage: Built) throws(BenchError) -> [BenchFigure] {
         let built = loop.stub == LoopFigure.portExit.stub ? portExitImage : try build(loop.stub, layout: .direct64)
         var options = RunOptions()
         options.platform = loop.platform
         options.timeout = 60
-        var results: [BenchFigure.Round] = []
+        let site = built.image.sites.first?.address
+        if loop.rawTrapFloor, site == nil { throw .runner("\(loop.stub) has no request site for the floor to trap") }
+        var results: [BenchFigure.Round] = [], rawTrapResults: [BenchFigure.Round] = []
         for round in 0..<rounds {
-            let (line, run) = try inTurn(round, floor: { () throws(BenchError) in
-                try floor.measure(["exits", portExitImage.files.elf, hex(portExitImage.image.pageTableRoot), "--repeat", "1"])
-            }, ours: { () throws(BenchError) in
+            let (floorLines, run) = try inTurn(round, floor: { () throws(BenchError) -> (FloorFigure, FloorFigure?) in
+                let line = try floor.measure(["exits", portExitImage.files.elf, hex(portExitImage.image.pageTableRoot), "--repeat", "1"])
+                guard loop.rawTrapFloor, let site else { return (line, nil) }
+                return (line, try floor.measure(["trap", built.files.elf, hex(built.image.pageTableRoot), hex(site), "--repeat", "1"]))
+            }, ours: { () throws(BenchError) -> RunnerBench.LoopRun in
                 do { return try RunnerBench.exitLoop(built.image, options: options, system: system, probe: probe) } catch { throw .runner("\(loop.stub): \(error)") }
             })
+            let (line, trapLine) = floorLines
             guard let floorExits = line.exits, floorExits > 0 else { throw .floorFailed("the floor's exit loop counted no exits") }
             if let failure = run.failure { throw .runner("\(loop.stub): \(failure)") }
             let units: Int
@@ -65,10 +71,22 @@ extension BenchSession {
                 guard run.failedRequests == 0 else { throw .runner("\(loop.stub): \(run.failedRequests) of \(run.requests) requests were not converted") }
                 units = run.requests
             }
-            results.append(BenchFigure.Round(floor: Double(line.medianNs) / 1e3 / Double(floorExits), ours: run.duration.seconds * 1e6 / Double(units)))
+            let ours = run.duration.seconds * 1e6 / Double(units)
+            results.append(BenchFigure.Round(floor: Double(line.medianNs) / 1e3 / Double(floorExits), ours: ours))
+            if let trapLine {
+                guard let requests = trapLine.requests, requests == run.requests else {
+                    throw .mismatch("\(loop.stub) made \(trapLine.requests ?? 0) requests on the floor and \(run.requests) in the runner")
+                }
+                rawTrapResults.append(BenchFigure.Round(floor: Double(trapLine.medianNs) / 1e3 / Double(requests), ours: ours))
+            }
         }
-        return BenchFigure(id: loop.id, name: loop.name, floorKind: loop.per == .exit ? "raw ioctls" : "raw port-I/O exit", unit: "µs", rounds: results,
-                           target: .atMost(loop.target), judged: loop.judged)
+        var figures = [BenchFigure(id: loop.id, name: loop.name, floorKind: loop.per == .exit ? "raw ioctls" : "raw port-I/O exit", unit: "µs",
+                                   rounds: results, target: .atMost(loop.target), judged: loop.judged)]
+        if !rawTrapResults.isEmpty {
+            figures.append(BenchFigure(id: loop.id + "-raw", name: loop.name.replacingOccurrences(of: "(trap)", with: "(trap, same work)"),
+                                       floorKind: "raw trap", unit: "µs", rounds: rawTrapResults, target: nil, judged: false))
+        }
+        return figures
     }
 
     /// Pre-populating a 64 MiB measured payload into fresh guest_memfd through the runner's

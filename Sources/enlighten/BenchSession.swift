@@ -57,7 +57,7 @@ final class BenchSession {
         for loop in LoopFigure.all where wanted(loop.id) {
             progress(loop.name)
             do {
-                figures.append(try loopFigure(loop, portExitImage: exits))
+                figures += try loopFigures(loop, portExitImage: exits)
             } catch {
                 // A figure that decides nothing must not hide the ones that do.
                 guard !loop.judged else { throw error }
