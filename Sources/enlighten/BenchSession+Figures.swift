@@ -11,7 +11,7 @@ extension BenchSession {
     /// a setup takes about a millisecond and a 64 MiB population tens, so another process
     /// taking the CPU for a moment would otherwise decide a round (see docs/benchmarks.md).
     static let setupsPerRound = 8
-    static let populationsPerRound = 3
+    static let populationsPerRound = 5
 
     /// VM ready to run, on the bench-exits image (the guest both sides run next), with the
     /// runner's default 64 MiB of guest_memfd RAM on both sides.
