@@ -4,9 +4,9 @@ import KVM
 import Payload
 
 /// One `enlighten bench`: the host, the floor, the images both sides run, and the figures.
-/// Every figure is measured in interleaved rounds (floor, ours, floor, ours, …) so that a
-/// shared machine's changing load hits both sides alike; each side's figure is the median
-/// of its rounds.
+/// Every figure is measured in rounds that each run both sides back to back (taking turns
+/// at going first), so that a shared machine's changing load hits both sides alike; a
+/// figure's ratio is the median of its rounds' ratios (`BenchFigure`).
 final class BenchSession {
     let rounds: Int
     let system: KVMSystem
