@@ -27,19 +27,7 @@ extension RunnerBench {
         let machine = try Machine(image: image, options: single, system: system, probe: probe)
         let control = RunControl(timeout: options.timeout, sink: nil)
         let timed = TimedLoop(VCPULoop(index: 0, vcpu: machine.vcpus[0], machine: machine, control: control))
-        let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            timed.run()
-            done.signal()
-        }
-        thread.name = "vcpu-0"
-        thread.start()
-        if done.wait(timeout: .now() + options.timeout) == .timedOut {
-            control.expire()
-            // A kicked vCPU leaves KVM_RUN at once; keep kicking in case it was between runs.
-            while done.wait(timeout: .now() + 0.05) == .timedOut { control.expire() }
-        }
-        control.finish()
+        VCPUThreads.run([timed.loop], control: control, timeout: options.timeout) { _ in timed.run() }
         return timed.result
     }
 }
@@ -47,7 +35,7 @@ extension RunnerBench {
 /// Carries the loop to its thread and the timing back. The caller reads `result` only after
 /// the thread has signalled that it is done, so no access is concurrent.
 private final class TimedLoop: @unchecked Sendable {
-    private let loop: VCPULoop
+    let loop: VCPULoop
     private var duration: Duration = .zero
 
     init(_ loop: VCPULoop) { self.loop = loop }

@@ -24,6 +24,18 @@ enum KVMHypercallHost {
     }
 }
 
+extension ConversionOutcome {
+    /// The outcome's name in the event log (a literal: the request path allocates no text).
+    var name: String {
+        switch self {
+        case .converted: "converted"
+        case .outsideGuestMemory: "outsideGuestMemory"
+        case .invalidRequest: "invalidRequest"
+        case .hostFailure: "hostFailure"
+        }
+    }
+}
+
 /// Runs a request through the service and records it, timed.
 enum ConversionLog {
     static func convert(
@@ -36,7 +48,7 @@ enum ConversionLog {
         events.append(.conversion(vcpu: vcpu, ConversionRecord(
             interface: implicit?.platform ?? request.origin.platform, form: implicit?.form ?? request.origin.form, transport: transport,
             range: Payload.GPARange(request.range), direction: request.direction == .toPrivate ? .private : .shared,
-            pageSize: request.pageSize.byteCount, outcome: "\(result.outcome)",
+            pageSize: request.pageSize.byteCount, outcome: result.outcome.name,
             flipped: result.change.flipped, unchanged: result.change.unchanged,
             seconds: Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))))
         return result.outcome
