@@ -29,7 +29,7 @@ struct LoopFigure {
     /// the runner adds from what the kernel's trap costs. Only KVM_HC_MAP_GPA_RANGE has one.
     var rawTrapFloor = false
 
-    /// The per-exit figure (issue 3): the same image on both sides, 0x80 writes in a loop.
+    /// The per-exit figure: the same image on both sides, 0x80 writes in a loop.
     static let portExit = LoopFigure(
         id: "exit", name: "exit loop, per exit", stub: "Benchmarks/Stubs/bench-exits.asm",
         platform: nil, per: .exit, target: 1.15, judged: true)

@@ -93,7 +93,7 @@ struct Inspect: ParsableCommand {
 
 extension MRTDOrder: ExpressibleByArgument {}
 
-/// The `--json` document (keys as issue 6 specifies) and the text rendering of the same data.
+/// The `--json` document (keys: footer, sevMetadata, tdxMetadata, snpLaunchDigest, mrtd, …) and the text rendering of the same data.
 struct InspectReport: Encodable {
     struct FooterItem: Encodable { let guid: String, name: String, dataOffset: Int, dataSize: Int }
     struct SEVItem: Encodable { let gpa: UInt32, size: UInt32, type: String }
