@@ -62,21 +62,18 @@ public struct HostProbe: Sendable {
         self.nativeHypercallDelivered = nativeHypercallDelivered
         let canTrapInstructions = capabilities.guestDebug.isSuperset(of: [.enable, .useHardwareBreakpoints])
         let trap: Transport = canTrapInstructions ? .trap : .unavailable
+        // KVM turns PSC and MapGPA into hypercall exits only inside SNP and TDX VMs. The runner
+        // creates default VMs (their launch sequence is not implemented), so GHCB and TDX
+        // requests are trapped even on such hardware; the probe still reports the hardware.
         transports = [
             .kvm: nativeHypercallDelivered ? .native : trap,
-            // Only SNP/TDX hardware turns these into hypercall exits; elsewhere we trap them.
-            .ghcb: capabilities.snp && capabilities.mapGPARangeExit ? .native : (canTrapInstructions && capabilities.userSpaceMSR ? .trap : .unavailable),
-            .tdx: capabilities.tdx && capabilities.mapGPARangeExit ? .native : trap,
+            .ghcb: canTrapInstructions && capabilities.userSpaceMSR ? .trap : .unavailable,
+            .tdx: trap,
         ]
-        if capabilities.guestMemfd && capabilities.guestMemfdFlags.isSuperset(of: [.mmap, .initShared]) {
-            population = .guestMemfdMmap
-        } else if capabilities.snp {
-            population = .snpLaunchUpdate
-        } else if capabilities.tdx {
-            population = .tdxInitMemRegion
-        } else {
-            population = .unavailable
-        }
+        // SNP LAUNCH_UPDATE and TDX INIT_MEM_REGION need SNP/TDX VMs; HardwarePopulation builds
+        // their commands from the plan, but the runner populates default VMs through the mapping.
+        population = capabilities.guestMemfd && capabilities.guestMemfdFlags.isSuperset(of: [.mmap, .initShared])
+            ? .guestMemfdMmap : .unavailable
         vmType = .default
         usesMemoryAttributes = capabilities.memoryAttributes.contains(.private)
     }
