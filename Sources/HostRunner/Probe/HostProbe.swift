@@ -26,8 +26,6 @@ public struct HostProbe: Sendable {
         /// Write through an mmap of guest_memfd (GUEST_MEMFD_FLAG_MMAP | INIT_SHARED), then
         /// make the ranges private in the runner's own page-state map.
         case guestMemfdMmap = "guest_memfd-mmap"
-        case snpLaunchUpdate = "snp-launch-update"
-        case tdxInitMemRegion = "tdx-init-mem-region"
         case unavailable
     }
 
