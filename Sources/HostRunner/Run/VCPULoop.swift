@@ -19,6 +19,10 @@ final class VCPULoop {
     private var logBytes = 0
     private var droppedLogBytes = 0
     private var malformed = 0
+    /// Accesses to ports and MSRs nobody serves: the first ones are logged, the rest counted,
+    /// so a guest hammering an unknown port cannot grow the event log without bound.
+    private var unserved = 0
+    static let unservedLogged = 256
     private var ghcb = GHCBHost()
     private var tdx: TDXHost
 
@@ -82,7 +86,7 @@ final class VCPULoop {
                 msr.data = GHCBHost.sevStatusSNPGuest
             default:
                 // Not an MSR of ours: refuse it, which injects #GP as hardware would.
-                events.append(.msr(vcpu: index, index: msr.index, write: false, value: 0, answered: false))
+                noteUnserved(.msr(vcpu: index, index: msr.index, write: false, value: 0, answered: false))
                 msr.error = 1
             }
             return nil
@@ -90,7 +94,7 @@ final class VCPULoop {
             if msr.index == GHCBMSRProtocol.msrIndex, machine.options.platform == .ghcb {
                 ghcb.writeMSR(msr.data)
             } else {
-                events.append(.msr(vcpu: index, index: msr.index, write: true, value: msr.data, answered: false))
+                noteUnserved(.msr(vcpu: index, index: msr.index, write: true, value: msr.data, answered: false))
                 msr.error = 1
             }
             return nil
@@ -181,9 +185,9 @@ final class VCPULoop {
             break
         case (_, false):
             for item in 0..<count { data.store(ReportPort.floatingBus, width: size, item: item) }
-            events.append(.ignoredIO(vcpu: index, port: port, write: false))
+            noteUnserved(.ignoredIO(vcpu: index, port: port, write: false))
         case (_, true):
-            events.append(.ignoredIO(vcpu: index, port: port, write: true))
+            noteUnserved(.ignoredIO(vcpu: index, port: port, write: true))
         }
         return nil
     }
@@ -207,6 +211,14 @@ final class VCPULoop {
         }
         return nil
     }
+
+    private func noteUnserved(_ event: RunEvent) {
+        unserved += 1
+        if unserved <= Self.unservedLogged { events.append(event) }
+    }
+
+    /// Unserved port and MSR accesses beyond those logged.
+    var unservedNotLogged: Int { max(0, unserved - Self.unservedLogged) }
 
     private func malformedRecord(gpa: UInt64, _ reason: String) -> Finish? {
         malformed += 1
