@@ -93,6 +93,7 @@ struct RunReport: Encodable {
                              result.image.name, result.image.layout.rawValue, result.vcpus, result.exits, result.seconds * 1000)
         print(summary)
         for failure in result.failures { print("  ✗ \(failure)") }
+        if result.unservedNotLogged > 0 { print("  (\(result.unservedNotLogged) more accesses to unserved ports or MSRs, not logged)") }
         if result.droppedLogBytes > 0 { print("  (log limit reached: \(result.droppedLogBytes) bytes not kept)") }
     }
 }

@@ -11,6 +11,8 @@ public struct RunResult: Sendable {
     public let vcpus: Int
     public let exits: Int
     public let droppedLogBytes: Int
+    /// Unserved port and MSR accesses past the ones the event log keeps.
+    public let unservedNotLogged: Int
     public let seconds: Double
 
     public struct ChecksumComparison: Sendable, Equatable {

@@ -28,6 +28,7 @@ public enum Runner {
             finalStates: machine.service.pageStates,
             events: loops.flatMap(\.events), vcpus: loops.count,
             exits: loops.reduce(0) { $0 + $1.exits }, droppedLogBytes: loops.reduce(0) { $0 + $1.droppedLog },
+            unservedNotLogged: loops.reduce(0) { $0 + $1.unservedNotLogged },
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
     }
 }
