@@ -3,7 +3,7 @@
 ; arch/x86/kvm/svm/sev.c; OVMF and coconut-svsm agree).
 ;
 ; Every VMGEXIT (`rep vmmcall`, F3 0F 01 D9) goes through one instruction, the request site
-; __enlighten_site_ghcb_vmgexit. The GHCB MSR (0xC0010130) is written before and read after it.
+; __enlighten_site_ghcb_vmgexit.
 ;
 ; MSR protocol
 ;   ghcb_msr_call(rdi = request) -> rax = response
@@ -23,6 +23,16 @@
 ; vCPU whose initial APIC ID (CPUID.1:EBX[31:24]) is n, n < EN_MAX_VCPUS. ghcb_page itself is
 ; vCPU 0's. The PSC buffer is a GHCB's shared_buffer at +0x800, as OVMF and coconut-svsm
 ; place it. Everything below works on the calling vCPU's GHCB, so vCPUs may convert at once.
+;
+; The GHCB MSR (0xC0010130) must hold the GHCB's GPA at a page-protocol VMGEXIT, and only the
+; guest's writes and the hypervisor's answers to MSR-protocol requests change it (the GHCB
+; specification; KVM's sev.c sets it nowhere else). So each vCPU keeps a flag "my GHCB MSR
+; holds my GHCB's GPA": set after the WRMSR before a page-protocol VMGEXIT, cleared by
+; ghcb_msr_call before it writes a request (ghcb_init and ghcb_msr_psc go through it). While
+; the flag is set the WRMSR is skipped, so a page-protocol request costs its VMGEXIT alone
+; (off SNP hardware every WRMSR is an exit of its own). A stub that writes the GHCB MSR
+; itself must do it through ghcb_msr_call, or the flag would lie.
+;
 ;   ghcb_psc(rdi = entries (u64 PSC entries), rsi = count 1..253) -> rax, rdx
 ;       header {cur_entry 0, end_entry count-1}, entries copied after it; then VMGEXIT with
 ;       SW_EXITCODE 0x80000010, SW_EXITINFO1 0, SW_EXITINFO2 0, SW_SCRATCH = GHCB + 0x800
@@ -76,6 +86,7 @@ ghcb_page:              resb GHCB_PAGE_SIZE * EN_MAX_VCPUS  ; one GHCB per vCPU
 section .bss nobits alloc noexec write align=8
 ghcb_psc_exits:         resq 1
 ghcb_ready:             resb EN_MAX_VCPUS   ; [n] = 1 once vCPU n registered its GHCB
+msr_holds_ghcb:         resb EN_MAX_VCPUS   ; [n] = 1 while vCPU n's GHCB MSR holds its GHCB GPA
 
 section .text
 
@@ -97,14 +108,6 @@ this_vcpu:
     cmc                                 ; ... and CF = 1 now means it has none
     ret
 
-; this_ghcb() -> r8 = the GPA of this vCPU's GHCB (identity-mapped, below 4 GiB). Only after
-; ghcb_init succeeded, which guarantees the index is in range. Preserves all but rax, r8.
-this_ghcb:
-    call this_vcpu
-    shl eax, GHCB_PAGE_SHIFT
-    lea r8d, [rax + ghcb_page]          ; .shared is RAM: a 32-bit absolute address
-    ret
-
 ; The one VMGEXIT of this file. Every register is the caller's: on SEV-ES/SNP the
 ; hypervisor cannot change guest registers, only the GHCB MSR and the GHCB page.
 vmgexit:
@@ -113,6 +116,10 @@ __enlighten_site_ghcb_vmgexit:
     ret
 
 ghcb_msr_call:
+    call this_vcpu
+    jc .write                           ; no GHCB, so no flag to clear
+    mov byte [abs msr_holds_ghcb + rax], 0  ; the MSR is about to hold a request, then an answer
+.write:
     mov ecx, MSR_AMD64_SEV_ES_GHCB
     mov eax, edi
     mov rdx, rdi
@@ -134,13 +141,42 @@ ghcb_msr_psc:
     or rdi, GHCB_MSR_PSC_REQ
     jmp ghcb_msr_call
 
+; ready() -> rax = 0 with r8 = the GPA of this vCPU's GHCB (identity-mapped, below 4 GiB) and
+; r9 = its index, the GHCB registered; else rax = the error (ghcb_init's contract).
+; Preserves rdi, rsi, rdx, rcx and the callee-saved registers; clobbers r8-r11.
 ghcb_init:
-    push rbx
+ready:
     call this_vcpu
     jc .no_ghcb
-    mov ebx, eax                        ; this vCPU's index, kept across the calls below
-    cmp byte [abs ghcb_ready + rbx], 0  ; .bss/.shared are RAM: absolute addressing
-    jne .ok
+    cmp byte [abs ghcb_ready + rax], 0  ; .bss/.shared are RAM: absolute addressing
+    je .register
+    mov r9d, eax
+    shl eax, GHCB_PAGE_SHIFT
+    lea r8d, [rax + ghcb_page]          ; .shared is RAM: a 32-bit absolute address
+    xor eax, eax
+    ret
+.register:
+    push rdi
+    push rsi
+    push rdx
+    push rcx
+    mov edi, eax
+    call register
+    pop rcx
+    pop rdx
+    pop rsi
+    pop rdi
+    test rax, rax
+    jz ready                            ; registered: now the fast path (once per vCPU)
+    ret
+.no_ghcb:
+    mov rax, EN_ABI_ERR_NO_INTERFACE
+    ret
+
+; register(edi = this vCPU's index) -> rax = 0, or the response that was wrong (-1 if it was 0)
+register:
+    push rbx
+    mov ebx, edi                        ; kept across the calls below
     mov edi, GHCB_MSR_SEV_INFO_REQ
     call ghcb_msr_call
     mov edx, eax
@@ -171,12 +207,7 @@ ghcb_init:
     cmp rax, rdx
     jne .fail
     mov byte [abs ghcb_ready + rbx], 1
-.ok:
     xor eax, eax
-    pop rbx
-    ret
-.no_ghcb:
-    mov rax, EN_ABI_ERR_NO_INTERFACE
     pop rbx
     ret
 .fail:
@@ -187,10 +218,9 @@ ghcb_init:
     pop rbx
     ret
 
-; send(edi = exit code, rsi = scratch, edx = valid byte, ecx = usage) -> rax info2, rdx info1
-; The GHCB must already be registered.
+; send(edi = exit code, rsi = scratch, edx = valid byte, ecx = usage; r8 = this GHCB, r9 = this
+; vCPU's index, from ready) -> rax = SW_EXITINFO2, rdx = SW_EXITINFO1. Keeps r8, r9.
 send:
-    call this_ghcb
     xor eax, eax
     mov [r8 + GHCB_VALID_BITMAP], rax   ; only the fields set below are valid
     mov [r8 + GHCB_VALID_BITMAP + 8], rax
@@ -201,105 +231,76 @@ send:
     mov [r8 + GHCB_VALID_SW_BYTE], dl
     mov word [r8 + GHCB_PROTOCOL_VERSION_OFFSET], GHCB_PROTOCOL_VERSION
     mov [r8 + GHCB_USAGE], ecx
+    cmp byte [abs msr_holds_ghcb + r9], 0
+    jne .vmgexit                        ; the MSR still holds this GHCB's GPA: no WRMSR
     mov ecx, MSR_AMD64_SEV_ES_GHCB      ; GHCB MSR = the GHCB's GPA (below 4 GiB: edx = 0)
     mov eax, r8d
     xor edx, edx
     wrmsr
+    mov byte [abs msr_holds_ghcb + r9], 1
+.vmgexit:
     call vmgexit
-    call this_ghcb
     mov rax, [r8 + GHCB_SW_EXIT_INFO_2]
     mov rdx, [r8 + GHCB_SW_EXIT_INFO_1]
     ret
 
 ghcb_vmgexit_raw:
-    push rdi
-    push rsi
-    push rdx
-    push rcx
-    call ghcb_init
-    pop rcx
-    pop rdx
-    pop rsi
-    pop rdi
+    call ready                          ; keeps the arguments
     test rax, rax
-    jnz .out
-    jmp send
-.out:
+    jz send
     ret
 
-; copy(rdi = entries, rsi = count <= 253): entries into this vCPU's shared buffer after the
-; header.
-copy_entries:
-    call this_ghcb
-    mov rcx, rsi
-    mov rsi, rdi
-    lea rdi, [r8 + GHCB_SHARED_BUFFER + VMGEXIT_PSC_HDR_SIZE]
-    rep movsq                           ; DF = 0 (System V)
-    ret
-
-; One PSC VMGEXIT over this vCPU's shared buffer -> rax info2, rdx header afterwards.
+; One PSC VMGEXIT over this vCPU's shared buffer (r8, r9 from ready) -> rax = SW_EXITINFO2,
+; rdx = the header afterwards. Keeps r8, r9.
 send_psc:
-    call this_ghcb
     mov edi, SVM_VMGEXIT_PSC
     lea esi, [r8 + GHCB_SHARED_BUFFER]
     mov edx, GHCB_VALID_SW_ALL
     xor ecx, ecx
-    call send                           ; leaves r8 = this GHCB
+    call send
     mov rdx, [r8 + GHCB_SHARED_BUFFER]
     ret
 
+; Copies the header (rax) and rcx entries from rsi into this GHCB's (r8) shared buffer.
+put_request:
+    mov [r8 + GHCB_SHARED_BUFFER], rax
+    lea rdi, [r8 + GHCB_SHARED_BUFFER + VMGEXIT_PSC_HDR_SIZE]
+    rep movsq                           ; DF = 0 (System V)
+    ret
+
 ghcb_psc_raw:
-    push rbx
-    push r12
-    push r13
-    mov rbx, rdi
-    mov r12, rsi
-    mov r13, rdx
-    call ghcb_init
+    call ready                          ; keeps the arguments
     test rax, rax
     jnz .out
-    call this_ghcb
-    mov [r8 + GHCB_SHARED_BUFFER], rbx
-    mov eax, VMGEXIT_PSC_MAX_COUNT      ; the buffer holds no more
-    cmp r13, rax
-    cmova r13, rax
-    mov rdi, r12
-    mov rsi, r13
-    call copy_entries
-    call send_psc
+    mov rax, rdi                        ; the header, as given
+    mov ecx, VMGEXIT_PSC_MAX_COUNT      ; the buffer holds no more
+    cmp rdx, rcx
+    cmovb rcx, rdx
+    call put_request
+    jmp send_psc
 .out:
-    pop r13
-    pop r12
-    pop rbx
     ret
 
 ghcb_psc:
-    push rbx
-    push r12
-    push r13
     mov qword [abs ghcb_psc_exits], 0
     xor eax, eax
     xor edx, edx
     test rsi, rsi
-    jz .out
+    jz .ret
     mov rax, EN_ABI_ERR_BAD_ARGUMENT
     cmp rsi, VMGEXIT_PSC_MAX_COUNT
-    ja .out
-    mov r12, rdi
-    mov r13, rsi
-    call ghcb_init
-    xor edx, edx
+    ja .ret
+    call ready                          ; keeps the arguments
     test rax, rax
-    jnz .out
-
-    call this_ghcb
-    lea rax, [r13 - 1]                  ; cur_entry 0, end_entry = count - 1 (inclusive)
+    jnz .ret                            ; rdx = 0
+    lea rax, [rsi - 1]                  ; cur_entry 0, end_entry = count - 1 (inclusive)
     shl rax, VMGEXIT_PSC_HDR_END_SHIFT
-    mov [r8 + GHCB_SHARED_BUFFER], rax
-    mov rdi, r12
-    mov rsi, r13
-    call copy_entries
+    mov rcx, rsi
+    mov rsi, rdi
+    call put_request
 
+    push rbx
+    push r12
     xor ebx, ebx                        ; answers in a row that consumed nothing
     xor r12d, r12d                      ; cur_entry before the first call: 0, as written
 .again:
@@ -308,10 +309,10 @@ ghcb_psc:
     test rax, rax
     jnz .out                            ; an error: report it as the host gave it
     movzx ecx, dx                       ; cur_entry
-    mov r8, rdx
-    shr r8, VMGEXIT_PSC_HDR_END_SHIFT
-    movzx r8d, r8w                      ; end_entry
-    cmp ecx, r8d
+    mov r10, rdx
+    shr r10, VMGEXIT_PSC_HDR_END_SHIFT
+    movzx r10d, r10w                    ; end_entry
+    cmp ecx, r10d
     ja .out                             ; every entry consumed: rax = 0
     cmp ecx, r12d
     je .stalled
@@ -324,7 +325,7 @@ ghcb_psc:
     jb .again
     mov rax, EN_ABI_ERR_NO_PROGRESS
 .out:
-    pop r13
     pop r12
     pop rbx
+.ret:
     ret
