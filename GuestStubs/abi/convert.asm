@@ -15,6 +15,10 @@
 ;
 ; Preserves rbx, rbp, r12-r15 and clobbers rcx, rdx, rsi, rdi, r8-r11. en_shared_alias, the
 ; other half of a conversion, is in platform.asm (it needs no interface).
+;
+; Several vCPUs may call it at once: on SNP the PSC entries are built in a 2 KiB buffer on the
+; caller's stack (the runtime gives each vCPU 16 KiB) and sent through the calling vCPU's own
+; GHCB; KVM and TDX share nothing but caches every vCPU fills with the same value.
 
 %define EN_ABI_SOURCE
 %include "enlighten.inc"
@@ -32,8 +36,8 @@ PAGE_MASK_4K            equ EN_PAGE_SIZE - 1
 PAGE_SHIFT_4K           equ 12
 MASK_2M                 equ EN_SIZE_2M - 1
 
-section .bss nobits alloc noexec write align=8
-psc_batch:              resq VMGEXIT_PSC_MAX_COUNT
+; The SNP batch buffer on the stack, rounded up to keep rsp 16-byte aligned.
+PSC_BATCH_BYTES         equ (VMGEXIT_PSC_MAX_COUNT * 8 + 15) & ~15
 
 section .text
 en_convert:
@@ -98,8 +102,10 @@ en_convert:
     call tdx_map_gpa
     jmp .out
 
-    ; SNP: r12 = next gpa, r13 = bytes left, r15 = PSC operation, rbx = entries in psc_batch.
+    ; SNP: r12 = next gpa, r13 = bytes left, r15 = PSC operation, rbx = entries in the batch
+    ; at rsp (this call's own: vCPUs never share it).
 .snp:
+    sub rsp, PSC_BATCH_BYTES
     mov r15d, VMGEXIT_PSC_OP_PRIVATE
     cmp r14d, EN_TO_PRIVATE
     je .snp_start
@@ -119,7 +125,7 @@ en_convert:
     or rax, rcx
     mov ecx, EN_SIZE_2M
 .snp_entry:
-    mov [abs psc_batch + rbx * 8], rax  ; .bss is RAM: absolute base + index
+    mov [rsp + rbx * 8], rax
     inc ebx
     add r12, rcx
     sub r13, rcx
@@ -127,15 +133,17 @@ en_convert:
     cmp ebx, VMGEXIT_PSC_MAX_COUNT
     jb .snp_next
 .snp_flush:
-    mov edi, psc_batch
+    mov rdi, rsp
     mov esi, ebx
     call ghcb_psc
     test rax, rax
-    jnz .out
+    jnz .snp_out
     xor ebx, ebx
     test r13, r13
     jnz .snp_next
     ; rax = 0: done
+.snp_out:
+    add rsp, PSC_BATCH_BYTES
 
 .out:
     EN_RESTORE_NONVOLATILE
