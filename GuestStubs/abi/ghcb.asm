@@ -26,12 +26,13 @@
 ;
 ; The GHCB MSR (0xC0010130) must hold the GHCB's GPA at a page-protocol VMGEXIT, and only the
 ; guest's writes and the hypervisor's answers to MSR-protocol requests change it (the GHCB
-; specification; KVM's sev.c sets it nowhere else). So each vCPU keeps a flag "my GHCB MSR
-; holds my GHCB's GPA": set after the WRMSR before a page-protocol VMGEXIT, cleared by
-; ghcb_msr_call before it writes a request (ghcb_init and ghcb_msr_psc go through it). While
-; the flag is set the WRMSR is skipped, so a page-protocol request costs its VMGEXIT alone
-; (off SNP hardware every WRMSR is an exit of its own). A stub that writes the GHCB MSR
-; itself must do it through ghcb_msr_call, or the flag would lie.
+; specification; KVM's sev.c sets it only there and at vCPU reset, before the guest runs,
+; while every flag below is still 0). So each vCPU keeps a flag "my GHCB MSR holds my GHCB's
+; GPA": set after the WRMSR before a page-protocol VMGEXIT, cleared by ghcb_msr_call before it
+; writes a request (ghcb_init and ghcb_msr_psc go through it). While the flag is set the WRMSR
+; is skipped, so a page-protocol request costs its VMGEXIT alone (off SNP hardware every WRMSR
+; is an exit of its own). A stub that writes the GHCB MSR itself must do it through
+; ghcb_msr_call, or the flag would lie.
 ;
 ;   ghcb_psc(rdi = entries (u64 PSC entries), rsi = count 1..253) -> rax, rdx
 ;       header {cur_entry 0, end_entry count-1}, entries copied after it; then VMGEXIT with
