@@ -4,7 +4,8 @@
 ; MSR, VMGEXIT (trapped at this stub's own request site), read the response back.
 ;
 ; Outside SEV-SNP hardware the GHCB MSR accesses are exits of their own (user-space MSR
-; exits), so one request here is three exits; on hardware they are not. The two request
+; exits), so one request here is three exits; on hardware they are not. The Page State Change
+; NAE event, one exit a request, has its own figure (bench-trap-ghcb-psc.asm). The two request
 ; values are built once; the loop only swaps them. Results are not checked here: the host
 ; records every request and `enlighten bench` fails the figure if any was rejected.
 
