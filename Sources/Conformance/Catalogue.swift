@@ -6,10 +6,10 @@ public enum Catalogue {
     /// In the order the suite starts them: the longest-running first, so that the cases
     /// running side by side finish close together (docs/scenarios.md describes each).
     public static let all: [Scenario] = [
-        roundTrip,
         tdxRetry,
         payloadIntegrity(layout: .direct64),
         payloadIntegrity(layout: .firmware),
+        roundTrip,
         largeRangeScenario,
         ghcbBatch,
         hostileGHCB,
