@@ -34,7 +34,7 @@ struct LoopFigure {
         id: "exit", name: "exit loop, per exit", stub: "Benchmarks/Stubs/bench-exits.asm",
         platform: nil, per: .exit, target: 1.15, judged: true)
 
-    /// Issue 4's figures: one trapped request round trip per interface against one port-I/O
+    /// The interface figures: one trapped request round trip per interface against one port-I/O
     /// exit, target 1.3x. Not judged yet: on this host's kvm_pvm the hardware-breakpoint exit
     /// alone costs about 1.7x a port-I/O exit even from raw ioctls, and the GHCB MSR protocol
     /// is three exits a request off SNP hardware (docs/benchmarks.md); GHCB's second row, the
