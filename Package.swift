@@ -35,10 +35,13 @@ let package = Package(
         // The raw-ioctl floor `enlighten bench` compares the runner against.
         .executableTarget(name: "enlighten-floor", path: "Benchmarks/Floor"),
 
+        // Helpers shared by the test targets (the fuzz tests' seeded generator).
+        .target(name: "TestSupport", path: "Tests/Support"),
+
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CKVM"]),
-        .testTarget(name: "GuestABITests", dependencies: ["GuestABI"]),
-        .testTarget(name: "PayloadTests", dependencies: ["Payload"]),
-        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Payload"]),
+        .testTarget(name: "GuestABITests", dependencies: ["GuestABI", "TestSupport"]),
+        .testTarget(name: "PayloadTests", dependencies: ["Payload", "TestSupport"]),
+        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Payload", "TestSupport"]),
         .testTarget(name: "HostRunnerTests", dependencies: ["HostRunner", "KVM", "Payload", "GuestABI"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "HostRunner", "Payload"]),
         .testTarget(name: "EndToEndTests", dependencies: ["HostRunner", "Payload", "KVM"]),

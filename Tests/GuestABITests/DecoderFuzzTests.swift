@@ -1,4 +1,5 @@
 import GuestABI
+import TestSupport
 import XCTest
 
 /// Drives random GHCB pages, PSC descriptors, MSR values and register sets through
@@ -8,7 +9,7 @@ final class DecoderFuzzTests: XCTestCase {
     static let ghcbGPA: UInt64 = 0x7F_F000
 
     func makeGenerator(_ salt: UInt64) -> SplitMix64 {
-        let seed = SplitMix64.seedFromEnvironment(default: 0x0E71_6487_2025_0001) ^ salt
+        let seed = SplitMix64.seed(fromEnvironment: "GUESTABI_FUZZ_SEED", default: 0x0E71_6487_2025_0001) ^ salt
         print("fuzz seed for \(name): 0x\(String(seed, radix: 16))")
         return SplitMix64(seed: seed)
     }

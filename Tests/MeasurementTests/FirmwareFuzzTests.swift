@@ -1,25 +1,15 @@
 import Measurement
 import Payload
+import TestSupport
 import XCTest
 
 /// Mutates Debian's OVMF at least 10,000 times and runs every parser (and, on a sample, every
 /// digest) on the result: nothing may trap, and every failure must be a typed, described error.
 final class FirmwareFuzzTests: XCTestCase {
     /// SplitMix64: a seeded generator so a failure reproduces from the printed iteration.
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func testTenThousandMutationsNeverCrash() throws {
         let original = try ExternalTools.ovmfBytes()
-        var generator = SplitMix64(state: 0x656E_6C69_6768_7465)
+        var generator = SplitMix64(seed: 0x656E_6C69_6768_7465)
         var bytes = original
         var problemsSeen = 0
         var digestFailures = 0
