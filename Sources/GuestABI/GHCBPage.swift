@@ -24,6 +24,14 @@ public struct GHCBPage: Sendable {
         self.bytes = [UInt8](buffer)
     }
 
+    /// Reads the page again into this copy's storage, forgetting earlier changes: a host
+    /// that keeps one `GHCBPage` per vCPU serves every VMGEXIT without allocating.
+    public mutating func reload(copying buffer: UnsafeRawBufferPointer) throws(GHCBPageError) {
+        guard buffer.count == GHCBLayout.pageSize else { throw .wrongSize(buffer.count) }
+        bytes.withUnsafeMutableBytes { $0.copyMemory(from: buffer) }
+        markClean()
+    }
+
     // MARK: Raw access
 
     /// Reads a little-endian integer at any byte offset (PSC buffers need not be aligned).

@@ -65,3 +65,20 @@ final class GHCBPageTests: XCTestCase {
         XCTAssertEqual(page.bytes, source)
     }
 }
+
+final class GHCBPageReloadTests: XCTestCase {
+    /// A per-vCPU page refilled from guest memory holds exactly the new bytes and reports no
+    /// changes left over from the previous request.
+    func testReloadReplacesBytesAndForgetsChanges() throws {
+        var page = GHCBPage()
+        page[.swExitInfo2] = 0x1234
+        XCTAssertEqual(page.changedRanges, [0x3A0..<0x3A8])
+        var fresh = [UInt8](repeating: 0, count: 4096)
+        fresh[0x390] = 0x10   // SW_EXITCODE low byte
+        try fresh.withUnsafeBytes { try page.reload(copying: $0) }
+        XCTAssertEqual(page.bytes, fresh)
+        XCTAssertEqual(page.changedRanges, [])
+        XCTAssertEqual(page[.swExitCode], 0x10)
+        XCTAssertThrowsError(try [UInt8](repeating: 0, count: 100).withUnsafeBytes { try page.reload(copying: $0) })
+    }
+}

@@ -18,6 +18,8 @@ struct GHCBHost {
 
     private(set) var msr: UInt64 = 0
     private(set) var registeredGPA: UInt64?
+    /// This vCPU's copy of its GHCB, refilled on each VMGEXIT (no allocation per request).
+    private var page = GHCBPage()
 
     mutating func writeMSR(_ value: UInt64) { msr = value }
 
@@ -78,7 +80,8 @@ struct GHCBHost {
             // KVM fails KVM_RUN for a GHCB GPA the guest never registered (sev.c).
             return .stop(.unsupportedRequest("VMGEXIT with GHCB GPA \(hex(gpa)), which the guest has not registered (MSR protocol REGISTER_GHCB)"))
         }
-        guard let bytes = memory.bytes(at: gpa, count: GHCBLayout.pageSize), var page = try? GHCBPage(copying: UnsafeRawBufferPointer(bytes)) else {
+        guard let bytes = memory.bytes(at: gpa, count: GHCBLayout.pageSize),
+              (try? page.reload(copying: UnsafeRawBufferPointer(bytes))) != nil else {
             return .stop(.unsupportedRequest("the registered GHCB at \(hex(gpa)) is not inside guest RAM"))
         }
         if service.pageStates.state(at: gpa) != .shared {
