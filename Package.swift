@@ -16,10 +16,12 @@ let package = Package(
         .target(name: "CKVM"),
         // Typed wrappers over /dev/kvm: system, VM, vCPU, guest_memfd, exits.
         .target(name: "KVM", dependencies: ["CKVM"]),
+        // The one guest-physical range type (exact past 2^64) and hex formatting.
+        .target(name: "GuestPhysical"),
         // Pure encode/decode of the three conversion interfaces. No I/O.
-        .target(name: "GuestABI"),
+        .target(name: "GuestABI", dependencies: ["GuestPhysical"]),
         // nasm + ld.lld drivers, ELF reader, images, population plans, firmware tables.
-        .target(name: "Payload"),
+        .target(name: "Payload", dependencies: ["GuestPhysical"]),
         // Launch measurements (SEV, SEV-ES, SEV-SNP digests, TDX MRTD).
         .target(name: "Measurement", dependencies: [
             "Payload", .product(name: "Crypto", package: "swift-crypto"),
@@ -39,6 +41,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/Support"),
 
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CKVM"]),
+        .testTarget(name: "GuestPhysicalTests", dependencies: ["GuestPhysical"]),
         .testTarget(name: "GuestABITests", dependencies: ["GuestABI", "TestSupport"]),
         .testTarget(name: "PayloadTests", dependencies: ["Payload", "TestSupport"]),
         .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Payload", "TestSupport"]),

@@ -17,7 +17,7 @@ public struct ConversionRequest: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var start: UInt64 { range.start }
-    public var pageCount: UInt64 { range.pageCount }
+    public var pageCount: UInt128 { range.pageCount }
 
     public var description: String {
         "\(origin) \(direction) \(range) (\(pageSize))"

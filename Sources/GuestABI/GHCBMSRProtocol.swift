@@ -38,7 +38,7 @@ public enum GHCBMSRProtocol {
         case .makeShared: direction = .toShared
         default: return nil
         }
-        let range = GPARange(validatedFirstFrame: gfn & gfnMask, pageCount: 1)
+        let range = GPARange(firstFrame: gfn & gfnMask, pageCount: 1)
         return ConversionRequest(range: range, direction: direction, pageSize: .size4K, origin: .ghcbMSR)
     }
 

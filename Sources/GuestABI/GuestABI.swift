@@ -11,3 +11,6 @@
 //   `GHCBExitHandler.handle`, write back `changedRanges`.
 // - TDX (a trapped TDCALL): `TDCall.decode`; MapGPA through `TDXMapGPAProcessor`,
 //   TDG.VP.INFO through `TDXVPInfo`; answers applied with `TDVMCallCompletion.apply`.
+
+// Every range a request names is a `GuestPhysical.GPARange`, the project's one range type.
+@_exported import GuestPhysical

@@ -61,9 +61,10 @@ public enum MapGPARange {
     }
 
     /// The registers a guest (or a test stub) loads to ask for `request`.
+    /// Every request a decoder makes names at most 2^64 − 1 frames, so npages is exact.
     public static func encode(_ request: ConversionRequest) -> MapGPARangeArguments {
         MapGPARangeArguments(
-            nr: hypercallNumber, gpa: request.start, npages: request.pageCount,
+            nr: hypercallNumber, gpa: request.start, npages: UInt64(clamping: request.pageCount),
             attributes: attributes(for: request))
     }
 

@@ -79,7 +79,7 @@ public struct PageStateChangeProcessor: Sendable {
 
             if let direction = Self.direction(of: current.entry) {
                 // Frame numbers are 40 bits and a run at most 253 * 512 pages long.
-                let range = GPARange(validatedFirstFrame: current.gfn, pageCount: current.pageCount)
+                let range = GPARange(firstFrame: current.gfn, pageCount: current.pageCount)
                 let request = ConversionRequest(
                     range: range, direction: direction, pageSize: current.is2M ? .size2M : .size4K, origin: .ghcbPSC)
                 let outcome = host(request)

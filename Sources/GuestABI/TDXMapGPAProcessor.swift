@@ -37,7 +37,7 @@ public struct TDXMapGPAProcessor: Sendable, Hashable {
         let direction: ConversionDirection = width.isShared(next) ? .toShared : .toPrivate
         // Validation guaranteed an aligned, non-empty range below 2^52.
         let range = GPARange(
-            validatedFirstFrame: (next & ~width.sharedBit) >> GPARange.frameShift,
+            firstFrame: (next & ~width.sharedBit) >> GPARange.frameShift,
             pageCount: length >> GPARange.frameShift)
         return ConversionRequest(range: range, direction: direction, pageSize: .size4K, origin: .tdxMapGPA)
     }

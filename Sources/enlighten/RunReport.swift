@@ -59,7 +59,7 @@ struct RunReport: Encodable {
         transports = Dictionary(uniqueKeysWithValues: result.transports.map { ($0.key.rawValue, $0.value.rawValue) })
         conversions = result.conversions.map { vcpu, record in
             Conversion(vcpu: vcpu, interface: record.interface.rawValue, form: record.form, transport: record.transport.rawValue,
-                       start: hex(record.range.start), end: hex(record.range.end), direction: record.direction.rawValue,
+                       start: hex(record.range.start), end: hex(record.range.upperBound), direction: record.direction.rawValue,
                        outcome: record.outcome, flipped: record.flipped.map(\.description), unchanged: record.unchanged.map(\.description),
                        microseconds: record.seconds * 1e6)
         }

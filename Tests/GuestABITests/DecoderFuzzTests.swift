@@ -175,7 +175,7 @@ final class DecoderFuzzTests: XCTestCase {
     /// Whether the frames of `range` are each named by some entry.
     func covers(_ entries: ArraySlice<PageStateChangeEntry>, _ range: GPARange) -> Bool {
         var frame = range.firstFrame
-        while frame < range.endFrame {
+        while UInt128(frame) < range.endFrame {
             guard let entry = entries.first(where: { $0.gfn <= frame && frame < $0.gfn &+ $0.pageCount }) else { return false }
             frame = entry.gfn + entry.pageCount
         }
@@ -229,8 +229,9 @@ final class DecoderFuzzTests: XCTestCase {
                 let request = try MapGPARange.decode(nr: nr, a0: gpa, a1: npages, a2: attrs, longMode: longMode)
                 let mask: UInt64 = longMode ? .max : 0xFFFF_FFFF
                 XCTAssertEqual(request.start, gpa & mask, context)
-                XCTAssertEqual(request.pageCount, npages & mask, context)
-                XCTAssertFalse(request.range.firstFrame.addingReportingOverflow(request.pageCount).overflow, context)
+                XCTAssertEqual(request.pageCount, UInt128(npages & mask), context)
+                XCTAssertFalse(request.range.firstFrame.addingReportingOverflow(npages & mask).overflow, context)
+                XCTAssertEqual(request.range.upperBound, UInt128(gpa & mask) + UInt128(npages & mask) * 4096, context)
                 XCTAssertEqual(MapGPARange.attributes(for: request), attrs & mask, context)
             } catch {
                 let rax = error.returnValue(longMode: longMode)
@@ -301,8 +302,8 @@ final class DecoderFuzzTests: XCTestCase {
             XCTAssertEqual(request.start, expectedStart, context)
             XCTAssertLessThanOrEqual(request.pageCount, 512, context)
             XCTAssertEqual(request.direction, width.isShared(gpa) ? .toShared : .toPrivate, context)
-            XCTAssertLessThanOrEqual(request.range.endFrame << 12, base + size, context)
-            expectedStart = request.range.endFrame << 12
+            XCTAssertLessThanOrEqual(request.range.upperBound, UInt128(base) + UInt128(size), context)
+            expectedStart = request.range.end
             return chunks == failAt ? .hostFailure : .converted
         }
         XCTAssertGreaterThanOrEqual(processor.next, lastNext, context)

@@ -74,7 +74,7 @@ final class MapGPARangeTests: XCTestCase {
         // One page fewer ends at frame 2^64 - 1, which KVM's `gfn + npages <= gfn` accepts.
         let top: UInt64 = 0xFFFF_FFFF_FFFF_F000
         XCTAssertEqual(decode(top, (0 &- (1 << 52)) + 1, 0), .failure(.invalidArgument(.wraps)))
-        XCTAssertEqual(try decode(top, 0 &- (1 << 52), 0).get().range.endFrame, .max)
+        XCTAssertEqual(try decode(top, 0 &- (1 << 52), 0).get().range.endFrame, UInt128(UInt64.max))
     }
 
     func testEncoderRoundTrip() throws {

@@ -9,14 +9,14 @@ public struct ConversionRecord: Sendable, Equatable {
     /// Which form of the interface carried it (e.g. GHCB MSR protocol vs PSC NAE event).
     public let form: String
     public let transport: Transport
-    public let range: Payload.GPARange
+    public let range: GPARange
     public let direction: PageState
     public let pageSize: UInt64
     public let outcome: String
     /// Parts that changed state (and whose old content the host discarded).
-    public let flipped: [Payload.GPARange]
+    public let flipped: [GPARange]
     /// Parts that were already in the requested state.
-    public let unchanged: [Payload.GPARange]
+    public let unchanged: [GPARange]
     public let seconds: Double
 
     public var succeeded: Bool { outcome == "converted" }
@@ -48,11 +48,5 @@ extension GuestABI.ConversionInterface {
         case .ghcbPSC: "GHCB PSC NAE event"
         case .tdxMapGPA: "TDVMCALL MapGPA"
         }
-    }
-}
-
-extension Payload.GPARange {
-    init(_ range: GuestABI.GPARange) {
-        self.init(start: range.start, end: range.start &+ (range.pageCount << GuestABI.GPARange.frameShift))
     }
 }

@@ -24,10 +24,10 @@ public final class ConversionService: Sendable {
 
     private let state: Mutex<PageStateMap>
     private let backing: Backing
-    private let ram: Payload.GPARange
+    private let ram: GPARange
     private let memoryAttributes: VirtualMachine?
 
-    init(initial: PageStateMap, ram: Payload.GPARange, backing: Backing, memoryAttributes: VirtualMachine?) {
+    init(initial: PageStateMap, ram: GPARange, backing: Backing, memoryAttributes: VirtualMachine?) {
         state = Mutex(initial)
         self.backing = backing
         self.ram = ram
@@ -47,7 +47,7 @@ public final class ConversionService: Sendable {
 
     /// Converts `request` or says why not. Never touches memory outside guest RAM.
     public func convert(_ request: ConversionRequest) -> Result {
-        let range = Payload.GPARange(request.range)
+        let range = request.range
         guard !range.isEmpty, ram.contains(range) else {
             return Result(outcome: .outsideGuestMemory, change: .init())
         }
@@ -71,7 +71,7 @@ public final class ConversionService: Sendable {
         }
     }
 
-    private func discard(_ range: Payload.GPARange, becoming target: PageState) throws(KVMError) {
+    private func discard(_ range: GPARange, becoming target: PageState) throws(KVMError) {
         switch backing {
         case .unified(let memfd):
             try memfd.punchHole(offset: range.start, length: range.size)

@@ -160,7 +160,7 @@ final class VCPULoop {
         let start = gpa & ~pageMask
         let (end, overflow) = gpa.addingReportingOverflow(max(size, 1) + pageMask)
         guard machine.service.enforcesPrivateMemory, !overflow,
-              let range = try? GuestABI.GPARange(start: start, byteCount: (end & ~pageMask) - start) else {
+              let range = try? GPARange(start: start, byteCount: (end & ~pageMask) - start) else {
             return .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: toPrivate, at: location()))
         }
         let request = ConversionRequest(range: range, direction: toPrivate ? .toPrivate : .toShared, pageSize: .size4K, origin: .kvmHypercall)

@@ -47,7 +47,7 @@ enum ConversionLog {
         let elapsed = ContinuousClock.now - started
         events.append(.conversion(vcpu: vcpu, ConversionRecord(
             interface: implicit?.platform ?? request.origin.platform, form: implicit?.form ?? request.origin.form, transport: transport,
-            range: Payload.GPARange(request.range), direction: request.direction == .toPrivate ? .private : .shared,
+            range: request.range, direction: request.direction == .toPrivate ? .private : .shared,
             pageSize: request.pageSize.byteCount, outcome: result.outcome.name,
             flipped: result.change.flipped, unchanged: result.change.unchanged,
             seconds: Double(elapsed.components.attoseconds) / 1e18 + Double(elapsed.components.seconds))))

@@ -38,26 +38,3 @@ public enum Layout: String, Sendable, CaseIterable, Codable {
         }
     }
 }
-
-/// A half-open guest-physical range `[start, end)`.
-public struct GPARange: Sendable, Hashable, Codable, CustomStringConvertible {
-    public let start: UInt64
-    public let end: UInt64
-
-    public init(start: UInt64, end: UInt64) {
-        self.start = start
-        self.end = end
-    }
-
-    public var size: UInt64 { end &- start }
-    public var isEmpty: Bool { end <= start }
-
-    public func contains(_ other: GPARange) -> Bool { other.start >= start && other.end <= end }
-    public func contains(_ address: UInt64) -> Bool { address >= start && address < end }
-    public func overlaps(_ other: GPARange) -> Bool { other.start < end && start < other.end }
-
-    public var description: String { "[\(hex(start)), \(hex(end)))" }
-}
-
-/// `0x…` formatting used in every message and report.
-public func hex<T: BinaryInteger>(_ value: T) -> String { "0x" + String(value, radix: 16) }
