@@ -12,14 +12,17 @@ enum CPUIDTable {
     static let kvmFeatureMapGPARange: UInt32 = 1 << 16
     static let sevLeaf: UInt32 = 0x8000_001F
     static let sevFeatures: UInt32 = (1 << 1) | (1 << 3) | (1 << 4) // SEV, SEV-ES, SEV-SNP
+    static let addressSizesLeaf: UInt32 = 0x8000_0008
 
-    static func forVCPU(_ index: Int, supported: [CPUIDEntry], platform: ConversionPlatform?) -> [CPUIDEntry] {
+    static func forVCPU(_ index: Int, supported: [CPUIDEntry], platform: ConversionPlatform?,
+                        physicalAddressBits: UInt32? = nil) -> [CPUIDEntry] {
         var entries = supported.map { entry in
             var entry = entry
             // EBX[31:24] = initial APIC ID.
             if entry.function == 1 { entry.ebx = (entry.ebx & 0x00FF_FFFF) | UInt32(index) << 24 }
             return entry
         }
+        if let bits = physicalAddressBits { widenPhysicalAddress(&entries, to: bits) }
         switch platform {
         case .tdx?:
             // "IntelTDX    " in EBX, EDX, ECX order (Linux TDX_IDENT), and leaf 0 reaching it.
@@ -36,6 +39,21 @@ enum CPUIDTable {
             break
         }
         return entries
+    }
+
+    /// Leaf 0x80000008 EAX[7:0] (MAXPHYADDR) and [23:16] (guest physical address width, from
+    /// which KVM derives a TD's GPAW: Linux tdx.c setup_tdparams_eptp_controls) raised to
+    /// `bits`. The guest MMU checks reserved PTE bits against the guest's MAXPHYADDR, so a
+    /// platform whose private/shared view bit lies above the host's (bit 47 on a 46-bit
+    /// host) must report a width that makes the bit an address bit, as the platform does.
+    private static func widenPhysicalAddress(_ entries: inout [CPUIDEntry], to bits: UInt32) {
+        var entry = entries.first { $0.function == addressSizesLeaf } ?? CPUIDEntry()
+        let physical = max(entry.eax & 0xFF, bits)
+        let guestPhysical = max((entry.eax >> 16) & 0xFF, bits)
+        entry.function = addressSizesLeaf
+        entry.eax = (entry.eax & 0xFF00_FF00) | physical | guestPhysical << 16
+        entries.removeAll { $0.function == addressSizesLeaf }
+        entries.append(entry)
     }
 
     private static func raiseMaximum(_ entries: inout [CPUIDEntry], leaf: UInt32, to maximum: UInt32) {

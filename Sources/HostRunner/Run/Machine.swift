@@ -53,7 +53,7 @@ public final class Machine {
 
             var regions: [GuestMemory.Region] = []
             var backings: [AnyObject] = []
-            let ramRange = Payload.GPARange(start: 0, end: options.memory)
+            let ramRange = GPARange(start: 0, end: options.memory)
             let ram = try Self.guestMemfdSlot(vm: vm, slot: Self.ramSlot, range: ramRange)
             regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: ram.base))
             backings.append(ram)
@@ -64,7 +64,7 @@ public final class Machine {
                 let sharedBit = options.tdxAddressWidth.sharedBit
                 let shared = try MemoryMapping(size: Int(options.memory))
                 try vm.setUserMemoryRegion(slot: Self.sharedAliasSlot, guestPhysicalAddress: sharedBit, size: options.memory, userspaceAddress: shared.userspaceAddress)
-                regions.append(GuestMemory.Region(name: "shared-alias", range: Payload.GPARange(start: sharedBit, end: sharedBit + options.memory), base: shared.base))
+                regions.append(GuestMemory.Region(name: "shared-alias", range: GPARange(start: sharedBit, end: sharedBit + options.memory), base: shared.base))
                 backings.append(shared)
                 backing = .split(private: ram.memfd, shared: shared)
             }
@@ -96,7 +96,8 @@ public final class Machine {
             var vcpus: [VCPU] = []
             for index in 0..<options.vcpus {
                 let vcpu = try vm.createVCPU(id: UInt32(index))
-                try vcpu.setCPUID(CPUIDTable.forVCPU(index, supported: cpuid, platform: options.platform))
+                try vcpu.setCPUID(CPUIDTable.forVCPU(index, supported: cpuid, platform: options.platform,
+                                                     physicalAddressBits: options.platform == .tdx ? UInt32(options.tdxAddressWidth.rawValue) : nil))
                 if try vm.check(.syncRegs) & 3 == 3 { try vcpu.enableSyncRegisters([.registers, .specialRegisters]) }
                 try BootState.prepare(vcpu, index: index, image: image)
                 if !trapped.isEmpty { try vcpu.setHardwareBreakpoints(trapped) }
@@ -135,7 +136,7 @@ public final class Machine {
     private static func classifySites(_ image: Image) throws(RunError) -> [UInt64: RequestInstruction] {
         var sites: [UInt64: RequestInstruction] = [:]
         for site in image.sites {
-            let bytes = image.contents(of: Payload.GPARange(start: site.address, end: site.address + UInt64(RequestInstruction.longest)))
+            let bytes = image.contents(of: GPARange(start: site.address, end: site.address + UInt64(RequestInstruction.longest)))
             guard let instruction = bytes.withUnsafeBytes({ RequestInstruction(bytes: $0) }) else {
                 throw .invalidOptions("request site \(site.name) at \(hex(site.address)) holds \(bytes.map { String(format: "%02x", $0) }.joined(separator: " ")), not vmcall, vmmcall, VMGEXIT or TDCALL")
             }
@@ -147,7 +148,7 @@ public final class Machine {
     /// A guest_memfd (MMAP | INIT_SHARED, so the host can write it before the guest runs)
     /// bound as memslot `slot` over `range`, with its host mapping. Internal, not private:
     /// `RunnerBench` times population into exactly this kind of memory.
-    static func guestMemfdSlot(vm: VirtualMachine, slot: UInt32, range: Payload.GPARange) throws(KVMError) -> GuestMapping {
+    static func guestMemfdSlot(vm: VirtualMachine, slot: UInt32, range: GPARange) throws(KVMError) -> GuestMapping {
         let memfd = try vm.createGuestMemfd(size: range.size, flags: [.mmap, .initShared])
         let mapping = try memfd.map()
         try vm.setUserMemoryRegion2(
