@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "GuestABITests", dependencies: ["GuestABI", "TestSupport"]),
         .testTarget(name: "PayloadTests", dependencies: ["Payload", "TestSupport"]),
         .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Payload", "TestSupport"]),
-        .testTarget(name: "HostRunnerTests", dependencies: ["HostRunner", "KVM", "Payload", "GuestABI"]),
+        .testTarget(name: "HostRunnerTests", dependencies: ["HostRunner", "KVM", "Payload", "GuestABI", "TestSupport"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "HostRunner", "Payload"]),
         .testTarget(name: "EndToEndTests", dependencies: ["HostRunner", "Payload", "KVM"]),
     ]

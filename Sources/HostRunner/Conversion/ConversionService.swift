@@ -24,14 +24,17 @@ public final class ConversionService: Sendable {
 
     private let state: Mutex<PageStateMap>
     private let backing: Backing
-    private let ram: GPARange
+    let ram: GPARange
     private let memoryAttributes: VirtualMachine?
+    /// Whose rules the guest's half of a page follows (SNP validation, TDX acceptance).
+    let platform: ConversionPlatform?
 
-    init(initial: PageStateMap, ram: GPARange, backing: Backing, memoryAttributes: VirtualMachine?) {
+    init(initial: PageStateMap, ram: GPARange, backing: Backing, memoryAttributes: VirtualMachine?, platform: ConversionPlatform? = nil) {
         state = Mutex(initial)
         self.backing = backing
         self.ram = ram
         self.memoryAttributes = memoryAttributes
+        self.platform = platform
     }
 
     public var pageStates: PageStateMap { state.withLock { $0 } }
@@ -53,8 +56,9 @@ public final class ConversionService: Sendable {
         }
         let target: PageState = request.direction == .toPrivate ? .private : .shared
         return state.withLock { map in
-            var trial = map
-            let change = trial.set(range, to: target)
+            // Discard first, then record: a failed discard leaves the map as it was. The
+            // map is asked, not copied, so a request costs O(log n) however fragmented it is.
+            let change = map.change(setting: range, to: target)
             // The flipped parts are already coalesced: one discard per contiguous run.
             for flipped in change.flipped {
                 do {
@@ -66,7 +70,7 @@ public final class ConversionService: Sendable {
                     return Result(outcome: .hostFailure, change: .init())
                 }
             }
-            map = trial
+            map.set(range, to: target, flippedAcceptance: PageStateMap.flippedAcceptance(to: target, on: platform))
             return Result(outcome: .converted, change: change)
         }
     }

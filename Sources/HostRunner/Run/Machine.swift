@@ -80,7 +80,7 @@ public final class Machine {
             // Population happens before any vCPU exists, let alone runs.
             let population = try Population.populate(image: image, into: memory)
             self.population = population
-            let initial = population.initialStates(memory: options.memory)
+            let initial = population.initialStates(memory: options.memory, platform: options.platform)
             if probe.usesMemoryAttributes {
                 // Populated first, then made private: the order pre-population requires.
                 for interval in initial.intervals where interval.state == .private {
@@ -89,7 +89,7 @@ public final class Machine {
             }
             self.service = ConversionService(
                 initial: initial, ram: ramRange, backing: backing,
-                memoryAttributes: probe.usesMemoryAttributes ? vm : nil)
+                memoryAttributes: probe.usesMemoryAttributes ? vm : nil, platform: options.platform)
 
             let cpuid = try system.supportedCPUID()
             let trapped = sites.filter { transports[$0.value.platform] == .trap }.map(\.key).sorted()

@@ -77,13 +77,9 @@ public struct Population: Sendable {
         return CRC32C.checksum(image.contents(of: GPARange(start: gpa, end: end)))
     }
 
-    /// RAM starts private except where the plan says shared.
-    func initialStates(memory: UInt64) -> PageStateMap {
-        var map = PageStateMap()
-        map.set(GPARange(start: 0, end: memory), to: .private)
-        for entry in entries where Layout.ramWindow.contains(entry.range.range) {
-            map.set(entry.range.range, to: entry.range.state == .shared ? .shared : .private)
-        }
-        return map
+    /// The launch state of RAM (`PageStateMap.launchState`): private except where the plan
+    /// says shared; on SNP/TDX only what the plan populates is validated/accepted.
+    func initialStates(memory: UInt64, platform: ConversionPlatform?) -> PageStateMap {
+        PageStateMap.launchState(ram: GPARange(start: 0, end: memory), plan: entries.map(\.range), platform: platform)
     }
 }
