@@ -1,7 +1,21 @@
-; convert.asm — one call to convert a range, whatever the platform: it speaks the interface
-; en_platform found, exactly as a guest of that platform would.
+; convert.asm — one call to convert a range, whatever the platform: it does what a guest of
+; the platform en_platform found must do, in the order Linux and OVMF do it.
 ;
 ; en_convert(rdi = gpa, rsi = size in bytes, edx = EN_TO_PRIVATE (1) | EN_TO_SHARED (2)) -> rax
+;   The whole conversion, both halves (the range identity-mapped, as the runtime maps RAM):
+;     KVM  the hypercall below; no guest half.
+;     SNP  to shared: rescind validation (snp_pvalidate_range, rdx 0), then the PSC; to
+;          private: the PSC, then validate (2 MiB where aligned, 4 KiB fallback). Linux:
+;          "Page validation must be rescinded before changing to shared" / "performed after
+;          changing to private" (arch/x86/coco/sev/core.c __set_pages_state).
+;     TDX  MapGPA; to private, then TDG.MEM.PAGE.ACCEPT (tdx_accept_range), as Linux's
+;          tdx_enc_status_changed: "shared->private conversion requires memory to be
+;          accepted before use".
+;   rax = 0 on success, else the first failure: the validation's (snp_pvalidate_range,
+;   tdx_accept_range) or the host request's, as en_request_conversion returns it.
+;
+; en_request_conversion(rdi, rsi, edx as above) -> rax: the host's half alone, for stubs that
+;   validate or accept themselves (lazily, or wrongly on purpose):
 ;   rax = 0 on success, else the interface's raw error:
 ;     KVM  kvm_map_gpa_range(gpa, size / 4 KiB, ENCRYPTED for private | page-size hint), the
 ;          hint PAGE_SZ_2M when gpa and size are both 2 MiB aligned, else PAGE_SZ_4K; rax as
@@ -13,8 +27,13 @@
 ;   EN_ABI_ERR_BAD_ARGUMENT when size is 0, gpa or size is not 4 KiB aligned, or the direction
 ;   is neither; EN_ABI_ERR_NO_INTERFACE when there is no platform (or no usable GPAW on TDX).
 ;
-; Preserves rbx, rbp, r12-r15 and clobbers rcx, rdx, rsi, rdi, r8-r11. en_shared_alias, the
-; other half of a conversion, is in platform.asm (it needs no interface).
+;
+; en_accept(rdi = gpa, rsi = size) -> rax: the guest half of going private on this platform
+;   (SNP validate, TDX accept; 0 elsewhere). en_unaccept(rdi, rsi) -> rax: the guest half of
+;   going shared (SNP rescind; 0 elsewhere).
+;
+; All preserve rbx, rbp, r12-r15 and clobber rcx, rdx, rsi, rdi, r8-r11. en_shared_alias, the
+; address of a page's shared view, is in platform.asm (it needs no interface).
 ;
 ; Several vCPUs may call it at once: on SNP the PSC entries are built in a 2 KiB buffer on the
 ; caller's stack (the runtime gives each vCPU 16 KiB) and sent through the calling vCPU's own
@@ -25,12 +44,17 @@
 %include "interfaces.inc"
 
 global en_convert
+global en_request_conversion
+global en_accept
+global en_unaccept
 
 extern en_platform
 extern kvm_map_gpa_range
 extern ghcb_psc
 extern tdx_shared_bit
 extern tdx_map_gpa
+extern snp_pvalidate_range
+extern tdx_accept_range
 
 PAGE_MASK_4K            equ EN_PAGE_SIZE - 1
 PAGE_SHIFT_4K           equ 12
@@ -41,6 +65,62 @@ PSC_BATCH_BYTES         equ (VMGEXIT_PSC_MAX_COUNT * 8 + 15) & ~15
 
 section .text
 en_convert:
+    EN_SAVE_NONVOLATILE
+    mov r12, rdi                        ; gpa
+    mov r13, rsi                        ; size
+    mov r14d, edx                       ; direction
+    cmp r14d, EN_TO_SHARED
+    jne .request
+    call en_unaccept                    ; rdi, rsi still the range
+    test rax, rax
+    jnz .done
+.request:
+    mov rdi, r12
+    mov rsi, r13
+    mov edx, r14d
+    call en_request_conversion
+    test rax, rax
+    jnz .done
+    cmp r14d, EN_TO_PRIVATE
+    jne .done
+    mov rdi, r12
+    mov rsi, r13
+    call en_accept
+.done:
+    EN_RESTORE_NONVOLATILE
+    ret
+
+en_accept:
+    push rdi
+    push rsi
+    call en_platform
+    pop rsi
+    pop rdi
+    cmp eax, EN_PLATFORM_SNP
+    je .snp
+    cmp eax, EN_PLATFORM_TDX
+    je tdx_accept_range
+    xor eax, eax
+    ret
+.snp:
+    mov edx, PVALIDATE_VALIDATE
+    jmp snp_pvalidate_range
+
+en_unaccept:
+    push rdi
+    push rsi
+    call en_platform
+    pop rsi
+    pop rdi
+    cmp eax, EN_PLATFORM_SNP
+    je .snp
+    xor eax, eax
+    ret
+.snp:
+    mov edx, PVALIDATE_RESCIND
+    jmp snp_pvalidate_range
+
+en_request_conversion:
     EN_SAVE_NONVOLATILE
     mov r12, rdi                        ; gpa
     mov r13, rsi                        ; size

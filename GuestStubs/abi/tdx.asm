@@ -23,7 +23,16 @@
 ; All preserve rbx, rbp, r12-r15 (a VMCALL returns the VMM's values in the exposed R12-R15:
 ; saved around it) and clobber rcx, rdx, rsi, rdi, r8-r11.
 ;
-; What the library leaves out: TDG.MEM.PAGE.ACCEPT (leaf 6) after converting to private.
+;   tdx_accept_page(rdi = gpa | TDX_PAGE_LEVEL_*) -> rax = TDG.MEM.PAGE.ACCEPT's status
+;       (leaf 6): 0, TDX_PAGE_ALREADY_ACCEPTED + level, TDX_PAGE_SIZE_MISMATCH + level,
+;       TDX_OPERAND_INVALID + 1 (RCX), … (tdx-module tdg_mem_page_accept.c).
+;   tdx_accept_range(rdi = gpa, rsi = size) -> rax = 0, or the status that failed a 4 KiB
+;       accept; EN_ABI_ERR_BAD_ARGUMENT for an unaligned range. As Linux tdx_accept_memory:
+;       2 MiB where aligned and 2 MiB remain, 4 KiB otherwise or when the 2 MiB accept fails
+;       (any status); a 4 KiB failure, ALREADY_ACCEPTED included, ends it (Linux panics).
+;   tdx_veinfo_get() -> rax = status (TDX_NO_VALID_VE_INFO without a #VE), rcx = exit reason,
+;       rdx = exit qualification, r8 = GLA, r9 = GPA (TDG.VP.VEINFO.GET, leaf 3).
+; Memory must be accepted after MapGPA to private and before use; en_convert does both.
 
 %define EN_ABI_SOURCE
 %include "enlighten.inc"
@@ -35,6 +44,9 @@ global tdx_map_gpa
 global tdx_map_gpa_retries
 global tdx_vmcall_raw
 global tdx_tdcall_raw
+global tdx_accept_page
+global tdx_accept_range
+global tdx_veinfo_get
 global __enlighten_site_tdx_tdcall
 
 section .bss nobits alloc noexec write align=8
@@ -148,5 +160,51 @@ tdx_tdcall_raw:
     xor r10d, r10d
     xor r11d, r11d
     call tdcall
+    EN_RESTORE_NONVOLATILE
+    ret
+
+tdx_accept_page:
+    mov rcx, rdi
+    mov eax, TDG_MEM_PAGE_ACCEPT
+    jmp tdcall
+
+tdx_veinfo_get:
+    mov eax, TDG_VP_VEINFO_GET
+    jmp tdcall
+
+; r12 = next gpa, r13 = bytes left
+tdx_accept_range:
+    EN_SAVE_NONVOLATILE
+    mov r12, rdi
+    mov r13, rsi
+    mov rax, EN_ABI_ERR_BAD_ARGUMENT
+    mov rcx, r12
+    or rcx, r13
+    test ecx, EN_PAGE_SIZE - 1
+    jnz .out
+    xor eax, eax
+.next:
+    test r13, r13
+    jz .out
+    test r12d, EN_SIZE_2M - 1
+    jnz .small
+    cmp r13, EN_SIZE_2M
+    jb .small
+    lea rdi, [r12 + TDX_PAGE_LEVEL_2M]
+    call tdx_accept_page
+    test rax, rax
+    jnz .small                          ; any failure: try the smaller size (Linux)
+    add r12, EN_SIZE_2M
+    sub r13, EN_SIZE_2M
+    jmp .next
+.small:
+    mov rdi, r12                        ; | TDX_PAGE_LEVEL_4K (0)
+    call tdx_accept_page
+    test rax, rax
+    jnz .out
+    add r12, EN_PAGE_SIZE
+    sub r13, EN_PAGE_SIZE
+    jmp .next
+.out:
     EN_RESTORE_NONVOLATILE
     ret

@@ -46,12 +46,12 @@ scenario:
     mov edi, RANGE_GPA
     mov esi, RANGE_SIZE
     mov edx, EN_TO_SHARED
-    call concurrent_convert
+    call concurrent_request
     EXPECT "same.to_shared", rax, 0
     mov edi, RANGE_GPA
     mov esi, RANGE_SIZE
     mov edx, EN_TO_PRIVATE
-    call concurrent_convert
+    call concurrent_request
     EXPECT "same.to_private", rax, 0
 
     mov edi, 2 * CONCURRENT_VCPUS

@@ -31,9 +31,11 @@ scenario:
     VALUE "idem.platform", rax
     VIEWS RANGE_GPA                     ; r12 = the range's shared view, r13 = its private view
 
-    ; Private → private: nothing to do, so nothing may be discarded.
+    ; Private → private: nothing to do, so nothing may be discarded. The host's half alone:
+    ; the pages stay validated/accepted, and validating them again would be the guest's error
+    ; (no update / PAGE_ALREADY_ACCEPTED), which the validation scenario checks.
     PROBE_FILL r13, pages, PRIVATE_TAG
-    CONVERT RANGE_GPA, RANGE_SIZE, EN_TO_PRIVATE
+    REQUEST RANGE_GPA, RANGE_SIZE, EN_TO_PRIVATE
     EXPECT "idem.private_again", rax, 0
     PROBE_MISMATCHES r13, pages, PRIVATE_TAG
     EXPECT "idem.private_again.content_kept", rax, 0
@@ -46,7 +48,7 @@ scenario:
 
     ; Shared → shared: the shared content stays.
     PROBE_FILL r12, pages, SHARED_TAG
-    CONVERT RANGE_GPA, RANGE_SIZE, EN_TO_SHARED
+    REQUEST RANGE_GPA, RANGE_SIZE, EN_TO_SHARED
     EXPECT "idem.shared_again", rax, 0
     PROBE_MISMATCHES r12, pages, SHARED_TAG
     EXPECT "idem.shared_again.content_kept", rax, 0

@@ -20,7 +20,6 @@
 LARGE_START     equ 0x40000000          ; 1 GiB, 1 GiB aligned
 LARGE_SIZE      equ 0x40000000
 
-PLAN_RANGE LARGE_START, LARGE_START + LARGE_SIZE, PLAN_ZERO, PLAN_PRIVATE, "large-area"
 
 PROBES ends, 0, LARGE_SIZE / 2, LARGE_SIZE - EN_PAGE_SIZE
 
@@ -30,8 +29,15 @@ scenario:
     VALUE "large.platform", rax
     VIEWS LARGE_START                   ; r12 = the range's shared view, r13 = its private view
 
+    ; The range is RAM the plan does not populate: private, not validated/accepted at launch.
+    ; Like Linux's unaccepted memory, the guest validates only the pages it touches and
+    ; rescinds just those before going shared (validating 1 GiB would be 262144 PVALIDATEs).
+    PROBE_ACCEPT LARGE_START, ends
+    EXPECT "large.probes.accepted", rax, 0
     PROBE_FILL r13, ends, PRIVATE_TAG
-    CONVERT LARGE_START, LARGE_SIZE, EN_TO_SHARED
+    PROBE_UNACCEPT LARGE_START, ends
+    EXPECT "large.probes.rescinded", rax, 0
+    REQUEST LARGE_START, LARGE_SIZE, EN_TO_SHARED
     EXPECT "large.to_shared", rax, 0
     PROBE_NONZERO r12, ends
     EXPECT "large.shared.old_content_gone", rax, 0
@@ -39,8 +45,10 @@ scenario:
     PROBE_MISMATCHES r12, ends, SHARED_TAG
     EXPECT "large.shared.readback", rax, 0
 
-    CONVERT LARGE_START, LARGE_SIZE, EN_TO_PRIVATE
+    REQUEST LARGE_START, LARGE_SIZE, EN_TO_PRIVATE
     EXPECT "large.to_private", rax, 0
+    PROBE_ACCEPT LARGE_START, ends
+    EXPECT "large.probes.reaccepted", rax, 0
     PROBE_NONZERO r13, ends
     EXPECT "large.private.shared_content_gone", rax, 0
     ret

@@ -5,6 +5,7 @@ public enum TDCall {
     public enum Leaf: UInt16, Sendable, CaseIterable {
         case vpVMCall = 0
         case vpInfo = 1
+        case vpVEInfoGet = 3
         case memPageAccept = 6
     }
 
@@ -13,6 +14,8 @@ public enum TDCall {
     public static let operandInvalid: UInt64 = 0xC000_0100_0000_0000
     public static let operandRAX: UInt64 = 0
     public static let operandRCX: UInt64 = 1
+    /// `TDX_NO_VALID_VE_INFO`: TDG.VP.VEINFO.GET with no #VE pending (tdg_vp_veinfo_get.c).
+    public static let noValidVEInfo: UInt64 = 0xC000_0704_0000_0000
 
     /// TDG.VP.VMCALL's RCX: GPR mask [15:0], XMM mask [31:16], reserved [63:32].
     /// RAX (bit 0), RCX (bit 1) and RSP (bit 4) may not be exposed
@@ -36,6 +39,8 @@ public enum TDCall {
         switch leaf {
         case .vpInfo:
             return .vpInfo
+        case .vpVEInfoGet:
+            return .veInfoGet
         case .memPageAccept:
             return .memPageAccept(pageInfo: registers.rcx)
         case .vpVMCall:
@@ -62,6 +67,8 @@ public enum TDCall {
 public enum TDCallRequest: Sendable, Hashable {
     case vmcall(TDVMCall, exposedMask: UInt16)
     case vpInfo
+    /// TDG.VP.VEINFO.GET: the virtualization-exception information of the last #VE.
+    case veInfoGet
     /// TDG.MEM.PAGE.ACCEPT with its RCX page-info operand, left to the runner.
     case memPageAccept(pageInfo: UInt64)
     /// The TDCALL fails before reaching the VMM; RAX gets this status.

@@ -12,6 +12,10 @@ struct RunReport: Encodable {
         let direction: String, outcome: String, flipped: [String], unchanged: [String], microseconds: Double
     }
     struct Rejected: Encodable { let vcpu: Int, interface: String, transport: String, request: String, answer: String }
+    struct Validation: Encodable {
+        let vcpu: Int, interface: String, instruction: String, operation: String, start: String, end: String
+        let pageSize: UInt64, result: String, changed: Bool, transport: String
+    }
     struct Populated: Encodable { let name: String, start: String, end: String, kind: String, state: String, bytesWritten: UInt64, checksum: String? }
 
     let image: String
@@ -30,6 +34,8 @@ struct RunReport: Encodable {
     let transports: [String: String]
     let conversions: [Conversion]
     let rejected: [Rejected]
+    /// Every PVALIDATE / TDG.MEM.PAGE.ACCEPT the host served, with the platform's answer.
+    let validations: [Validation]
     /// Firmware layout only: the tables' population plan, its agreement with the runner's,
     /// and the launch digests (SEV-SNP for EPYC-v4 with this run's vCPU count; TDX MRTD).
     let firmware: FirmwareRunLink?
@@ -67,6 +73,12 @@ struct RunReport: Encodable {
             guard case .rejected(let vcpu, let request) = $0 else { return nil }
             return Rejected(vcpu: vcpu, interface: request.interface.rawValue, transport: request.transport.rawValue, request: request.request, answer: request.answer)
         }
+        validations = result.events.compactMap {
+            guard case .validation(let vcpu, let record) = $0 else { return nil }
+            return Validation(vcpu: vcpu, interface: record.interface.rawValue, instruction: record.instruction, operation: record.operation,
+                              start: hex(record.range.start), end: hex(record.range.upperBound), pageSize: record.pageSize,
+                              result: record.result, changed: record.changed, transport: record.transport.rawValue)
+        }
         population = result.population.entries.map {
             Populated(name: $0.range.name, start: hex($0.range.range.start), end: hex($0.range.range.end), kind: $0.range.kind.rawValue,
                       state: $0.range.state.rawValue, bytesWritten: $0.bytesWritten,
@@ -80,6 +92,8 @@ struct RunReport: Encodable {
             case .conversion(let vcpu, let record):
                 let kept = record.unchanged.isEmpty ? "" : ", already \(record.direction.rawValue): \(record.unchanged.map(\.description).joined(separator: " "))"
                 print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")convert \(record.range) → \(record.direction.rawValue) via \(record.form) (\(record.transport.rawValue)): \(record.outcome)\(kept)")
+            case .validation(let vcpu, let record):
+                print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")\(record.instruction) \(record.operation) \(record.range) (\(record.pageSize == 0x1000 ? "4 KiB" : "2 MiB")): \(record.result)")
             case .rejected(let vcpu, let request):
                 print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")refused \(request.request) via \(request.interface.rawValue) (\(request.transport.rawValue)): \(request.answer)")
             default:

@@ -268,7 +268,7 @@ final class DecoderFuzzTests: XCTestCase {
             switch TDCall.decode(registers) {
             case let .failed(status):
                 XCTAssertTrue(status == 0xC000_0100_0000_0000 || status == 0xC000_0100_0000_0001, context)
-            case .vpInfo, .memPageAccept:
+            case .vpInfo, .veInfoGet, .memPageAccept:
                 XCTAssertTrue(registers.rax == 1 || registers.rax == 6, context)
             case let .vmcall(call, exposedMask):
                 XCTAssertEqual(UInt64(exposedMask), registers.rcx & 0xFFFF, context)

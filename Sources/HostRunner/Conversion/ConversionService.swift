@@ -75,6 +75,29 @@ public final class ConversionService: Sendable {
         }
     }
 
+    /// SNP PVALIDATE of the page at `gpa` under the model's rules (`PageStateMap.pvalidate`).
+    func pvalidate(gpa: UInt64, pageSize: UInt64, validate: UInt64) -> PageStateMap.PValidateResult {
+        state.withLock { $0.pvalidate(gpa: gpa, pageSize: pageSize, validate: validate, ram: ram) }
+    }
+
+    /// TDX TDG.MEM.PAGE.ACCEPT (`PageStateMap.accept`). An accepted page reads as zero, as the
+    /// TDX module clears it with the TD's key: the host discards the private side's old bytes.
+    /// Nil when that discard failed (the page is then left pending).
+    func accept(rcx: UInt64, sharedBit: UInt64) -> PageStateMap.AcceptResult? {
+        state.withLock { map in
+            let result = map.accept(rcx: rcx, sharedBit: sharedBit, ram: ram)
+            if case .accepted(let range) = result {
+                do {
+                    try discard(range, becoming: .shared)   // punches the private side
+                } catch {
+                    map.assign(Page(state: .private, acceptance: .pending), to: range)
+                    return nil
+                }
+            }
+            return result
+        }
+    }
+
     private func discard(_ range: GPARange, becoming target: PageState) throws(KVMError) {
         switch backing {
         case .unified(let memfd):

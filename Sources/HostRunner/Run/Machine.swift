@@ -92,7 +92,7 @@ public final class Machine {
                 memoryAttributes: probe.usesMemoryAttributes ? vm : nil, platform: options.platform)
 
             let cpuid = try system.supportedCPUID()
-            let trapped = sites.filter { transports[$0.value.platform] == .trap }.map(\.key).sorted()
+            let trapped = try Self.armedSites(sites, platform: options.platform, transports: transports)
             var vcpus: [VCPU] = []
             for index in 0..<options.vcpus {
                 let vcpu = try vm.createVCPU(id: UInt32(index))
@@ -129,6 +129,17 @@ public final class Machine {
             }
         }
         return transports
+    }
+
+    /// The sites the run arms: its platform's trapped ones (without a platform, every trapped
+    /// site, so a request names the platform it needs); at most the four debug registers.
+    private static func armedSites(_ sites: [UInt64: RequestInstruction], platform: ConversionPlatform?,
+                                   transports: [ConversionPlatform: Transport]) throws(RunError) -> [UInt64] {
+        let armed = sites.filter { transports[$0.value.platform] == .trap && (platform == nil || $0.value.platform == platform) }
+        guard armed.count <= 4 else {
+            throw .invalidOptions("the image has \(armed.count) request sites for \(platform?.rawValue ?? "the platforms"); a run can trap at most 4 (x86 debug registers)")
+        }
+        return armed.map(\.key).sorted()
     }
 
     /// The instruction at every request site, read from the image: a site that holds none of

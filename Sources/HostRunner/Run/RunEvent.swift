@@ -10,6 +10,8 @@ public enum RunEvent: Sendable, Equatable {
     case ignoredIO(vcpu: Int, port: UInt16, write: Bool)
     case conversion(vcpu: Int, ConversionRecord)
     case rejected(vcpu: Int, RejectedRequest)
+    /// A PVALIDATE or TDG.MEM.PAGE.ACCEPT, with its answer.
+    case validation(vcpu: Int, ValidationRecord)
     /// A request that is not a conversion but part of the protocol (GHCB registration,
     /// SEV information, TDG.VP.INFO, …), with the answer it got.
     case served(vcpu: Int, interface: ConversionPlatform, request: String, answer: String)

@@ -22,6 +22,14 @@ public struct RunOptions: Sendable {
     public var pageStateChangePolicy: PageStateChangePolicy = .strict
     /// TDX: the guest physical address width TDG.VP.INFO reports; the shared bit is GPAW-1.
     public var tdxAddressWidth: TDXGuestPhysicalAddressWidth = .bits48
+    /// TDX: the TD ATTRIBUTES TDG.VP.INFO reports in RDX. SEPT_VE_DISABLE (bit 28) decides
+    /// what a private access to a pending page meets: set (the default, what Linux requires
+    /// and QEMU's sept-ve-disable=on gives), a TD exit KVM reports as "guest access before
+    /// accepting"; clear, a #VE the guest can handle.
+    public var tdxAttributes: UInt64 = RunOptions.tdxSeptVEDisable
+
+    /// TD ATTRIBUTES.SEPT_VE_DISABLE (tdx-module td_param_attributes_t; Linux TDX_ATTR_SEPT_VE_DISABLE_BIT).
+    public static let tdxSeptVEDisable: UInt64 = 1 << 28
 
     public init() {}
 

@@ -31,7 +31,8 @@ final class VCPULoop {
         self.vcpu = vcpu
         self.machine = machine
         self.control = control
-        tdx = TDXHost(width: machine.options.tdxAddressWidth, vcpuCount: machine.options.vcpus, retriesToInject: machine.options.injectRetries)
+        tdx = TDXHost(width: machine.options.tdxAddressWidth, vcpuCount: machine.options.vcpus,
+                      retriesToInject: machine.options.injectRetries, attributes: machine.options.tdxAttributes)
         events.reserveCapacity(64)
         line.reserveCapacity(256)
     }
@@ -139,9 +140,11 @@ final class VCPULoop {
                                                              policy: machine.options.pageStateChangePolicy, transport: .trap, vcpu: index, events: &events) {
                         stop = reason
                     }
+                case .pvalidate:
+                    stop = pvalidate(&regs, sregs: sregs)
                 case .tdcall:
                     var registers = TDCallRegisters(regs)
-                    tdx.tdcall(&registers, vcpu: index, service: machine.service, transport: .trap, events: &events)
+                    stop = tdx.tdcall(&registers, vcpu: index, service: machine.service, transport: .trap, events: &events)
                     registers.store(into: &regs)
                 }
                 regs.rip &+= instruction.length
@@ -149,6 +152,52 @@ final class VCPULoop {
             return stop.map { .stopped($0) }
         } catch {
             return .stopped(.hostError("\(error)"))
+        }
+    }
+
+    /// PVALIDATE as SNP hardware executes it against the RMP: RAX = GVA (walked through the
+    /// guest's page tables), RCX = page size, RDX = validate; RAX and CF as the instruction
+    /// sets them. A hypervisor-owned page takes the RMP #NPF, which KVM makes an implicit
+    /// conversion to private (the page is then guest-owned, not validated), and the
+    /// instruction runs again.
+    private func pvalidate(_ regs: inout Registers, sregs: SpecialRegisters) -> VCPUStop? {
+        let carryFlag: UInt64 = 1 << 0
+        let operation = regs.rdx == 1 ? "validate" : regs.rdx == 0 ? "rescind" : "rdx \(hex(regs.rdx))"
+        guard let gpa = GuestPageWalk.translate(regs.rax, cr3: sregs.cr3, memory: machine.memory, encryptionMask: GHCBHost.cBit) else {
+            return .guestTerminated(reason: "PVALIDATE of GVA \(hex(regs.rax)), which the guest's page tables do not map (#PF on hardware), at \(location())")
+        }
+        for _ in 0..<2 {
+            let result = machine.service.pvalidate(gpa: gpa, pageSize: regs.rcx, validate: regs.rdx)
+            switch result {
+            case .hypervisorOwned(let page):
+                let request = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .ghcbPSC)
+                let outcome = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &events,
+                                                    as: (.ghcb, "KVM_EXIT_MEMORY_FAULT (PVALIDATE of a hypervisor-owned page)"))
+                guard outcome.succeeded else { return .memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: location()) }
+                continue
+            case .outsideMemory:
+                return .guestTerminated(reason: "PVALIDATE of GPA \(hex(gpa)), which is not guest RAM (an RMP #NPF no memslot resolves), at \(location())")
+            default:
+                regs.rax = result.rax
+                regs.rflags = result.carry ? regs.rflags | carryFlag : regs.rflags & ~carryFlag
+                let size: UInt64 = regs.rcx == 1 ? 2 << 20 : 0x1000
+                events.append(.validation(vcpu: index, ValidationRecord(
+                    interface: .ghcb, instruction: "PVALIDATE", operation: operation,
+                    range: GPARange(start: gpa & ~(size - 1), exactByteCount: size), pageSize: size,
+                    result: Self.describe(result), changed: result == .success, transport: .trap)))
+                return nil
+            }
+        }
+        return .hostError("PVALIDATE at \(hex(gpa)) did not settle after an implicit conversion")
+    }
+
+    private static func describe(_ result: PageStateMap.PValidateResult) -> String {
+        switch result {
+        case .success: "success (RAX 0)"
+        case .noUpdate: "no update (RAX 0, CF 1)"
+        case .failInput: "FAIL_INPUT (RAX 1)"
+        case .sizeMismatch: "FAIL_SIZEMISMATCH (RAX 6)"
+        case .hypervisorOwned, .outsideMemory: "-"
         }
     }
 

@@ -13,6 +13,7 @@ struct GHCBHost {
     static let minimumProtocol: UInt16 = 2, maximumProtocol: UInt16 = 2
     /// Where the C-bit would be; reported in SEV_INFO and CPUID 0x8000001F EBX[5:0].
     static let cBitPosition: UInt8 = 51
+    static var cBit: UInt64 { 1 << UInt64(cBitPosition) }
     /// GHCB_HV_FT_SNP: the hypervisor supports SNP guests.
     static let hypervisorFeatures: UInt64 = 1
 

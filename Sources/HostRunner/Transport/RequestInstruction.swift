@@ -9,8 +9,11 @@ enum RequestInstruction: Sendable, Equatable {
     case vmmcall
     /// VMGEXIT = `rep vmmcall` — SEV-ES/SNP GHCB protocols.
     case vmgexit
-    /// TDCALL — TDX module calls (TDG.VP.VMCALL, TDG.VP.INFO, …).
+    /// TDCALL — TDX module calls (TDG.VP.VMCALL, TDG.VP.INFO, TDG.MEM.PAGE.ACCEPT, …).
     case tdcall
+    /// PVALIDATE (F2 0F 01 FF; Linux asm/sev.h, edk2 Nasm.inc) — SEV-SNP validation, #UD
+    /// off SNP hardware, so the runner serves it as the RMP would.
+    case pvalidate
 
     static let longest = 4
 
@@ -20,20 +23,21 @@ enum RequestInstruction: Sendable, Equatable {
         else if prefix.starts(with: [0x0F, 0x01, 0xD9]) { self = .vmmcall }
         else if prefix.starts(with: [0xF3, 0x0F, 0x01, 0xD9]) { self = .vmgexit }
         else if prefix.starts(with: [0x66, 0x0F, 0x01, 0xCC]) { self = .tdcall }
+        else if prefix.starts(with: [0xF2, 0x0F, 0x01, 0xFF]) { self = .pvalidate }
         else { return nil }
     }
 
     var length: UInt64 {
         switch self {
         case .vmcall, .vmmcall: 3
-        case .vmgexit, .tdcall: 4
+        case .vmgexit, .tdcall, .pvalidate: 4
         }
     }
 
     var platform: ConversionPlatform {
         switch self {
         case .vmcall, .vmmcall: .kvm
-        case .vmgexit: .ghcb
+        case .vmgexit, .pvalidate: .ghcb
         case .tdcall: .tdx
         }
     }

@@ -1,7 +1,9 @@
 /// A linked guest image as the host sees it: where its bytes go, where it starts, what the
 /// host must populate first, and where it issues conversion requests.
 public struct Image: Sendable {
-    public static let maximumRequestSites = 4
+    /// Request sites an image may label; each run arms only its platform's, at most four (the
+    /// x86 debug registers), which the runner checks.
+    public static let maximumRequestSites = 8
     public static let siteSymbolPrefix = "__enlighten_site_"
     public static let pageTableRootSymbol = "__enlighten_pml4"
 
@@ -161,7 +163,7 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
         case .missingSymbol(let name): "the image defines no `\(name)` (was it linked with Enlighten's runtime?)"
         case .plan(let error): error.description
         case .tooManySites(let names):
-            "the image has \(names.count) request sites (\(names.joined(separator: ", "))); at most \(Image.maximumRequestSites) fit the hardware breakpoints"
+            "the image has \(names.count) request sites (\(names.joined(separator: ", "))); at most \(Image.maximumRequestSites) may be labelled, and a run arms at most four, its platform's, in the hardware breakpoints"
         }
     }
 }
