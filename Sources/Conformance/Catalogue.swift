@@ -20,6 +20,7 @@ public enum Catalogue {
         concurrentSame,
         hostileKVM,
         hostileTDX,
+        validation,
         memoryFault,
     ]
 

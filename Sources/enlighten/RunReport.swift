@@ -93,7 +93,7 @@ struct RunReport: Encodable {
                 let kept = record.unchanged.isEmpty ? "" : ", already \(record.direction.rawValue): \(record.unchanged.map(\.description).joined(separator: " "))"
                 print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")convert \(record.range) → \(record.direction.rawValue) via \(record.form) (\(record.transport.rawValue)): \(record.outcome)\(kept)")
             case .validation(let vcpu, let record):
-                print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")\(record.instruction) \(record.operation) \(record.range) (\(record.pageSize == 0x1000 ? "4 KiB" : "2 MiB")): \(record.result)")
+                print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")\(record.instruction) \(record.operation) \(record.range) (\(record.pageSize >> 10) KiB): \(record.result)")
             case .rejected(let vcpu, let request):
                 print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")refused \(request.request) via \(request.interface.rawValue) (\(request.transport.rawValue)): \(request.answer)")
             default:

@@ -76,7 +76,9 @@ struct TDXHost {
                 return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)): discarding the accepted page failed")
             }
             let level = rcx & 0x7
-            let range = GPARange(start: rcx & ~UInt64(0xFFF), exactByteCount: level == 1 ? 2 << 20 : 0x1000)
+            // The size the level names (4 KiB, 2 MiB, 1 GiB; anything else as 4 KiB, for the log).
+            let size: UInt64 = level == 1 ? 2 << 20 : level == 2 ? 1 << 30 : 0x1000
+            let range = GPARange(start: rcx & ~UInt64(0xFFF), exactByteCount: size)
             switch result {
             case .notPrivate(let page):
                 let request = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .tdxMapGPA)
@@ -91,7 +93,7 @@ struct TDXHost {
                 registers.rax = rax
                 events.append(.validation(vcpu: vcpu, ValidationRecord(
                     interface: .tdx, instruction: "TDG.MEM.PAGE.ACCEPT", operation: "accept", range: range,
-                    pageSize: level == 1 ? 2 << 20 : 0x1000, result: Self.describe(result), changed: rax == TDCall.success,
+                    pageSize: size, result: Self.describe(result), changed: rax == TDCall.success,
                     transport: transport)))
                 return nil
             }

@@ -1,0 +1,95 @@
+import HostRunner
+import Payload
+
+// The guest's half of private memory: GuestStubs/scenarios/validation.asm. Every address is
+// the stub's own constant; every answer is the platform's (../shared/PLATFORM-FACTS.md §0:
+// PVALIDATE RAX/CF, TDX module status codes), not what this runner happened to say.
+extension Catalogue {
+    static let launchedPage: UInt64 = 0x40_0000
+    static let pendingPage: UInt64 = 0x80_0000
+    static let region2M: UInt64 = 0xA0_0000
+    static let ownedPage: UInt64 = 0x44_0000
+
+    /// One validation as the event log must show it: instruction, operation, first address,
+    /// size, and how the answer starts.
+    struct ExpectedValidation: CustomStringConvertible {
+        let operation: String
+        let start: UInt64
+        let size: UInt64
+        let result: String
+
+        var description: String { "\(operation) \(hex(start)) (\(size >> 10) KiB): \(result)" }
+
+        func matches(_ record: ValidationRecord) -> Bool {
+            record.operation == operation && record.range.start == start && record.pageSize == size && record.result.hasPrefix(result)
+        }
+    }
+
+    /// Exactly these validations, in order.
+    static func validations(_ expected: [ExpectedValidation]) -> Expectation {
+        .custom("validations") { result in
+            let actual = result.events.compactMap(\.validation)
+            for (index, want) in expected.enumerated() {
+                guard index < actual.count else {
+                    return "validation \(index + 1) of \(expected.count): expected \(want), the host served only \(actual.count)"
+                }
+                let got = actual[index]
+                guard want.matches(got) else {
+                    return "validation \(index + 1) of \(expected.count): expected \(want), got \(got.operation) \(got.range) (\(got.pageSize >> 10) KiB): \(got.result)"
+                }
+            }
+            return actual.count == expected.count ? nil : "expected \(expected.count) validations, the host served \(actual.count)"
+        }
+    }
+
+    /// What validation.asm asks and what each platform answers, in order.
+    static func expectedValidations(_ platform: ConversionPlatform) -> [ExpectedValidation] {
+        let page: UInt64 = 0x1000, huge: UInt64 = 2 << 20
+        let fallback = (0..<512).map { index in (region2M + UInt64(index) * page) }
+        switch platform {
+        case .ghcb:
+            let validate = "validate"
+            return [
+                ExpectedValidation(operation: validate, start: launchedPage, size: page, result: "no update (RAX 0, CF 1)"),
+                ExpectedValidation(operation: validate, start: pendingPage, size: page, result: "success"),
+                ExpectedValidation(operation: validate, start: pendingPage, size: page, result: "no update (RAX 0, CF 1)"),
+                ExpectedValidation(operation: validate, start: region2M, size: huge, result: "FAIL_SIZEMISMATCH (RAX 6)"),
+                ExpectedValidation(operation: validate, start: region2M, size: huge, result: "FAIL_SIZEMISMATCH (RAX 6)"),
+            ] + fallback.map { ExpectedValidation(operation: validate, start: $0, size: page, result: "success") } + [
+                ExpectedValidation(operation: "rescind", start: ownedPage, size: page, result: "success"),
+                ExpectedValidation(operation: validate, start: ownedPage, size: page, result: "success"),
+                ExpectedValidation(operation: "rescind", start: pendingPage, size: page, result: "success"),
+                ExpectedValidation(operation: "rescind", start: pendingPage, size: page, result: "no update (RAX 0, CF 1)"),
+            ]
+        default:
+            let accept = "accept"
+            return [
+                ExpectedValidation(operation: accept, start: launchedPage, size: page, result: "TDX_PAGE_ALREADY_ACCEPTED (0xb0a00000000)"),
+                ExpectedValidation(operation: accept, start: pendingPage, size: page, result: "TDX_SUCCESS"),
+                ExpectedValidation(operation: accept, start: pendingPage, size: page, result: "TDX_PAGE_ALREADY_ACCEPTED (0xb0a00000000)"),
+                ExpectedValidation(operation: accept, start: region2M, size: huge, result: "TDX_PAGE_SIZE_MISMATCH (0xc0000b0b00000001)"),
+                ExpectedValidation(operation: accept, start: region2M, size: huge, result: "TDX_PAGE_SIZE_MISMATCH (0xc0000b0b00000001)"),
+            ] + fallback.map { ExpectedValidation(operation: accept, start: $0, size: page, result: "TDX_SUCCESS") } + [
+                ExpectedValidation(operation: accept, start: ownedPage, size: page, result: "TDX_SUCCESS"),
+                ExpectedValidation(operation: accept, start: pendingPage, size: 1 << 30, result: "TDX_OPERAND_INVALID (0xc000010000000001)"),
+                ExpectedValidation(operation: accept, start: pendingPage | 1 << 47, size: page, result: "TDX_OPERAND_INVALID (0xc000010000000001)"),
+            ]
+        }
+    }
+
+    static let validation = Scenario(
+        name: "validation",
+        proves: "the guest's half answers as the hardware does: pages populated at launch are already validated/accepted (again: no update / PAGE_ALREADY_ACCEPTED), other RAM starts pending, validating twice is refused, 2 MiB over 4 KiB entries is a size mismatch that the 4 KiB fallback completes, a hypervisor-owned page validated as private is converted implicitly (destroying its shared content), and bad TDX operands get OPERAND_INVALID",
+        failureMeans: "PVALIDATE's RAX/CF or TDG.MEM.PAGE.ACCEPT's status differs from the platform's, the launch state is wrong, or an implicit conversion was not served",
+        platforms: [.ghcb, .tdx],
+        expectations: { platform in [
+            .guestPasses,
+            .conversions([
+                ExpectedConversion(ownedPage, ownedPage + 0x1000, to: .shared, form: form(platform)),
+                ExpectedConversion(ownedPage, ownedPage + 0x1000, to: .private,
+                                   form: "KVM_EXIT_MEMORY_FAULT (\(platform == .ghcb ? "PVALIDATE of a hypervisor-owned page" : "TDG.MEM.PAGE.ACCEPT of a shared page"))"),
+            ]),
+            validations(expectedValidations(platform)),
+            .finalState(GPARange(start: ownedPage, end: ownedPage + 0x1000), .private),
+        ] })
+}
