@@ -8,10 +8,17 @@
 ;   the common handler sends an EXCEPTION record (vector, error code, RIP, CR2; a text line on
 ;   0xE9 under other hosts), writes EN_EXIT_EXCEPTION_BASE + vector to port 0xF4 and halts.
 ;   No TSS/IST: a fault that breaks the stack itself ends as a triple fault (shutdown).
+; en_exception_hooks: 32 qwords, one per vector, zero by default. A stub that expects an
+;   exception (a #VE it handles by accepting the page, a #VC it counts) stores a handler there:
+;   hook(rdi = vector, rsi = error code, rdx = &interrupted RIP (then CS, RFLAGS, RSP, SS))
+;   -> rax = 1 to resume the interrupted instruction, 0 to report and stop as usual. The
+;   interrupted code's registers are kept (the common handler saves every volatile one; the
+;   hook keeps rbx, rbp, r12-r15 as System V says).
 
 %include "internal.inc"
 
 global __enlighten_idt_load
+global en_exception_hooks
 extern __en_report
 extern en_done
 
@@ -37,6 +44,10 @@ GATE_RESERVED       equ 12
 
 section .bss nobits alloc noexec write align=16
 idt:    resb IDT_SIZE
+en_exception_hooks: resq EN_EXCEPTION_VECTORS
+
+; The volatile registers the common handler saves around a hook, and their bytes.
+SAVED_VOLATILE  equ 9 * 8
 
 section .text progbits alloc exec nowrite align=16
 
@@ -57,6 +68,39 @@ exception_stubs:
 %endif
 
 exception_common:
+    push rax
+    mov rax, [rsp + 8 + FRAME_VECTOR]
+    mov rax, [abs en_exception_hooks + rax * 8]   ; .bss is RAM: absolute addressing
+    test rax, rax
+    jz .no_hook
+    push rcx
+    push rdx
+    push rsi
+    push rdi
+    push r8
+    push r9
+    push r10
+    push r11
+    mov rdi, [rsp + SAVED_VOLATILE + FRAME_VECTOR]
+    mov rsi, [rsp + SAVED_VOLATILE + FRAME_ERROR]
+    lea rdx, [rsp + SAVED_VOLATILE + FRAME_RIP]
+    call rax                            ; rsp is 16-byte aligned here (56-byte frame + 72)
+    test rax, rax                       ; the pops below keep the flags
+    pop r11
+    pop r10
+    pop r9
+    pop r8
+    pop rdi
+    pop rsi
+    pop rdx
+    pop rcx
+    pop rax
+    jz .report
+    add rsp, FRAME_RIP                  ; drop the vector and the error code
+    iretq
+.no_hook:
+    pop rax
+.report:
     mov rcx, [rsp + FRAME_VECTOR]       ; a
     mov r8, [rsp + FRAME_ERROR]         ; b
     mov r9, [rsp + FRAME_RIP]           ; c

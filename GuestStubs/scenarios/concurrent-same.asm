@@ -57,6 +57,19 @@ scenario:
     mov edi, 2 * CONCURRENT_VCPUS
     call barrier
     VALUE "same.barrier.end", rax
+
+    ; The range is private again but not validated/accepted: one vCPU does that (twice
+    ; would be refused: no update / PAGE_ALREADY_ACCEPTED), then both look.
+    test r14d, r14d
+    jnz .accepted
+    mov edi, RANGE_GPA
+    mov esi, RANGE_SIZE
+    call en_accept
+    EXPECT "same.accepted", rax, 0
+.accepted:
+    mov edi, 3 * CONCURRENT_VCPUS
+    call barrier
+    VALUE "same.barrier.accepted", rax
     PROBE_NONZERO RANGE_GPA, markers
     EXPECT "same.markers_gone", rax, 0
     ret

@@ -1,24 +1,26 @@
 ; memory-fault.asm — implicit conversion: the guest touches memory through the view that does
 ; not match the page's state, without asking for a conversion, and the host converts it on
 ; the KVM_EXIT_MEMORY_FAULT that access causes (as a VMM does for TDX guests: the GPA's
-; shared bit says which view the guest meant), then resumes the access.
+; shared bit says which view the guest meant), then the access runs again.
 ;
-; TDX only: here the access type is the shared bit of the GPA, which this runtime's shared
-; alias sets (docs/writing-stubs.md). It runs only where KVM enforces private memory (a VM
-; type with private memory and KVM_SET_MEMORY_ATTRIBUTES); elsewhere the conformance
-; catalogue skips it, because nothing would fault.
+; TDX only (the access type is the GPA's shared bit, which this runtime's shared alias sets),
+; run with SEPT_VE_DISABLE clear, as KVM's tdx_upm_test does, so that touching a pending page
+; is a #VE the guest handles instead of the TD's end:
 ;
 ;   1. fault-shared starts shared (PLAN_SHARED). A read through its private GPA is a private
 ;      access to a shared page: KVM_EXIT_MEMORY_FAULT with KVM_MEMORY_EXIT_FLAG_PRIVATE for
-;      [0x400000, +4 KiB); the host makes it private and the read returns zero.
+;      [0x400000, +4 KiB); the host makes it private, and KVM AUGs it PENDING, so the read,
+;      run again, takes a #VE. The handler asks TDG.VP.VEINFO.GET (exit reason 48, the GPA),
+;      accepts the page and resumes; the read then returns zero (accepted pages are zeroed).
 ;   2. fault-private starts private; the guest writes a marker through its private GPA (no
 ;      fault), then reads it through the shared alias: a shared access to a private page,
 ;      KVM_EXIT_MEMORY_FAULT without the private flag for [0x401000, +4 KiB); the host makes
 ;      it shared, discarding the private content, so the read returns zero.
 ;
 ; Records: CHECK fault.platform (3); fault.private_access.reads_zero (0),
-; fault.private_access.readback (0: a marker written after the fault reads back),
-; fault.shared_access.old_content_gone (0), fault.shared_access.readback (0).
+; fault.private_access.readback (0), fault.ve.count (1), fault.ve.exit_reason (48),
+; fault.ve.gpa (0x400000), fault.ve.accept (0); fault.shared_access.old_content_gone (0),
+; fault.shared_access.readback (0).
 
 %include "enlighten.inc"
 %include "interfaces.inc"
@@ -33,9 +35,39 @@ PLAN_RANGE PRIVATE_PAGE, PRIVATE_PAGE + EN_PAGE_SIZE, PLAN_ZERO, PLAN_PRIVATE, "
 
 PROBES page, 0
 
+EXIT_REASON_EPT_VIOLATION equ 48       ; edk2 Tdx.h
+VE_VECTOR               equ 20
+
+section .bss nobits alloc noexec write align=8
+ve_count:               resq 1
+ve_exit_reason:         resq 1
+ve_gpa:                 resq 1
+ve_accept:              resq 1
+
 section .text
+; The #VE hook (idt.asm's contract): lazy accept, as tdx_upm_test's guest_ve_handler does.
+ve_handler:
+    inc qword [abs ve_count]
+    call tdx_veinfo_get
+    mov [abs ve_exit_reason], rcx
+    mov [abs ve_gpa], r9
+    xor eax, eax
+    cmp rcx, EXIT_REASON_EPT_VIOLATION
+    jne .done                           ; not ours: report it
+    mov rdi, r9
+    and rdi, ~(EN_PAGE_SIZE - 1)        ; | TDX_PAGE_LEVEL_4K
+    call tdx_accept_page
+    mov [abs ve_accept], rax
+    xor eax, eax
+    cmp qword [abs ve_accept], 0
+    sete al                             ; resume only if the page is accepted now
+.done:
+    ret
+
 scenario:
     REQUIRE_PLATFORM EN_PLATFORM_TDX, "fault.platform"
+    lea rax, [rel ve_handler]
+    mov [abs en_exception_hooks + VE_VECTOR * 8], rax
 
     ; 1. A private access to a shared page.
     mov r12d, SHARED_PAGE
@@ -44,6 +76,10 @@ scenario:
     PROBE_FILL r12, page, PRIVATE_TAG
     PROBE_MISMATCHES r12, page, PRIVATE_TAG
     EXPECT "fault.private_access.readback", rax, 0
+    EXPECT "fault.ve.count", [abs ve_count], 1
+    EXPECT "fault.ve.exit_reason", [abs ve_exit_reason], EXIT_REASON_EPT_VIOLATION
+    EXPECT "fault.ve.gpa", [abs ve_gpa], SHARED_PAGE
+    EXPECT "fault.ve.accept", [abs ve_accept], 0
 
     ; 2. A shared access to a private page that holds a marker.
     mov r12d, PRIVATE_PAGE

@@ -109,6 +109,10 @@ scenario:
     call tdx_map_gpa
     EXPECT "tdx.retry.to_private", rax, 0
     VALUE "tdx.retry.to_private.retries", [abs tdx_map_gpa_retries]
+    mov edi, AREA_START                 ; memory made private is accepted before use
+    mov esi, AREA_SIZE
+    call tdx_accept_range
+    EXPECT "tdx.retry.accepted", rax, 0
     mov edi, AREA_START
     lea rsi, [rel count_nonzero]
     call each_probe

@@ -51,3 +51,20 @@ extension HostMemory {
         return Array(UnsafeRawBufferPointer(start: base + offset, count: count))
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension HostMemory {
+    /// mprotect of the page-aligned `[offset, offset + length)`: what a memslot over this
+    /// mapping lets the guest do there (an access the protection forbids comes back as
+    /// KVM_EXIT_MMIO on this host: shared/HOST-NOTES.md).
+    public func protect(offset: Int, length: Int, readWrite: Bool) throws(KVMError) {
+        try checkRange(offset: offset, count: length)
+        // SAFETY: the range was bounds-checked against this live mapping.
+        if mprotect(base + offset, length, readWrite ? PROT_READ | PROT_WRITE : PROT_NONE) != 0 {
+            throw .system(call: "mprotect", errno: errno)
+        }
+    }
+}

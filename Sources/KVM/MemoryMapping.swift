@@ -24,6 +24,30 @@ public final class MemoryMapping: HostMemory, @unchecked Sendable {
         self.size = size
     }
 
+    private init(base: UnsafeMutableRawPointer, size: Int) {
+        self.base = base
+        self.size = size
+    }
+
+    /// Two shared mappings of one new memfd (memfd_create, ftruncate): a view for a memslot
+    /// whose protection the runner changes page by page, and the host's own, which always
+    /// reads and writes. The fd is closed once both are mapped; the mappings keep the file.
+    public static func pair(size: Int, name: String) throws(KVMError) -> (guest: MemoryMapping, host: MemoryMapping) {
+        guard size > 0 else { throw .invalidArgument("mapping size must be positive") }
+        let fd = ckvm_memfd_create(name, 0)
+        guard fd >= 0 else { throw .system(call: "memfd_create", errno: errno) }
+        defer { _ = close(fd) }
+        guard ftruncate(fd, off_t(size)) == 0 else { throw .system(call: "ftruncate", errno: errno) }
+        var views: [MemoryMapping] = []
+        for _ in 0..<2 {
+            // SAFETY: new shared mapping of the memfd just sized; checked before use.
+            let address = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0)
+            guard let address, ckvm_is_map_failed(address) == 0 else { throw .mmap(what: "memfd \(name)", errno: errno) }
+            views.append(MemoryMapping(base: address, size: size))
+        }
+        return (views[0], views[1])
+    }
+
     deinit {
         // SAFETY: `base`/`size` are exactly what mmap returned; unmapped once, here.
         _ = munmap(base, size)

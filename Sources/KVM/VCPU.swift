@@ -238,6 +238,24 @@ public final class VCPU {
 
     /// KVM_SET_GUEST_DEBUG with execute breakpoints at up to four linear `addresses`
     /// (DR0-DR3, global enable, length 1) and ENABLE|USE_HW_BP; an empty list disables debug.
+    /// KVM_GET_VCPU_EVENTS then KVM_SET_VCPU_EVENTS with `vector` injected as a hardware
+    /// exception (with `errorCode` if given), delivered through the guest's IDT on the next
+    /// KVM_RUN. `injected` rather than `pending`: without KVM_CAP_EXCEPTION_PAYLOAD KVM
+    /// clears `pending` (x86.c kvm_vcpu_ioctl_x86_set_vcpu_events).
+    public func injectException(vector: UInt8, errorCode: UInt32? = nil) throws(KVMError) {
+        var events = kvm_vcpu_events()
+        // SAFETY: the struct matches the ioctl's size (checked by IoctlNumberTests' layout test).
+        guard ckvm_ioctl_ptr(fd, CKVM_IOCTL_GET_VCPU_EVENTS, &events) == 0 else { throw .ioctl(name: "KVM_GET_VCPU_EVENTS", errno: errno) }
+        events.exception.injected = 1
+        events.exception.pending = 0
+        events.exception.nr = vector
+        events.exception.has_error_code = errorCode == nil ? 0 : 1
+        events.exception.error_code = errorCode ?? 0
+        events.flags = 0
+        // SAFETY: as above.
+        guard ckvm_ioctl_ptr(fd, CKVM_IOCTL_SET_VCPU_EVENTS, &events) == 0 else { throw .ioctl(name: "KVM_SET_VCPU_EVENTS", errno: errno) }
+    }
+
     public func setHardwareBreakpoints(_ addresses: [UInt64]) throws(KVMError) {
         guard addresses.count <= 4 else { throw .invalidArgument("x86 has four hardware breakpoints") }
         if addresses.isEmpty { try setGuestDebug(control: []); return }

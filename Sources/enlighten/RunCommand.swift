@@ -43,6 +43,9 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("inject-retry"), help: "TDX: answer this many MapGPA calls with TDVMCALL_STATUS_RETRY after their first 2 MiB.")
     var injectRetry = 0
 
+    @Option(name: .customLong("tdx-attributes"), help: "TDX: the TD ATTRIBUTES TDG.VP.INFO reports (hex). Bit 28, SEPT_VE_DISABLE, decides what touching a page before accepting it meets: set (the default, 0x10000000, what Linux requires) stops the TD as KVM does; 0 gives the guest a #VE to handle.")
+    var tdxAttributes: String = "0x10000000"
+
     @Flag(help: "Print the result as JSON instead of streaming the log.")
     var json = false
 
@@ -58,6 +61,11 @@ struct Run: ParsableCommand {
         options.platform = platform
         options.transport = transport.forced
         options.injectRetries = injectRetry
+        let attributesText = tdxAttributes.hasPrefix("0x") ? String(tdxAttributes.dropFirst(2)) : tdxAttributes
+        guard let attributes = UInt64(attributesText, radix: 16) else {
+            throw fail("--tdx-attributes: cannot read '\(tdxAttributes)' as a hex number (e.g. 0x10000000 or 0)", .inputError)
+        }
+        options.tdxAttributes = attributes
         let result: RunResult
         do {
             let system = try RunError.openSystem()

@@ -120,6 +120,7 @@ final class ConversionEndToEndTests: XCTestCase {
             "tdx.retry.shared.old_content_gone": 0,
             "tdx.retry.shared.readback": 0,
             "tdx.retry.to_private": 0,
+            "tdx.retry.accepted": 0,
             "tdx.retry.private.shared_content_gone": 0,
         ])
         XCTAssertEqual(result.values, [

@@ -262,6 +262,6 @@ struct ServiceFixture {
         var initial = PageStateMap()
         initial.set(ram, to: .private)
         return ServiceFixture(vm: vm, mapping: mapping,
-                              service: ConversionService(initial: initial, ram: ram, backing: .unified(memfd), memoryAttributes: nil))
+                              service: try ConversionService(initial: initial, ram: ram, backing: .unified(memfd), memoryAttributes: nil))
     }
 }

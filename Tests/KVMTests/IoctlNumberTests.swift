@@ -27,6 +27,10 @@ final class IoctlNumberTests: XCTestCase {
         XCTAssertEqual(CKVM_IOCTL_ENABLE_CAP, 0x4068_AEA3)
         XCTAssertEqual(CKVM_IOCTL_SET_GUEST_DEBUG, iow(0x9b, MemoryLayout<kvm_guest_debug>.size))
         XCTAssertEqual(CKVM_IOCTL_SET_GUEST_DEBUG, 0x4048_AE9B)
+        // Documentation/virt/kvm/api.rst 4.31/4.32: _IOR 0x9f / _IOW 0xa0, struct kvm_vcpu_events.
+        XCTAssertEqual(MemoryLayout<kvm_vcpu_events>.size, 64)
+        XCTAssertEqual(CKVM_IOCTL_GET_VCPU_EVENTS, ior(0x9f, MemoryLayout<kvm_vcpu_events>.size))
+        XCTAssertEqual(CKVM_IOCTL_SET_VCPU_EVENTS, iow(0xa0, MemoryLayout<kvm_vcpu_events>.size))
     }
 
     func testBasicIoctls() {

@@ -35,6 +35,8 @@
 
 /* VM fd */
 #define CKVM_IOCTL_CREATE_VCPU            0xAE41UL
+#define CKVM_IOCTL_GET_VCPU_EVENTS        0x8040AE9FUL   /* _IOR nr 0x9f, kvm_vcpu_events (64) */
+#define CKVM_IOCTL_SET_VCPU_EVENTS        0x4040AEA0UL   /* _IOW nr 0xa0, kvm_vcpu_events (64) */
 #define CKVM_IOCTL_SET_USER_MEMORY_REGION 0x4020AE46UL   /* _IOW nr 0x46, 32 bytes */
 #define CKVM_IOCTL_SET_USER_MEMORY_REGION2 0x40A0AE49UL  /* _IOW nr 0x49, 160 bytes */
 #define CKVM_IOCTL_ENABLE_CAP             0x4068AEA3UL   /* _IOW nr 0xa3, 104 bytes */
@@ -456,5 +458,13 @@ static inline int ckvm_is_map_failed(const void *_Nullable p) { return p == (con
 /* madvise advice values used to discard a shared backing. */
 #define CKVM_MADV_DONTNEED 4
 #define CKVM_MADV_REMOVE   9
+
+/* memfd_create(2) without _GNU_SOURCE (glibc declares it only with it): a shared file for
+ * memory that needs two mappings, the guest's and the host's. */
+#include <sys/syscall.h>
+#include <unistd.h>
+static inline int ckvm_memfd_create(const char *_Nonnull name, unsigned int flags) {
+    return (int)syscall(SYS_memfd_create, name, flags);
+}
 
 #endif /* CKVM_H */

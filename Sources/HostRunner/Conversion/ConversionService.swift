@@ -28,13 +28,29 @@ public final class ConversionService: Sendable {
     private let memoryAttributes: VirtualMachine?
     /// Whose rules the guest's half of a page follows (SNP validation, TDX acceptance).
     let platform: ConversionPlatform?
+    /// Where the runner enforces private memory itself: the guest's views, kept in step
+    /// with every change of the map.
+    let views: GuestViews?
 
-    init(initial: PageStateMap, ram: GPARange, backing: Backing, memoryAttributes: VirtualMachine?, platform: ConversionPlatform? = nil) {
+    init(initial: PageStateMap, ram: GPARange, backing: Backing, memoryAttributes: VirtualMachine?,
+         platform: ConversionPlatform? = nil, views: GuestViews? = nil) throws(KVMError) {
         state = Mutex(initial)
         self.backing = backing
         self.ram = ram
         self.memoryAttributes = memoryAttributes
         self.platform = platform
+        self.views = views
+        try views?.apply(initial.runs)
+    }
+
+    /// What a guest access to `gpa` through the given view meets (`PageStateMap.access`).
+    func access(gpa: UInt64, privateView: Bool) -> PageStateMap.AccessOutcome {
+        state.withLock { $0.access(gpa: gpa, privateView: privateView, platform: platform) }
+    }
+
+    /// Brings the views in line with the map over `range` (after any change there).
+    private func updateViews(_ map: PageStateMap, _ range: GPARange) throws(KVMError) {
+        try views?.apply(map.runs(in: range))
     }
 
     public var pageStates: PageStateMap { state.withLock { $0 } }
@@ -71,13 +87,18 @@ public final class ConversionService: Sendable {
                 }
             }
             map.set(range, to: target, flippedAcceptance: PageStateMap.flippedAcceptance(to: target, on: platform))
+            do { try updateViews(map, range) } catch { return Result(outcome: .hostFailure, change: change) }
             return Result(outcome: .converted, change: change)
         }
     }
 
     /// SNP PVALIDATE of the page at `gpa` under the model's rules (`PageStateMap.pvalidate`).
     func pvalidate(gpa: UInt64, pageSize: UInt64, validate: UInt64) -> PageStateMap.PValidateResult {
-        state.withLock { $0.pvalidate(gpa: gpa, pageSize: pageSize, validate: validate, ram: ram) }
+        state.withLock { map in
+            let result = map.pvalidate(gpa: gpa, pageSize: pageSize, validate: validate, ram: ram)
+            if result == .success { try? updateViews(map, GPARange(start: gpa, exactByteCount: 0x1000)) }
+            return result
+        }
     }
 
     /// TDX TDG.MEM.PAGE.ACCEPT (`PageStateMap.accept`). An accepted page reads as zero, as the
@@ -89,6 +110,7 @@ public final class ConversionService: Sendable {
             if case .accepted(let range) = result {
                 do {
                     try discard(range, becoming: .shared)   // punches the private side
+                    try updateViews(map, range)
                 } catch {
                     map.assign(Page(state: .private, acceptance: .pending), to: range)
                     return nil

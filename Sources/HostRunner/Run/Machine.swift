@@ -55,18 +55,31 @@ public final class Machine {
             var backings: [AnyObject] = []
             let ramRange = GPARange(start: 0, end: options.memory)
             let ram = try Self.guestMemfdSlot(vm: vm, slot: Self.ramSlot, range: ramRange)
-            regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: ram.base))
             backings.append(ram)
             var backing = ConversionService.Backing.unified(ram.memfd)
+            var views: GuestViews?
             if options.platform == .tdx {
                 // As a TDX VMM does: shared pages live at GPA | shared bit, in a backing of
                 // their own, while guest_memfd holds the private side at GPA.
                 let sharedBit = options.tdxAddressWidth.sharedBit
-                let shared = try MemoryMapping(size: Int(options.memory))
-                try vm.setUserMemoryRegion(slot: Self.sharedAliasSlot, guestPhysicalAddress: sharedBit, size: options.memory, userspaceAddress: shared.userspaceAddress)
-                regions.append(GuestMemory.Region(name: "shared-alias", range: GPARange(start: sharedBit, end: sharedBit + options.memory), base: shared.base))
-                backings.append(shared)
-                backing = .split(private: ram.memfd, shared: shared)
+                let shared = try MemoryMapping.pair(size: Int(options.memory), name: "enlighten-shared")
+                try vm.setUserMemoryRegion(slot: Self.sharedAliasSlot, guestPhysicalAddress: sharedBit, size: options.memory, userspaceAddress: shared.guest.userspaceAddress)
+                backings.append(shared.guest)
+                backings.append(shared.host)
+                backing = .split(private: ram.memfd, shared: shared.host)
+                if !probe.usesMemoryAttributes {
+                    // KVM enforces nothing here: the runner does, through the guest's views,
+                    // while the host keeps mappings of its own that no protection touches.
+                    let hostRAM = try ram.memfd.map()
+                    backings.append(hostRAM)
+                    regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: hostRAM.base))
+                    views = GuestViews(privateView: ram, sharedView: shared.guest, sharedBit: sharedBit)
+                } else {
+                    regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: ram.base))
+                }
+                regions.append(GuestMemory.Region(name: "shared-alias", range: GPARange(start: sharedBit, end: sharedBit + options.memory), base: shared.host.base))
+            } else {
+                regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: ram.base))
             }
             if image.layout == .firmware {
                 let rom = try Self.guestMemfdSlot(vm: vm, slot: Self.romSlot, range: Layout.romWindow)
@@ -87,9 +100,9 @@ public final class Machine {
                     try vm.setMemoryAttributes(address: interval.range.start, size: interval.range.size, attributes: .private)
                 }
             }
-            self.service = ConversionService(
+            self.service = try ConversionService(
                 initial: initial, ram: ramRange, backing: backing,
-                memoryAttributes: probe.usesMemoryAttributes ? vm : nil, platform: options.platform)
+                memoryAttributes: probe.usesMemoryAttributes ? vm : nil, platform: options.platform, views: views)
 
             let cpuid = try system.supportedCPUID()
             let trapped = try Self.armedSites(sites, platform: options.platform, transports: transports)

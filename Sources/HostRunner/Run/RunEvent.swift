@@ -33,6 +33,9 @@ public enum VCPUStop: Sendable, Equatable, CustomStringConvertible {
     case unexpectedDebug(at: String)
     case unsupportedExit(reason: UInt32, at: String)
     case guestTerminated(reason: String)
+    /// The platform stopped the guest (e.g. a TD's access to a pending page under
+    /// SEPT_VE_DISABLE, which KVM answers by marking the TD dead).
+    case platformStopped(String)
     case unsupportedRequest(String)
     case hostError(String)
 
@@ -51,6 +54,7 @@ public enum VCPUStop: Sendable, Equatable, CustomStringConvertible {
         case .unexpectedDebug(let at): "unexpected debug exit at \(at)"
         case .unsupportedExit(let reason, let at): "unsupported KVM exit reason \(reason) at \(at)"
         case .guestTerminated(let reason): "the guest asked to terminate: \(reason)"
+        case .platformStopped(let reason): reason
         case .unsupportedRequest(let what): "unsupported request: \(what)"
         case .hostError(let message): "host error: \(message)"
         }

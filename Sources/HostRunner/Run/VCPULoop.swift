@@ -73,6 +73,7 @@ final class VCPULoop {
         case .shutdown:
             return .stopped(.tripleFault(at: location()))
         case .mmio(let address, let isWrite, _, _):
+            if let views = machine.service.views { return enforce(address, isWrite: isWrite, views: views) }
             return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location()))
         case .memoryFault(let flags, let gpa, let size):
             return serveImplicit(gpa: gpa, size: size, toPrivate: flags.contains(.private))
@@ -155,6 +156,74 @@ final class VCPULoop {
         }
     }
 
+    /// An access the guest's views did not let through (KVM_EXIT_MMIO at a protected page):
+    /// answered as the platform does. The access itself is cancelled (completed with
+    /// immediate_exit, then the registers put back as before the instruction), so it has no
+    /// effect and either runs again (after an implicit conversion, as after KVM's
+    /// KVM_EXIT_MEMORY_FAULT) or meets the platform's fault at its own RIP.
+    private func enforce(_ address: UInt64, isWrite: Bool, views: GuestViews) -> Finish? {
+        let (privateView, gpa) = views.decode(address)
+        let outcome = machine.service.access(gpa: gpa, privateView: privateView)
+        if case .outsideMemory = outcome { return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location())) }
+        let at = location()
+        do {
+            try cancelAccess()
+        } catch {
+            return .stopped(.hostError("cancelling the access at \(hex(address)): \(error)"))
+        }
+        if control.timedOut { return .stopped(.timeout(after: control.timeout, at: at)) }
+        switch outcome {
+        case .allowed, .outsideMemory:
+            return nil      // another vCPU changed the page meanwhile: run it again
+        case .implicitConversion(let page, let target):
+            let request = ConversionRequest(range: page, direction: target == .private ? .toPrivate : .toShared, pageSize: .size4K,
+                                            origin: machine.options.platform == .ghcb ? .ghcbPSC : .tdxMapGPA)
+            let result = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &events,
+                                               as: (machine.options.platform ?? .kvm, "KVM_EXIT_MEMORY_FAULT (\(privateView ? "private" : "shared") \(isWrite ? "write" : "read"))"))
+            return result.succeeded ? nil : .stopped(.memoryFault(gpa: address, size: 0x1000, isPrivate: privateView, at: at))
+        case .notAccepted where machine.options.platform == .tdx && machine.options.tdxAttributes & RunOptions.tdxSeptVEDisable == 0:
+            return injectVirtualizationException(gpa: gpa, isWrite: isWrite, at: at)
+        case .notAccepted:
+            return .stopped(.platformStopped("guest access before accepting \(hex(gpa)) (a \(isWrite ? "write" : "read") through the private view of a pending page) at \(at): with SEPT_VE_DISABLE set KVM reports this and marks the TD dead"))
+        }
+    }
+
+    /// The TDX module's answer to a private access to a PENDING page when SEPT_VE_DISABLE is
+    /// clear: #VE (vector 20, no error code) with VE_INFO filled for TDG.VP.VEINFO.GET — exit
+    /// reason 48 (EPT violation), the qualification's access bits, the GPA — or #DF when
+    /// VE_INFO is still valid from a #VE the guest has not read (td_other_exits.c
+    /// tdx_inject_ve). The GLA is not known to this host and is reported as 0 with the
+    /// qualification's GLA-valid bit (7) clear.
+    private func injectVirtualizationException(gpa: UInt64, isWrite: Bool, at: String) -> Finish? {
+        let virtualizationException: UInt8 = 20, doubleFault: UInt8 = 8
+        let eptViolation: UInt32 = 48
+        let answer = tdx.pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (EPT violation, GPA \(hex(gpa)))"
+        do {
+            if tdx.pendingVEInfo != nil {
+                try vcpu.injectException(vector: doubleFault, errorCode: 0)
+            } else {
+                tdx.pendingVEInfo = TDXHost.VEInfo(exitReason: eptViolation, exitQualification: isWrite ? 0b10 : 0b01, gla: 0, gpa: gpa)
+                try vcpu.injectException(vector: virtualizationException)
+            }
+            events.append(.served(vcpu: index, interface: .tdx, request: "\(isWrite ? "write" : "read") of pending page \(hex(gpa)) at \(at)",
+                                  answer: answer))
+            return nil
+        } catch {
+            return .stopped(.hostError("injecting #VE: \(error)"))
+        }
+    }
+
+    /// Completes the pending MMIO access with immediate_exit set, so KVM retires the
+    /// instruction and returns before entering the guest, then restores the registers it
+    /// had before: the access never happened (memory was never touched: the host completed
+    /// nothing into it).
+    private func cancelAccess() throws(KVMError) {
+        let before = try vcpu.getRegisters()
+        vcpu.kicker.kick()          // not in KVM_RUN: only sets immediate_exit
+        _ = try vcpu.run()
+        try vcpu.setRegisters(before)
+    }
+
     /// PVALIDATE as SNP hardware executes it against the RMP: RAX = GVA (walked through the
     /// guest's page tables), RCX = page size, RDX = validate; RAX and CF as the instruction
     /// sets them. A hypervisor-owned page takes the RMP #NPF, which KVM makes an implicit
@@ -164,7 +233,7 @@ final class VCPULoop {
         let carryFlag: UInt64 = 1 << 0
         let operation = regs.rdx == 1 ? "validate" : regs.rdx == 0 ? "rescind" : "rdx \(hex(regs.rdx))"
         guard let gpa = GuestPageWalk.translate(regs.rax, cr3: sregs.cr3, memory: machine.memory, encryptionMask: GHCBHost.cBit) else {
-            return .guestTerminated(reason: "PVALIDATE of GVA \(hex(regs.rax)), which the guest's page tables do not map (#PF on hardware), at \(location())")
+            return .platformStopped("PVALIDATE of GVA \(hex(regs.rax)), which the guest's page tables do not map (#PF on hardware), at \(location())")
         }
         for _ in 0..<2 {
             let result = machine.service.pvalidate(gpa: gpa, pageSize: regs.rcx, validate: regs.rdx)
@@ -176,7 +245,7 @@ final class VCPULoop {
                 guard outcome.succeeded else { return .memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: location()) }
                 continue
             case .outsideMemory:
-                return .guestTerminated(reason: "PVALIDATE of GPA \(hex(gpa)), which is not guest RAM (an RMP #NPF no memslot resolves), at \(location())")
+                return .platformStopped("PVALIDATE of GPA \(hex(gpa)), which is not guest RAM (an RMP #NPF no memslot resolves), at \(location())")
             default:
                 regs.rax = result.rax
                 regs.rflags = result.carry ? regs.rflags | carryFlag : regs.rflags & ~carryFlag

@@ -87,7 +87,7 @@ struct TDXHost {
                 guard outcome.succeeded else { return .memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: "TDG.MEM.PAGE.ACCEPT") }
                 continue
             case .outsideMemory:
-                return .guestTerminated(reason: "TDG.MEM.PAGE.ACCEPT of \(range), which is not guest RAM: the EPT violation has no memslot to fault in, so KVM stops the TD")
+                return .platformStopped("TDG.MEM.PAGE.ACCEPT of \(range), which is not guest RAM: the EPT violation has no memslot to fault in, so KVM stops the TD")
             default:
                 guard let rax = result.rax else { return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)) has no answer") }
                 registers.rax = rax

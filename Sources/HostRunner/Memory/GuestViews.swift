@@ -1,0 +1,42 @@
+import KVM
+import Payload
+
+/// The guest's two views of its RAM where KVM itself enforces no private memory, each a
+/// memslot over a mapping of its own whose protection follows the page-state model, so an
+/// access the platform would not let through does not reach memory: it exits (as
+/// KVM_EXIT_MMIO here) for the runner to answer as the platform does.
+///
+/// TDX: the private view is guest_memfd at GPA, the shared view a separate backing at
+/// GPA | shared bit (as a TDX VMM lays them out). A page is open in the private view only
+/// while private and accepted, in the shared view only while shared; the host reads and
+/// writes through mappings of its own (GuestMemory), never through these.
+///
+/// `@unchecked Sendable`: immutable after construction; the mappings it protects are kept
+/// alive by the Machine, and mprotect is called under the conversion service's lock.
+final class GuestViews: @unchecked Sendable {
+    let privateView: any HostMemory
+    let sharedView: any HostMemory
+    /// The GPA bit that selects the shared view.
+    let sharedBit: UInt64
+
+    init(privateView: any HostMemory, sharedView: any HostMemory, sharedBit: UInt64) {
+        self.privateView = privateView
+        self.sharedView = sharedView
+        self.sharedBit = sharedBit
+    }
+
+    /// Whether `gpa` names the private view, and the page it names in either.
+    func decode(_ gpa: UInt64) -> (privateView: Bool, gpa: UInt64) {
+        (gpa & sharedBit == 0, gpa & ~sharedBit)
+    }
+
+    /// Opens or closes each run's pages in both views as its state allows.
+    func apply(_ runs: [PageStateMap.Run]) throws(KVMError) {
+        for run in runs where run.range.isWithinAddressSpace {
+            let offset = Int(run.range.start), length = Int(run.range.size)
+            let privateOpen = run.page.state == .private && run.page.acceptance != .pending
+            try privateView.protect(offset: offset, length: length, readWrite: privateOpen)
+            try sharedView.protect(offset: offset, length: length, readWrite: run.page.state == .shared)
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import HostRunner
+import Payload
+import XCTest
+
+/// Private memory enforced in software where KVM enforces none: what a guest's access meets
+/// is what the platform would make it meet (../shared/PLATFORM-FACTS.md §0, B.2).
+final class PrivateMemoryEnforcementTests: XCTestCase {
+    /// RAM outside the plan is private and pending in a TD: reading it before accepting is
+    /// KVM's "guest access before accepting" (SEPT_VE_DISABLE, the default), naming the GPA.
+    func testTDXReadOfUnacceptedRAMStopsTheTD() throws {
+        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm")) { $0.platform = .tdx }
+        XCTAssertFalse(result.passed)
+        guard case .platformStopped(let reason)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
+        XCTAssertTrue(reason.hasPrefix("guest access before accepting 0x400000"), reason)
+        XCTAssertTrue(reason.contains("read_here"), reason)
+        XCTAssertTrue(result.conversions.isEmpty, "no conversion happened")
+    }
+
+    /// The same stub is an ordinary KVM guest: no validation concept, so it passes.
+    func testKVMReadOfRAMOutsideThePlanPasses() throws {
+        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm")) { $0.platform = .kvm }
+        XCTAssertTrue(result.passed, "\(result.failures)")
+    }
+
+    /// memory-fault with SEPT_VE_DISABLE clear: a private read of a shared page converts it
+    /// implicitly to private and PENDING; the retried read takes a #VE whose VEINFO names the
+    /// EPT violation and GPA, the guest accepts the page and resumes; then a shared read of a
+    /// private page converts it implicitly to shared. Exactly those two pages.
+    func testTDXImplicitConversionsInBothDirectionsWithAVirtualizationException() throws {
+        let result = try KVMHost.run(try KVMHost.build("memory-fault")) { $0.platform = .tdx; $0.tdxAttributes = 0 }
+        XCTAssertTrue(result.passed, "\(result.failures)")
+        let implicit = result.conversions.map(\.record).filter { $0.form.hasPrefix("KVM_EXIT_MEMORY_FAULT") }
+        XCTAssertEqual(implicit.map(\.range), [GPARange(start: 0x40_0000, end: 0x40_1000), GPARange(start: 0x40_1000, end: 0x40_2000)])
+        XCTAssertEqual(implicit.map(\.direction), [.private, .shared])
+        let served = result.events.compactMap { event -> String? in if case .served(_, .tdx, _, let answer) = event { answer } else { nil } }
+        XCTAssertTrue(served.contains("#VE (EPT violation, GPA 0x400000)"), "\(served)")
+        XCTAssertEqual(result.events.compactMap(\.validation).map(\.result), ["TDX_SUCCESS"])
+    }
+
+    /// The same with SEPT_VE_DISABLE set (the default, what Linux requires): the retried read
+    /// of the now pending page is the TD's end, at the read, after exactly one conversion.
+    func testTDXPendingAccessAfterAnImplicitConversionStopsTheTDUnderSEPTVEDisable() throws {
+        let result = try KVMHost.run(try KVMHost.build("memory-fault")) { $0.platform = .tdx }
+        XCTAssertFalse(result.passed)
+        guard case .platformStopped(let reason)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
+        XCTAssertTrue(reason.hasPrefix("guest access before accepting 0x400000"), reason)
+        XCTAssertEqual(result.conversions.map(\.record.range), [GPARange(start: 0x40_0000, end: 0x40_1000)])
+    }
+}
