@@ -26,6 +26,7 @@
 %include "interfaces.inc"
 %include "scenario.inc"
 %include "pages.inc"
+%include "lazy-accept.inc"
 
 SHARED_PAGE     equ 0x400000            ; starts shared, touched privately
 PRIVATE_PAGE    equ SHARED_PAGE + EN_PAGE_SIZE  ; starts private, touched through the alias
@@ -35,39 +36,10 @@ PLAN_RANGE PRIVATE_PAGE, PRIVATE_PAGE + EN_PAGE_SIZE, PLAN_ZERO, PLAN_PRIVATE, "
 
 PROBES page, 0
 
-EXIT_REASON_EPT_VIOLATION equ 48       ; edk2 Tdx.h
-VE_VECTOR               equ 20
-
-section .bss nobits alloc noexec write align=8
-ve_count:               resq 1
-ve_exit_reason:         resq 1
-ve_gpa:                 resq 1
-ve_accept:              resq 1
-
 section .text
-; The #VE hook (idt.asm's contract): lazy accept, as tdx_upm_test's guest_ve_handler does.
-ve_handler:
-    inc qword [abs ve_count]
-    call tdx_veinfo_get
-    mov [abs ve_exit_reason], rcx
-    mov [abs ve_gpa], r9
-    xor eax, eax
-    cmp rcx, EXIT_REASON_EPT_VIOLATION
-    jne .done                           ; not ours: report it
-    mov rdi, r9
-    and rdi, ~(EN_PAGE_SIZE - 1)        ; | TDX_PAGE_LEVEL_4K
-    call tdx_accept_page
-    mov [abs ve_accept], rax
-    xor eax, eax
-    cmp qword [abs ve_accept], 0
-    sete al                             ; resume only if the page is accepted now
-.done:
-    ret
-
 scenario:
     REQUIRE_PLATFORM EN_PLATFORM_TDX, "fault.platform"
-    lea rax, [rel ve_handler]
-    mov [abs en_exception_hooks + VE_VECTOR * 8], rax
+    INSTALL_VE_HANDLER
 
     ; 1. A private access to a shared page.
     mov r12d, SHARED_PAGE

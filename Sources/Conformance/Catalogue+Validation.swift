@@ -92,4 +92,30 @@ extension Catalogue {
             validations(expectedValidations(platform)),
             .finalState(GPARange(start: ownedPage, end: ownedPage + 0x1000), .private),
         ] })
+
+    // touch-before-accept.asm: two pages of the touch-area [4 MiB, 6 MiB).
+    static let touchPendingPage: UInt64 = 0x41_0000
+    static let touchStalePage: UInt64 = 0x42_0000
+
+    static let touchBeforeAccept = Scenario(
+        name: "touch-before-accept",
+        proves: "a TD touching private memory before accepting it takes a #VE (EPT violation, the GPA in TDG.VP.VEINFO.GET) it can answer by accepting, whether the page is pending after MapGPA alone or after an implicit conversion through a stale private view, which destroys the shared content",
+        failureMeans: "pending pages are not enforced, the #VE or its VEINFO is wrong, or a stale-view access did not convert (and destroy) the page",
+        platforms: [.tdx],
+        configure: { options, _ in options.tdxAttributes = 0 },
+        expectations: { platform in [
+            .guestPasses,
+            .conversions([
+                ExpectedConversion(touchPendingPage, touchPendingPage + 0x1000, to: .shared, form: form(platform)),
+                ExpectedConversion(touchPendingPage, touchPendingPage + 0x1000, to: .private, form: form(platform)),
+                ExpectedConversion(touchStalePage, touchStalePage + 0x1000, to: .shared, form: form(platform)),
+                ExpectedConversion(touchStalePage, touchStalePage + 0x1000, to: .private, form: memoryFaultForm("private read")),
+            ]),
+            validations([
+                ExpectedValidation(operation: "accept", start: touchPendingPage, size: 0x1000, result: "TDX_SUCCESS"),
+                ExpectedValidation(operation: "accept", start: touchStalePage, size: 0x1000, result: "TDX_SUCCESS"),
+            ]),
+            .check("touch.pending.ve_gpa", equals: touchPendingPage),
+            .check("touch.stale.ve_gpa", equals: touchStalePage),
+        ] })
 }

@@ -21,6 +21,7 @@ public enum Catalogue {
         hostileKVM,
         hostileTDX,
         validation,
+        touchBeforeAccept,
         memoryFault,
     ]
 

@@ -48,6 +48,11 @@ public final class ConversionService: Sendable {
         state.withLock { $0.access(gpa: gpa, privateView: privateView, platform: platform) }
     }
 
+    /// The page states around `gpa`, in words, for a failed run's diagnosis.
+    func describeStates(around gpa: UInt64) -> String {
+        state.withLock { $0.describe(around: gpa, platform: platform) }
+    }
+
     /// Brings the views in line with the map over `range` (after any change there).
     private func updateViews(_ map: PageStateMap, _ range: GPARange) throws(KVMError) {
         try views?.apply(map.runs(in: range))

@@ -141,6 +141,21 @@ public struct PageStateMap: Sendable, Equatable {
         pages.assign(page, from: first, to: end)
     }
 
+    /// The runs from `pages` pages before the one holding `gpa` to `pages` after it, in
+    /// words, for a diagnosis ("[0x3ff000, 0x400000) private accepted, …").
+    public func describe(around gpa: UInt64, pages: UInt64 = 2, platform: ConversionPlatform?) -> String {
+        let page = gpa >> GPARange.frameShift
+        let first = page >= pages ? page - pages : 0
+        let window = Self.range(first, page + pages + 1)
+        let runs = runs(in: window)
+        guard !runs.isEmpty else { return "no tracked pages around \(hex(gpa))" }
+        return runs.map { run in
+            let state = run.page.acceptance == .notApplicable ? run.page.state.rawValue
+                : "\(run.page.state.rawValue) \(run.page.acceptance.name(on: platform))"
+            return "\(run.range) \(state)"
+        }.joined(separator: ", ")
+    }
+
     // MARK: - Helpers
 
     /// The frames `range` touches, or nil for an empty one or one past the model's frames

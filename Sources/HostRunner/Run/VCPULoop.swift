@@ -180,11 +180,11 @@ final class VCPULoop {
                                             origin: machine.options.platform == .ghcb ? .ghcbPSC : .tdxMapGPA)
             let result = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &events,
                                                as: (machine.options.platform ?? .kvm, "KVM_EXIT_MEMORY_FAULT (\(privateView ? "private" : "shared") \(isWrite ? "write" : "read"))"))
-            return result.succeeded ? nil : .stopped(.memoryFault(gpa: address, size: 0x1000, isPrivate: privateView, at: at))
+            return result.succeeded ? nil : .stopped(.memoryFault(gpa: address, size: 0x1000, isPrivate: privateView, at: "\(at) (page states: \(machine.service.describeStates(around: gpa)))"))
         case .notAccepted where machine.options.platform == .tdx && machine.options.tdxAttributes & RunOptions.tdxSeptVEDisable == 0:
             return injectVirtualizationException(gpa: gpa, isWrite: isWrite, at: at)
         case .notAccepted:
-            return .stopped(.platformStopped("guest access before accepting \(hex(gpa)) (a \(isWrite ? "write" : "read") through the private view of a pending page) at \(at): with SEPT_VE_DISABLE set KVM reports this and marks the TD dead"))
+            return .stopped(.platformStopped("guest access before accepting \(hex(gpa)) (a \(isWrite ? "write" : "read") through the private view of a pending page) at \(at): with SEPT_VE_DISABLE set KVM reports this and marks the TD dead; page states: \(machine.service.describeStates(around: gpa))"))
         }
     }
 
