@@ -45,3 +45,20 @@ final class ViewProtectionTests: XCTestCase {
         XCTAssertEqual(try guest.expectOut(port: 0x10), 0x42)
     }
 }
+
+extension ViewProtectionTests {
+    /// The SEV-SNP layout needs the same guest_memfd bytes at two GPAs (C-bit clear and set):
+    /// the guest_memfd binding at one, a plain memslot over a second mapping at the other.
+    /// mov ax, 0x1000; mov ds, ax; mov al, [0x3000] (linear 0x13000: the second view, 64 KiB
+    /// up); out 0x10, al; hlt
+    func testAPlainMemslotOverASecondGuestMemfdMappingSeesTheSameBytes() throws {
+        try requireKVM()
+        let code: [UInt8] = [0xB8, 0x00, 0x10, 0x8E, 0xD8, 0xA0, 0x00, 0x30, 0xE6, 0x10, 0xF4]
+        let guest = try RealModeGuest(code: code)
+        let memfd = try XCTUnwrap(guest.memfd)
+        let secondView = try memfd.map()
+        try guest.vm.setUserMemoryRegion(slot: 1, guestPhysicalAddress: 0x1_0000, size: 0x1_0000, userspaceAddress: secondView.userspaceAddress)
+        try secondView.write([0x5A], at: 0x3000)
+        XCTAssertEqual(try guest.expectOut(port: 0x10), 0x5A)
+    }
+}
