@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <linux/falloc.h>
@@ -17,6 +18,15 @@ int ckvm_install_kick_handler(int signo) {
     sigemptyset(&action.sa_mask);
     action.sa_flags = 0; /* no SA_RESTART: the interrupted ioctl must fail with EINTR */
     return sigaction(signo, &action, NULL) == 0 ? 0 : errno;
+}
+
+/* A thread inherits its creator's signal mask, and libdispatch's worker threads block every
+   signal: a vCPU thread started from one would never see the kick. */
+int ckvm_unblock_signal(int signo) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signo);
+    return pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 }
 
 int ckvm_punch_hole(int fd, int64_t offset, int64_t length) {

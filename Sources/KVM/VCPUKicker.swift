@@ -66,4 +66,12 @@ public struct VCPUKicker: Sendable {
 
     /// Sets kvm_run->immediate_exit and sends SIGUSR1 to the thread in KVM_RUN.
     public func kick() { state.kick() }
+
+    /// Lets the calling thread receive kicks. Call it first on every thread that runs a
+    /// vCPU: threads inherit their creator's signal mask, and a thread started from a
+    /// libdispatch worker (an OperationQueue, as the conformance suite uses) has SIGUSR1
+    /// blocked, so KVM_RUN would never return and the watchdog would never fire.
+    public static func acceptKicksOnThisThread() {
+        _ = ckvm_unblock_signal(kickSignal)
+    }
 }

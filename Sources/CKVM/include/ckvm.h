@@ -448,6 +448,7 @@ static inline void ckvm_run_set_immediate_exit(struct kvm_run *_Nonnull run, uin
 /* Installs a no-op handler for `signo` without SA_RESTART, so a thread blocked in KVM_RUN
  * that receives the signal returns EINTR. Idempotent. Returns 0, or the errno of sigaction. */
 int ckvm_install_kick_handler(int signo);
+int ckvm_unblock_signal(int signo);
 
 /* fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length). */
 int ckvm_punch_hole(int fd, int64_t offset, int64_t length);

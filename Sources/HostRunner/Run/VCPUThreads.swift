@@ -1,4 +1,5 @@
 import Foundation
+import KVM
 
 /// Starts one thread per vCPU loop and waits for them all, with the watchdog: when the time
 /// is up every vCPU is kicked out of KVM_RUN and stops with a timeout.
@@ -11,6 +12,7 @@ enum VCPUThreads {
             let handoff = Handoff(loop, work)
             group.enter()
             let thread = Thread {
+                VCPUKicker.acceptKicksOnThisThread()
                 handoff.run()
                 group.leave()
             }
