@@ -3,18 +3,22 @@ import HostRunner
 import KVM
 import Payload
 
-/// Runs the catalogue: builds every image it needs once, then runs each applicable
-/// scenario × interface as its own VM, several at a time, each through `Runner` exactly as
-/// `enlighten run` does.
+/// Runs the catalogue: builds the images the runnable cases need once, then runs each
+/// applicable scenario × interface as its own VM, several at a time, each through `Runner`
+/// exactly as `enlighten run` does, each under its own watchdog.
 public struct ConformanceSuite: Sendable {
     public struct Options: Sendable {
         public var interfaces: [ConversionPlatform] = ConversionPlatform.allCases
-        /// Only scenarios whose name contains this (case-insensitive).
-        public var filter: String?
+        public var filter = CaseFilter()
         public var transport: Transport?
         /// Cases run at the same time; defaults to the number of cores.
         public var parallelism = ProcessInfo.processInfo.activeProcessorCount
-        public var timeout: Double = 10
+        /// Each case's watchdog: its VM is stopped and the case fails after this many seconds.
+        public var timeout: Double = RunOptions().timeout
+        /// The whole suite's limit: cases not started when it passes are reported not run.
+        public var deadline: Double?
+        /// ENLIGHTEN_HOME, repeated in reproduction commands when set.
+        public var home: String? = ProcessInfo.processInfo.environment["ENLIGHTEN_HOME"]
         public init() {}
     }
 
@@ -31,87 +35,139 @@ public struct ConformanceSuite: Sendable {
         public let platform: ConversionPlatform
     }
 
-    public func cases(_ options: Options) -> [PlannedCase] {
-        catalogue.filter { scenario in
-            options.filter.map { scenario.name.localizedCaseInsensitiveContains($0) } ?? true
-        }.flatMap { scenario in
+    /// The cases `options` select, in catalogue order whatever the filter; needs no host.
+    public static func cases(in catalogue: [Scenario] = Catalogue.all, _ options: Options) -> [PlannedCase] {
+        catalogue.filter { options.filter.matches($0.name) }.flatMap { scenario in
             scenario.platforms.filter(options.interfaces.contains).map { PlannedCase(scenario: scenario, platform: $0) }
         }
     }
 
+    public func cases(_ options: Options) -> [PlannedCase] { Self.cases(in: catalogue, options) }
+
+    /// Runs every case, calling `progress` as each finishes (from any thread). `stop` is
+    /// asked before each case starts: a reason there reports that case and every later one
+    /// as not run. Cases whose image fails to build are errors; the others still run.
     public func run(
-        _ options: Options, builder: ImageBuilder, system: KVMSystem,
-        progress: @escaping @Sendable (CaseResult) -> Void = { _ in }
-    ) throws(BuildError) -> SuiteReport {
+        _ options: Options, builder: ImageBuilder, system: KVMSystem, stop: SuiteStop = SuiteStop(),
+        context: SuiteContext? = nil, progress: @escaping @Sendable (Int, CaseResult) -> Void = { _, _ in }
+    ) -> SuiteReport {
         let planned = cases(options)
-        let buildStarted = ContinuousClock.now
-        let images = try buildImages(for: planned, builder: builder)
-        let buildSeconds = (ContinuousClock.now - buildStarted).seconds
+        let context = context ?? SuiteContext(facts: probe.facts)
+        let started = ContinuousClock.now
+        if let deadline = options.deadline { stop.expire(after: deadline) }
+        let runnable = planned.filter { skipReason($0, options) == nil }
+        let images = buildImages(for: runnable, builder: builder)
+        let buildSeconds = (ContinuousClock.now - started).seconds
         let runStarted = ContinuousClock.now
         let results = ConcurrentSlots<CaseResult>(count: planned.count)
         let queue = OperationQueue()
         queue.maxConcurrentOperationCount = max(1, options.parallelism)
         for (index, planned) in planned.enumerated() {
-            let key = ImageKey(stub: planned.scenario.stub, layout: planned.scenario.layout)
-            let image = images[key]
+            let image = images[ImageKey(planned.scenario)]
             queue.addOperation {
-                let result = runCase(planned, image: image, options: options, system: system)
+                let result: CaseResult
+                if let reason = stop.reason {
+                    result = verdict(planned, options, .notRun, "not run: \(reason)")
+                } else {
+                    result = runCase(planned, image: image, options: options, system: system)
+                }
                 results.set(index, result)
-                progress(result)
+                progress(index, result)
             }
         }
         queue.waitUntilAllOperationsAreFinished()
-        return SuiteReport(results: results.values.compactMap { $0 }, buildSeconds: buildSeconds, runSeconds: (ContinuousClock.now - runStarted).seconds)
+        return SuiteReport(results: results.values.compactMap { $0 }, context: context, buildSeconds: buildSeconds,
+                           runSeconds: (ContinuousClock.now - runStarted).seconds, interrupted: stop.reason)
     }
 
-    private func runCase(_ planned: PlannedCase, image: Image?, options: Options, system: KVMSystem) -> CaseResult {
-        let scenario = planned.scenario, platform = planned.platform
-        let transport = options.transport ?? probe.transports[platform] ?? .unavailable
-        func verdict(_ status: CaseResult.Status, _ reason: String?, _ seconds: Double = 0) -> CaseResult {
-            CaseResult(scenario: scenario.name, interface: platform, transport: transport, status: status, reason: reason, seconds: seconds)
+    /// Every planned case reported without running, e.g. skipped because the host has no KVM.
+    public static func unrun(_ planned: [PlannedCase], _ status: CaseResult.Status, _ reason: String, facts: [String: String] = [:]) -> SuiteReport {
+        let results = planned.map { CaseResult(scenario: $0.scenario.name, interface: $0.platform, transport: .unavailable, status: status, reason: reason, seconds: 0) }
+        return SuiteReport(results: results, context: SuiteContext(facts: facts), buildSeconds: 0, runSeconds: 0)
+    }
+
+    private func transport(_ planned: PlannedCase, _ options: Options) -> Transport {
+        options.transport ?? probe.transports[planned.platform] ?? .unavailable
+    }
+
+    private func verdict(_ planned: PlannedCase, _ options: Options, _ status: CaseResult.Status, _ reason: String?, _ seconds: Double = 0) -> CaseResult {
+        CaseResult(scenario: planned.scenario.name, interface: planned.platform, transport: transport(planned, options),
+                   status: status, reason: reason, seconds: seconds)
+    }
+
+    /// Why this host cannot run the case, or nil.
+    private func skipReason(_ planned: PlannedCase, _ options: Options) -> String? {
+        let platform = planned.platform
+        if transport(planned, options) == .unavailable {
+            return "no transport can carry \(platform.rawValue) requests on this host (see `enlighten probe`)"
         }
-        if transport == .unavailable {
-            return verdict(.skip, "no transport can carry \(platform.rawValue) requests on this host (see `enlighten probe`)")
-        }
-        if let reason = scenario.skip(probe, platform) { return verdict(.skip, reason) }
-        guard let image else { return verdict(.fail, "the image for \(scenario.stub) was not built") }
+        if options.transport == .native, let reason = probe.nativeUnavailable(platform) { return reason }
+        return planned.scenario.skip(probe, platform)
+    }
+
+    private func runOptions(_ planned: PlannedCase, _ options: Options) -> RunOptions {
         var runOptions = RunOptions()
-        runOptions.platform = platform
+        runOptions.platform = planned.platform
         runOptions.transport = options.transport
         runOptions.timeout = options.timeout
-        scenario.configure(&runOptions, platform)
+        planned.scenario.configure(&runOptions, planned.platform)
+        return runOptions
+    }
+
+    private func runCase(_ planned: PlannedCase, image: Result<Image, BuildError>?, options: Options, system: KVMSystem) -> CaseResult {
+        if let reason = skipReason(planned, options) { return verdict(planned, options, .skip, reason) }
+        let runOptions = runOptions(planned, options)
+        let reproduce = ReproductionCommand.make(stub: planned.scenario.stub, layout: planned.scenario.layout, options: runOptions, home: options.home)
+        let built: Image
+        switch image {
+        case .success(let image): built = image
+        case .failure(let error):
+            var result = verdict(planned, options, .error, "the image of \(planned.scenario.stub) did not build: \(error)")
+            result.reproduce = reproduce
+            return result
+        case nil:
+            return verdict(planned, options, .error, "the image of \(planned.scenario.stub) was not built")
+        }
         let started = ContinuousClock.now
-        let result: RunResult
+        let run: RunResult
         do {
-            result = try Runner.run(image, options: runOptions, system: system, probe: probe)
+            run = try Runner.run(built, options: runOptions, system: system, probe: probe)
         } catch {
-            return verdict(.fail, "the run could not start: \(error)", (ContinuousClock.now - started).seconds)
+            var result = verdict(planned, options, .error, "the run could not start: \(error)", (ContinuousClock.now - started).seconds)
+            result.reproduce = reproduce
+            return result
         }
         let seconds = (ContinuousClock.now - started).seconds
-        for expectation in scenario.expectations(platform) {
-            if let difference = expectation.evaluate(result) { return verdict(.fail, difference, seconds) }
+        let differences = planned.scenario.expectations(planned.platform).compactMap { $0.evaluate(run) }
+        var result = verdict(planned, options, differences.isEmpty ? .pass : .fail, differences.first, seconds)
+        if !differences.isEmpty {
+            result.differences = differences
+            result.reproduce = reproduce
+            CaseEvidence.attach(run, to: &result)
         }
-        return verdict(.pass, nil, seconds)
+        return result
     }
 
     private struct ImageKey: Hashable {
         let stub: String
         let layout: Layout
+        init(_ scenario: Scenario) {
+            stub = scenario.stub
+            layout = scenario.layout
+        }
     }
 
-    private func buildImages(for planned: [PlannedCase], builder: ImageBuilder) throws(BuildError) -> [ImageKey: Image] {
-        let keys = Array(Set(planned.map { ImageKey(stub: $0.scenario.stub, layout: $0.scenario.layout) }))
+    /// One build per distinct stub and layout, in parallel; a failure stays with its key.
+    private func buildImages(for planned: [PlannedCase], builder: ImageBuilder) -> [ImageKey: Result<Image, BuildError>] {
+        let keys = planned.map { ImageKey($0.scenario) }.reduce(into: [ImageKey]()) { if !$0.contains($1) { $0.append($1) } }
         let built = ConcurrentSlots<Result<Image, BuildError>>(count: keys.count)
         DispatchQueue.concurrentPerform(iterations: keys.count) { index in
             built.set(index, Result { () throws(BuildError) in
                 try builder.build(try StubSource.resolve(keys[index].stub, root: builder.root), layout: keys[index].layout)
             })
         }
-        var images: [ImageKey: Image] = [:]
-        for (key, result) in zip(keys, built.values) {
-            guard let result else { continue }
-            images[key] = try result.get()
-        }
+        var images: [ImageKey: Result<Image, BuildError>] = [:]
+        for (key, result) in zip(keys, built.values) { images[key] = result }
         return images
     }
 }

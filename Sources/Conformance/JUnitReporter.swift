@@ -1,94 +1,104 @@
 import Foundation
+import HostRunner
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
-/// JUnit XML as CI systems ingest it: one <testsuite> per interface, one <testcase> per
-/// scenario, <failure> with the first differing expectation, <skipped> with the reason.
+/// JUnit XML as CI systems ingest it, valid against the Jenkins xunit plugin's junit-10.xsd
+/// (jenkinsci/xunit-plugin, src/main/resources/.../xsd/junit-10.xsd): <testsuites> carries
+/// only name, tests, failures, errors and time; one <testsuite> per interface with
+/// timestamp, hostname and <properties> (tool version, kernel, probe facts, transport); one
+/// <testcase> per scenario (name = scenario, classname = interface, so a case keeps its
+/// identity across hosts and transports); <failure>/<error> whose text explains the case,
+/// <skipped> with the reason, and <system-out> with the host's event log and the guest's log.
 public enum JUnitReporter {
     public static func xml(_ report: SuiteReport) -> String {
-        var lines = ["<?xml version=\"1.0\" encoding=\"UTF-8\"?>"]
-        lines.append("<testsuites name=\"enlighten conformance\" tests=\"\(report.results.count)\" failures=\"\(report.summary.failed)\" skipped=\"\(report.summary.skipped)\" errors=\"0\" time=\"\(seconds(report.runSeconds))\">")
-        let interfaces = report.results.map(\.interface.rawValue).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
-        for interface in interfaces {
-            let cases = report.results.filter { $0.interface.rawValue == interface }
-            let failed = cases.filter { $0.status == .fail }.count
-            let skipped = cases.filter { $0.status == .skip }.count
-            let time = cases.reduce(0) { $0 + $1.seconds }
-            lines.append("  <testsuite name=\"\(escape(interface))\" tests=\"\(cases.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\" errors=\"0\" time=\"\(seconds(time))\">")
-            for result in cases {
-                let name = "\(result.scenario) [\(result.transport.rawValue)]"
-                let open = "    <testcase classname=\"conformance.\(escape(interface))\" name=\"\(escape(name))\" time=\"\(seconds(result.seconds))\""
-                switch result.status {
-                case .pass:
-                    lines.append(open + "/>")
-                case .fail:
-                    lines.append(open + ">")
-                    lines.append("      <failure message=\"\(escape(result.reason ?? "failed"))\" type=\"expectation\"/>")
-                    lines.append("    </testcase>")
-                case .skip:
-                    lines.append(open + ">")
-                    lines.append("      <skipped message=\"\(escape(result.reason ?? "skipped"))\"/>")
-                    lines.append("    </testcase>")
-                }
-            }
-            lines.append("  </testsuite>")
+        let root = XMLElement(name: "testsuites")
+        let suites = ConversionPlatformOrder.interfaces(of: report.results).map { interface in
+            testsuite(interface, report.results.filter { $0.interface == interface }, report)
         }
-        lines.append("</testsuites>")
-        return lines.joined(separator: "\n") + "\n"
+        let total = suites.reduce(0) { $0 + $1.time }
+        set(root, [
+            ("name", "enlighten conformance"), ("tests", String(report.results.count)),
+            ("failures", String(report.summary.failed)), ("errors", String(report.summary.errors)), ("time", seconds(total)),
+        ])
+        for suite in suites { root.addChild(suite.element) }
+        let document = XMLDocument(rootElement: root)
+        document.version = "1.0"
+        document.characterEncoding = "UTF-8"
+        return document.xmlString(options: [.nodePrettyPrint]) + "\n"
     }
 
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&apos;"
-            // XML 1.0 forbids most control characters even as references.
-            case _ where scalar.value < 0x20 && scalar != "\n" && scalar != "\t": escaped += "?"
-            default: escaped.unicodeScalars.append(scalar)
-            }
+    private static func testsuite(_ interface: ConversionPlatform, _ cases: [CaseResult], _ report: SuiteReport) -> (element: XMLElement, time: Double) {
+        let element = XMLElement(name: "testsuite")
+        let time = cases.reduce(0) { $0 + $1.seconds }
+        let count = { (statuses: Set<CaseResult.Status>) in String(cases.filter { statuses.contains($0.status) }.count) }
+        set(element, [
+            ("name", interface.rawValue), ("tests", String(cases.count)), ("failures", count([.fail])), ("errors", count([.error])),
+            ("skipped", count([.skip, .notRun])), ("time", seconds(time)), ("timestamp", report.timestamp), ("hostname", report.hostname),
+        ])
+        let properties = XMLElement(name: "properties")
+        var pairs = report.properties.sorted { $0.key < $1.key }
+        // Every case of an interface goes through the same transport (the probe's, or the forced one).
+        if let transport = cases.first(where: { $0.transport != .unavailable })?.transport { pairs.append(("transport", transport.rawValue)) }
+        for (name, value) in pairs {
+            let property = XMLElement(name: "property")
+            set(property, [("name", name), ("value", value)])
+            properties.addChild(property)
         }
-        return escaped
+        element.addChild(properties)
+        for result in cases { element.addChild(testcase(result)) }
+        return (element, time)
+    }
+
+    private static func testcase(_ result: CaseResult) -> XMLElement {
+        let element = XMLElement(name: "testcase")
+        set(element, [("name", result.scenario), ("classname", result.interface.rawValue), ("time", seconds(result.seconds))])
+        let reason = result.reason ?? result.status.rawValue
+        switch result.status {
+        case .pass:
+            break
+        case .fail:
+            element.addChild(detail("failure", message: reason, type: "expectation", text: result.explanation))
+        case .error:
+            element.addChild(detail("error", message: reason, type: "setup", text: result.explanation))
+        case .skip, .notRun:
+            element.addChild(detail("skipped", message: reason, type: nil, text: nil))
+        }
+        if !result.events.isEmpty || !result.logTail.isEmpty {
+            let out = (["host events:"] + result.events + ["guest log (tail):"] + result.logTail).joined(separator: "\n")
+            element.addChild(XMLElement(name: "system-out", stringValue: clean(out)))
+        }
+        return element
+    }
+
+    private static func detail(_ name: String, message: String, type: String?, text: String?) -> XMLElement {
+        let element = XMLElement(name: name)
+        set(element, [("message", message)] + (type.map { [("type", $0)] } ?? []))
+        if let text { element.stringValue = clean(text) }
+        return element
+    }
+
+    private static func set(_ element: XMLElement, _ attributes: [(String, String)]) {
+        for (name, value) in attributes {
+            guard let attribute = XMLNode.attribute(withName: name, stringValue: clean(value)) as? XMLNode else { continue }
+            element.addAttribute(attribute)
+        }
+    }
+
+    /// XML 1.0 cannot carry most control characters even escaped; a guest log may hold them.
+    static func clean(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
+            scalar.value < 0x20 && scalar != "\n" && scalar != "\t" ? "?" : scalar
+        }))
     }
 
     private static func seconds(_ value: Double) -> String { String(format: "%.3f", value) }
 }
 
-/// The JSON report: `results` (scenario, interface, transport, status, reason, seconds) and
-/// `summary` (passed, failed, skipped), plus build and run times.
-public enum JSONReporter {
-    public static func data(_ report: SuiteReport) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(report)
-    }
-}
-
-/// The table people read: scenario × interface × transport → verdict, time, and why.
-public enum TableReporter {
-    public static func line(_ result: CaseResult) -> String {
-        let status = switch result.status {
-        case .pass: "pass"
-        case .fail: "FAIL"
-        case .skip: "skip"
-        }
-        let columns = [
-            result.scenario.padding(toLength: 24, withPad: " ", startingAt: 0),
-            result.interface.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0),
-            result.transport.rawValue.padding(toLength: 6, withPad: " ", startingAt: 0),
-            status,
-            String(format: "%7.1f ms", result.seconds * 1000),
-        ]
-        return columns.joined(separator: "  ") + (result.reason.map { "  \($0)" } ?? "")
-    }
-
-    public static var header: String {
-        ["scenario".padding(toLength: 24, withPad: " ", startingAt: 0), "iface", "transp", "verdict", "     time"].joined(separator: "  ")
-    }
-
-    public static func summary(_ report: SuiteReport) -> String {
-        String(format: "%d passed, %d failed, %d skipped in %.2f s (images built in %.2f s)",
-               report.summary.passed, report.summary.failed, report.summary.skipped, report.runSeconds, report.buildSeconds)
+/// Reports list interfaces in ConversionPlatform's order, whatever order cases finished in.
+enum ConversionPlatformOrder {
+    static func interfaces(of results: [CaseResult]) -> [ConversionPlatform] {
+        ConversionPlatform.allCases.filter { interface in results.contains { $0.interface == interface } }
     }
 }

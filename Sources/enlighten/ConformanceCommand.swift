@@ -10,20 +10,30 @@ struct ConformanceRun: ParsableCommand {
         abstract: "Run the built-in conformance suite: every scenario on every interface, on this host's KVM.",
         discussion: """
             Builds the scenario images, then runs each applicable scenario × interface as its own \
-            VM through the same machinery as `enlighten run`, and checks both the host's event \
-            log and what the guest reports. Prints one line per case and a summary; a failure \
-            names the first expectation that differed; a skip says why.
+            VM through the same machinery as `enlighten run`, each under its own watchdog \
+            (--timeout), and checks both the host's event log and what the guest reports. Prints \
+            one line per case and a summary; a failure names the first expectation that differed, \
+            the first failed CHECK and the `enlighten run` command that reproduces it; a skip says why.
 
-            Exit 0 when every applicable case passed, 1 when one failed, 3 when this host cannot \
-            run guests.
+            --junit and --report are rewritten (atomically) as cases finish and on SIGINT/SIGTERM, \
+            so they exist and parse whatever stops the run; cases that did not run are marked \
+            "not-run". Without /dev/kvm every case is reported skipped with the reason.
+
+            Exit 0 when every applicable case passed, 1 when one failed, errored or did not run, \
+            2 on a usage error or unwritable report path, 3 when this host cannot run guests, \
+            128+N when stopped by signal N (after writing the reports).
+
+            `--json FILE` of earlier versions is now `--report FILE`; `--json` prints JSON on \
+            stdout, as on every command. `--interface` is an alias of `--platform`.
 
             Examples:
               enlighten conformance
-              enlighten conformance --interface ghcb --filter hostile
-              enlighten conformance --junit out/junit.xml --json out/results.json
+              enlighten conformance --platform ghcb --filter 'hostile-*'
+              enlighten conformance --junit out/junit.xml --report out/results.json --timeout 5
+              enlighten conformance --list --json
             """)
 
-    enum InterfaceChoice: String, ExpressibleByArgument, CaseIterable {
+    enum PlatformChoice: String, ExpressibleByArgument, CaseIterable {
         case kvm, ghcb, tdx, all
         var platforms: [ConversionPlatform] {
             switch self {
@@ -35,65 +45,116 @@ struct ConformanceRun: ParsableCommand {
         }
     }
 
-    @Option(help: "Which interface's cases to run: kvm, ghcb, tdx or all.")
-    var interface: InterfaceChoice = .all
+    @Option(name: [.customLong("platform"), .customLong("interface")], help: "Which interface's cases to run: kvm, ghcb, tdx or all (--interface is an alias).")
+    var platform: PlatformChoice = .all
 
-    @Option(help: "Only scenarios whose name contains this text.")
-    var filter: String?
+    @Option(help: "Only this scenario: an exact name or a glob such as 'hostile-*'. Repeat for several.")
+    var filter: [String] = []
 
     @Option(help: "auto (what `enlighten probe` chose per interface), native or trap.")
     var transport: TransportChoice = .auto
 
-    @Option(help: "Write a JUnit XML report here.")
+    @Option(help: "Stop a case's guest and fail the case after this many seconds.")
+    var timeout: Double = RunOptions().timeout
+
+    @Option(help: "Start no case after this many seconds of the whole suite; the rest are reported not run.")
+    var deadline: Double?
+
+    @Option(help: "Write a JUnit XML report here (kept current while the suite runs).")
     var junit: String?
 
-    @Option(help: "Write a JSON report here.")
-    var json: String?
+    @Option(help: "Write the JSON report here (kept current while the suite runs).")
+    var report: String?
 
-    @Flag(help: "List the cases without running them.")
+    @Flag(help: "Print the report (or, with --list, the cases) as JSON on stdout instead of the table.")
+    var json = false
+
+    @Flag(help: "List the cases the options select, in the order they run, without running them (needs no KVM).")
     var list = false
 
+    func validate() throws {
+        guard timeout.isFinite, timeout > 0 else { throw ValidationError("--timeout must be a positive number of seconds") }
+        if let deadline { guard deadline.isFinite, deadline > 0 else { throw ValidationError("--deadline must be a positive number of seconds") } }
+    }
+
     func run() throws {
-        let system: KVMSystemHandle
-        do { system = try KVMSystemHandle.open() } catch { throw fail(error, .hostUnavailable) }
-        let suite = ConformanceSuite(probe: system.probe)
         var options = ConformanceSuite.Options()
-        options.interfaces = interface.platforms
-        options.filter = filter
+        options.interfaces = platform.platforms
+        options.filter = CaseFilter(filter)
         options.transport = transport.forced
-        let cases = suite.cases(options)
-        if cases.isEmpty { throw fail("no scenario matches --filter \(filter ?? "") on \(interface.rawValue)", .inputError) }
-        if list {
-            for planned in cases { say("\(planned.scenario.name)  \(planned.platform.rawValue)") }
-            return
+        options.timeout = timeout
+        options.deadline = deadline
+        let unmatched = options.filter.unmatched(in: Catalogue.all.map(\.name))
+        if !unmatched.isEmpty {
+            throw fail("--filter \(unmatched.map { "'\($0)'" }.joined(separator: ", ")) matches no scenario; `enlighten conformance --list` shows them", .inputError)
         }
-        let report: SuiteReport
+        let planned = ConformanceSuite.cases(options)
+        if planned.isEmpty { throw fail("no scenario selected by --filter applies to \(platform.rawValue)", .inputError) }
+        if list { return try printList(planned) }
+
+        let system: KVMSystemHandle
         do {
-            let builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: try ProjectRoot.locate())
-            say(TableReporter.header)
-            report = try suite.run(options, builder: builder, system: system.system) { result in
-                say(TableReporter.line(result))
-            }
+            system = try KVMSystemHandle.open()
         } catch {
+            // No KVM: every case skipped with the reason, reports written, exit 3.
+            let report = ConformanceSuite.unrun(planned, .skip, "\(error)")
+            let files = try prepareFiles(planned, SuiteContext())
+            try finish(report, files)
+            throw fail(error, .hostUnavailable)
+        }
+        if transport == .native, let reason = planned.lazy.compactMap({ system.probe.nativeUnavailable($0.platform) }).first,
+           planned.allSatisfy({ system.probe.nativeUnavailable($0.platform) != nil }) {
+            throw fail("\(reason); use --transport auto or trap", .inputError)
+        }
+        let context = SuiteContext(facts: system.probe.facts)
+        let files = try prepareFiles(planned, context)
+        let builder: ImageBuilder
+        do {
+            builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: try ProjectRoot.locate())
+        } catch {
+            try finish(ConformanceSuite.unrun(planned, .error, "\(error)", facts: system.probe.facts), files)
             throw fail(error, .inputError)
         }
-        say(TableReporter.summary(report))
-        try write(report)
+        let signals = SignalWatch([SIGINT, SIGTERM]) { signal, name in
+            let report = files.interrupt("interrupted by \(name)")
+            FileHandle.standardError.write(Data("\n\(name): stopped; \(report.summary.notRun) cases not run, reports written\n".utf8))
+            Foundation.exit(128 + signal)
+        }
+        defer { signals.cancel() }
+        if !json { say(TableReporter.header) }
+        let report = ConformanceSuite(probe: system.probe).run(options, builder: builder, system: system.system, context: context) { index, result in
+            files.record(index, result)
+            if !json { say(TableReporter.line(result)) }
+        }
+        try finish(report, files)
         if !report.allPassed { throw Outcome.checkFailed.exitCode }
     }
 
-    private func write(_ report: SuiteReport) throws {
-        do {
-            if let junit { try save(Data(JUnitReporter.xml(report).utf8), to: junit) }
-            if let json { try save(try JSONReporter.data(report) + Data("\n".utf8), to: json) }
-        } catch {
-            throw fail("cannot write the report: \(error.localizedDescription)", .inputError)
+    private func prepareFiles(_ planned: [ConformanceSuite.PlannedCase], _ context: SuiteContext) throws -> ConformanceReportFiles {
+        let files = ConformanceReportFiles(junit: junit, json: report, planned: planned, context: context)
+        do { try files.prepare() } catch { throw fail(error, .inputError) }
+        return files
+    }
+
+    private func finish(_ report: SuiteReport, _ files: ConformanceReportFiles) throws {
+        do { try files.finish(report) } catch { throw fail(error, .inputError) }
+        if json {
+            FileHandle.standardOutput.write(try JSONReporter.data(report))
+        } else {
+            say(TableReporter.summary(report))
         }
     }
 
-    private func save(_ data: Data, to path: String) throws {
-        let url = URL(fileURLWithPath: path)
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        try data.write(to: url)
+    private struct Listed: Encodable {
+        let scenario: String
+        let interface: String
+        let stub: String
+        let layout: String
+    }
+
+    private func printList(_ planned: [ConformanceSuite.PlannedCase]) throws {
+        let rows = planned.map { Listed(scenario: $0.scenario.name, interface: $0.platform.rawValue, stub: $0.scenario.stub, layout: $0.scenario.layout.rawValue) }
+        if json { return try printJSON(rows) }
+        for row in rows { say("\(row.scenario.padding(toLength: 24, withPad: " ", startingAt: 0))  \(row.interface)") }
     }
 }

@@ -23,7 +23,7 @@ final class ConformanceSuiteTests: XCTestCase {
             let name = "\(result.scenario) on \(result.interface.rawValue)"
             switch result.status {
             case .pass: XCTAssertNil(result.reason, name)
-            case .fail: XCTFail("\(name) failed: \(result.reason ?? "no reason given")")
+            case .fail, .error, .notRun: XCTFail("\(name) \(result.status.rawValue): \(result.reason ?? "no reason given")")
             case .skip: XCTAssertFalse((result.reason ?? "").isEmpty, "\(name) was skipped without a reason")
             }
             XCTAssertEqual(result.transport, probe.transports[result.interface], name)
@@ -86,7 +86,7 @@ final class ConformanceSuiteTests: XCTestCase {
         }
     }
 
-    /// The acceptance command itself: `enlighten conformance --junit … --json …` exits 0, and
+    /// The acceptance command itself: `enlighten conformance --junit … --report …` exits 0, and
     /// the files it writes agree with the table it prints.
     func testCommandLineReportsAgreeWithItsTable() throws {
         _ = try SuiteHost.system()
@@ -102,7 +102,7 @@ final class ConformanceSuiteTests: XCTestCase {
 
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["conformance", "--junit", junit.path, "--json", json.path]
+        process.arguments = ["conformance", "--junit", junit.path, "--report", json.path]
         process.currentDirectoryURL = URL(fileURLWithPath: root.path)
         let stdout = Pipe()
         process.standardOutput = stdout

@@ -33,7 +33,7 @@ enum SuiteHost {
         var options = ConformanceSuite.Options()
         configure(&options)
         let suite = ConformanceSuite(catalogue: catalogue, probe: try probe ?? self.probe.get())
-        return try suite.run(options, builder: try builder.get(), system: system)
+        return suite.run(options, builder: try builder.get(), system: system)
     }
 
     /// The whole real catalogue on every interface, run once.

@@ -1,0 +1,39 @@
+import HostRunner
+import Payload
+
+/// The `enlighten run …` command that runs one case by itself with the options the suite
+/// gave it, so a failure can be reproduced (and its log read) without knowing the catalogue.
+enum ReproductionCommand {
+    /// `home` is ENLIGHTEN_HOME when it is set (a copy of GuestStubs), so the command builds
+    /// the same sources the suite did.
+    static func make(stub: String, layout: Layout, options: RunOptions, home: String?) -> String {
+        let defaults = RunOptions()
+        var words = ["enlighten", "run", quote(stub)]
+        if layout != .direct64 { words += ["--layout", layout.rawValue] }
+        if let platform = options.platform { words += ["--platform", platform.rawValue] }
+        if let transport = options.transport { words += ["--transport", transport.rawValue] }
+        if options.memory != defaults.memory { words += ["--memory", size(options.memory)] }
+        if options.vcpus != defaults.vcpus { words += ["--vcpus", String(options.vcpus)] }
+        if options.injectRetries != defaults.injectRetries { words += ["--inject-retry", String(options.injectRetries)] }
+        if options.timeout != defaults.timeout { words += ["--timeout", number(options.timeout)] }
+        let command = words.joined(separator: " ")
+        return home.map { "ENLIGHTEN_HOME=\(quote($0)) \(command)" } ?? command
+    }
+
+    /// 2 GiB as "2G", 64 MiB as "64M": what `run --memory` reads.
+    static func size(_ bytes: UInt64) -> String {
+        if bytes % (1 << 30) == 0 { return "\(bytes >> 30)G" }
+        if bytes % (1 << 20) == 0 { return "\(bytes >> 20)M" }
+        return String(bytes)
+    }
+
+    private static func number(_ value: Double) -> String {
+        value == value.rounded() ? String(Int(value)) : String(value)
+    }
+
+    /// Single-quotes a word the shell would otherwise split or expand.
+    static func quote(_ word: String) -> String {
+        let plain = word.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || "0123456789-_./=:+,@".unicodeScalars.contains($0) }
+        return plain && !word.isEmpty ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+}
