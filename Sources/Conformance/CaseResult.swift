@@ -20,6 +20,12 @@ public struct CaseResult: Sendable, Codable, Equatable {
         public let name: String
         public let actual: UInt64
         public let expected: UInt64
+
+        public init(name: String, actual: UInt64, expected: UInt64) {
+            self.name = name
+            self.actual = actual
+            self.expected = expected
+        }
     }
 
     public let scenario: String

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Conformance
 import Foundation
 
 @main
@@ -13,7 +14,9 @@ struct Enlighten: ParsableCommand {
             pre-populates guest_memfd, runs them on /dev/kvm and checks every conversion.
 
             Exit codes: 0 pass, 1 a check failed, 2 usage or input error, 3 the host cannot run it.
+            `--json` on any command prints JSON on stdout instead of the human output.
             """,
+        version: ToolVersion.current,
         subcommands: [ConformanceRun.self, Probe.self, Build.self, Run.self, Inspect.self, Bench.self])
 
     /// ArgumentParser exits 64 on usage errors; Enlighten promises 2 for every input error.

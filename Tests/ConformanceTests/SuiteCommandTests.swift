@@ -1,0 +1,180 @@
+import Conformance
+import Foundation
+import XCTest
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// Issue 10's acceptance, through the command CI runs: a spinning guest, a signal in the
+/// middle, a wrong CHECK, no KVM, a bad report path, and the version everywhere.
+final class SuiteCommandTests: XCTestCase {
+    private func reportsAgree(_ command: SuiteCommand, file: StaticString = #filePath, line: UInt = #line) throws -> SuiteReport {
+        let report = try JSONDecoder().decode(SuiteReport.self, from: try Data(contentsOf: command.json))
+        try ReportChecks.json(try Data(contentsOf: command.json), matches: report, file: file, line: line)
+        try ReportChecks.junit(try String(contentsOf: command.junit, encoding: .utf8), matches: report, file: file, line: line)
+        return report
+    }
+
+    /// `.spin: jmp .spin` at the top of hostile-kvm's scenario, `--timeout 2`: the suite ends
+    /// by itself, that case fails naming the symbol the guest was stuck at, every other case
+    /// ran to its usual verdict, and both reports parse.
+    func testSpinningCaseTimesOutNamingWhereTheGuestWasAndTheRestRun() throws {
+        _ = try SuiteHost.system()
+        let command = try SuiteCommand()
+        try command.copyStubs(from: try SuiteHost.root.get().path, editing: "hostile-kvm.asm", replace: "\nscenario:\n", with: "\nscenario:\n.spin: jmp .spin\n")
+        let started = Date()
+        let output = try command.run(["conformance", "--timeout", "2", "--junit", command.junit.path, "--report", command.json.path], limit: 90)
+        XCTAssertEqual(output.status, 1, output.stdout + output.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 60, "one 2 s watchdog, not a hang")
+
+        let report = try reportsAgree(command)
+        let spinning = try XCTUnwrap(report.results.first { $0.scenario == "hostile-kvm" })
+        XCTAssertEqual(spinning.status, .fail)
+        XCTAssertTrue(spinning.reason?.contains("timed out after 2.0 s") ?? false, spinning.reason ?? "")
+        XCTAssertTrue(spinning.reason?.contains("scenario.spin") ?? false, spinning.reason ?? "")
+        XCTAssertTrue(output.stdout.contains("scenario.spin"), output.stdout)
+        let others = report.results.filter { $0.scenario != "hostile-kvm" }
+        XCTAssertEqual(others.count, ConformanceSuite.cases(ConformanceSuite.Options()).count - 1, "every other case is reported")
+        for result in others {
+            XCTAssertTrue([.pass, .skip].contains(result.status), "\(result.scenario) on \(result.interface): \(result.status) \(result.reason ?? "")")
+        }
+    }
+
+    /// SIGTERM while a case is still running: both files exist and parse, the cases that
+    /// finished keep their verdicts, the rest are "not-run" saying why, exit 128 + 15.
+    func testSIGTERMMidRunLeavesParseableReportsWithTheFinishedCases() throws {
+        _ = try SuiteHost.system()
+        let command = try SuiteCommand()
+        try command.copyStubs(from: try SuiteHost.root.get().path, editing: "hostile-kvm.asm", replace: "\nscenario:\n", with: "\nscenario:\n.spin: jmp .spin\n")
+        let (process, out, err) = try command.start(["conformance", "--timeout", "60", "--junit", command.junit.path, "--report", command.json.path])
+        let stdout = SuiteCommand.Reader(out), stderr = SuiteCommand.Reader(err)
+        // Wait until some cases have finished (the reports are rewritten as each does) while
+        // the spinning one holds the suite.
+        let waitUntil = Date().addingTimeInterval(60)
+        var finished = 0
+        while Date() < waitUntil, process.isRunning {
+            let written = (try? Data(contentsOf: command.json)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+            finished = (written?["results"] as? [[String: Any]] ?? []).filter { ($0["status"] as? String) == "pass" }.count
+            if finished >= 5 { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        XCTAssertGreaterThanOrEqual(finished, 5, "cases finished and were written before the signal")
+        XCTAssertTrue(process.isRunning, "the spinning case keeps the suite running")
+        process.terminate()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 128 + SIGTERM, stdout.text() + stderr.text())
+
+        let report = try reportsAgree(command)
+        XCTAssertEqual(report.interrupted, "interrupted by SIGTERM")
+        XCTAssertGreaterThanOrEqual(report.summary.passed, finished)
+        let spinning = try XCTUnwrap(report.results.first { $0.scenario == "hostile-kvm" })
+        XCTAssertEqual(spinning.status, .notRun)
+        XCTAssertEqual(spinning.reason, "not run: interrupted by SIGTERM")
+        XCTAssertEqual(report.results.count, ConformanceSuite.cases(ConformanceSuite.Options()).count, "every planned case is in the report")
+    }
+
+    /// A wrong expectation in a CHECK: the <failure> text and the JSON name the check, its
+    /// actual and expected value and the reproduction command; that command, run, fails the
+    /// same way.
+    func testWrongCheckExplainsItselfAndItsReproductionCommandReproducesIt() throws {
+        _ = try SuiteHost.system()
+        let command = try SuiteCommand()
+        try command.copyStubs(from: try SuiteHost.root.get().path, editing: "roundtrip.asm",
+                              replace: "EXPECT \"roundtrip.shared.readback\", rax, 0", with: "EXPECT \"roundtrip.shared.readback\", rax, 1")
+        let output = try command.run(["conformance", "--filter", "roundtrip", "--platform", "kvm", "--junit", command.junit.path, "--report", command.json.path])
+        XCTAssertEqual(output.status, 1, output.stdout + output.stderr)
+        let report = try reportsAgree(command)
+        let result = try XCTUnwrap(report.results.first)
+        XCTAssertEqual(report.results.count, 1)
+        XCTAssertEqual(result.status, .fail)
+        XCTAssertEqual(result.failedCheck, CaseResult.FailedCheck(name: "roundtrip.shared.readback", actual: 0, expected: 1))
+        let reproduce = try XCTUnwrap(result.reproduce)
+        XCTAssertEqual(reproduce, "ENLIGHTEN_HOME=\(command.home.path) enlighten run roundtrip --platform kvm")
+        XCTAssertTrue(output.stdout.contains("reproduce: \(reproduce)"), output.stdout)
+
+        let document = try XMLDocument(contentsOf: command.junit)
+        let failure = try XCTUnwrap(try document.nodes(forXPath: "//testcase[@name='roundtrip']/failure").first)
+        let text = failure.stringValue ?? ""
+        for expected in ["roundtrip.shared.readback", "got 0x0, expected 0x1", "reproduce: \(reproduce)"] {
+            XCTAssertTrue(text.contains(expected), "<failure> text lacks \(expected): \(text)")
+        }
+        let systemOut = try document.nodes(forXPath: "//testcase[@name='roundtrip']/system-out").first?.stringValue ?? ""
+        XCTAssertTrue(systemOut.contains("CHECK roundtrip.shared.readback: got 0x0, expected 0x1 FAILED"), systemOut)
+
+        // The command as printed, through the shell, with this build's enlighten on PATH.
+        let bin = try SuiteCommand.executable().deletingLastPathComponent().path
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", reproduce]
+        shell.environment = ProcessInfo.processInfo.environment.merging(["PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]) { $1 }
+        let out = Pipe()
+        shell.standardOutput = out
+        shell.standardError = out
+        try shell.run()
+        let printed = SuiteCommand.Reader(out).text()
+        shell.waitUntilExit()
+        XCTAssertEqual(shell.terminationStatus, 1, printed)
+        XCTAssertTrue(printed.contains("check 'roundtrip.shared.readback' failed: got 0x0, expected 0x1"), printed)
+    }
+
+    /// No /dev/kvm: every case is reported skipped with the reason, both files are written,
+    /// exit 3.
+    func testNoKVMSkipsEveryCaseAndStillWritesBothReports() throws {
+        let command = try SuiteCommand()
+        let output = try command.run(["conformance", "--junit", command.junit.path, "--report", command.json.path],
+                                     environment: ["ENLIGHTEN_KVM": "/nonexistent"])
+        XCTAssertEqual(output.status, 3, output.stderr)
+        XCTAssertTrue(output.stderr.contains("/nonexistent does not exist"), output.stderr)
+        let report = try reportsAgree(command)
+        XCTAssertEqual(report.results.count, ConformanceSuite.cases(ConformanceSuite.Options()).count)
+        for result in report.results {
+            XCTAssertEqual(result.status, .skip)
+            XCTAssertTrue(result.reason?.contains("/nonexistent does not exist") ?? false, result.reason ?? "")
+        }
+    }
+
+    /// A report path that cannot be written is a usage error before anything runs.
+    func testUnwritableReportPathIsExitTwoBeforeTheSuiteRuns() throws {
+        let command = try SuiteCommand()
+        let blocker = command.folder.appendingPathComponent("file")
+        try Data().write(to: blocker)
+        let started = Date()
+        let output = try command.run(["conformance", "--junit", blocker.appendingPathComponent("junit.xml").path])
+        XCTAssertEqual(output.status, 2, output.stderr)
+        XCTAssertTrue(output.stderr.hasPrefix("error: cannot write the report"), output.stderr)
+        XCTAssertEqual(output.stderr.split(separator: "\n").count, 1, output.stderr)
+        XCTAssertFalse(output.stdout.contains("scenario"), "nothing ran: \(output.stdout)")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 5)
+    }
+
+    /// `enlighten --version` and the version in both reports are one and the same.
+    func testVersionIsTheSameOnTheCommandLineAndInBothReports() throws {
+        let command = try SuiteCommand()
+        let version = try command.run(["--version"])
+        XCTAssertEqual(version.status, 0)
+        let printed = version.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        XCTAssertNotNil(printed.range(of: #"^\d+\.\d+\.\d+$"#, options: .regularExpression), printed)
+        // The reports of a run without KVM carry it too, so this needs no /dev/kvm.
+        _ = try command.run(["conformance", "--filter", "roundtrip", "--junit", command.junit.path, "--report", command.json.path],
+                            environment: ["ENLIGHTEN_KVM": "/nonexistent"])
+        XCTAssertEqual(try command.report()["version"] as? String, printed)
+        let document = try XMLDocument(contentsOf: command.junit)
+        let properties = try document.nodes(forXPath: "//testsuite/properties/property[@name='enlighten.version']/@value").compactMap(\.stringValue)
+        XCTAssertFalse(properties.isEmpty)
+        XCTAssertEqual(Set(properties), [printed])
+    }
+
+    /// `--list` needs no KVM, is in catalogue order whatever the filter order, and `--json`
+    /// gives the same list as JSON.
+    func testListNeedsNoKVMAndKeepsCatalogueOrder() throws {
+        let command = try SuiteCommand()
+        let output = try command.run(["conformance", "--list", "--json", "--filter", "roundtrip", "--filter", "tdx-*"], environment: ["ENLIGHTEN_KVM": "/nonexistent"])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: String]])
+        let expected = Catalogue.all.filter { ["roundtrip", "tdx-retry"].contains($0.name) }.flatMap { scenario in scenario.platforms.map { "\(scenario.name) \($0.rawValue)" } }
+        XCTAssertEqual(rows.map { "\($0["scenario"] ?? "?") \($0["interface"] ?? "?")" }, expected)
+        let typo = try command.run(["conformance", "--list", "--filter", "roundtirp"])
+        XCTAssertEqual(typo.status, 2)
+        XCTAssertTrue(typo.stderr.contains("'roundtirp' matches no scenario"), typo.stderr)
+    }
+}
