@@ -81,7 +81,17 @@ struct Run: ParsableCommand {
         } else {
             RunReport.printHuman(result)
         }
+        if platform == nil, Self.gotNoInterface(result) {
+            FileHandle.standardError.write(Data("error: no platform: pass --platform kvm|ghcb|tdx (the guest asked to convert memory, and without a platform it has no interface to ask through)\n".utf8))
+        }
         if !result.passed { throw Outcome.checkFailed.exitCode }
+    }
+
+    /// A CHECK got EN_ABI_ERR_NO_INTERFACE: what a guest sees when run without --platform.
+    static func gotNoInterface(_ result: RunResult) -> Bool {
+        result.events.contains { event in
+            if case .record(_, .check(_, LibraryError.noInterface.rawValue, _, false)) = event { true } else { false }
+        }
     }
 }
 

@@ -177,4 +177,48 @@ final class SuiteCommandTests: XCTestCase {
         XCTAssertEqual(typo.status, 2)
         XCTAssertTrue(typo.stderr.contains("'roundtirp' matches no scenario"), typo.stderr)
     }
+
+    /// One scenario that does not assemble is that case's <error>; every other case still runs.
+    func testAScenarioThatFailsToBuildIsAnErrorAndTheRestRun() throws {
+        _ = try SuiteHost.system()
+        let command = try SuiteCommand()
+        try command.copyStubs(from: try SuiteHost.root.get().path, editing: "idempotent.asm", replace: "\nscenario:\n", with: "\nscenario:\n    not_an_instruction rax\n")
+        let output = try command.run(["conformance", "--filter", "idempotent", "--filter", "roundtrip", "--junit", command.junit.path, "--report", command.json.path])
+        XCTAssertEqual(output.status, 1, output.stdout + output.stderr)
+        let report = try reportsAgree(command)
+        for result in report.results {
+            if result.scenario == "idempotent" {
+                XCTAssertEqual(result.status, .error, result.reason ?? "")
+                XCTAssertTrue(result.reason?.contains("did not build") ?? false, result.reason ?? "")
+                XCTAssertTrue(result.reason?.contains("idempotent.asm") ?? false, result.reason ?? "")
+            } else {
+                XCTAssertEqual(result.status, .pass, "\(result.scenario) on \(result.interface): \(result.reason ?? "")")
+            }
+        }
+        XCTAssertEqual(report.summary.errors, 3)
+        XCTAssertEqual(report.summary.passed, 3)
+    }
+
+    /// `--transport native` where no selected interface can go native is a usage error, not
+    /// a column of #UD failures.
+    func testForcedNativeTransportTheHostCannotCarryIsAUsageError() throws {
+        let probe = try SuiteHost.probe.get()
+        guard !probe.nativeHypercallDelivered else { throw XCTSkip("this host delivers the native hypercall exit") }
+        let command = try SuiteCommand()
+        let output = try command.run(["conformance", "--transport", "native", "--platform", "kvm"])
+        XCTAssertEqual(output.status, 2, output.stdout + output.stderr)
+        XCTAssertTrue(output.stderr.contains("does not deliver KVM_EXIT_HYPERCALL"), output.stderr)
+        XCTAssertFalse(output.stdout.contains("FAIL"), output.stdout)
+    }
+
+    /// `run` of a converting stub without --platform says what is missing, and the library's
+    /// own error values are named.
+    func testRunWithoutAPlatformSaysSo() throws {
+        _ = try SuiteHost.system()
+        let command = try SuiteCommand()
+        let output = try command.run(["run", try SuiteHost.root.get().path + "/GuestStubs/scenarios/roundtrip.asm"])
+        XCTAssertEqual(output.status, 1)
+        XCTAssertTrue(output.stderr.contains("no platform: pass --platform kvm|ghcb|tdx"), output.stderr)
+        XCTAssertTrue(output.stdout.contains("got 0x454e000000000001 (EN_ABI_ERR_NO_INTERFACE"), output.stdout)
+    }
 }

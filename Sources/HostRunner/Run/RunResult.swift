@@ -69,7 +69,7 @@ public struct RunResult: Sendable {
         for event in events {
             switch event {
             case .record(let vcpu, .check(let name, let actual, let expected, false)):
-                failures.append(prefix(vcpu) + "check '\(name)' failed: got \(hex(actual)), expected \(hex(expected))")
+                failures.append(prefix(vcpu) + "check '\(name)' failed: got \(LibraryError.describe(actual)), expected \(hex(expected))")
             default:
                 break
             }
