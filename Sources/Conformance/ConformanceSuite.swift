@@ -161,7 +161,7 @@ public struct ConformanceSuite: Sendable {
     private func buildImages(for planned: [PlannedCase], builder: ImageBuilder) -> [ImageKey: Result<Image, BuildError>] {
         let keys = planned.map { ImageKey($0.scenario) }.reduce(into: [ImageKey]()) { if !$0.contains($1) { $0.append($1) } }
         let built = ConcurrentSlots<Result<Image, BuildError>>(count: keys.count)
-        DispatchQueue.concurrentPerform(iterations: keys.count) { index in
+        ParallelWork.run(keys.count) { index in
             built.set(index, Result { () throws(BuildError) in
                 try builder.build(try StubSource.resolve(keys[index].stub, root: builder.root), layout: keys[index].layout)
             })
