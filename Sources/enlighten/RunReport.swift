@@ -1,3 +1,4 @@
+import Conformance
 import Foundation
 import HostRunner
 import Payload
@@ -9,7 +10,7 @@ struct RunReport: Encodable {
     struct Checksum: Encodable { let name: String, gpa: String, length: UInt64, guest: String, host: String?, matches: Bool }
     struct Conversion: Encodable {
         let vcpu: Int, interface: String, form: String, transport: String, start: String, end: String
-        let direction: String, outcome: String, flipped: [String], unchanged: [String], microseconds: Double
+        let direction: String, outcome: String, flipped: [String], unchanged: [String], seconds: Double
     }
     struct Rejected: Encodable { let vcpu: Int, interface: String, transport: String, request: String, answer: String }
     struct Validation: Encodable {
@@ -18,6 +19,8 @@ struct RunReport: Encodable {
     }
     struct Populated: Encodable { let name: String, start: String, end: String, kind: String, state: String, bytesWritten: UInt64, checksum: String? }
 
+    /// The Enlighten version that ran it (`enlighten --version`).
+    let version = ToolVersion.current
     let image: String
     let layout: String
     let passed: Bool
@@ -67,7 +70,7 @@ struct RunReport: Encodable {
             Conversion(vcpu: vcpu, interface: record.interface.rawValue, form: record.form, transport: record.transport.rawValue,
                        start: hex(record.range.start), end: hex(record.range.upperBound), direction: record.direction.rawValue,
                        outcome: record.outcome, flipped: record.flipped.map(\.description), unchanged: record.unchanged.map(\.description),
-                       microseconds: record.seconds * 1e6)
+                       seconds: record.seconds)
         }
         rejected = result.events.compactMap {
             guard case .rejected(let vcpu, let request) = $0 else { return nil }
