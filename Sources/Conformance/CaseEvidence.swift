@@ -48,6 +48,8 @@ enum CaseEvidence {
             return on(vcpu) + "convert \(record.range) → \(record.direction.rawValue) via \(record.form) (\(record.transport.rawValue)): \(record.outcome)"
         case .rejected(let vcpu, let request):
             return on(vcpu) + "refused \(request.request) via \(request.interface.rawValue): \(request.answer)"
+        case .validation(let vcpu, let record):
+            return on(vcpu) + "\(record.instruction) \(record.operation) \(record.range) (\(hex(record.pageSize)) pages): \(record.result)"
         case .served(let vcpu, let interface, let request, let answer):
             return on(vcpu) + "\(interface.rawValue) \(request): \(answer)"
         case .exited(let vcpu, let code):

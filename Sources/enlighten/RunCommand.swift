@@ -73,6 +73,10 @@ struct Run: ParsableCommand {
         } catch {
             switch error {
             case .hostUnavailable: throw fail(error, .hostUnavailable)
+            // An image with request sites asks for conversions; with no platform every
+            // interface's sites are armed at once, and none would be answered anyway.
+            case .invalidOptions where platform == nil && !loaded.sites.isEmpty:
+                throw fail("no platform: pass --platform kvm|ghcb|tdx (\(error))", .inputError)
             default: throw fail(error, .inputError)
             }
         }

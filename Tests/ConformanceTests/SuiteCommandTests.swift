@@ -1,4 +1,5 @@
 import Conformance
+import HostRunner
 import Foundation
 import XCTest
 #if canImport(FoundationXML)
@@ -211,14 +212,32 @@ final class SuiteCommandTests: XCTestCase {
         XCTAssertFalse(output.stdout.contains("FAIL"), output.stdout)
     }
 
-    /// `run` of a converting stub without --platform says what is missing, and the library's
-    /// own error values are named.
+    /// `run` of a converting stub without --platform says what is missing.
     func testRunWithoutAPlatformSaysSo() throws {
         _ = try SuiteHost.system()
         let command = try SuiteCommand()
         let output = try command.run(["run", try SuiteHost.root.get().path + "/GuestStubs/scenarios/roundtrip.asm"])
-        XCTAssertEqual(output.status, 1)
-        XCTAssertTrue(output.stderr.contains("no platform: pass --platform kvm|ghcb|tdx"), output.stderr)
-        XCTAssertTrue(output.stdout.contains("got 0x454e000000000001 (EN_ABI_ERR_NO_INTERFACE"), output.stdout)
+        XCTAssertEqual(output.status, 2, output.stdout + output.stderr)
+        XCTAssertTrue(output.stderr.hasPrefix("error: no platform: pass --platform kvm|ghcb|tdx"), output.stderr)
+        XCTAssertEqual(output.stderr.split(separator: "\n").count, 1, output.stderr)
+    }
+
+    /// The guest library's own error values (GuestStubs/abi/interfaces.inc, EN_ABI_ERR_*) are
+    /// exactly the ones the host names; anything else stays a plain hex value.
+    func testLibraryErrorValuesAreTheOnesTheInterfaceLibraryDefines() throws {
+        let source = try String(contentsOfFile: try SuiteHost.root.get().path + "/GuestStubs/abi/interfaces.inc", encoding: .utf8)
+        var defined: [String: UInt64] = [:]
+        for line in source.split(separator: "\n") {
+            let words = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard words.count >= 3, words[0].hasPrefix("EN_ABI_ERR_"), words[1] == "equ", words[2].hasPrefix("0x"),
+                  let value = UInt64(words[2].dropFirst(2), radix: 16) else { continue }
+            defined[String(words[0])] = value
+        }
+        XCTAssertFalse(defined.isEmpty, "interfaces.inc defines no EN_ABI_ERR_* values")
+        XCTAssertEqual(defined, Dictionary(uniqueKeysWithValues: LibraryError.allCases.map { ($0.name, $0.rawValue) }))
+        for (name, value) in defined {
+            XCTAssertTrue(LibraryError.describe(value).hasPrefix("0x\(String(value, radix: 16)) (\(name): "), LibraryError.describe(value))
+        }
+        XCTAssertEqual(LibraryError.describe(0x454E_0000_0000_00FF), "0x454e0000000000ff")
     }
 }
