@@ -43,7 +43,7 @@ final class BenchSession {
     deinit { try? FileManager.default.removeItem(atPath: scratch) }
 
     /// Every figure's id, in the order they are measured (`bench --only ID`).
-    static let figureIDs = ["setup"] + LoopFigure.all.map(\.id) + ["population", "qemu-hello"]
+    static let figureIDs = ["setup"] + LoopFigure.all.map(\.id) + ["population", "qemu-hello", "image-build"]
 
     /// Measures the figures whose ids are in `only` (all when it is empty).
     func run(only: Set<String> = []) throws(BenchError) -> BenchReport {
@@ -71,6 +71,10 @@ final class BenchSession {
         if wanted("qemu-hello") {
             progress("hello (firmware layout) against QEMU")
             if let qemu = try qemuFigure() { figures.append(qemu) }
+        }
+        if wanted("image-build") {
+            progress("conformance images, cold and warm")
+            figures.append(try buildCacheFigure())
         }
         return BenchReport(rounds: rounds, floorBinary: floor.origin, figures: figures, skipped: skipped)
     }
