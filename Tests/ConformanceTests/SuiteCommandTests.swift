@@ -240,4 +240,20 @@ final class SuiteCommandTests: XCTestCase {
         }
         XCTAssertEqual(LibraryError.describe(0x454E_0000_0000_00FF), "0x454e0000000000ff")
     }
+
+    /// A suite deadline that passes before any case starts: every case is "not-run" with the
+    /// deadline as the reason, the reports parse, exit 1.
+    func testDeadlineMarksTheCasesItStoppedAsNotRun() throws {
+        _ = try SuiteHost.system()
+        let command = try SuiteCommand()
+        let output = try command.run(["conformance", "--deadline", "0.001", "--filter", "roundtrip", "--junit", command.junit.path, "--report", command.json.path])
+        XCTAssertEqual(output.status, 1, output.stdout + output.stderr)
+        let report = try reportsAgree(command)
+        XCTAssertFalse(report.results.isEmpty)
+        for result in report.results {
+            XCTAssertEqual(result.status, .notRun)
+            XCTAssertEqual(result.reason, "not run: the suite deadline of 0.001 s passed")
+        }
+        XCTAssertEqual(report.interrupted, "the suite deadline of 0.001 s passed")
+    }
 }
