@@ -21,8 +21,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-# The measurement tests compare with Debian's OVMF build.
-export ENLIGHTEN_OVMF="${ENLIGHTEN_OVMF:-/usr/share/ovmf/OVMF.fd}"
+# The measurement tests compare with the distribution's OVMF build.
+if [ -z "${ENLIGHTEN_OVMF:-}" ] && [ -f /usr/share/ovmf/OVMF.fd ]; then
+  export ENLIGHTEN_OVMF=/usr/share/ovmf/OVMF.fd
+fi
 
 # sev-snp-measure (PyPI) in a throw-away venv, so the measurement tests compare our launch
 # digests with it live; it is never a project dependency.
