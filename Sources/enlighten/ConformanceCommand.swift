@@ -48,22 +48,22 @@ struct ConformanceRun: ParsableCommand {
     @Option(name: [.customLong("platform"), .customLong("interface")], help: "Which interface's cases to run: kvm, ghcb, tdx or all (--interface is an alias).")
     var platform: PlatformChoice = .all
 
-    @Option(help: "Only this scenario: an exact name or a glob such as 'hostile-*'. Repeat for several.")
+    @Option(help: ArgumentHelp("Only this scenario: an exact name or a glob such as 'hostile-*'. Repeat for several.", valueName: "name|glob"))
     var filter: [String] = []
 
     @Option(help: "auto (what `enlighten probe` chose per interface), native or trap.")
     var transport: TransportChoice = .auto
 
-    @Option(help: "Stop a case's guest and fail the case after this many seconds.")
+    @Option(help: ArgumentHelp("Stop a case's guest and fail the case after this many seconds.", valueName: "seconds"))
     var timeout: Double = RunOptions().timeout
 
-    @Option(help: "Start no case after this many seconds of the whole suite; the rest are reported not run.")
+    @Option(help: ArgumentHelp("Start no case after this many seconds of the whole suite; the rest are reported not run.", valueName: "seconds"))
     var deadline: Double?
 
-    @Option(help: "Write a JUnit XML report here (kept current while the suite runs).")
+    @Option(help: ArgumentHelp("Write a JUnit XML report here (kept current while the suite runs).", valueName: "file"))
     var junit: String?
 
-    @Option(help: "Write the JSON report here (kept current while the suite runs).")
+    @Option(help: ArgumentHelp("Write the JSON report here (kept current while the suite runs).", valueName: "file"))
     var report: String?
 
     @Flag(help: "Print the report (or, with --list, the cases) as JSON on stdout instead of the table.")
