@@ -256,4 +256,17 @@ final class SuiteCommandTests: XCTestCase {
         }
         XCTAssertEqual(report.interrupted, "the suite deadline of 0.001 s passed")
     }
+
+    /// `--json` is the report on stdout (no table), the same document `--report` writes.
+    func testJSONFlagPrintsTheReportOnStdout() throws {
+        _ = try SuiteHost.system()
+        let command = try SuiteCommand()
+        let output = try command.run(["conformance", "--json", "--filter", "roundtrip", "--report", command.json.path])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let printed = try JSONDecoder().decode(SuiteReport.self, from: Data(output.stdout.utf8))
+        try ReportChecks.json(Data(output.stdout.utf8), matches: printed)
+        let written = try JSONDecoder().decode(SuiteReport.self, from: try Data(contentsOf: command.json))
+        XCTAssertEqual(printed.results, written.results)
+        XCTAssertEqual(printed.results.map(\.scenario), ["roundtrip", "roundtrip", "roundtrip"])
+    }
 }
