@@ -58,7 +58,11 @@ public final class ConversionService: Sendable {
         try views?.apply(map.runs(in: range))
     }
 
+    /// A copy of the whole map (for reports at the end of a run; O(n)).
     public var pageStates: PageStateMap { state.withLock { $0 } }
+
+    /// The private/shared state of the page at `gpa`, without copying the map.
+    public func state(at gpa: UInt64) -> PageState? { state.withLock { $0.state(at: gpa) } }
 
     /// Whether KVM itself enforces private memory here (KVM_SET_MEMORY_ATTRIBUTES in use), so
     /// that a mismatched access comes back as KVM_EXIT_MEMORY_FAULT for the host to resolve.

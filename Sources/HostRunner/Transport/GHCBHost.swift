@@ -85,14 +85,11 @@ struct GHCBHost {
               (try? page.reload(copying: UnsafeRawBufferPointer(bytes))) != nil else {
             return .stop(.unsupportedRequest("the registered GHCB at \(hex(gpa)) is not inside guest RAM"))
         }
-        if service.pageStates.state(at: gpa) != .shared {
-            // A hypervisor cannot read a private GHCB; answer as for an unusable GHCB so the
-            // guest learns of it and continues (readable here only because nothing is encrypted).
-            GHCBExitHandler.complete(&page, exitInfo1: GHCBMalformedInput.exitInfo1, exitInfo2: GHCBMalformedInput.notRegistered.rawValue)
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .ghcb, transport: transport,
-                request: "VMGEXIT with the GHCB at \(hex(gpa)) in private memory", answer: "SW_EXITINFO1 2, SW_EXITINFO2 1 (GHCB_ERR_NOT_REGISTERED)")))
-            write(page, to: bytes)
-            return .resume
+        if service.state(at: gpa) != .shared {
+            // A hypervisor cannot read a GHCB in private memory, let alone answer in it: KVM
+            // fails to map it ("vmgexit: error mapping GHCB … from guest", sev.c
+            // sev_handle_vmgexit) and KVM_RUN returns EINVAL. Nothing is written into it.
+            return .stop(.platformStopped("VMGEXIT with the GHCB at \(hex(gpa)) in private memory: KVM cannot map a private GHCB (\"vmgexit: error mapping GHCB\"), so KVM_RUN fails with EINVAL and the guest stops; page states: \(service.describeStates(around: gpa))"))
         }
         let disposition = GHCBExitHandler.handle(&page, ghcbGPA: gpa, policy: policy) { request in
             ConversionLog.convert(request, transport: transport, service: service, vcpu: vcpu, events: &events)
