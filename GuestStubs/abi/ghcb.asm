@@ -61,6 +61,8 @@
 %include "enlighten.inc"
 %include "interfaces.inc"
 
+extern en_shared_alias
+
 global ghcb_msr_call
 global ghcb_msr_psc
 global ghcb_init
@@ -142,8 +144,10 @@ ghcb_msr_psc:
     or rdi, GHCB_MSR_PSC_REQ
     jmp ghcb_msr_call
 
-; ready() -> rax = 0 with r8 = the GPA of this vCPU's GHCB (identity-mapped, below 4 GiB) and
-; r9 = its index, the GHCB registered; else rax = the error (ghcb_init's contract).
+; ready() -> rax = 0 with r8 = the GPA of this vCPU's GHCB (below 4 GiB), r11 = the address
+; of its shared view (en_shared_alias: the GHCB is shared memory, so the guest must not touch
+; it through a private, C=1 mapping) and r9 = its index, the GHCB registered; else rax = the
+; error (ghcb_init's contract).
 ; Preserves rdi, rsi, rdx, rcx and the callee-saved registers; clobbers r8-r11.
 ghcb_init:
 ready:
@@ -154,6 +158,11 @@ ready:
     mov r9d, eax
     shl eax, GHCB_PAGE_SHIFT
     lea r8d, [rax + ghcb_page]          ; .shared is RAM: a 32-bit absolute address
+    push rdi
+    mov rdi, r8
+    call en_shared_alias                ; preserves every register but rax
+    pop rdi
+    mov r11, rax
     xor eax, eax
     ret
 .register:
@@ -219,19 +228,20 @@ register:
     pop rbx
     ret
 
-; send(edi = exit code, rsi = scratch, edx = valid byte, ecx = usage; r8 = this GHCB, r9 = this
-; vCPU's index, from ready) -> rax = SW_EXITINFO2, rdx = SW_EXITINFO1. Keeps r8, r9.
+; send(edi = exit code, rsi = scratch, edx = valid byte, ecx = usage; r8 = this GHCB's GPA,
+; r11 = its shared view, r9 = this vCPU's index, from ready) -> rax = SW_EXITINFO2, rdx =
+; SW_EXITINFO1. Keeps r8, r9, r11.
 send:
     xor eax, eax
-    mov [r8 + GHCB_VALID_BITMAP], rax   ; only the fields set below are valid
-    mov [r8 + GHCB_VALID_BITMAP + 8], rax
-    mov [r8 + GHCB_SW_EXIT_CODE], rdi
-    mov [r8 + GHCB_SW_EXIT_INFO_1], rax
-    mov [r8 + GHCB_SW_EXIT_INFO_2], rax
-    mov [r8 + GHCB_SW_SCRATCH], rsi
-    mov [r8 + GHCB_VALID_SW_BYTE], dl
-    mov word [r8 + GHCB_PROTOCOL_VERSION_OFFSET], GHCB_PROTOCOL_VERSION
-    mov [r8 + GHCB_USAGE], ecx
+    mov [r11 + GHCB_VALID_BITMAP], rax   ; only the fields set below are valid
+    mov [r11 + GHCB_VALID_BITMAP + 8], rax
+    mov [r11 + GHCB_SW_EXIT_CODE], rdi
+    mov [r11 + GHCB_SW_EXIT_INFO_1], rax
+    mov [r11 + GHCB_SW_EXIT_INFO_2], rax
+    mov [r11 + GHCB_SW_SCRATCH], rsi
+    mov [r11 + GHCB_VALID_SW_BYTE], dl
+    mov word [r11 + GHCB_PROTOCOL_VERSION_OFFSET], GHCB_PROTOCOL_VERSION
+    mov [r11 + GHCB_USAGE], ecx
     cmp byte [abs msr_holds_ghcb + r9], 0
     jne .vmgexit                        ; the MSR still holds this GHCB's GPA: no WRMSR
     mov ecx, MSR_AMD64_SEV_ES_GHCB      ; GHCB MSR = the GHCB's GPA (below 4 GiB: edx = 0)
@@ -241,8 +251,8 @@ send:
     mov byte [abs msr_holds_ghcb + r9], 1
 .vmgexit:
     call vmgexit
-    mov rax, [r8 + GHCB_SW_EXIT_INFO_2]
-    mov rdx, [r8 + GHCB_SW_EXIT_INFO_1]
+    mov rax, [r11 + GHCB_SW_EXIT_INFO_2]
+    mov rdx, [r11 + GHCB_SW_EXIT_INFO_1]
     ret
 
 ghcb_vmgexit_raw:
@@ -251,21 +261,21 @@ ghcb_vmgexit_raw:
     jz send
     ret
 
-; One PSC VMGEXIT over this vCPU's shared buffer (r8, r9 from ready) -> rax = SW_EXITINFO2,
-; rdx = the header afterwards. Keeps r8, r9.
+; One PSC VMGEXIT over this vCPU's shared buffer (r8, r9, r11 from ready) -> rax =
+; SW_EXITINFO2, rdx = the header afterwards. Keeps r8, r9, r11.
 send_psc:
     mov edi, SVM_VMGEXIT_PSC
     lea esi, [r8 + GHCB_SHARED_BUFFER]
     mov edx, GHCB_VALID_SW_ALL
     xor ecx, ecx
     call send
-    mov rdx, [r8 + GHCB_SHARED_BUFFER]
+    mov rdx, [r11 + GHCB_SHARED_BUFFER]
     ret
 
-; Copies the header (rax) and rcx entries from rsi into this GHCB's (r8) shared buffer.
+; Copies the header (rax) and rcx entries from rsi into this GHCB's shared buffer (r11).
 put_request:
-    mov [r8 + GHCB_SHARED_BUFFER], rax
-    lea rdi, [r8 + GHCB_SHARED_BUFFER + VMGEXIT_PSC_HDR_SIZE]
+    mov [r11 + GHCB_SHARED_BUFFER], rax
+    lea rdi, [r11 + GHCB_SHARED_BUFFER + VMGEXIT_PSC_HDR_SIZE]
     rep movsq                           ; DF = 0 (System V)
     ret
 

@@ -17,8 +17,10 @@
 ;
 ; en_shared_alias(rdi = gpa) -> rax = the virtual address where this guest sees gpa's shared
 ;   view: on TDX 0xFFFF800000000000 + gpa (the runtime maps that to gpa | 1 << 47, which is
-;   the shared bit for GPAW 48), on any other platform gpa itself (one GPA space serves both
-;   states). Preserves every register but rax.
+;   the shared bit for GPAW 48); on SEV-SNP the same alias when this guest's page tables map
+;   RAM private (CR3 carries the C-bit, CPUID 0x8000001F EBX[5:0]: the VMM handed them over
+;   with C=1 on the identity view and C=0 on the alias), else gpa itself; on any other
+;   platform gpa itself (one GPA space serves both states). Preserves every register but rax.
 
 %define EN_ABI_SOURCE
 %include "enlighten.inc"
@@ -32,6 +34,7 @@ CPUID_TDX_LEAF          equ 0x21
 CPUID_MAX_EXTENDED      equ 0x80000000
 CPUID_SEV_LEAF          equ 0x8000001F
 CPUID_SEV_EAX_SEV       equ 1 << 1      ; AMD_SEV_BIT
+CPUID_SEV_EBX_CBIT_MASK equ 0x3F        ; EBX[5:0]: the C-bit's position (Linux sme_enable)
 CPUID_KVM_SIGNATURE     equ 0x40000000
 CPUID_KVM_FEATURES      equ 0x40000001
 KVM_FEATURE_HC_MAP_GPA_RANGE equ 16
@@ -126,9 +129,27 @@ en_shared_alias:
     call en_platform
     pop rdi
     cmp eax, EN_PLATFORM_TDX
-    mov rax, rdi                        ; mov leaves the flags alone
-    jne .done
+    je .alias
+    cmp eax, EN_PLATFORM_SNP
+    jne .identity
+    push rbx
+    push rcx
+    push rdx
+    mov eax, CPUID_SEV_LEAF
+    cpuid
+    mov ecx, ebx
+    and ecx, CPUID_SEV_EBX_CBIT_MASK
+    mov rax, cr3
+    shr rax, cl
+    pop rdx
+    pop rcx
+    pop rbx
+    test al, 1
+    jz .identity                        ; C=0 tables: one view serves both states
+.alias:
     mov rax, EN_SHARED_ALIAS_BASE
     add rax, rdi
-.done:
+    ret
+.identity:
+    mov rax, rdi
     ret

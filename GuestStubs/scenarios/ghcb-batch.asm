@@ -42,7 +42,11 @@ make_entries:
 ; cur_page_mismatches(rdi = count, rsi = expected cur_page) -> rax = entries in the GHCB's PSC
 ; buffer whose cur_page (what the host says it finished) differs.
 cur_page_mismatches:
-    mov edx, ghcb_page + GHCB_SHARED_BUFFER + VMGEXIT_PSC_HDR_SIZE
+    push rdi
+    mov edi, ghcb_page
+    call en_shared_alias                ; the GHCB is shared: read it through the shared view
+    pop rdi
+    lea rdx, [rax + GHCB_SHARED_BUFFER + VMGEXIT_PSC_HDR_SIZE]
     xor eax, eax
 .next:
     mov rcx, [rdx]
@@ -119,16 +123,30 @@ scenario:
     call ghcb_psc
     EXPECT "ghcb.huge.back.exitinfo2", rax, 0
 
-    ; The MSR protocol's single page, destructive like the rest.
+    ; The MSR protocol's single page, destructive like the rest. The 2 MiB PSC back to
+    ; private left it guest-owned but not validated: validate it before writing it, and
+    ; rescind that before it goes shared, as a guest of the platform must.
+    mov edi, MSR_PAGE
+    mov esi, RMP_PG_SIZE_4K
+    mov edx, PVALIDATE_VALIDATE
+    call snp_pvalidate
+    EXPECT "ghcb.msr_page.validated", rax, 0
     mov edi, MSR_PAGE
     mov esi, EN_PAGE_SIZE
     mov rdx, MSR_TAG
     call fill_pattern
     mov edi, MSR_PAGE
+    mov esi, RMP_PG_SIZE_4K
+    mov edx, PVALIDATE_RESCIND
+    call snp_pvalidate
+    EXPECT "ghcb.msr_page.rescinded", rax, 0
+    mov edi, MSR_PAGE
     mov esi, VMGEXIT_PSC_OP_SHARED
     call ghcb_msr_psc
     EXPECT "ghcb.msr_psc.shared", rax, GHCB_MSR_PSC_RESP
     mov edi, MSR_PAGE
+    call en_shared_alias                ; shared now: look through the shared view
+    mov rdi, rax
     mov esi, EN_PAGE_SIZE
     call count_nonzero
     EXPECT "ghcb.msr_psc.old_content_gone", rax, 0

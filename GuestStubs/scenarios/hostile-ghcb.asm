@@ -63,7 +63,12 @@ raw_one:
 
 ; nothing_to_do(): a PSC buffer a host that ignores the malformation would find empty.
 nothing_to_do:
-    mov qword [abs ghcb_page + GHCB_SHARED_BUFFER], HDR_CUR_AFTER_END
+    push rdi
+    mov edi, ghcb_page
+    call en_shared_alias                ; the GHCB is shared: write it through the shared view
+    pop rdi
+    mov rcx, HDR_CUR_AFTER_END
+    mov [rax + GHCB_SHARED_BUFFER], rcx
     ret
 
 ; malformed(rdi = exit code, rsi = scratch, edx = valid byte, ecx = usage) -> r12 info1, r13 info2

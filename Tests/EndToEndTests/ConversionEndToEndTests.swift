@@ -80,6 +80,8 @@ final class ConversionEndToEndTests: XCTestCase {
             "ghcb.huge.cur_entry": 2,
             "ghcb.huge.cur_page": 0,                    // entries whose cur_page is not 512 (2 MiB done)
             "ghcb.huge.back.exitinfo2": 0,
+            "ghcb.msr_page.validated": 0,               // PVALIDATE of the page the 2 MiB PSC made private
+            "ghcb.msr_page.rescinded": 0,               // rescinded before it goes shared
             "ghcb.msr_psc.shared": 0x015,               // GHCB_MSR_PSC_RESP, error field 0
             "ghcb.msr_psc.old_content_gone": 0,
             "ghcb.msr_psc.private": 0x015,

@@ -47,3 +47,18 @@ final class PrivateMemoryEnforcementTests: XCTestCase {
         XCTAssertEqual(result.conversions.map(\.record.range), [GPARange(start: 0x40_0000, end: 0x40_1000)])
     }
 }
+
+extension PrivateMemoryEnforcementTests {
+    /// RAM outside the plan is guest-owned but not validated in an SNP guest: a C=1 read of it
+    /// is #VC with error code 0x404 (SVM_EXIT_PAGE_NOT_VALIDATED), at the read, CR2 irrelevant.
+    func testSNPReadOfUnvalidatedRAMIsAPageNotValidatedVC() throws {
+        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm")) { $0.platform = .ghcb }
+        XCTAssertFalse(result.passed)
+        guard case .exception(let vector, let errorCode, let at, _)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
+        XCTAssertEqual(vector, 29, "#VC")
+        XCTAssertEqual(errorCode, 0x404, "SVM_EXIT_PAGE_NOT_VALIDATED")
+        XCTAssertTrue(at.hasPrefix("read_here"), at)
+        let served = result.events.compactMap { event -> String? in if case .served(_, .ghcb, let request, _) = event { request } else { nil } }
+        XCTAssertTrue(served.contains { $0.hasPrefix("read of unvalidated page 0x400000") }, "\(served)")
+    }
+}

@@ -7,27 +7,32 @@ import Payload
 /// KVM_EXIT_MMIO here) for the runner to answer as the platform does.
 ///
 /// TDX: the private view is guest_memfd at GPA, the shared view a separate backing at
-/// GPA | shared bit (as a TDX VMM lays them out). A page is open in the private view only
-/// while private and accepted, in the shared view only while shared; the host reads and
-/// writes through mappings of its own (GuestMemory), never through these.
+/// GPA | shared bit (as a TDX VMM lays them out). SEV-SNP: one guest_memfd seen at two GPAs,
+/// the private view at GPA | C-bit (guest page tables with C=1 reach it) and the shared view
+/// at GPA (C=0). A page is open in the private view only while private and validated /
+/// accepted, in the shared view only while shared; the host reads and writes through mappings
+/// of its own (GuestMemory), never through these.
 ///
 /// `@unchecked Sendable`: immutable after construction; the mappings it protects are kept
 /// alive by the Machine, and mprotect is called under the conversion service's lock.
 final class GuestViews: @unchecked Sendable {
     let privateView: any HostMemory
     let sharedView: any HostMemory
-    /// The GPA bit that selects the shared view.
-    let sharedBit: UInt64
+    /// The GPA bit that tells the views apart: TDX's shared bit, SNP's C-bit.
+    let viewBit: UInt64
+    /// Whether a set `viewBit` means the private view (SNP) or the shared one (TDX).
+    let bitMeansPrivate: Bool
 
-    init(privateView: any HostMemory, sharedView: any HostMemory, sharedBit: UInt64) {
+    init(privateView: any HostMemory, sharedView: any HostMemory, viewBit: UInt64, bitMeansPrivate: Bool) {
         self.privateView = privateView
         self.sharedView = sharedView
-        self.sharedBit = sharedBit
+        self.viewBit = viewBit
+        self.bitMeansPrivate = bitMeansPrivate
     }
 
     /// Whether `gpa` names the private view, and the page it names in either.
     func decode(_ gpa: UInt64) -> (privateView: Bool, gpa: UInt64) {
-        (gpa & sharedBit == 0, gpa & ~sharedBit)
+        ((gpa & viewBit != 0) == bitMeansPrivate, gpa & ~viewBit)
     }
 
     /// Opens or closes each run's pages in both views as its state allows.

@@ -21,11 +21,11 @@ enum BootState {
 
     /// direct64: long mode at the entry with the image's page tables; firmware: KVM's reset
     /// state (real mode at 0xFFFFFFF0) is already what the reset vector expects.
-    static func prepare(_ vcpu: VCPU, index: Int, image: Image) throws(KVMError) {
+    static func prepare(_ vcpu: VCPU, index: Int, image: Image, cr3Bits: UInt64 = 0) throws(KVMError) {
         guard image.layout == .direct64 else { return }
         var sregs = try vcpu.getSpecialRegisters()
         sregs.cr0 = cr0ProtectedMode | cr0MonitorCoprocessor | cr0ExtensionType | cr0NumericError | cr0WriteProtect | cr0Paging
-        sregs.cr3 = image.pageTableRoot
+        sregs.cr3 = image.pageTableRoot | cr3Bits
         sregs.cr4 = cr4PAE | cr4OSFXSR | cr4OSXMMEXCPT
         sregs.efer = eferLME | eferLMA
         sregs.cs = segment(selector: codeSelector, type: 0xB, longMode: true)

@@ -20,6 +20,8 @@ public final class Machine {
     let vcpus: [VCPU]
     // Kept alive while memslots point into them.
     private let backings: [AnyObject]
+    /// Bits the boot CR3 carries beyond the root's address (SNP: the C-bit, private tables).
+    private let cr3Bits: UInt64
 
     static let ramSlot: UInt32 = 0
     static let romSlot: UInt32 = 1
@@ -54,11 +56,24 @@ public final class Machine {
             var regions: [GuestMemory.Region] = []
             var backings: [AnyObject] = []
             let ramRange = GPARange(start: 0, end: options.memory)
-            let ram = try Self.guestMemfdSlot(vm: vm, slot: Self.ramSlot, range: ramRange)
+            // SEV-SNP where KVM enforces nothing: guest_memfd's private view at GPA | C-bit,
+            // its shared view at GPA, both memslots, so the runner can enforce the RMP itself
+            // (direct64 images only: the VMM gives their boot page tables the C-bit; the
+            // firmware layout's reset path builds none yet).
+            let enforceSNP = options.platform == .ghcb && image.layout == .direct64 && !probe.usesMemoryAttributes
+            let ramSlotRange = enforceSNP ? GPARange(start: GHCBHost.cBit, end: GHCBHost.cBit + options.memory) : ramRange
+            let ram = try Self.guestMemfdSlot(vm: vm, slot: Self.ramSlot, range: ramSlotRange)
             backings.append(ram)
             var backing = ConversionService.Backing.unified(ram.memfd)
             var views: GuestViews?
-            if options.platform == .tdx {
+            if enforceSNP {
+                let sharedView = try ram.memfd.map(), hostView = try ram.memfd.map()
+                try vm.setUserMemoryRegion(slot: Self.sharedAliasSlot, guestPhysicalAddress: 0, size: options.memory, userspaceAddress: sharedView.userspaceAddress)
+                backings.append(sharedView)
+                backings.append(hostView)
+                regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: hostView.base))
+                views = GuestViews(privateView: ram, sharedView: sharedView, viewBit: GHCBHost.cBit, bitMeansPrivate: true)
+            } else if options.platform == .tdx {
                 // As a TDX VMM does: shared pages live at GPA | shared bit, in a backing of
                 // their own, while guest_memfd holds the private side at GPA.
                 let sharedBit = options.tdxAddressWidth.sharedBit
@@ -73,7 +88,7 @@ public final class Machine {
                     let hostRAM = try ram.memfd.map()
                     backings.append(hostRAM)
                     regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: hostRAM.base))
-                    views = GuestViews(privateView: ram, sharedView: shared.guest, sharedBit: sharedBit)
+                    views = GuestViews(privateView: ram, sharedView: shared.guest, viewBit: sharedBit, bitMeansPrivate: false)
                 } else {
                     regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: ram.base))
                 }
@@ -93,6 +108,13 @@ public final class Machine {
             // Population happens before any vCPU exists, let alone runs.
             let population = try Population.populate(image: image, into: memory)
             self.population = population
+            if enforceSNP {
+                // The boot page tables as an SNP VMM must hand them over: with the C-bit.
+                guard SNPBootPaging.encrypt(root: image.pageTableRoot, memory: memory, cBit: GHCBHost.cBit) else {
+                    throw RunError.invalidOptions("the image's page tables at \(hex(image.pageTableRoot)) are not the runtime's: cannot give them the C-bit")
+                }
+            }
+            self.cr3Bits = enforceSNP ? GHCBHost.cBit : 0
             let initial = population.initialStates(memory: options.memory, platform: options.platform)
             if probe.usesMemoryAttributes {
                 // Populated first, then made private: the order pre-population requires.
@@ -110,9 +132,9 @@ public final class Machine {
             for index in 0..<options.vcpus {
                 let vcpu = try vm.createVCPU(id: UInt32(index))
                 try vcpu.setCPUID(CPUIDTable.forVCPU(index, supported: cpuid, platform: options.platform,
-                                                     physicalAddressBits: options.platform == .tdx ? UInt32(options.tdxAddressWidth.rawValue) : nil))
+                                                     physicalAddressBits: Self.physicalAddressBits(options)))
                 if try vm.check(.syncRegs) & 3 == 3 { try vcpu.enableSyncRegisters([.registers, .specialRegisters]) }
-                try BootState.prepare(vcpu, index: index, image: image)
+                try BootState.prepare(vcpu, index: index, image: image, cr3Bits: cr3Bits)
                 if !trapped.isEmpty { try vcpu.setHardwareBreakpoints(trapped) }
                 vcpus.append(vcpu)
             }
@@ -142,6 +164,15 @@ public final class Machine {
             }
         }
         return transports
+    }
+
+    /// The guest MAXPHYADDR a platform's view bit needs (TDX: GPAW; SNP: above the C-bit).
+    private static func physicalAddressBits(_ options: RunOptions) -> UInt32? {
+        switch options.platform {
+        case .tdx?: UInt32(options.tdxAddressWidth.rawValue)
+        case .ghcb?: GHCBHost.physicalAddressBits
+        default: nil
+        }
     }
 
     /// The sites the run arms: its platform's trapped ones (without a platform, every trapped

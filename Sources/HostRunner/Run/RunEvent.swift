@@ -61,8 +61,10 @@ public enum VCPUStop: Sendable, Equatable, CustomStringConvertible {
     }
 
     static func vectorName(_ vector: UInt64) -> String {
+        // Linux trapnr.h: 20 #VE, 21 #CP, 28 #HV, 29 #VC, 30 #SX.
         let names = ["#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
-                     "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"]
+                     "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "vector 22", "vector 23", "vector 24", "vector 25", "vector 26",
+                     "vector 27", "#HV", "#VC", "#SX"]
         return vector < names.count ? names[Int(vector)] : "vector \(vector)"
     }
 }

@@ -181,6 +181,16 @@ final class VCPULoop {
             let result = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &events,
                                                as: (machine.options.platform ?? .kvm, "KVM_EXIT_MEMORY_FAULT (\(privateView ? "private" : "shared") \(isWrite ? "write" : "read"))"))
             return result.succeeded ? nil : .stopped(.memoryFault(gpa: address, size: 0x1000, isPrivate: privateView, at: "\(at) (page states: \(machine.service.describeStates(around: gpa)))"))
+        case .notAccepted where machine.options.platform == .ghcb:
+            // A C=1 access to a guest-owned page that is not validated: #VC with the SVM exit
+            // code SVM_EXIT_PAGE_NOT_VALIDATED (0x404) as its error code.
+            let vmmCommunicationException: UInt8 = 29, pageNotValidated: UInt32 = 0x404
+            do { try vcpu.injectException(vector: vmmCommunicationException, errorCode: pageNotValidated) } catch {
+                return .stopped(.hostError("injecting #VC: \(error)"))
+            }
+            events.append(.served(vcpu: index, interface: .ghcb, request: "\(isWrite ? "write" : "read") of unvalidated page \(hex(gpa)) at \(at)",
+                                  answer: "#VC 0x404 (page not validated)"))
+            return nil
         case .notAccepted where machine.options.platform == .tdx && machine.options.tdxAttributes & RunOptions.tdxSeptVEDisable == 0:
             return injectVirtualizationException(gpa: gpa, isWrite: isWrite, at: at)
         case .notAccepted:
