@@ -118,4 +118,33 @@ extension Catalogue {
             .check("touch.pending.ve_gpa", equals: touchPendingPage),
             .check("touch.stale.ve_gpa", equals: touchStalePage),
         ] })
+
+    // validation-order.asm: two pages of the order-area [4 MiB, 6 MiB).
+    static let orderSharedFirst: UInt64 = 0x41_0000
+    static let orderEarly: UInt64 = 0x42_0000
+
+    static let validationOrder = Scenario(
+        name: "validation-order",
+        proves: "the wrong order of the two halves is caught as on SNP hardware: rescinding after the PSC to shared meets a hypervisor-owned page, which KVM converts back to private implicitly (the guest's shared page is gone) and the rescind reports no update; validating before the PSC to private converts implicitly too, and the PSC then finds nothing to flip",
+        failureMeans: "the host lets a PVALIDATE of a hypervisor-owned page succeed or fail differently from the RMP, or does not convert it implicitly",
+        platforms: [.ghcb],
+        expectations: { platform in [
+            .guestPasses,
+            .conversions([
+                ExpectedConversion(orderSharedFirst, orderSharedFirst + 0x1000, to: .shared, form: form(platform)),
+                ExpectedConversion(orderSharedFirst, orderSharedFirst + 0x1000, to: .private,
+                                   form: "KVM_EXIT_MEMORY_FAULT (PVALIDATE of a hypervisor-owned page)"),
+                ExpectedConversion(orderEarly, orderEarly + 0x1000, to: .shared, form: form(platform)),
+                ExpectedConversion(orderEarly, orderEarly + 0x1000, to: .private,
+                                   form: "KVM_EXIT_MEMORY_FAULT (PVALIDATE of a hypervisor-owned page)"),
+                ExpectedConversion(orderEarly, orderEarly + 0x1000, to: .private, form: form(platform), flipped: []),
+            ]),
+            validations([
+                ExpectedValidation(operation: "rescind", start: orderSharedFirst, size: 0x1000, result: "no update (RAX 0, CF 1)"),
+                ExpectedValidation(operation: "rescind", start: orderEarly, size: 0x1000, result: "success"),
+                ExpectedValidation(operation: "validate", start: orderEarly, size: 0x1000, result: "success"),
+            ]),
+            .finalState(GPARange(start: orderSharedFirst, end: orderSharedFirst + 0x1000), .private),
+            .finalState(GPARange(start: orderEarly, end: orderEarly + 0x1000), .private),
+        ] })
 }

@@ -22,6 +22,7 @@ public enum Catalogue {
         hostileTDX,
         validation,
         touchBeforeAccept,
+        validationOrder,
         memoryFault,
     ]
 
