@@ -21,7 +21,7 @@ let package = Package(
         // Pure encode/decode of the three conversion interfaces. No I/O.
         .target(name: "GuestABI", dependencies: ["GuestPhysical"]),
         // nasm + ld.lld drivers, ELF reader, images, population plans, firmware tables.
-        .target(name: "Payload", dependencies: ["GuestPhysical"]),
+        .target(name: "Payload", dependencies: ["GuestPhysical", .product(name: "Crypto", package: "swift-crypto")]),
         // Launch measurements (SEV, SEV-ES, SEV-SNP digests, TDX MRTD).
         .target(name: "Measurement", dependencies: [
             "Payload", .product(name: "Crypto", package: "swift-crypto"),
