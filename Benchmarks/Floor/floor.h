@@ -60,6 +60,8 @@ struct floor_vm {
     int kvm, vm, gmem, vcpu;
     uint8_t *memory;
     uint64_t memory_size;
+    /* trap-tdx only: the shared view at GPA | 1 << 47 (NULL otherwise). */
+    uint8_t *shared;
     struct kvm_run *run;
     size_t run_size;
 };
@@ -76,6 +78,10 @@ void floor_image_free(struct floor_image *image);
 /* trap.c */
 int floor_trap_arm(struct floor_vm *vm, uint64_t site);
 int floor_trap_serve(struct floor_vm *vm);
+
+/* trap-tdx.c */
+int floor_tdx_views(struct floor_vm *vm);
+int floor_tdx_serve(struct floor_vm *vm);
 
 /* main.c */
 uint64_t floor_now_ns(void);

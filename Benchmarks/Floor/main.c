@@ -88,7 +88,7 @@ struct loop_count {
  * Answers the runtime's presence read on the record port as the runner does; every other
  * port write (0x80 in the bench guest) is ignored, the cheapest exit there is. With
  * `trapping`, a debug exit is a trapped request, served by trap.c. */
-static int exit_loop(struct floor_vm *vm, int trapping, struct loop_count *counted) {
+static int exit_loop(struct floor_vm *vm, int trapping, int (*serve)(struct floor_vm *), struct loop_count *counted) {
     uint64_t count = 0, requests = 0;
     uint64_t start = floor_now_ns();
     for (;;) {
@@ -96,7 +96,7 @@ static int exit_loop(struct floor_vm *vm, int trapping, struct loop_count *count
         count++;
         struct kvm_run *run = vm->run;
         if (trapping && run->exit_reason == KVM_EXIT_DEBUG) {
-            if (floor_trap_serve(vm) != 0) return -1;
+            if (serve(vm) != 0) return -1;
             requests++;
             continue;
         }
@@ -118,20 +118,22 @@ static int exit_loop(struct floor_vm *vm, int trapping, struct loop_count *count
     }
 }
 
-/* `exits` (site 0) or `trap` (a request site): K runs, a fresh VM each, loops timed. */
-static int run_loops(const struct floor_image *image, uint64_t memory, uint64_t site, int repeat) {
+/* `exits` (site 0), `trap` or `trap-tdx` (a request site): K runs, a fresh VM each, loops
+ * timed. `tdx`: the TD's two views, and TDCALLs served as trap-tdx.c says. */
+static int run_loops(const struct floor_image *image, uint64_t memory, uint64_t site, int tdx, int repeat) {
     uint64_t samples[MAX_REPEAT] = { 0 };
     struct loop_count counted = { 0 };
     for (int i = 0; i < repeat; i++) {
         struct floor_vm vm;
         int result = floor_vm_create(&vm, memory, image);
+        if (result == 0 && tdx) result = floor_tdx_views(&vm);
         if (result == 0 && site) result = floor_trap_arm(&vm, site);
-        if (result == 0) result = exit_loop(&vm, site != 0, &counted);
+        if (result == 0) result = exit_loop(&vm, site != 0, tdx ? floor_tdx_serve : floor_trap_serve, &counted);
         floor_vm_destroy(&vm);
         if (result != 0) return -1;
         samples[i] = counted.elapsed;
     }
-    uint64_t middle = print_samples(site ? "trap" : "exits", samples, repeat);
+    uint64_t middle = print_samples(tdx ? "trap-tdx" : site ? "trap" : "exits", samples, repeat);
     printf(",\"exits\":%llu,\"ns_per_exit\":%.1f", (unsigned long long)counted.exits, (double)middle / (double)counted.exits);
     if (site) printf(",\"requests\":%llu,\"ns_per_request\":%.1f", (unsigned long long)counted.requests,
                      counted.requests ? (double)middle / (double)counted.requests : 0.0);
@@ -178,6 +180,7 @@ static int usage(void) {
             "usage: enlighten-floor setup IMAGE.elf CR3 [--repeat K] [--memory BYTES]\n"
             "       enlighten-floor exits IMAGE.elf CR3 [--repeat K] [--memory BYTES]\n"
             "       enlighten-floor trap IMAGE.elf CR3 SITE [--repeat K] [--memory BYTES]\n"
+            "       enlighten-floor trap-tdx IMAGE.elf CR3 SITE [--repeat K] [--memory BYTES]\n"
             "       enlighten-floor memcpy BYTES [--repeat K]\n");
     return 2;
 }
@@ -193,7 +196,8 @@ static uint64_t number(const char *text) {
 int main(int argc, char **argv) {
     if (argc < 3) return usage();
     const char *mode = argv[1];
-    int positional = strcmp(mode, "memcpy") == 0 ? 1 : strcmp(mode, "trap") == 0 ? 3 : 2;
+    int tdx = strcmp(mode, "trap-tdx") == 0;
+    int positional = strcmp(mode, "memcpy") == 0 ? 1 : (strcmp(mode, "trap") == 0 || tdx) ? 3 : 2;
     int repeat = 5;
     uint64_t memory = 64ull << 20;
     for (int i = 2 + positional; i < argc; i += 2) {
@@ -209,14 +213,14 @@ int main(int argc, char **argv) {
         if (bytes == 0) return usage();
         return run_memcpy(bytes, repeat) == 0 ? 0 : 1;
     }
-    int trap = strcmp(mode, "trap") == 0;
+    int trap = strcmp(mode, "trap") == 0 || tdx;
     if (strcmp(mode, "setup") != 0 && strcmp(mode, "exits") != 0 && !trap) return usage();
     if (access("/dev/kvm", R_OK | W_OK) != 0) return floor_error("/dev/kvm"), 3;
     uint64_t cr3 = number(argv[3]), site = trap ? number(argv[4]) : 0;
     if (cr3 == 0 || (trap && site == 0)) return usage();
     struct floor_image image;
     if (floor_image_read(argv[2], cr3, &image) != 0) return 1;
-    int result = strcmp(mode, "setup") == 0 ? run_setup(&image, memory, repeat) : run_loops(&image, memory, site, repeat);
+    int result = strcmp(mode, "setup") == 0 ? run_setup(&image, memory, repeat) : run_loops(&image, memory, site, tdx, repeat);
     floor_image_free(&image);
     return result == 0 ? 0 : 1;
 }

@@ -120,6 +120,7 @@ int floor_vm_create(struct floor_vm *vm, uint64_t memory_size, const struct floo
 void floor_vm_destroy(struct floor_vm *vm) {
     if (vm->run) munmap(vm->run, vm->run_size);
     if (vm->vcpu >= 0) close(vm->vcpu);
+    if (vm->shared) munmap(vm->shared, vm->memory_size);
     if (vm->memory) munmap(vm->memory, vm->memory_size);
     if (vm->gmem >= 0) close(vm->gmem);
     if (vm->vm >= 0) close(vm->vm);
