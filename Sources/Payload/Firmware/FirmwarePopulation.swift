@@ -10,8 +10,27 @@ public struct FirmwarePopulationStep: Equatable, Sendable, Codable {
     public let how: String
     /// Whether the page contents enter the measurement (not just their GPAs and types).
     public let contentsMeasured: Bool
+    /// Whether the GPAs (and, SNP, the page types) enter the measurement: true for every
+    /// launch-update page and every TDH.MEM.PAGE.ADD, false for PAGE.AUG sections.
+    public let addressMeasured: Bool
     /// Where the step comes from: the image itself or a metadata section.
     public let source: String
+
+    public init(platform: Platform, gpa: UInt64, size: UInt64, how: String, contentsMeasured: Bool,
+                addressMeasured: Bool = true, source: String) {
+        self.platform = platform
+        self.gpa = gpa
+        self.size = size
+        self.how = how
+        self.contentsMeasured = contentsMeasured
+        self.addressMeasured = addressMeasured
+        self.source = source
+    }
+
+    /// The measurement column of `inspect`: what of this step the digest records.
+    public var measurement: String {
+        contentsMeasured ? "contents measured" : addressMeasured ? "contents unmeasured" : "not measured"
+    }
 }
 
 /// The population plan derived from the firmware's own tables: what `enlighten inspect`
@@ -54,6 +73,7 @@ public enum FirmwarePopulation {
             return FirmwarePopulationStep(platform: .tdx, gpa: section.memoryAddress, size: section.memorySize, how: how,
                                           contentsMeasured: section.attributes.contains(.mrExtend)
                                               && !section.attributes.contains(.pageAug),
+                                          addressMeasured: !section.attributes.contains(.pageAug),
                                           source: "TDX section \(index) (\(section.type))")
         }
     }
