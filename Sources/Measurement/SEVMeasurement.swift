@@ -49,7 +49,8 @@ public enum SEVMeasurement {
         guard let kernelHashes else { return }
         if let problem = image.problems(of: .sevHashTableBlock).first { throw .brokenStructure(kind, problem) }
         guard let area = image.sevHashTableArea, area.gpa != 0 else {
-            throw .missingStructure(kind, .sevHashTableBlock, why: "a kernel was given but the firmware names no area for its hashes")
+            throw .kernelHashesUnsupported(kind, why: image.sevHashTableArea == nil
+                ? "the footer table has no SEV hash-table entry" : "its SEV hash-table entry names GPA 0, no area")
         }
         hasher.update(data: kernelHashes.table)
     }

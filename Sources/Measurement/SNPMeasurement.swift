@@ -110,8 +110,9 @@ public enum SNPMeasurement {
         }
         updates += deferredCPUID
         if options.kernelHashes != nil, !sections.contains(where: { $0.type == .kernelHashes }) {
-            throw .missingStructure(kind, .sevMetadata,
-                                    why: "a kernel was given but the SEV metadata has no SNP_KERNEL_HASHES section to put its hashes in")
+            throw .kernelHashesUnsupported(kind, why: image.sevMetadata == nil
+                ? "the image has no SEV metadata, so no SNP_KERNEL_HASHES section"
+                : "its SEV metadata has no SNP_KERNEL_HASHES section")
         }
 
         let vmsas = SEVVMSA.pages(vcpus: options.vcpus, apEIP: apEIP, sevFeatures: options.guestFeatures,
@@ -134,7 +135,7 @@ public enum SNPMeasurement {
         }
         if let problem = image.problems(of: .sevHashTableBlock).first { throw .brokenStructure(.snp, problem) }
         guard let area = image.sevHashTableArea else {
-            throw .missingStructure(.snp, .sevHashTableBlock, why: "it gives the table's offset within its page")
+            throw .kernelHashesUnsupported(.snp, why: "it has an SNP_KERNEL_HASHES section but no SEV hash-table footer entry giving the table's place in it")
         }
         guard let page = hashes.page(tableAt: Int(area.gpa & 0xFFF)) else {
             throw .sectionSizeUnsupported(.snp, section: section, size: size,

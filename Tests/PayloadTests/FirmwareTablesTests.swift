@@ -31,12 +31,17 @@ final class FirmwareTablesTests: XCTestCase {
         let image = FirmwareImage(bytes: rom(with: try FirmwareTables.build(plan: plan(), romBase: romBase, romSize: romSize)))
         XCTAssertEqual(image.problems, [])
         let footer = try XCTUnwrap(image.footer)
-        XCTAssertEqual(Set(footer.entries.map(\.name)), ["sevMetadataOffset", "tdxMetadataOffset", "sevESResetBlock"])
+        XCTAssertEqual(Set(footer.entries.map(\.name)), ["sevMetadataOffset", "tdxMetadataOffset", "sevESResetBlock", "sevHashTableBlock"])
+        // The hash table fills the SNP_KERNEL_HASHES page (0x84000), as in OVMF's AmdSev build.
+        XCTAssertEqual(image.sevHashTableArea, SEVGuestArea(gpa: 0x8_4000, size: 0x1000))
         XCTAssertEqual(footer.footerOffset + 18, Int(romSize) - 32, "the table ends at 4 GiB - 32")
         XCTAssertEqual(image.sevESResetBlock?.rawValue, 0xFFFF_FFE0, "APs start at .apentry")
         XCTAssertEqual(image.sevMetadata?.sections, [
             SEVSection(gpa: 0x10_0000, size: 0x3000, type: .snpSecureMemory),
             SEVSection(gpa: 0x10_4000, size: 0x1000, type: .snpSecureMemory),
+            SEVSection(gpa: 0x8_2000, size: 0x1000, type: .snpSecrets),
+            SEVSection(gpa: 0x8_3000, size: 0x1000, type: .cpuid),
+            SEVSection(gpa: 0x8_4000, size: 0x1000, type: .kernelHashes),
         ])
         let sections = try XCTUnwrap(image.tdxMetadata?.sections)
         XCTAssertEqual(sections, [
@@ -72,6 +77,11 @@ final class FirmwareTablesTests: XCTestCase {
         let onHob = PlanRange(name: "low", range: GPARange(start: 0x8_1000, end: 0x8_3000), kind: .zero, state: .private)
         XCTAssertThrowsError(try FirmwareTables.build(plan: PopulationPlan(ranges: [onHob]), romBase: romBase, romSize: romSize)) {
             XCTAssertEqual($0 as? FirmwareTablesError, .hobOverlapsPlan(hob: FirmwareTables.defaultTDHob, onHob))
+        }
+        let onCPUID = PlanRange(name: "low", range: GPARange(start: 0x8_3800, end: 0x8_4000), kind: .zero, state: .private)
+        XCTAssertThrowsError(try FirmwareTables.build(plan: PopulationPlan(ranges: [onCPUID]), romBase: romBase, romSize: romSize)) {
+            XCTAssertEqual($0 as? FirmwareTablesError,
+                           .launchPageOverlapsPlan(page: "CPUID", area: GPARange(start: 0x8_3000, end: 0x8_4000), onCPUID))
         }
         XCTAssertThrowsError(try FirmwareTables.build(plan: plan(), romBase: 0xFFD0_0000, romSize: romSize)) {
             XCTAssertEqual($0 as? FirmwareTablesError, .romGeometry(base: 0xFFD0_0000, size: romSize))
