@@ -47,7 +47,8 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print JSON instead of text.")
     var json = false
 
-    @Option(help: ArgumentHelp("vCPUs, one VMSA each in the SEV-ES and SEV-SNP digests (1-\(SNPMeasurement.maxVCPUs)).", valueName: "N"))
+    // .unconditional: "-1" is read as a number and refused as out of range, not as a flag.
+    @Option(parsing: .unconditional, help: ArgumentHelp("vCPUs, one VMSA each in the SEV-ES and SEV-SNP digests (1-\(SNPMeasurement.maxVCPUs)).", valueName: "N"))
     var vcpus = 1
 
     @Option(help: ArgumentHelp("QEMU CPU model whose signature goes into the VMSA: \(VCPUSignature.namedModels.keys.sorted().joined(separator: ", ")). Default EPYC-v4 under QEMU.", valueName: "CPUTYPE"))
