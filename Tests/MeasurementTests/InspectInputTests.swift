@@ -6,9 +6,8 @@ import XCTest
 /// Bad input to `enlighten inspect`: refused with one line and exit 2, before any work.
 final class InspectInputTests: XCTestCase {
     private func enlighten() throws -> String {
-        let bundle = Bundle(for: Self.self).bundleURL
-        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("enlighten").path }
-        return try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0) })
+        let found = EnlightenExecutable.path(besideBundleOf: Self.self)
+        return try XCTUnwrap(found.path, "the enlighten executable is not next to the tests (looked in \(found.lookedIn))")
     }
 
     /// A sparse file of `size` bytes (ftruncate), removed when the test ends.

@@ -21,10 +21,8 @@ final class InspectMatrixTests: XCTestCase {
 
     /// The enlighten executable `swift test` builds next to the test bundle.
     private func enlighten() throws -> String {
-        let bundle = Bundle(for: Self.self).bundleURL
-        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("enlighten").path }
-        return try XCTUnwrap(candidates.first { FileManager.default.isExecutableFile(atPath: $0) },
-                             "the enlighten executable is not next to the tests (looked in \(candidates))")
+        let found = EnlightenExecutable.path(besideBundleOf: Self.self)
+        return try XCTUnwrap(found.path, "the enlighten executable is not next to the tests (looked in \(found.lookedIn))")
     }
 
     /// Our firmware-layout image of `stub`, written to the scratch folder.
