@@ -13,6 +13,9 @@ public struct Population: Sendable {
 
     public let entries: [Entry]
     public let image: Image
+    /// The confidential launch's special pages, in the order the runner filled them
+    /// (`SNPLaunchPages`); empty unless the run is an SNP launch of a firmware image.
+    public internal(set) var launchPages: [LaunchPage] = []
 
     /// Writes measured and unmeasured ranges from the image's bytes, segment by segment
     /// straight into guest memory (no staging copy: this is the launch path's bandwidth).
