@@ -47,9 +47,6 @@ DYNAMIC_FIELD_SIZE      equ 24
 DYNAMIC_FIELD_COUNT     equ ($ - dynamic_fields) / DYNAMIC_FIELD_SIZE
 all_bits:               dd 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF
 
-section .bss nobits alloc noexec write align=8
-observed:               resd 4          ; EAX, EBX, ECX, EDX from the CPUID instruction
-
 section .text
 
 ; masks_for(edi = leaf, esi = subleaf) -> rax = address of the four dword masks.
@@ -107,30 +104,34 @@ check_cpuid_page:
     je .reserved_clear
     inc ebp
 .reserved_clear:
-    push rbx
+    ; Every vCPU runs this at once: the observed registers live on this vCPU's stack.
+    mov r8, rbx                         ; cpuid overwrites ebx
     mov eax, [rbx]
     mov ecx, [rbx + 4]
     cpuid
-    mov [abs observed], eax
-    mov [abs observed + 4], ebx
-    mov [abs observed + 8], ecx
-    mov [abs observed + 12], edx
-    pop rbx
+    sub rsp, 16
+    mov [rsp], eax                      ; EAX, EBX, ECX, EDX as the CPUID instruction returned them
+    mov [rsp + 4], ebx
+    mov [rsp + 8], ecx
+    mov [rsp + 12], edx
+    mov rbx, r8
     mov edi, [rbx]
     mov esi, [rbx + 4]
     call masks_for
     xor ecx, ecx                        ; register 0..3
 .register:
-    mov edx, [abs observed + rcx * 4]
+    mov edx, [rsp + rcx * 4]
     xor edx, [rbx + 24 + rcx * 4]
     and edx, [rax + rcx * 4]
     jnz .mismatch
     inc ecx
     cmp ecx, 4
     jb .register
+    add rsp, 16
     inc r14d
     jmp .next_entry
 .mismatch:
+    add rsp, 16
     cmp r15, -1
     jne .next_entry                     ; report only the first
     mov r15d, [rbx]

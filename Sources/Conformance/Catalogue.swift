@@ -24,6 +24,8 @@ public enum Catalogue {
         touchBeforeAccept,
         validationOrder,
         memoryFault,
+        snpLaunchPages,
+        snpLaunchPagesCorruptCPUID,
     ]
 
     /// The form each interface's conversions take in the event log.

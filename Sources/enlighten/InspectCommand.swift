@@ -72,14 +72,7 @@ struct Inspect: ParsableCommand {
     @Option(help: ArgumentHelp("SEV_FEATURES of the SNP VMSAs.", valueName: "VALUE"))
     var guestFeatures = "0x1"
 
-    @Option(help: ArgumentHelp("Kernel of a measured direct boot: its hash goes into the SNP_KERNEL_HASHES page.", valueName: "PATH"))
-    var kernel: String?
-
-    @Option(help: ArgumentHelp("Initrd of the direct boot (with --kernel).", valueName: "PATH"))
-    var initrd: String?
-
-    @Option(help: ArgumentHelp("Kernel command line of the direct boot (with --kernel).", valueName: "CMDLINE"))
-    var append: String?
+    @OptionGroup var directBoot: DirectBootOptions
 
     @Option(help: "How digests are printed: hex or base64.")
     var outputFormat: DigestFormat = .hex
@@ -98,8 +91,6 @@ struct Inspect: ParsableCommand {
         guard (1...SNPMeasurement.maxVCPUs).contains(vcpus) else {
             throw ValidationError("--vcpus must be between 1 and \(SNPMeasurement.maxVCPUs) (KVM_MAX_VCPUS, the most an SNP or TDX guest can have), got \(vcpus)")
         }
-        if initrd != nil, kernel == nil { throw ValidationError("--kernel required when using --initrd") }
-        if append != nil, kernel == nil { throw ValidationError("--kernel required when using --append") }
         if verbose, mode == nil { throw ValidationError("-v/--verbose goes with --mode") }
         if snpOVMFHash != nil, mode != nil, mode != .snp { throw ValidationError("--snp-ovmf-hash only works with --mode snp") }
         if dumpVMSA != nil, let mode, mode != .snp, mode != .seves {
@@ -179,12 +170,7 @@ struct Inspect: ParsableCommand {
         default:
             break
         }
-        var hashes: SEVKernelHashes?
-        if let kernel {
-            do { hashes = try SEVKernelHashes(kernelFile: kernel, initrdFile: initrd, commandLine: append) } catch {
-                throw fail(error, .inputError)
-            }
-        }
+        let hashes = try directBoot.hashes()
         let firmware = FirmwareImage(bytes: bytes)
         let options = SNPOptions(vcpus: vcpus, vcpuSignature: try signature(), guestFeatures: try features(),
                                  kernelHashes: hashes, vmm: try vmm(), imageDigest: try imageSeed())

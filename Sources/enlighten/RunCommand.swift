@@ -47,14 +47,7 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("tdx-attributes"), help: "TDX: the TD ATTRIBUTES TDG.VP.INFO reports (hex). Bit 28, SEPT_VE_DISABLE, decides what touching a page before accepting it meets: set (the default, 0x10000000, what Linux requires) stops the TD as KVM does; 0 gives the guest a #VE to handle.")
     var tdxAttributes: String = "0x10000000"
 
-    @Option(help: ArgumentHelp("SNP measured direct boot: put this kernel's hash table in the image's SNP_KERNEL_HASHES page (--platform ghcb, firmware layout).", valueName: "PATH"))
-    var kernel: String?
-
-    @Option(help: ArgumentHelp("Initrd of the direct boot (with --kernel).", valueName: "PATH"))
-    var initrd: String?
-
-    @Option(help: ArgumentHelp("Kernel command line of the direct boot (with --kernel).", valueName: "CMDLINE"))
-    var append: String?
+    @OptionGroup var directBoot: DirectBootOptions
 
     @Flag(help: "Print the result as JSON instead of streaming the log.")
     var json = false
@@ -76,7 +69,7 @@ struct Run: ParsableCommand {
             throw fail("--tdx-attributes: cannot read '\(tdxAttributes)' as a hex number (e.g. 0x10000000 or 0)", .inputError)
         }
         options.tdxAttributes = attributes
-        let hashes = try DirectBoot.hashes(kernel: kernel, initrd: initrd, append: append)
+        let hashes = try directBoot.hashes()
         if let hashes { options.snpKernelHashPage = try DirectBoot.page(hashes, for: loaded) }
         let result: RunResult
         do {

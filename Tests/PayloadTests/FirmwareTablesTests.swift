@@ -95,3 +95,22 @@ final class FirmwareTablesTests: XCTestCase {
         }
     }
 }
+
+/// The guest finds the launch pages at constants of its own; they must be FirmwareTables'.
+final class LaunchPageConstantsTests: XCTestCase {
+    func testSNPLaunchPagesStubUsesTheTablesAddresses() throws {
+        let root = try ProjectRoot.locate()
+        let source = try String(contentsOfFile: root.path + "/GuestStubs/scenarios/snp-launch-pages.asm", encoding: .utf8)
+        func constant(_ name: String) -> UInt64? {
+            for line in source.split(separator: "\n") {
+                let words = line.split(whereSeparator: { $0 == " " })
+                if words.count >= 3, words[0] == name, words[1] == "equ", words[2].hasPrefix("0x") {
+                    return UInt64(words[2].dropFirst(2), radix: 16)
+                }
+            }
+            return nil
+        }
+        XCTAssertEqual(constant("SNP_SECRETS_GPA"), FirmwareTables.LaunchPages.secrets.start)
+        XCTAssertEqual(constant("SNP_CPUID_GPA"), FirmwareTables.LaunchPages.cpuid.start)
+    }
+}
