@@ -81,8 +81,12 @@ public struct Population: Sendable {
     }
 
     /// The launch state of RAM (`PageStateMap.launchState`): private except where the plan
-    /// says shared; on SNP/TDX only what the plan populates is validated/accepted.
+    /// says shared; on SNP/TDX only what the plan populates, and the launch pages, are
+    /// validated/accepted (SNP_LAUNCH_UPDATE validates every page it adds).
     func initialStates(memory: UInt64, platform: ConversionPlatform?) -> PageStateMap {
-        PageStateMap.launchState(ram: GPARange(start: 0, end: memory), plan: entries.map(\.range), platform: platform)
+        let launched = launchPages.map { page in
+            PlanRange(name: page.source, range: page.range, kind: page.contents == nil ? .zero : .measured, state: .private)
+        }
+        return PageStateMap.launchState(ram: GPARange(start: 0, end: memory), plan: entries.map(\.range) + launched, platform: platform)
     }
 }
