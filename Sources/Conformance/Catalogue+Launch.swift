@@ -69,3 +69,55 @@ extension Catalogue {
         configure: { options, _ in options.launchFault = .cpuidEntryCorrupted(leaf: corruptedCPUIDLeaf) },
         expectations: { _ in [.conversions([]), launchPagesArePopulated, guestNamesTheCorruptedEntry] })
 }
+
+// The TD HOB: GuestStubs/scenarios/tdx-td-hob.asm.
+extension Catalogue {
+    /// The runner wrote a TD HOB at the TD_HOB section, and the guest's walk described all RAM.
+    static let tdHobWritten = Expectation.custom("TD HOB") { result in
+        guard let hob = result.population.launchPages.first(where: { $0.kind == .tdHob }) else {
+            return "the runner wrote no TD HOB (launch pages: \(result.population.launchPages.map(\.kind.rawValue)))"
+        }
+        if hob.range != FirmwareTables.defaultTDHob { return "the TD HOB is at \(hob.range), the TD_HOB section is \(FirmwareTables.defaultTDHob)" }
+        return nil
+    }
+
+    static let tdxTDHob = Scenario(
+        name: "tdx-td-hob",
+        proves: "a TDX launch of a firmware image writes the TD HOB at the TD_HOB section as QEMU does for TDVF (PHIT, one resource descriptor per RAM range: the added TD_HOB and TEMP_MEM ranges SYSTEM_MEMORY, the rest MEMORY_UNACCEPTED, end of list), and the guest's TDVF-style walk finds it well formed and describing all of its RAM",
+        failureMeans: "the HOB is missing, misplaced or malformed, or it does not describe the RAM the TD was given",
+        platforms: [.tdx], layout: .firmware,
+        expectations: { _ in [
+            .guestPasses, .conversions([]), tdHobWritten,
+            .value("tdhob.ram_end", equals: RunOptions().memory),
+            .check("tdhob.end_of_list", equals: 1), .check("tdhob.rom_overlaps", equals: 0),
+        ] })
+
+    /// The twin passes only when the guest fails for the planted reason: one resource
+    /// descriptor claims the ROM's first 64 KiB as RAM, and the guest names exactly it.
+    static let guestNamesTheROMOverlap = Expectation.custom("HOB over ROM detected") { result in
+        if result.passed { return "the guest accepted a TD HOB that describes its ROM as RAM" }
+        let overlap = result.events.compactMap { event -> UInt64? in
+            guard case .record(_, .value("tdhob.rom_overlap", let value)) = event else { return nil }
+            return value
+        }.first
+        let romBase = Layout.romWindow.start
+        guard overlap == romBase else {
+            return "the guest did not name the descriptor at \(hex(romBase)) (tdhob.rom_overlap \(overlap.map { hex($0) } ?? "none"))"
+        }
+        let failed = result.events.compactMap { event -> String? in
+            guard case .record(_, .check(let name, _, _, false)) = event else { return nil }
+            return name
+        }
+        guard failed == ["tdhob.rom_overlaps"] else { return "the guest failed \(failed), expected only tdhob.rom_overlaps" }
+        return nil
+    }
+
+    static let tdxTDHobOverROM = Scenario(
+        name: "tdx-td-hob-over-rom",
+        stub: "tdx-td-hob",
+        proves: "the guest's TD HOB walk catches a resource descriptor that overlaps its ROM: it fails naming exactly that descriptor",
+        failureMeans: "the guest's HOB check accepts RAM claimed over the firmware, or blames the wrong descriptor",
+        platforms: [.tdx], layout: .firmware,
+        configure: { options, _ in options.launchFault = .tdHobResourceOverROM },
+        expectations: { _ in [.conversions([]), tdHobWritten, guestNamesTheROMOverlap] })
+}

@@ -26,6 +26,8 @@ public enum Catalogue {
         memoryFault,
         snpLaunchPages,
         snpLaunchPagesCorruptCPUID,
+        tdxTDHob,
+        tdxTDHobOverROM,
     ]
 
     /// The form each interface's conversions take in the event log.

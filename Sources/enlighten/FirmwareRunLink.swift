@@ -38,8 +38,8 @@ struct FirmwareRunLink: Encodable {
         snpLaunchDigest = try? DigestFormat.hex.render(SNPMeasurement.launchDigest(of: firmware, options: options))
         mrtd = try? DigestFormat.hex.render(TDXMeasurement.mrtd(of: firmware, order: .interleaved))
 
-        let pages = result.population.launchPages
-        launchPages = pages.map { LaunchItem(type: $0.kind.rawValue, start: hex($0.range.start), end: hex($0.range.end), source: $0.source) }
+        launchPages = result.population.launchPages.map { LaunchItem(type: $0.kind.rawValue, start: hex($0.range.start), end: hex($0.range.end), source: $0.source) }
+        let pages = result.population.launchPages.filter { $0.kind != .tdHob }
         if pages.isEmpty {
             snpLaunchDigestFromPopulation = nil
             snpDigestsAgree = nil

@@ -98,19 +98,26 @@ final class FirmwareTablesTests: XCTestCase {
 
 /// The guest finds the launch pages at constants of its own; they must be FirmwareTables'.
 final class LaunchPageConstantsTests: XCTestCase {
-    func testSNPLaunchPagesStubUsesTheTablesAddresses() throws {
+    /// The value of `NAME equ 0x…` in a scenario stub.
+    private func constant(_ name: String, in stub: String) throws -> UInt64? {
         let root = try ProjectRoot.locate()
-        let source = try String(contentsOfFile: root.path + "/GuestStubs/scenarios/snp-launch-pages.asm", encoding: .utf8)
-        func constant(_ name: String) -> UInt64? {
-            for line in source.split(separator: "\n") {
-                let words = line.split(whereSeparator: { $0 == " " })
-                if words.count >= 3, words[0] == name, words[1] == "equ", words[2].hasPrefix("0x") {
-                    return UInt64(words[2].dropFirst(2), radix: 16)
-                }
-            }
-            return nil
+        let source = try String(contentsOfFile: root.path + "/GuestStubs/scenarios/\(stub).asm", encoding: .utf8)
+        for line in source.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count >= 3, words[0] == name, words[1] == "equ", words[2].hasPrefix("0x") else { continue }
+            return UInt64(words[2].dropFirst(2), radix: 16)
         }
-        XCTAssertEqual(constant("SNP_SECRETS_GPA"), FirmwareTables.LaunchPages.secrets.start)
-        XCTAssertEqual(constant("SNP_CPUID_GPA"), FirmwareTables.LaunchPages.cpuid.start)
+        return nil
+    }
+
+    func testSNPLaunchPagesStubUsesTheTablesAddresses() throws {
+        XCTAssertEqual(try constant("SNP_SECRETS_GPA", in: "snp-launch-pages"), FirmwareTables.LaunchPages.secrets.start)
+        XCTAssertEqual(try constant("SNP_CPUID_GPA", in: "snp-launch-pages"), FirmwareTables.LaunchPages.cpuid.start)
+    }
+
+    func testTDHobStubUsesTheTablesAddresses() throws {
+        XCTAssertEqual(try constant("TD_HOB_GPA", in: "tdx-td-hob"), FirmwareTables.defaultTDHob.start)
+        XCTAssertEqual(try constant("TD_HOB_END", in: "tdx-td-hob"), FirmwareTables.defaultTDHob.end)
+        XCTAssertEqual(try constant("ROM_BASE", in: "tdx-td-hob"), Layout.romWindow.start)
     }
 }

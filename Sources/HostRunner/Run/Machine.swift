@@ -117,6 +117,7 @@ public final class Machine {
                 let seen = try ObservedCPUID.observe(system: system, entries: cpuid(0))
                 population.launchPages = try SNPLaunchPages.populate(firmware, metadata, memory: memory, cpuid: seen, options: options)
             }
+            population.launchPages += try TDXLaunchPages.populate(image: image, memory: memory, options: options)
             self.population = population
             if enforceSNP {
                 // The boot page tables as an SNP VMM must hand them over: with the C-bit.

@@ -1,4 +1,5 @@
 import KVM
+import Payload
 
 /// The SNP CPUID page as a VMM fills it before SNP_LAUNCH_UPDATE (Linux
 /// arch/x86/include/asm/sev.h `struct snp_cpuid_table`, SEV-SNP firmware ABI "CPUID
@@ -29,9 +30,7 @@ public enum SNPCPUIDPage {
     public static func page(_ entries: [CPUIDEntry]) throws(Failure) -> [UInt8] {
         guard entries.count <= countMax else { throw .tooManyEntries(entries.count) }
         var page = [UInt8](repeating: 0, count: pageSize)
-        func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
-            for index in 0..<MemoryLayout<T>.size { page[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
-        }
+        func put<T: FixedWidthInteger & UnsignedInteger>(_ value: T, at offset: Int) { page.writeLE(value, at: offset) }
         put(UInt32(entries.count), at: 0)
         for (index, entry) in entries.enumerated() {
             let at = headerSize + index * entrySize

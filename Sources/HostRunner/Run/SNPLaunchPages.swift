@@ -88,24 +88,3 @@ enum SNPLaunchPages {
         return Array(source)
     }
 }
-
-/// A deliberate defect in the launch pages, for the conformance suite's negative twins.
-public enum LaunchFault: Sendable, Equatable {
-    /// Flip EBX of the CPUID page's entry for this leaf (subleaf 0), leaving the vCPU's CPUID as is.
-    case cpuidEntryCorrupted(leaf: UInt32)
-
-    func apply(to table: inout [UInt8]) {
-        switch self {
-        case .cpuidEntryCorrupted(let leaf):
-            let count = Int(table[0]) | Int(table[1]) << 8
-            for index in 0..<min(count, SNPCPUIDPage.countMax) {
-                let at = SNPCPUIDPage.headerSize + index * SNPCPUIDPage.entrySize
-                let function = UInt32(table[at]) | UInt32(table[at + 1]) << 8 | UInt32(table[at + 2]) << 16 | UInt32(table[at + 3]) << 24
-                let subleaf = UInt32(table[at + 4]) | UInt32(table[at + 5]) << 8 | UInt32(table[at + 6]) << 16 | UInt32(table[at + 7]) << 24
-                guard function == leaf, subleaf == 0 else { continue }
-                for byte in 28..<32 { table[at + byte] ^= 0xFF }
-                return
-            }
-        }
-    }
-}

@@ -1,3 +1,5 @@
+import Payload
+
 /// The SNP secrets page as the PSP writes it into the SECRETS launch page (SEV-SNP firmware
 /// ABI "Secrets Page Format"; Linux arch/x86/include/asm/sev.h `struct snp_secrets_page`):
 /// u32 VERSION, u32 IMIEN (bit 0) + reserved, u32 FMS (CPUID(1).EAX of the platform), u32
@@ -12,10 +14,8 @@ public enum SNPSecretsPage {
 
     public static func page(fms: UInt32) -> [UInt8] {
         var page = [UInt8](repeating: 0, count: pageSize)
-        for index in 0..<4 {
-            page[index] = UInt8(truncatingIfNeeded: version >> (8 * index))
-            page[8 + index] = UInt8(truncatingIfNeeded: fms >> (8 * index))
-        }
+        page.writeLE(version, at: 0)
+        page.writeLE(fms, at: 8)
         var generator = SystemRandomNumberGenerator()
         for offset in vmpckOffset..<(vmpckOffset + 4 * vmpckLength) { page[offset] = UInt8.random(in: 1...255, using: &generator) }
         return page
