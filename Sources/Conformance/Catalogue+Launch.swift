@@ -61,7 +61,7 @@ extension Catalogue {
     }
 
     static let snpLaunchPagesCorruptCPUID = Scenario(
-        name: "snp-launch-pages-bad-cpuid",
+        name: "snp-launch-bad-cpuid",
         stub: "snp-launch-pages",
         proves: "the guest's CPUID-page check catches a table that differs from the CPUID instruction: with one entry corrupted (leaf 0 EBX) the guest fails and names exactly that entry and register",
         failureMeans: "the guest's CPUID-page check misses a wrong entry, or blames the wrong one",

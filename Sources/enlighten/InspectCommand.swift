@@ -38,7 +38,7 @@ struct Inspect: ParsableCommand {
     @Option(help: ArgumentHelp("The firmware image, as sev-snp-measure names it.", valueName: "PATH"))
     var ovmf: String?
 
-    @Option(help: ArgumentHelp("Print only this digest, one line: sev, seves, snp, snp:ovmf-hash or tdx.", valueName: "MODE"))
+    @Option(help: ArgumentHelp("Print only this digest, one line (sev-es, sev-snp and upper case are read too).", valueName: "MODE"))
     var mode: InspectMode?
 
     @Flag(name: [.customShort("v"), .long], help: "With --mode: 'Calculated MODE guest measurement: DIGEST', as sev-snp-measure -v prints it.")
