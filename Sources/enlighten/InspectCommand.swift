@@ -189,6 +189,9 @@ struct Inspect: ParsableCommand {
     private func printOne(_ mode: InspectMode, _ digests: InspectDigests) throws {
         let result = mode.digest.map { digests.result($0) } ?? digests.imageDigest
         switch result {
+        case .success(let digest) where mode == .snpOVMFHash:
+            // sev-snp-measure prints this seed as bare hex whatever --output-format and -v say.
+            say(DigestFormat.hex.render(digest))
         case .success(let digest):
             let text = outputFormat.render(digest)
             say(verbose ? "Calculated \(mode.verboseName) guest measurement: \(text)" : text)

@@ -77,6 +77,12 @@ final class InspectMatrixTests: XCTestCase {
         }
         try compare(["--mode", "sev", "--ovmf", ovmf], tool: tool, ours: ours)
         try compare(["--mode", "snp:ovmf-hash", "--ovmf", ovmf], tool: tool, ours: ours)
+        try compare(["--mode", "snp:ovmf-hash", "--output-format", "base64", "-v", "--ovmf", ovmf], tool: tool, ours: ours)
+        try compare(["--mode", "seves", "--vcpus", "2", "--vcpu-type", "EPYC-Rome", "--output-format", "base64", "-v", "--ovmf", ovmf],
+                    tool: tool, ours: ours)
+        try compare(["--mode", "sev", "-v", "--ovmf", ovmf], tool: tool, ours: ours)
+        try compare(["--mode", "snp", "--vcpus", "64", "--vcpu-type", "EPYC-Turin", "--guest-features", "0x3", "--ovmf", ovmf],
+                    tool: tool, ours: ours)
         try compare(["--mode", "snp", "--vcpus", "3", "--vcpu-type", "EPYC-v4", "--output-format", "base64", "-v", "--ovmf", ovmf],
                     tool: tool, ours: ours)
     }
