@@ -88,8 +88,9 @@ struct Inspect: ParsableCommand {
 
     func validate() throws {
         if (image == nil) == (ovmf == nil) { throw ValidationError("give the firmware image once: as IMAGE or with --ovmf") }
+        // One line and exit 2 before any work: a huge count once made inspect spin building VMSAs.
         guard (1...SNPMeasurement.maxVCPUs).contains(vcpus) else {
-            throw ValidationError("--vcpus must be between 1 and \(SNPMeasurement.maxVCPUs) (KVM_MAX_VCPUS, the most an SNP or TDX guest can have), got \(vcpus)")
+            throw fail("--vcpus must be between 1 and \(SNPMeasurement.maxVCPUs) (KVM_MAX_VCPUS, the most an SNP or TDX guest can have), got \(vcpus)", .inputError)
         }
         if verbose, mode == nil { throw ValidationError("-v/--verbose goes with --mode") }
         if snpOVMFHash != nil, mode != nil, mode != .snp { throw ValidationError("--snp-ovmf-hash only works with --mode snp") }
