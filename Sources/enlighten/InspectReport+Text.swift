@@ -4,27 +4,27 @@ import Payload
 extension InspectReport {
     func printText() {
         func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
-        let last = size == 0 ? base : base + UInt64(size) - 1
-        print("\(image): \(size) bytes at \(hex(base))..\(hex(last))")
+        let last = size == 0 ? baseAddress : baseAddress + UInt64(size) - 1
+        print("\(image): \(size) bytes at \(base)..\(hex(last))")
         if let footer {
             print("footer table (\(footer.count) entries):")
-            for entry in footer { print("  \(entry.guid)  \(pad(entry.name, 18)) \(entry.dataSize) data bytes at \(hex(entry.dataOffset))") }
+            for entry in footer { print("  \(entry.guid)  \(pad(entry.name, 18)) \(entry.dataSize) data bytes at \(entry.dataOffset)") }
         } else {
             print("footer table: unreadable (see problems)")
         }
-        if let sevESResetEIP { print("  SEV-ES AP reset: CS base \(hex(sevESResetEIP & 0xFFFF_0000)), IP \(hex(sevESResetEIP & 0xFFFF))") }
-        if let sevHashTable { print("  SEV hash table area: \(hex(sevHashTable.gpa)), \(hex(sevHashTable.size)) bytes") }
-        if let sevSecret { print("  SEV secret area: \(hex(sevSecret.gpa)), \(hex(sevSecret.size)) bytes") }
+        if let resetEIP { print("  SEV-ES AP reset: CS base \(hex(resetEIP & 0xFFFF_0000)), IP \(hex(resetEIP & 0xFFFF))") }
+        if let sevHashTable { print("  SEV hash table area: \(sevHashTable.gpa), \(hex(sevHashTable.size)) bytes") }
+        if let sevSecret { print("  SEV secret area: \(sevSecret.gpa), \(hex(sevSecret.size)) bytes") }
         if let sevMetadata {
             print("SEV metadata (\(sevMetadata.count) sections\(sevMetadata.isEmpty ? ": present and empty" : "")):")
-            for item in sevMetadata { print("  \(pad(hex(item.gpa), 12)) \(pad(hex(item.size), 10)) \(item.type)") }
+            for item in sevMetadata { print("  \(pad(item.gpa, 12)) \(pad(hex(item.size), 10)) \(item.type)") }
         } else {
             print("SEV metadata: \(absent.contains("SEV metadata") ? "absent (the footer table has no SEV metadata entry)" : "unreadable (see problems)")")
         }
         if let tdxMetadata {
             print("TDX metadata (\(tdxMetadata.count) sections\(tdxMetadata.isEmpty ? ": present and empty" : "")):")
             for item in tdxMetadata {
-                print("  \(pad(item.type, 13)) memory \(pad(hex(item.memoryAddress), 12)) \(pad(hex(item.memorySize), 10)) data \(pad(hex(item.dataOffset), 10)) \(pad(hex(item.rawSize), 10)) \(item.attributes)")
+                print("  \(pad(item.type, 13)) memory \(pad(item.memoryAddress, 12)) \(pad(hex(item.memorySize), 10)) data \(pad(item.dataOffset, 10)) \(pad(hex(item.rawSize), 10)) \(item.attributes)")
             }
         } else {
             print("TDX metadata: \(absent.contains("TDX metadata") ? "absent (the footer table has no TDX metadata entry)" : "unreadable (see problems)")")

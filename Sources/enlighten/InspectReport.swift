@@ -5,13 +5,14 @@ import Payload
 /// text rendering of the same data. Absent metadata is null, present-but-empty metadata is [];
 /// a digest that cannot be computed is null, with its reason in `digestErrors`.
 struct InspectReport: Encodable {
-    struct FooterItem: Encodable { let guid: String, name: String, dataOffset: Int, dataSize: Int }
-    struct SEVItem: Encodable { let gpa: UInt32, size: UInt32, type: String }
+    // Addresses and file offsets are "0x…" strings, sizes numbers (docs/json.md).
+    struct FooterItem: Encodable { let guid: String, name: String, dataOffset: String, dataSize: Int }
+    struct SEVItem: Encodable { let gpa: String, size: UInt32, type: String }
     struct TDXItem: Encodable {
-        let dataOffset: UInt32, rawSize: UInt32, memoryAddress: UInt64, memorySize: UInt64
+        let dataOffset: String, rawSize: UInt32, memoryAddress: String, memorySize: UInt64
         let type: String, attributes: String
     }
-    struct Area: Encodable { let gpa: UInt32, size: UInt32 }
+    struct Area: Encodable { let gpa: String, size: UInt32 }
     /// One digest: its value in the requested format, or null and why.
     struct Digest: Encodable {
         let value: String?
@@ -29,11 +30,11 @@ struct InspectReport: Encodable {
 
     let image: String
     let size: Int
-    let base: UInt64
+    let base: String
     let footer: [FooterItem]?
     let sevMetadata: [SEVItem]?
     let tdxMetadata: [TDXItem]?
-    let sevESResetEIP: UInt32?
+    let sevESResetEIP: String?
     let sevHashTable: Area?
     let sevSecret: Area?
     let population: [FirmwarePopulationStep]
@@ -50,23 +51,28 @@ struct InspectReport: Encodable {
     let problems: [String]
     /// Structures the footer table does not reference (absent, as opposed to empty).
     let absent: [String]
+    /// The numeric forms the text rendering computes with.
+    let baseAddress: UInt64
+    let resetEIP: UInt32?
 
     init(path: String, firmware: FirmwareImage, options: SNPOptions, order: MRTDOrder,
          digests computed: InspectDigests, format: DigestFormat) {
         image = path
         size = firmware.bytes.count
-        base = firmware.base
+        base = hex(firmware.base)
         footer = firmware.footer?.entries.map {
-            FooterItem(guid: $0.guid.description, name: $0.name, dataOffset: $0.dataOffset, dataSize: $0.data.count)
+            FooterItem(guid: $0.guid.description, name: $0.name, dataOffset: hex($0.dataOffset), dataSize: $0.data.count)
         }
-        sevMetadata = firmware.sevMetadata?.sections.map { SEVItem(gpa: $0.gpa, size: $0.size, type: $0.type.description) }
+        sevMetadata = firmware.sevMetadata?.sections.map { SEVItem(gpa: hex($0.gpa), size: $0.size, type: $0.type.description) }
         tdxMetadata = firmware.tdxMetadata?.sections.map {
-            TDXItem(dataOffset: $0.dataOffset, rawSize: $0.rawSize, memoryAddress: $0.memoryAddress,
+            TDXItem(dataOffset: hex($0.dataOffset), rawSize: $0.rawSize, memoryAddress: hex($0.memoryAddress),
                     memorySize: $0.memorySize, type: $0.type.description, attributes: $0.attributes.description)
         }
-        sevESResetEIP = firmware.sevESResetBlock?.rawValue
-        sevHashTable = firmware.sevHashTableArea.map { Area(gpa: $0.gpa, size: $0.size) }
-        sevSecret = firmware.sevSecretArea.map { Area(gpa: $0.gpa, size: $0.size) }
+        sevESResetEIP = firmware.sevESResetBlock.map { hex($0.rawValue) }
+        sevHashTable = firmware.sevHashTableArea.map { Area(gpa: hex($0.gpa), size: $0.size) }
+        sevSecret = firmware.sevSecretArea.map { Area(gpa: hex($0.gpa), size: $0.size) }
+        baseAddress = firmware.base
+        resetEIP = firmware.sevESResetBlock?.rawValue
         // The SNP list is the launch the digest folds over (VMSAs included); where that launch
         // cannot be built, the steps the tables alone direct.
         let snpSteps = computed.snpUpdates?.map(\.populationStep) ?? FirmwarePopulation.snp(firmware)

@@ -12,7 +12,13 @@ public enum SevSnpMeasure {
 
     /// The executable's path, or why there is none.
     public static func locate() throws(Unavailable) -> String {
-        if let path = ProcessInfo.processInfo.environment["SEV_SNP_MEASURE"], !path.isEmpty { return path }
+        if let path = ProcessInfo.processInfo.environment["SEV_SNP_MEASURE"], !path.isEmpty {
+            // The comparisons are exact to one version; say so when another is named.
+            if let reported = try? Command.run(path, ["--version"]), !reported.contains(version) {
+                print("note: SEV_SNP_MEASURE is \(reported.trimmingCharacters(in: .whitespacesAndNewlines)); the tests are written against \(version)")
+            }
+            return path
+        }
         let venv = packageRoot.appendingPathComponent(".build/sev-snp-measure-\(version)")
         let tool = venv.appendingPathComponent("bin/sev-snp-measure").path
         if FileManager.default.isExecutableFile(atPath: tool) { return tool }

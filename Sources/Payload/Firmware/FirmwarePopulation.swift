@@ -1,6 +1,6 @@
 /// One range a VMM populates before the first instruction, as a firmware image's metadata
 /// directs it, and what the launch measurement records of it.
-public struct FirmwarePopulationStep: Equatable, Sendable, Codable {
+public struct FirmwarePopulationStep: Equatable, Sendable, Encodable {
     public enum Platform: String, Sendable, Codable { case snp = "SEV-SNP", tdx = "TDX" }
 
     public let platform: Platform
@@ -26,6 +26,21 @@ public struct FirmwarePopulationStep: Equatable, Sendable, Codable {
         self.addressMeasured = addressMeasured
         self.source = source
     }
+
+    /// JSON as docs/json.md has it: the GPA a "0x…" string, the size a number.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(platform, forKey: .platform)
+        try container.encode(hex(gpa), forKey: .gpa)
+        try container.encode(size, forKey: .size)
+        try container.encode(how, forKey: .how)
+        try container.encode(contentsMeasured, forKey: .contentsMeasured)
+        try container.encode(addressMeasured, forKey: .addressMeasured)
+        try container.encode(measurement, forKey: .measurement)
+        try container.encode(source, forKey: .source)
+    }
+
+    private enum Keys: String, CodingKey { case platform, gpa, size, how, contentsMeasured, addressMeasured, measurement, source }
 
     /// The measurement column of `inspect`: what of this step the digest records.
     public var measurement: String {
