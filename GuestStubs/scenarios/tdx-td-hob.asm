@@ -7,13 +7,16 @@
 ; section. Resource descriptors (type 3, length 48): SYSTEM_MEMORY (0) or MEMORY_UNACCEPTED (7)
 ; with attributes PRESENT|INITIALIZED|TESTED, in address order and contiguous from GPA 0, none
 ; overlapping the firmware ROM (4 GiB − 2 MiB .. 4 GiB); the one holding the HOB itself is
-; SYSTEM_MEMORY (the VMM added it).
+; SYSTEM_MEMORY (the VMM added it). Then, as TDVF does before it uses memory the HOB calls
+; unaccepted, it accepts the first page of the last MEMORY_UNACCEPTED range (TDG.MEM.PAGE.ACCEPT
+; through tdx_accept_range) and writes and reads it back.
 ;
 ; Records: CHECK launch.platform (3), tdhob.phit.type (1), tdhob.phit.length (56),
 ; tdhob.phit.version (9), tdhob.walk.malformed (0), tdhob.end_of_list (1: found where the PHIT
 ; says), tdhob.resources.bad (0), tdhob.resources.gaps (0), tdhob.rom_overlaps (0),
 ; tdhob.hob_memory_type (0); VALUE tdhob.resources, tdhob.ram_end; on an overlap VALUE
-; tdhob.rom_overlap = the first overlapping descriptor's start.
+; tdhob.rom_overlap = the first overlapping descriptor's start; VALUE tdhob.accepted (the GPA),
+; CHECK tdhob.accept (0), tdhob.accepted.readback (0).
 
 %include "enlighten.inc"
 %include "interfaces.inc"
@@ -44,7 +47,8 @@ scenario:
     EXPECT "tdhob.phit.length", rax, HOB_HANDOFF_SIZE
     mov eax, [abs TD_HOB_GPA + 8]
     EXPECT "tdhob.phit.version", rax, HOB_HANDOFF_VERSION
-    mov r12, [abs TD_HOB_GPA + 48]      ; EfiEndOfHobList
+    push qword [abs TD_HOB_GPA + 48]    ; [rsp]: EfiEndOfHobList
+    xor r12d, r12d                      ; the last unaccepted range's start, 0: none yet
 
     mov ebx, TD_HOB_GPA                 ; the HOB being read
     xor r13d, r13d                      ; malformed HOBs
@@ -109,6 +113,10 @@ scenario:
     inc r8d
 .contiguous:
     mov r15, rdx
+    cmp dword [rbx + 24], RESOURCE_UNACCEPTED
+    jne .not_unaccepted
+    mov r12, rsi
+.not_unaccepted:
     ; The descriptor holding the HOB itself.
     cmp rsi, TD_HOB_GPA
     ja .next
@@ -124,7 +132,7 @@ scenario:
     jmp .done
 .end:
     lea rax, [rbx + 8]
-    cmp rax, r12
+    cmp rax, [rsp]
     sete r11b
 .done:
     EXPECT "tdhob.walk.malformed", r13, 0
@@ -135,5 +143,19 @@ scenario:
     EXPECT "tdhob.resources.gaps", r8, 0
     EXPECT "tdhob.rom_overlaps", r9, 0
     EXPECT "tdhob.hob_memory_type", r10, RESOURCE_SYSTEM_MEMORY
+    test r12, r12
+    jz .accepted
+    VALUE "tdhob.accepted", r12
+    mov rdi, r12
+    mov esi, EN_PAGE_SIZE
+    call tdx_accept_range
+    EXPECT "tdhob.accept", rax, 0
+    mov rax, 0x544448_4F4200            ; "\0BOHDT": written after the accept, read back
+    mov [r12], rax
+    mov rdx, [r12]
+    xor rdx, rax
+    EXPECT "tdhob.accepted.readback", rdx, 0
+.accepted:
+    add rsp, 8
     EN_RESTORE_NONVOLATILE
     ret

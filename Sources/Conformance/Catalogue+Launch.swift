@@ -83,13 +83,14 @@ extension Catalogue {
 
     static let tdxTDHob = Scenario(
         name: "tdx-td-hob",
-        proves: "a TDX launch of a firmware image writes the TD HOB at the TD_HOB section as QEMU does for TDVF (PHIT, one resource descriptor per RAM range: the added TD_HOB and TEMP_MEM ranges SYSTEM_MEMORY, the rest MEMORY_UNACCEPTED, end of list), and the guest's TDVF-style walk finds it well formed and describing all of its RAM",
+        proves: "a TDX launch of a firmware image writes the TD HOB at the TD_HOB section as QEMU does for TDVF (PHIT, one resource descriptor per RAM range: the added TD_HOB and TEMP_MEM ranges SYSTEM_MEMORY, the rest MEMORY_UNACCEPTED, end of list), and the guest's TDVF-style walk finds it well formed and describing all of its RAM, then accepts a page the HOB calls unaccepted before using it",
         failureMeans: "the HOB is missing, misplaced or malformed, or it does not describe the RAM the TD was given",
         platforms: [.tdx], layout: .firmware,
         expectations: { _ in [
             .guestPasses, .conversions([]), tdHobWritten,
             .value("tdhob.ram_end", equals: RunOptions().memory),
             .check("tdhob.end_of_list", equals: 1), .check("tdhob.rom_overlaps", equals: 0),
+            .check("tdhob.accept", equals: 0), .check("tdhob.accepted.readback", equals: 0),
         ] })
 
     /// The twin passes only when the guest fails for the planted reason: one resource
