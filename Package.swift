@@ -47,6 +47,6 @@ let package = Package(
         .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Payload", "TestSupport"]),
         .testTarget(name: "HostRunnerTests", dependencies: ["HostRunner", "KVM", "Payload", "GuestABI", "TestSupport"]),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "HostRunner", "Payload"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["HostRunner", "Payload", "KVM"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["HostRunner", "Payload", "KVM", "TestSupport"]),
     ]
 )

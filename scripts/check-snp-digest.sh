@@ -25,7 +25,7 @@ need dpkg-deb "apt-get install dpkg"
 
 echo "== installing sev-snp-measure into a temporary venv"
 python3 -m venv "$work/venv" || { echo "error: python3 -m venv failed (apt-get install python3-venv)" >&2; exit 2; }
-"$work/venv/bin/pip" install --quiet sev-snp-measure || { echo "error: pip could not install sev-snp-measure" >&2; exit 2; }
+"$work/venv/bin/pip" install --quiet sev-snp-measure==0.0.13 || { echo "error: pip could not install sev-snp-measure" >&2; exit 2; }
 measure="$work/venv/bin/sev-snp-measure"
 
 echo "== downloading Debian's OVMF"

@@ -32,7 +32,7 @@ tools=$(mktemp -d)
 trap 'rm -rf "$tools"' EXIT
 if [ -z "${SEV_SNP_MEASURE:-}" ]; then
   python3 -m venv "$tools/venv"
-  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check sev-snp-measure
+  "$tools/venv/bin/pip" install --quiet --disable-pip-version-check sev-snp-measure==0.0.13
   export SEV_SNP_MEASURE="$tools/venv/bin/sev-snp-measure"
 fi
 

@@ -24,6 +24,10 @@ public enum Catalogue {
         touchBeforeAccept,
         validationOrder,
         memoryFault,
+        snpLaunchPages,
+        snpLaunchPagesCorruptCPUID,
+        tdxTDHob,
+        tdxTDHobOverROM,
     ]
 
     /// The form each interface's conversions take in the event log.

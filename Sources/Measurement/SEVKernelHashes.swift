@@ -18,6 +18,14 @@ public struct SEVKernelHashes: Equatable, Sendable {
         self.cmdline = Array(SHA256.hash(data: Array((commandLine ?? "").utf8) + [0]))
     }
 
+    /// From hashes already computed (SHA-256 of the kernel and initrd files, streamed by the
+    /// caller), hashing the command line as QEMU does.
+    public init(kernelSHA256: [UInt8], initrdSHA256: [UInt8], commandLine: String?) {
+        kernel = kernelSHA256
+        initrd = initrdSHA256
+        cmdline = Array(SHA256.hash(data: Array((commandLine ?? "").utf8) + [0]))
+    }
+
     static let entrySize = 16 + 2 + 32
     static let tableSize = 16 + 2 + 3 * entrySize
 

@@ -6,13 +6,22 @@ import Payload
 /// (what `enlighten inspect` prints), checked against what the runner populated from the
 /// plan, and the launch digests of those bytes.
 struct FirmwareRunLink: Encodable {
+    /// One SNP launch page the runner filled, in order.
+    struct LaunchItem: Encodable { let type: String, start: String, end: String, source: String }
+
     let populationAgrees: Bool
     let disagreement: String?
     let steps: [FirmwarePopulationStep]
     let snpLaunchDigest: String?
     let mrtd: String?
+    /// SNP launches: the pages the runner filled, and the launch digest computed from their
+    /// bytes as read back from guest memory, in that order, then the VMSAs QEMU adds for this
+    /// run's vCPUs (EPYC-v4, features 0x1); it must equal `snpLaunchDigest`, inspect's.
+    let launchPages: [LaunchItem]
+    let snpLaunchDigestFromPopulation: String?
+    let snpDigestsAgree: Bool?
 
-    init?(_ result: RunResult) {
+    init?(_ result: RunResult, kernelHashes: SEVKernelHashes? = nil) {
         guard let rom = result.image.romBytes() else { return nil }
         let firmware = FirmwareImage(bytes: rom)
         steps = FirmwarePopulation.snp(firmware) + FirmwarePopulation.tdx(firmware)
@@ -25,9 +34,45 @@ struct FirmwareRunLink: Encodable {
         disagreement = populationAgrees ? nil
             : "the runner populated \(populated.map(\.description).joined(separator: " ")), the TDVF tables name \(fromTables.map(\.description).joined(separator: " "))"
         let signature = VCPUSignature.named("EPYC-v4") ?? 0
-        snpLaunchDigest = try? SNPMeasurement.launchDigest(of: firmware, options: SNPOptions(vcpus: result.vcpus, vcpuSignature: signature))
-            .map { String(format: "%02x", $0) }.joined()
-        mrtd = try? TDXMeasurement.mrtd(of: firmware, order: .interleaved).map { String(format: "%02x", $0) }.joined()
+        let options = SNPOptions(vcpus: result.vcpus, vcpuSignature: signature, kernelHashes: kernelHashes)
+        snpLaunchDigest = try? DigestFormat.hex.render(SNPMeasurement.launchDigest(of: firmware, options: options))
+        mrtd = try? DigestFormat.hex.render(TDXMeasurement.mrtd(of: firmware, order: .interleaved))
+
+        launchPages = result.population.launchPages.map { LaunchItem(type: $0.kind.rawValue, start: hex($0.range.start), end: hex($0.range.end), source: $0.source) }
+        let pages = result.population.launchPages.filter { $0.kind != .tdHob }
+        if pages.isEmpty {
+            snpLaunchDigestFromPopulation = nil
+            snpDigestsAgree = nil
+        } else {
+            let populated = Self.digest(of: pages, firmware: firmware, options: options)
+            snpLaunchDigestFromPopulation = populated
+            snpDigestsAgree = populated != nil && populated == snpLaunchDigest
+        }
+    }
+
+    /// The SNP digest of the pages as populated, then one VMSA per vCPU.
+    private static func digest(of pages: [LaunchPage], firmware: FirmwareImage, options: SNPOptions) -> String? {
+        var updates: [SNPLaunchUpdate] = []
+        for page in pages {
+            let type: SNPPageType
+            switch page.kind {
+            case .normal: type = .normal
+            case .zero: type = .zero
+            case .unmeasured: type = .unmeasured
+            case .secrets: type = .secrets
+            case .cpuid: type = .cpuid
+            case .vmsa: type = .vmsa
+            case .tdHob: return nil
+            }
+            let contents: SNPLaunchUpdate.Contents = type == .normal ? page.contents.map { .bytes($0) } ?? .none : .none
+            updates.append(SNPLaunchUpdate(type: type, gpa: page.range.start, size: page.range.size, contents: contents, source: page.source))
+        }
+        let vmsas = SEVVMSA.pages(vcpus: options.vcpus, apEIP: firmware.sevESResetBlock?.rawValue, sevFeatures: options.guestFeatures,
+                                  vcpuSignature: options.vcpuSignature, vmm: options.vmm)
+        for page in vmsas {
+            updates.append(SNPLaunchUpdate(type: .vmsa, gpa: SNPLaunchDigest.vmsaGPA, size: UInt64(page.count), contents: .bytes(page), source: "VMSA"))
+        }
+        return DigestFormat.hex.render(SNPMeasurement.digest(of: updates, image: firmware, options: SNPOptions(vcpus: options.vcpus, vcpuSignature: options.vcpuSignature)))
     }
 
     private static func union(_ ranges: [GPARange]) -> [GPARange] {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HostRunner
+import Measurement
 import Payload
 
 struct Run: ParsableCommand {
@@ -46,6 +47,8 @@ struct Run: ParsableCommand {
     @Option(name: .customLong("tdx-attributes"), help: "TDX: the TD ATTRIBUTES TDG.VP.INFO reports (hex). Bit 28, SEPT_VE_DISABLE, decides what touching a page before accepting it meets: set (the default, 0x10000000, what Linux requires) stops the TD as KVM does; 0 gives the guest a #VE to handle.")
     var tdxAttributes: String = "0x10000000"
 
+    @OptionGroup var directBoot: DirectBootOptions
+
     @Flag(help: "Print the result as JSON instead of streaming the log.")
     var json = false
 
@@ -66,6 +69,8 @@ struct Run: ParsableCommand {
             throw fail("--tdx-attributes: cannot read '\(tdxAttributes)' as a hex number (e.g. 0x10000000 or 0)", .inputError)
         }
         options.tdxAttributes = attributes
+        let hashes = try directBoot.hashes()
+        if let hashes { options.snpKernelHashPage = try DirectBoot.page(hashes, for: loaded) }
         let result: RunResult
         do {
             let system = try RunError.openSystem()
@@ -81,14 +86,16 @@ struct Run: ParsableCommand {
             }
         }
         if json {
-            try printJSON(RunReport(result))
+            try printJSON(RunReport(result, kernelHashes: hashes))
         } else {
-            RunReport.printHuman(result)
+            RunReport.printHuman(result, kernelHashes: hashes)
         }
         if platform == nil, Self.gotNoInterface(result) {
             FileHandle.standardError.write(Data("error: no platform: pass --platform kvm|ghcb|tdx (the guest asked to convert memory, and without a platform it has no interface to ask through)\n".utf8))
         }
-        if !result.passed { throw Outcome.checkFailed.exitCode }
+        if !result.passed || FirmwareRunLink(result, kernelHashes: hashes)?.snpDigestsAgree == false {
+            throw Outcome.checkFailed.exitCode
+        }
     }
 
     /// A CHECK got EN_ABI_ERR_NO_INTERFACE: what a guest sees when run without --platform.

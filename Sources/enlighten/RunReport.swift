@@ -1,6 +1,7 @@
 import Conformance
 import Foundation
 import HostRunner
+import Measurement
 import Payload
 
 /// `run --json`: the whole result, in a shape that scripts can rely on.
@@ -43,7 +44,7 @@ struct RunReport: Encodable {
     /// and the launch digests (SEV-SNP for EPYC-v4 with this run's vCPU count; TDX MRTD).
     let firmware: FirmwareRunLink?
 
-    init(_ result: RunResult) {
+    init(_ result: RunResult, kernelHashes: SEVKernelHashes? = nil) {
         image = result.image.name
         layout = result.image.layout.rawValue
         passed = result.passed
@@ -64,7 +65,7 @@ struct RunReport: Encodable {
         checksums = result.checksums.map {
             Checksum(name: $0.name, gpa: hex($0.gpa), length: $0.length, guest: hex($0.guest), host: $0.host.map { hex($0) }, matches: $0.matches)
         }
-        firmware = FirmwareRunLink(result)
+        firmware = FirmwareRunLink(result, kernelHashes: kernelHashes)
         transports = Dictionary(uniqueKeysWithValues: result.transports.map { ($0.key.rawValue, $0.value.rawValue) })
         conversions = result.conversions.map { vcpu, record in
             Conversion(vcpu: vcpu, interface: record.interface.rawValue, form: record.form, transport: record.transport.rawValue,
@@ -89,7 +90,7 @@ struct RunReport: Encodable {
         }
     }
 
-    static func printHuman(_ result: RunResult) {
+    static func printHuman(_ result: RunResult, kernelHashes: SEVKernelHashes? = nil) {
         for event in result.events {
             switch event {
             case .conversion(let vcpu, let record):
@@ -110,6 +111,10 @@ struct RunReport: Encodable {
                              result.image.name, result.image.layout.rawValue, result.vcpus, result.exits, result.seconds * 1000)
         print(summary)
         for failure in result.failures { print("  ✗ \(failure)") }
+        if let link = FirmwareRunLink(result, kernelHashes: kernelHashes), let populated = link.snpLaunchDigestFromPopulation {
+            print("  SNP launch pages: \(link.launchPages.map { "\($0.type) \($0.start)" }.joined(separator: ", "))")
+            print("  SNP launch digest of the pages populated: \(populated) \(link.snpDigestsAgree == true ? "✓ (= inspect)" : "✗ inspect computes \(link.snpLaunchDigest ?? "none")")")
+        }
         if result.unservedNotLogged > 0 { print("  (\(result.unservedNotLogged) more accesses to unserved ports or MSRs, not logged)") }
         if result.droppedLogBytes > 0 { print("  (log limit reached: \(result.droppedLogBytes) bytes not kept)") }
     }

@@ -44,18 +44,43 @@ final class DigestRefusalTests: XCTestCase {
         XCTAssertNoThrow(try SEVMeasurement.sevDigest(of: image))
     }
 
-    func testInvalidOptionsAndMissingKernelHashArea() throws {
+    func testVCPUCountOutsideKVMsLimitIsRefused() throws {
         let image = FirmwareImage(bytes: try generatedROM())
-        XCTAssertThrowsError(try SNPMeasurement.launchDigest(of: image, options: SNPOptions(vcpus: 0, vcpuSignature: signature))) {
-            XCTAssertEqual($0 as? MeasurementError, .invalidOption(.snp, "--vcpus must be at least 1, got 0"))
+        for vcpus in [0, -1, SNPMeasurement.maxVCPUs + 1, 1_000_000_000] {
+            XCTAssertThrowsError(try SNPMeasurement.launchDigest(of: image, options: SNPOptions(vcpus: vcpus, vcpuSignature: signature))) {
+                XCTAssertEqual($0 as? MeasurementError, .invalidOption(.snp, "--vcpus must be between 1 and 4096 (KVM_MAX_VCPUS), got \(vcpus)"))
+            }
+            XCTAssertThrowsError(try SEVMeasurement.sevESDigest(of: image, vcpus: vcpus, vcpuSignature: signature)) {
+                guard case .invalidOption(.sevES, _)? = $0 as? MeasurementError else { return XCTFail("\($0)") }
+            }
         }
+        XCTAssertNoThrow(try SNPMeasurement.launchDigest(of: image, options: SNPOptions(vcpus: 4096, vcpuSignature: signature)))
+    }
+
+    func testKernelHashesNeedTheirSectionAndArea() throws {
+        let rom = try generatedROM()
         let hashes = SEVKernelHashes(kernel: [1], initrd: nil, commandLine: nil)
-        XCTAssertThrowsError(try SNPMeasurement.launchDigest(
-            of: image, options: SNPOptions(vcpus: 1, vcpuSignature: signature, kernelHashes: hashes))) {
-            guard case .missingStructure(.snp, .sevMetadata, _)? = $0 as? MeasurementError else { return XCTFail("\($0)") }
+        let withKernel = SNPOptions(vcpus: 1, vcpuSignature: signature, kernelHashes: hashes)
+        // Our images are measured-direct-boot images: the hashes change both digests.
+        let image = FirmwareImage(bytes: rom)
+        XCTAssertNotEqual(try SNPMeasurement.launchDigest(of: image, options: withKernel),
+                          try SNPMeasurement.launchDigest(of: image, options: SNPOptions(vcpus: 1, vcpuSignature: signature)))
+        XCTAssertNotEqual(try SEVMeasurement.sevDigest(of: image, kernelHashes: hashes), try SEVMeasurement.sevDigest(of: image))
+
+        // Retyping the SNP_KERNEL_HASHES section (the last one) leaves SNP nowhere to put them.
+        var retyped = rom
+        let metadata = try XCTUnwrap(image.sevMetadata)
+        XCTAssertEqual(metadata.sections.last?.type, .kernelHashes)
+        retyped[metadata.offset + 16 + 12 * (metadata.sections.count - 1) + 8] = 1
+        XCTAssertThrowsError(try SNPMeasurement.launchDigest(of: FirmwareImage(bytes: retyped), options: withKernel)) {
+            XCTAssertEqual($0 as? MeasurementError, .kernelHashesUnsupported(.snp, why: "its SEV metadata has no SNP_KERNEL_HASHES section"))
         }
-        XCTAssertThrowsError(try SEVMeasurement.sevDigest(of: image, kernelHashes: hashes)) {
-            guard case .missingStructure(.sev, .sevHashTableBlock, _)? = $0 as? MeasurementError else { return XCTFail("\($0)") }
+        // A hash-table entry naming GPA 0 leaves SEV none.
+        var noArea = rom
+        let entry = try XCTUnwrap(image.footer?.entry(KnownFirmwareGUID.sevHashTableBlock))
+        noArea.replaceSubrange(entry.dataOffset..<(entry.dataOffset + 4), with: [0, 0, 0, 0])
+        XCTAssertThrowsError(try SEVMeasurement.sevDigest(of: FirmwareImage(bytes: noArea), kernelHashes: hashes)) {
+            XCTAssertEqual($0 as? MeasurementError, .kernelHashesUnsupported(.sev, why: "its SEV hash-table entry names GPA 0, no area"))
         }
     }
 }

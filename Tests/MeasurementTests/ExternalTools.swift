@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Test-time access to third-party inputs: Debian's OVMF (downloaded, never committed) and the
@@ -10,29 +11,15 @@ enum ExternalTools {
 
     /// Runs a program and returns its standard output; throws with its standard error on failure.
     static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): "
-                + String(decoding: errors, as: UTF8.self))
-        }
-        return String(decoding: output, as: UTF8.self)
+        try Command.run(executable, arguments, in: directory)
     }
 
-    /// Path of Debian's combined OVMF.fd: $ENLIGHTEN_OVMF if set, else downloaded with
-    /// `apt-get download ovmf` into a temporary directory. Skips the test when neither works.
+    /// Path of Debian's combined OVMF.fd: $ENLIGHTEN_OVMF if set, else the installed ovmf
+    /// package's, else downloaded with `apt-get download ovmf` into a temporary directory. Skips
+    /// the test when none works.
     static func ovmfPath() throws -> String {
         if let path = ProcessInfo.processInfo.environment["ENLIGHTEN_OVMF"], !path.isEmpty { return path }
+        if FileManager.default.fileExists(atPath: installedOVMF) { return installedOVMF }
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("enlighten-ovmf-\(ProcessInfo.processInfo.processIdentifier)")
         let target = directory.appendingPathComponent("root/usr/share/ovmf/OVMF.fd").path
@@ -50,18 +37,20 @@ enum ExternalTools {
         return target
     }
 
+    /// Where Debian's ovmf package installs the combined image.
+    static let installedOVMF = "/usr/share/ovmf/OVMF.fd"
+
     static func ovmfBytes() throws -> [UInt8] {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: try ovmfPath())))
     }
 
-    /// The sev-snp-measure executable named by SEV_SNP_MEASURE, or a skip with the reason printed.
+    /// sev-snp-measure 0.0.13 (SEV_SNP_MEASURE, or installed into .build by `SevSnpMeasure`),
+    /// or a skip with the reason printed.
     static func sevSNPMeasure() throws -> String {
-        guard let path = ProcessInfo.processInfo.environment["SEV_SNP_MEASURE"], !path.isEmpty else {
-            let reason = "SEV_SNP_MEASURE is not set; point it at a sev-snp-measure executable to compare digests"
-            print("skipping: \(reason)")
-            throw XCTSkip(reason)
+        do { return try SevSnpMeasure.locate() } catch {
+            print("skipping: \(error)")
+            throw XCTSkip(error.description)
         }
-        return path
     }
 
     static func hex(_ bytes: [UInt8]) -> String {

@@ -31,12 +31,17 @@ final class FirmwareTablesTests: XCTestCase {
         let image = FirmwareImage(bytes: rom(with: try FirmwareTables.build(plan: plan(), romBase: romBase, romSize: romSize)))
         XCTAssertEqual(image.problems, [])
         let footer = try XCTUnwrap(image.footer)
-        XCTAssertEqual(Set(footer.entries.map(\.name)), ["sevMetadataOffset", "tdxMetadataOffset", "sevESResetBlock"])
+        XCTAssertEqual(Set(footer.entries.map(\.name)), ["sevMetadataOffset", "tdxMetadataOffset", "sevESResetBlock", "sevHashTableBlock"])
+        // The hash table fills the SNP_KERNEL_HASHES page (0x84000), as in OVMF's AmdSev build.
+        XCTAssertEqual(image.sevHashTableArea, SEVGuestArea(gpa: 0x8_4000, size: 0x1000))
         XCTAssertEqual(footer.footerOffset + 18, Int(romSize) - 32, "the table ends at 4 GiB - 32")
         XCTAssertEqual(image.sevESResetBlock?.rawValue, 0xFFFF_FFE0, "APs start at .apentry")
         XCTAssertEqual(image.sevMetadata?.sections, [
             SEVSection(gpa: 0x10_0000, size: 0x3000, type: .snpSecureMemory),
             SEVSection(gpa: 0x10_4000, size: 0x1000, type: .snpSecureMemory),
+            SEVSection(gpa: 0x8_2000, size: 0x1000, type: .snpSecrets),
+            SEVSection(gpa: 0x8_3000, size: 0x1000, type: .cpuid),
+            SEVSection(gpa: 0x8_4000, size: 0x1000, type: .kernelHashes),
         ])
         let sections = try XCTUnwrap(image.tdxMetadata?.sections)
         XCTAssertEqual(sections, [
@@ -73,6 +78,11 @@ final class FirmwareTablesTests: XCTestCase {
         XCTAssertThrowsError(try FirmwareTables.build(plan: PopulationPlan(ranges: [onHob]), romBase: romBase, romSize: romSize)) {
             XCTAssertEqual($0 as? FirmwareTablesError, .hobOverlapsPlan(hob: FirmwareTables.defaultTDHob, onHob))
         }
+        let onCPUID = PlanRange(name: "low", range: GPARange(start: 0x8_3800, end: 0x8_4000), kind: .zero, state: .private)
+        XCTAssertThrowsError(try FirmwareTables.build(plan: PopulationPlan(ranges: [onCPUID]), romBase: romBase, romSize: romSize)) {
+            XCTAssertEqual($0 as? FirmwareTablesError,
+                           .launchPageOverlapsPlan(page: "CPUID", area: GPARange(start: 0x8_3000, end: 0x8_4000), onCPUID))
+        }
         XCTAssertThrowsError(try FirmwareTables.build(plan: plan(), romBase: 0xFFD0_0000, romSize: romSize)) {
             XCTAssertEqual($0 as? FirmwareTablesError, .romGeometry(base: 0xFFD0_0000, size: romSize))
         }
@@ -83,5 +93,31 @@ final class FirmwareTablesTests: XCTestCase {
         XCTAssertThrowsError(try FirmwareTables.build(plan: PopulationPlan(ranges: many), romBase: romBase, romSize: romSize)) {
             guard case .tablesTooLarge? = $0 as? FirmwareTablesError else { return XCTFail("\($0)") }
         }
+    }
+}
+
+/// The guest finds the launch pages at constants of its own; they must be FirmwareTables'.
+final class LaunchPageConstantsTests: XCTestCase {
+    /// The value of `NAME equ 0x…` in a scenario stub.
+    private func constant(_ name: String, in stub: String) throws -> UInt64? {
+        let root = try ProjectRoot.locate()
+        let source = try String(contentsOfFile: root.path + "/GuestStubs/scenarios/\(stub).asm", encoding: .utf8)
+        for line in source.split(separator: "\n") {
+            let words = line.split(separator: " ")
+            guard words.count >= 3, words[0] == name, words[1] == "equ", words[2].hasPrefix("0x") else { continue }
+            return UInt64(words[2].dropFirst(2), radix: 16)
+        }
+        return nil
+    }
+
+    func testSNPLaunchPagesStubUsesTheTablesAddresses() throws {
+        XCTAssertEqual(try constant("SNP_SECRETS_GPA", in: "snp-launch-pages"), FirmwareTables.LaunchPages.secrets.start)
+        XCTAssertEqual(try constant("SNP_CPUID_GPA", in: "snp-launch-pages"), FirmwareTables.LaunchPages.cpuid.start)
+    }
+
+    func testTDHobStubUsesTheTablesAddresses() throws {
+        XCTAssertEqual(try constant("TD_HOB_GPA", in: "tdx-td-hob"), FirmwareTables.defaultTDHob.start)
+        XCTAssertEqual(try constant("TD_HOB_END", in: "tdx-td-hob"), FirmwareTables.defaultTDHob.end)
+        XCTAssertEqual(try constant("ROM_BASE", in: "tdx-td-hob"), Layout.romWindow.start)
     }
 }

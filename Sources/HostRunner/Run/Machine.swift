@@ -106,7 +106,18 @@ public final class Machine {
             self.memory = memory
 
             // Population happens before any vCPU exists, let alone runs.
-            let population = try Population.populate(image: image, into: memory)
+            let supported = try system.supportedCPUID()
+            // The CPUID each vCPU is given; the SNP CPUID page holds vCPU 0's.
+            let cpuid = { (index: Int) in
+                CPUIDTable.forVCPU(index, supported: supported, platform: options.platform,
+                                   physicalAddressBits: Self.physicalAddressBits(options))
+            }
+            var population = try Population.populate(image: image, into: memory)
+            if let (firmware, metadata) = try SNPLaunchPages.metadata(image: image, options: options) {
+                let seen = try ObservedCPUID.observe(system: system, entries: cpuid(0))
+                population.launchPages = try SNPLaunchPages.populate(firmware, metadata, memory: memory, cpuid: seen, options: options)
+            }
+            population.launchPages += try TDXLaunchPages.populate(image: image, memory: memory, options: options)
             self.population = population
             if enforceSNP {
                 // The boot page tables as an SNP VMM must hand them over: with the C-bit.
@@ -126,13 +137,11 @@ public final class Machine {
                 initial: initial, ram: ramRange, backing: backing,
                 memoryAttributes: probe.usesMemoryAttributes ? vm : nil, platform: options.platform, views: views)
 
-            let cpuid = try system.supportedCPUID()
             let trapped = try Self.armedSites(sites, platform: options.platform, transports: transports)
             var vcpus: [VCPU] = []
             for index in 0..<options.vcpus {
                 let vcpu = try vm.createVCPU(id: UInt32(index))
-                try vcpu.setCPUID(CPUIDTable.forVCPU(index, supported: cpuid, platform: options.platform,
-                                                     physicalAddressBits: Self.physicalAddressBits(options)))
+                try vcpu.setCPUID(cpuid(index))
                 if try vm.check(.syncRegs) & 3 == 3 { try vcpu.enableSyncRegisters([.registers, .specialRegisters]) }
                 try BootState.prepare(vcpu, index: index, image: image, cr3Bits: cr3Bits)
                 if !trapped.isEmpty { try vcpu.setHardwareBreakpoints(trapped) }

@@ -13,6 +13,9 @@ public struct Population: Sendable {
 
     public let entries: [Entry]
     public let image: Image
+    /// The confidential launch's special pages, in the order the runner filled them
+    /// (`SNPLaunchPages`); empty unless the run is an SNP launch of a firmware image.
+    public internal(set) var launchPages: [LaunchPage] = []
 
     /// Writes measured and unmeasured ranges from the image's bytes, segment by segment
     /// straight into guest memory (no staging copy: this is the launch path's bandwidth).
@@ -78,8 +81,12 @@ public struct Population: Sendable {
     }
 
     /// The launch state of RAM (`PageStateMap.launchState`): private except where the plan
-    /// says shared; on SNP/TDX only what the plan populates is validated/accepted.
+    /// says shared; on SNP/TDX only what the plan populates, and the launch pages, are
+    /// validated/accepted (SNP_LAUNCH_UPDATE validates every page it adds).
     func initialStates(memory: UInt64, platform: ConversionPlatform?) -> PageStateMap {
-        PageStateMap.launchState(ram: GPARange(start: 0, end: memory), plan: entries.map(\.range), platform: platform)
+        let launched = launchPages.map { page in
+            PlanRange(name: page.source, range: page.range, kind: page.contents == nil ? .zero : .measured, state: .private)
+        }
+        return PageStateMap.launchState(ram: GPARange(start: 0, end: memory), plan: entries.map(\.range) + launched, platform: platform)
     }
 }

@@ -31,6 +31,12 @@ public struct RunOptions: Sendable {
     /// TD ATTRIBUTES.SEPT_VE_DISABLE (tdx-module td_param_attributes_t; Linux TDX_ATTR_SEPT_VE_DISABLE_BIT).
     public static let tdxSeptVEDisable: UInt64 = 1 << 28
 
+    /// SNP launch: the kernel-hashes page (the hash table QEMU writes for `-kernel`, at its
+    /// offset in the page) to put in the image's SNP_KERNEL_HASHES section; nil: zero pages.
+    public var snpKernelHashPage: [UInt8]?
+    /// A deliberate defect in the launch pages (conformance negative twins only).
+    public var launchFault: LaunchFault?
+
     public init() {}
 
     public static let maximumVCPUs = 16

@@ -44,11 +44,5 @@ public struct ImageWriter: Sendable {
         }
     }
 
-    private static func reason(_ error: Error) -> String {
-        let nsError = error as NSError
-        if let underlying = nsError.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
-            return String(cString: strerror(Int32(underlying.code)))
-        }
-        return nsError.localizedDescription
-    }
+    private static func reason(_ error: Error) -> String { FileProblem.reason(error) }
 }

@@ -14,8 +14,12 @@ public struct FirmwareImage: Sendable {
     /// Every problem found, in the order the structures were read.
     public let problems: [FirmwareError]
 
-    /// GPA of the image's first byte.
-    public var base: UInt64 { Self.fourGiB - UInt64(bytes.count) }
+    /// GPA of the image's first byte (0 for an image too large to end at 4 GiB, which is
+    /// reported in `problems` and measured by no digest).
+    public var base: UInt64 {
+        let (base, overflow) = Self.fourGiB.subtractingReportingOverflow(UInt64(bytes.count))
+        return overflow ? 0 : base
+    }
 
     /// The problems that concern one structure.
     public func problems(of structure: FirmwareStructure) -> [FirmwareError] {

@@ -1,6 +1,6 @@
 /// One range a VMM populates before the first instruction, as a firmware image's metadata
 /// directs it, and what the launch measurement records of it.
-public struct FirmwarePopulationStep: Equatable, Sendable, Codable {
+public struct FirmwarePopulationStep: Equatable, Sendable, Encodable {
     public enum Platform: String, Sendable, Codable { case snp = "SEV-SNP", tdx = "TDX" }
 
     public let platform: Platform
@@ -10,8 +10,42 @@ public struct FirmwarePopulationStep: Equatable, Sendable, Codable {
     public let how: String
     /// Whether the page contents enter the measurement (not just their GPAs and types).
     public let contentsMeasured: Bool
+    /// Whether the GPAs (and, SNP, the page types) enter the measurement: true for every
+    /// launch-update page and every TDH.MEM.PAGE.ADD, false for PAGE.AUG sections.
+    public let addressMeasured: Bool
     /// Where the step comes from: the image itself or a metadata section.
     public let source: String
+
+    public init(platform: Platform, gpa: UInt64, size: UInt64, how: String, contentsMeasured: Bool,
+                addressMeasured: Bool = true, source: String) {
+        self.platform = platform
+        self.gpa = gpa
+        self.size = size
+        self.how = how
+        self.contentsMeasured = contentsMeasured
+        self.addressMeasured = addressMeasured
+        self.source = source
+    }
+
+    /// JSON as docs/json.md has it: the GPA a "0x…" string, the size a number.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(platform, forKey: .platform)
+        try container.encode(hex(gpa), forKey: .gpa)
+        try container.encode(size, forKey: .size)
+        try container.encode(how, forKey: .how)
+        try container.encode(contentsMeasured, forKey: .contentsMeasured)
+        try container.encode(addressMeasured, forKey: .addressMeasured)
+        try container.encode(measurement, forKey: .measurement)
+        try container.encode(source, forKey: .source)
+    }
+
+    private enum Keys: String, CodingKey { case platform, gpa, size, how, contentsMeasured, addressMeasured, measurement, source }
+
+    /// The measurement column of `inspect`: what of this step the digest records.
+    public var measurement: String {
+        contentsMeasured ? "contents measured" : addressMeasured ? "contents unmeasured" : "not measured"
+    }
 }
 
 /// The population plan derived from the firmware's own tables: what `enlighten inspect`
@@ -54,6 +88,7 @@ public enum FirmwarePopulation {
             return FirmwarePopulationStep(platform: .tdx, gpa: section.memoryAddress, size: section.memorySize, how: how,
                                           contentsMeasured: section.attributes.contains(.mrExtend)
                                               && !section.attributes.contains(.pageAug),
+                                          addressMeasured: !section.attributes.contains(.pageAug),
                                           source: "TDX section \(index) (\(section.type))")
         }
     }

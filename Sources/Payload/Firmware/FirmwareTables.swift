@@ -3,10 +3,13 @@
 /// QEMU's SNP and TDX loaders and sev-snp-measure read our images as they read OVMF.
 ///
 /// Area layout (offsets from the area start):
-/// - 0x000: SEV metadata, "ASEV" header + one section per private zero RAM range;
+/// - 0x000: SEV metadata, "ASEV" header + one SNP_SEC_MEM section per private zero RAM range,
+///   then SNP_SECRETS, CPUID and SNP_KERNEL_HASHES pages (`LaunchPages`), as OVMF's AmdSev
+///   build lists them (edk2 OvmfPkg/ResetVector/X64/OvmfSevMetadata.asm);
 /// - next 16-byte boundary: the TDVF GUID, then the "TDVF" descriptor and its sections;
-/// - end of the area: the GUID table — TDX metadata offset, SEV metadata offset, SEV-ES reset
-///   block, footer — ending exactly at 4 GiB − 32, where `.apentry` begins.
+/// - end of the area: the GUID table — TDX metadata offset, SEV metadata offset, SEV hash-table
+///   block (the kernel-hashes page), SEV-ES reset block, footer — ending exactly at 4 GiB − 32,
+///   where `.apentry` begins.
 public enum FirmwareTables {
     /// Size of the reserved area: from 4 GiB − 2 KiB up to the AP entry at 4 GiB − 32.
     public static let areaSize = 0x7E0
@@ -15,6 +18,25 @@ public enum FirmwareTables {
     /// Where TDX VMMs write the TD hand-off block unless told otherwise: conventional RAM our
     /// layouts leave unused (RAM ranges start at 1 MiB).
     public static let defaultTDHob = GPARange(start: 0x8_0000, end: 0x8_2000)
+
+    /// The SNP pages a VMM fills before launch, each one 4 KiB page of conventional RAM just
+    /// above the TD HOB (our layouts leave 0x80000..0x100000 unused).
+    public enum LaunchPages {
+        /// SNP_SECRETS: the PSP writes the secrets page here.
+        public static let secrets = GPARange(start: 0x8_2000, end: 0x8_3000)
+        /// CPUID: the VMM's CPUID table, checked by the PSP.
+        public static let cpuid = GPARange(start: 0x8_3000, end: 0x8_4000)
+        /// SNP_KERNEL_HASHES: the page QEMU fills with the kernel/initrd/cmdline hash table for a
+        /// measured direct boot (zero pages without one). The SEV hash-table footer entry names
+        /// the table's place in it: the page start, the whole page, as OVMF's AmdSev build does
+        /// (OvmfPkg/AmdSev/AmdSevX64.fdf PcdQemuHashTableBase/Size).
+        public static let kernelHashes = GPARange(start: 0x8_4000, end: 0x8_5000)
+
+        /// Every launch page with its name, in SEV-metadata order.
+        public static let all: [(name: String, range: GPARange)] = [
+            ("SNP_SECRETS", secrets), ("CPUID", cpuid), ("SNP_KERNEL_HASHES", kernelHashes),
+        ]
+    }
 
     /// The `areaSize` bytes for the reserved area of a ROM at `romBase` of `romSize` bytes.
     ///
@@ -35,6 +57,9 @@ public enum FirmwareTables {
         var unmeasuredROM: [GPARange] = []
         for entry in plan.ranges {
             if entry.range.overlaps(tdHob) { throw .hobOverlapsPlan(hob: tdHob, entry) }
+            if let page = LaunchPages.all.first(where: { entry.range.overlaps($0.range) }) {
+                throw .launchPageOverlapsPlan(page: page.name, area: page.range, entry)
+            }
             guard entry.kind != .shared, entry.state == .private else { continue }
             if rom.contains(entry.range) {
                 if entry.kind == .unmeasured { unmeasuredROM.append(entry.range) }
@@ -57,7 +82,7 @@ public enum FirmwareTables {
         let tdxDescriptorOffset = tdxGUIDOffset + 16
         // The table has a fixed size (three 4-byte entries and the footer); check the total
         // before computing offsets from it.
-        let tableSize = 3 * (4 + FooterTable.entryHeaderSize) + FooterTable.entryHeaderSize
+        let tableSize = 3 * (4 + FooterTable.entryHeaderSize) + (8 + FooterTable.entryHeaderSize) + FooterTable.entryHeaderSize
         let used = tdxDescriptorOffset + tdx.count + tableSize
         guard used <= areaSize else { throw .tablesTooLarge(bytes: used, available: areaSize) }
         let areaStart = Int(romSize) - areaOffsetFromEnd // file offset of the area
@@ -68,10 +93,12 @@ public enum FirmwareTables {
         let table = guidTable([
             (KnownFirmwareGUID.tdxMetadataOffset, le32(tdxFromEnd)),
             (KnownFirmwareGUID.sevMetadataOffset, le32(sevFromEnd)),
+            (KnownFirmwareGUID.sevHashTableBlock,
+             le32(UInt32(LaunchPages.kernelHashes.start)) + le32(UInt32(LaunchPages.kernelHashes.size))),
             (KnownFirmwareGUID.sevESResetBlock, le32(apEntry)),
         ])
 
-        precondition(table.count == tableSize, "footer table size is fixed by its three entries")
+        precondition(table.count == tableSize, "footer table size is fixed by its four entries")
         var area = [UInt8](repeating: 0, count: areaSize)
         area.replaceSubrange(0..<sev.count, with: sev)
         area.replaceSubrange(tdxGUIDOffset..<tdxDescriptorOffset, with: KnownFirmwareGUID.tdxMetadata.bytes)
@@ -101,14 +128,16 @@ public enum FirmwareTables {
     }
 
     private static func sevMetadata(zeroRanges: [GPARange]) -> [UInt8] {
+        let sections = zeroRanges.map { ($0, SEVSectionType.snpSecureMemory) }
+            + [(LaunchPages.secrets, .snpSecrets), (LaunchPages.cpuid, .cpuid), (LaunchPages.kernelHashes, .kernelHashes)]
         var out = Array("ASEV".utf8)
-        out.appendLE(UInt32(MetadataHeader.size + SEVMetadata.sectionSize * zeroRanges.count))
+        out.appendLE(UInt32(MetadataHeader.size + SEVMetadata.sectionSize * sections.count))
         out.appendLE(UInt32(1))
-        out.appendLE(UInt32(zeroRanges.count))
-        for range in zeroRanges {
+        out.appendLE(UInt32(sections.count))
+        for (range, type) in sections {
             out.appendLE(UInt32(truncatingIfNeeded: range.start))
             out.appendLE(UInt32(truncatingIfNeeded: range.size))
-            out.appendLE(SEVSectionType.snpSecureMemory.rawValue)
+            out.appendLE(type.rawValue)
         }
         return out
     }

@@ -4,6 +4,7 @@ public enum FirmwareTablesError: Error, Equatable, Sendable, CustomStringConvert
     case ramRangeWithImageBytes(PlanRange)
     case rangeAboveFourGiB(PlanRange)
     case hobOverlapsPlan(hob: GPARange, PlanRange)
+    case launchPageOverlapsPlan(page: String, area: GPARange, PlanRange)
     case tablesTooLarge(bytes: Int, available: Int)
     case areaNotEmpty(fileOffset: Int)
 
@@ -17,6 +18,8 @@ public enum FirmwareTablesError: Error, Equatable, Sendable, CustomStringConvert
             return "plan range '\(range.name)' \(range.range) lies above 4 GiB, which SEV metadata (32-bit GPAs) cannot describe"
         case .hobOverlapsPlan(let hob, let range):
             return "the TD_HOB area \(hob) overlaps plan range '\(range.name)' \(range.range); a VMM writes the HOB there"
+        case .launchPageOverlapsPlan(let page, let area, let range):
+            return "the \(page) page \(area) overlaps plan range '\(range.name)' \(range.range); a VMM fills that page before launch"
         case .tablesTooLarge(let bytes, let available):
             return "the footer tables need \(bytes) bytes but the reserved area holds \(available)"
         case .areaNotEmpty(let offset):

@@ -1,7 +1,7 @@
 /// Bounds-checked little-endian access to image bytes. Every read returns nil instead of
 /// trapping, so a malformed image can never crash a parser.
 extension Array where Element == UInt8 {
-    func readLE<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int) -> T? {
+    public func readLE<T: FixedWidthInteger & UnsignedInteger>(_: T.Type, at offset: Int) -> T? {
         let width = MemoryLayout<T>.size
         guard offset >= 0, offset <= count - width else { return nil }
         var value: T = 0
@@ -16,13 +16,13 @@ extension Array where Element == UInt8 {
         return Array(self[offset..<(offset + length)])
     }
 
-    mutating func appendLE<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
+    public mutating func appendLE<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
         for index in 0..<MemoryLayout<T>.size {
             append(UInt8(truncatingIfNeeded: value >> (8 * index)))
         }
     }
 
-    mutating func writeLE<T: FixedWidthInteger & UnsignedInteger>(_ value: T, at offset: Int) {
+    public mutating func writeLE<T: FixedWidthInteger & UnsignedInteger>(_ value: T, at offset: Int) {
         for index in 0..<MemoryLayout<T>.size {
             self[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * index))
         }

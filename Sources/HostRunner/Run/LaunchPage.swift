@@ -1,0 +1,29 @@
+import Payload
+
+/// One range the runner filled before the first instruction as a confidential VMM's launch
+/// does, in the order it filled them, with the SNP page type the launch gives it. This list is
+/// the hook the platform memory model reads to mark launch-validated (SNP) or added (TDX)
+/// pages, and what the run's SNP launch digest is computed from.
+public struct LaunchPage: Sendable, Equatable {
+    /// SNP_LAUNCH_UPDATE page types (SEV-SNP firmware ABI, PAGE_TYPE), and the TDX HOB.
+    public enum Kind: String, Sendable, Equatable, Codable {
+        case normal, zero, unmeasured, secrets, cpuid, vmsa
+        /// TDX: the TD HOB, added with TDH.MEM.PAGE.ADD, not extended.
+        case tdHob
+    }
+
+    public let kind: Kind
+    public let range: GPARange
+    /// The bytes written, for pages the runner fills itself (kernel hashes, CPUID, secrets,
+    /// HOB); nil for the image's own bytes (the ROM) and for zero pages.
+    public let contents: [UInt8]?
+    /// Where the page comes from ("image", "SEV section 5 (CPUID)", …).
+    public let source: String
+
+    public init(kind: Kind, range: GPARange, contents: [UInt8]?, source: String) {
+        self.kind = kind
+        self.range = range
+        self.contents = contents
+        self.source = source
+    }
+}

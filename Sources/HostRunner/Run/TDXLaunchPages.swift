@@ -1,0 +1,37 @@
+import Payload
+
+/// What a TDX VMM writes before the first instruction for TDVF, done by the runner for
+/// `--platform tdx` firmware-layout images that carry TDVF metadata: the TD HOB at the TD_HOB
+/// section, describing the RAM it gives the TD (`TDHob`). The sections added before launch
+/// (TD_HOB, TEMP_MEM) are SYSTEM_MEMORY in it, the rest of RAM MEMORY_UNACCEPTED, for the
+/// guest to accept before use, as QEMU's tdvf-hob.c describes them.
+enum TDXLaunchPages {
+    static func populate(image: Image, memory: GuestMemory, options: RunOptions) throws(RunError) -> [LaunchPage] {
+        guard options.platform == .tdx, image.layout == .firmware, let rom = image.romBytes(),
+              let metadata = FirmwareImage(bytes: rom).tdxMetadata,
+              let hob = metadata.sections.first(where: { $0.type == .tdHob })
+        else { return [] }
+        let ram = GPARange(start: 0, end: options.memory)
+        let hobRange = GPARange(start: hob.memoryAddress, end: hob.memoryAddress + hob.memorySize)
+        guard ram.contains(hobRange) else {
+            throw .invalidOptions("the TD_HOB section \(hobRange) is not in guest RAM \(ram): a VMM can only write the HOB into RAM")
+        }
+        let added = metadata.sections.filter { $0.type == .tdHob || $0.type == .tempMem }
+            .map { GPARange(start: $0.memoryAddress, end: $0.memoryAddress + $0.memorySize) }
+        var resources = TDHob.resources(ram: ram, added: added)
+        if options.launchFault == .tdHobResourceOverROM {
+            let romBase = FirmwareImage.fourGiB - UInt64(rom.count)
+            resources.append(TDHob.Resource(range: GPARange(start: romBase, end: romBase + 0x1_0000), type: TDHob.systemMemory))
+        }
+        let bytes: [UInt8]
+        do { bytes = try TDHob.bytes(base: hobRange.start, capacity: hobRange.size, resources: resources) } catch {
+            throw .invalidOptions("\(error)")
+        }
+        guard let destination = memory.bytes(at: hobRange.start, count: Int(hobRange.size)) else {
+            throw .planExceedsMemory(needed: hobRange.end, available: options.memory)
+        }
+        destination.initializeMemory(as: UInt8.self, repeating: 0)
+        bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
+        return [LaunchPage(kind: .tdHob, range: hobRange, contents: Array(destination), source: "TDX TD_HOB section")]
+    }
+}
