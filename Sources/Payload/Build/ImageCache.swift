@@ -3,6 +3,7 @@ import Foundation
 
 /// Linked images (the final ELF, firmware tables included) by content: the key is a SHA-256
 /// over everything that decides the bytes — the tools (path, size, modification time), the
+/// builder itself (this executable, likewise: it writes the firmware tables after linking), the
 /// layout and its linker script, every source and include the build reads (GuestStubs/include,
 /// runtime, abi, the stub's files and the `.inc` files beside them) and the flags. A warm
 /// build reads one file instead of running nasm and ld.lld.
@@ -63,7 +64,10 @@ public struct ImageCache: Sendable {
     static func sharedKey(toolchain: Toolchain, root: ProjectRoot, layout: Layout, flags: [String]) -> String {
         var hasher = SHA256()
         hasher.update(data: Data((format + "\n" + layout.rawValue + "\n" + flags.joined(separator: " ")).utf8))
-        for tool in [toolchain.assembler, toolchain.linker] {
+        // This executable writes the firmware tables into the linked image, so a rebuilt
+        // Enlighten must not read images an older one finished.
+        let builder = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        for tool in [toolchain.assembler, toolchain.linker, builder] {
             let attributes = try? FileManager.default.attributesOfItem(atPath: (tool as NSString).resolvingSymlinksInPath)
             let size = (attributes?[.size] as? NSNumber)?.uint64Value ?? 0
             let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
