@@ -95,7 +95,7 @@ public final class ConversionService: Sendable {
                     return Result(outcome: .hostFailure, change: .init())
                 }
             }
-            map.set(range, to: target, flippedAcceptance: PageStateMap.flippedAcceptance(to: target, on: platform))
+            map.apply(change, to: target, flippedAcceptance: PageStateMap.flippedAcceptance(to: target, on: platform))
             do { try updateViews(map, range) } catch { return Result(outcome: .hostFailure, change: change) }
             return Result(outcome: .converted, change: change)
         }

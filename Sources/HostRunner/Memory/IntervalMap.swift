@@ -65,12 +65,9 @@ struct IntervalMap<Value: Equatable & Sendable>: Sendable {
         return result
     }
 
-    /// Sets `[startFrame, endFrame)` to `value` and returns the runs it replaced (as
-    /// `runs(from:to:)` would have given them).
-    @discardableResult
-    mutating func assign(_ value: Value?, from startFrame: UInt64, to endFrame: UInt64) -> [Run] {
-        guard startFrame < endFrame else { return [] }
-        let replaced = runs(from: startFrame, to: endFrame)
+    /// Sets `[startFrame, endFrame)` to `value`.
+    mutating func assign(_ value: Value?, from startFrame: UInt64, to endFrame: UInt64) {
+        guard startFrame < endFrame else { return }
         let before = startFrame == 0 ? nil : self.value(at: startFrame - 1)
         let after = self.value(at: endFrame)
         let (lower, rest) = split(root, startFrame)
@@ -84,7 +81,6 @@ struct IntervalMap<Value: Equatable & Sendable>: Sendable {
             inserted = merge(inserted, node(endFrame, after))
         }
         root = merge(merge(lower, inserted), upper)
-        return replaced
     }
 
     // MARK: - Treap

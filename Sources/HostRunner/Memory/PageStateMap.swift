@@ -129,10 +129,16 @@ public struct PageStateMap: Sendable, Equatable {
     @discardableResult
     public mutating func set(_ range: GPARange, to state: PageState, flippedAcceptance acceptance: GuestAcceptance = .notApplicable) -> Change {
         let change = change(setting: range, to: state)
+        apply(change, to: state, flippedAcceptance: acceptance)
+        return change
+    }
+
+    /// Records `change` (as `change(setting:to:)` computed it, with nothing in between):
+    /// the flipped parts take `state` and `acceptance`; unchanged ones keep theirs.
+    public mutating func apply(_ change: Change, to state: PageState, flippedAcceptance acceptance: GuestAcceptance) {
         for flipped in change.flipped {
             assign(Page(state: state, acceptance: acceptance), to: flipped)
         }
-        return change
     }
 
     /// Sets the whole state of `range` (launch state, validation, acceptance).
