@@ -58,6 +58,7 @@ extension PrivateMemoryEnforcementTests {
         XCTAssertEqual(vector, 29, "#VC")
         XCTAssertEqual(errorCode, 0x404, "SVM_EXIT_PAGE_NOT_VALIDATED")
         XCTAssertTrue(at.hasPrefix("read_here"), at)
+        XCTAssertTrue(at.contains("GPA 0x400000"), "the diagnosis names the GPA: \(at)")
         let served = result.events.compactMap { event -> String? in if case .served(_, .ghcb, let request, _) = event { request } else { nil } }
         XCTAssertTrue(served.contains { $0.hasPrefix("read of unvalidated page 0x400000") }, "\(served)")
     }

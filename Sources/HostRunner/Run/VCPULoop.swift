@@ -24,6 +24,9 @@ final class VCPULoop {
     private var unserved = 0
     static let unservedLogged = 256
     private var ghcb = GHCBHost()
+    /// The last exception the runner injected (vector, and why, with the GPA), so the guest's
+    /// own report of it can say what the hardware would have told it.
+    private var lastInjected: (vector: UInt64, cause: String)?
     private var tdx: TDXHost
 
     init(index: Int, vcpu: VCPU, machine: Machine, control: RunControl) {
@@ -188,6 +191,7 @@ final class VCPULoop {
             do { try vcpu.injectException(vector: vmmCommunicationException, errorCode: pageNotValidated) } catch {
                 return .stopped(.hostError("injecting #VC: \(error)"))
             }
+            lastInjected = (UInt64(vmmCommunicationException), "a C=1 \(isWrite ? "write" : "read") of GPA \(hex(gpa)), guest-owned but not validated; page states: \(machine.service.describeStates(around: gpa))")
             events.append(.served(vcpu: index, interface: .ghcb, request: "\(isWrite ? "write" : "read") of unvalidated page \(hex(gpa)) at \(at)",
                                   answer: "#VC 0x404 (page not validated)"))
             return nil
@@ -214,6 +218,7 @@ final class VCPULoop {
             } else {
                 tdx.pendingVEInfo = TDXHost.VEInfo(exitReason: eptViolation, exitQualification: isWrite ? 0b10 : 0b01, gla: 0, gpa: gpa)
                 try vcpu.injectException(vector: virtualizationException)
+                lastInjected = (UInt64(virtualizationException), "EPT violation: a private \(isWrite ? "write" : "read") of GPA \(hex(gpa)), pending; page states: \(machine.service.describeStates(around: gpa))")
             }
             events.append(.served(vcpu: index, interface: .tdx, request: "\(isWrite ? "write" : "read") of pending page \(hex(gpa)) at \(at)",
                                   answer: answer))
@@ -331,7 +336,9 @@ final class VCPULoop {
             flushLine()
             keepLog(text)
         case .success(.exception(let vector, let errorCode, let rip, let cr2)):
-            return .stopped(.exception(vector: vector, errorCode: errorCode, at: machine.image.symbolize(rip), cr2: cr2))
+            var at = machine.image.symbolize(rip)
+            if let injected = lastInjected, injected.vector == vector { at += " (\(injected.cause))" }
+            return .stopped(.exception(vector: vector, errorCode: errorCode, at: at, cr2: cr2))
         case .success(let record):
             events.append(.record(vcpu: index, record))
         case .failure(let error):
