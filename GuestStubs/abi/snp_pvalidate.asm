@@ -59,19 +59,26 @@ snp_pvalidate_range:
     test r13, r13
     jz .out
     test r12d, MASK_2M                  ; 2 MiB needs an aligned address ...
-    jnz .small
+    jnz .one_page
     cmp r13, EN_SIZE_2M                 ; ... and 2 MiB still to do
-    jb .small
+    jb .one_page
     mov rdi, r12
     mov esi, RMP_PG_SIZE_2M
     mov edx, r14d
     call snp_pvalidate
     test rax, rax
-    jz .advance_2m
+    jnz .huge_failed
+    add r12, EN_SIZE_2M
+    sub r13, EN_SIZE_2M
+    jmp .next
+.huge_failed:
     cmp rax, PVALIDATE_FAIL_SIZEMISMATCH
     jne .out
     mov r15d, EN_PAGES_PER_2M           ; the RMP holds 4 KiB entries here: page by page
-.fallback:
+    jmp .pages
+.one_page:
+    mov r15d, 1
+.pages:                                 ; r15d pages of 4 KiB from r12
     mov rdi, r12
     mov esi, RMP_PG_SIZE_4K
     mov edx, r14d
@@ -81,21 +88,7 @@ snp_pvalidate_range:
     add r12, EN_PAGE_SIZE
     sub r13, EN_PAGE_SIZE
     dec r15d
-    jnz .fallback
-    jmp .next
-.advance_2m:
-    add r12, EN_SIZE_2M
-    sub r13, EN_SIZE_2M
-    jmp .next
-.small:
-    mov rdi, r12
-    mov esi, RMP_PG_SIZE_4K
-    mov edx, r14d
-    call snp_pvalidate
-    test rax, rax
-    jnz .out
-    add r12, EN_PAGE_SIZE
-    sub r13, EN_PAGE_SIZE
+    jnz .pages
     jmp .next
 .out:
     EN_RESTORE_NONVOLATILE
