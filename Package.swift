@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "PayloadTests", dependencies: ["Payload", "TestSupport"]),
         .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Payload", "TestSupport"]),
         .testTarget(name: "HostRunnerTests", dependencies: ["HostRunner", "KVM", "Payload", "GuestABI", "TestSupport"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "HostRunner", "Payload"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "HostRunner", "Payload", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["HostRunner", "Payload", "KVM", "TestSupport"]),
     ]
 )

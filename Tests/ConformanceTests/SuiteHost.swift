@@ -3,6 +3,7 @@ import Foundation
 import HostRunner
 import KVM
 import Payload
+import TestSupport
 import XCTest
 
 /// What the conformance tests share: /dev/kvm (or a printed skip when it is absent), the host
@@ -19,7 +20,9 @@ enum SuiteHost {
     static let root: Result<ProjectRoot, any Error> = Result { try ProjectRoot.locate() }
     static let probe: Result<HostProbe, any Error> = Result { try HostProbe.run(system: try system()) }
     static let builder: Result<ImageBuilder, any Error> = Result {
-        try ImageBuilder(toolchain: try Toolchain.locate(), root: try root.get())
+        let builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: try root.get())
+        RemoveAtExit.folder(builder.scratchFolder)
+        return builder
     }
 
     /// A stub of the end-to-end tests (Tests/EndToEndTests/Stubs), as a path the suite builds.

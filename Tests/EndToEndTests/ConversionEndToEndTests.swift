@@ -2,6 +2,7 @@ import Foundation
 import HostRunner
 import KVM
 import Payload
+import TestSupport
 import XCTest
 
 /// Issue 4's acceptance, end to end on /dev/kvm, for each of the three interfaces: the
@@ -384,7 +385,9 @@ enum ConversionRun {
         try HostProbe.run(system: try KVMHost.system())
     }
     private static let builder: Result<ImageBuilder, any Error> = Result {
-        try ImageBuilder(toolchain: try Toolchain.locate(), root: KVMHost.root)
+        let builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: KVMHost.root)
+        RemoveAtExit.folder(builder.scratchFolder)
+        return builder
     }
     private static let images = ImageCache()
 

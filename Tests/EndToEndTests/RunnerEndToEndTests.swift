@@ -41,8 +41,10 @@ final class RunnerEndToEndTests: XCTestCase {
     }
 
     func testLoopingGuestIsStoppedWithinTimeoutPlusOneSecond() throws {
+        // Timed from the start of the run: building the stub is not the watchdog's business.
+        let image = try KVMHost.build("spin.asm")
         let started = Date()
-        let result = try KVMHost.run(try KVMHost.build("spin.asm"), timeout: 0.5)
+        let result = try KVMHost.run(image, timeout: 0.5)
         let elapsed = Date().timeIntervalSince(started)
         XCTAssertLessThan(elapsed, 0.5 + 1.0)
         guard case .timeout(_, let at)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }

@@ -26,6 +26,7 @@ enum ExternalTools {
         if FileManager.default.fileExists(atPath: target) { return target }
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            RemoveAtExit.folder(directory.path)
             _ = try run("/usr/bin/apt-get", ["download", "ovmf"], in: directory)
             let debs = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".deb") }
             guard let deb = debs.first else { throw Failure(description: "apt-get download ovmf produced no .deb") }

@@ -1,4 +1,5 @@
 import KVM
+import Synchronization
 
 /// How a guest's conversion requests of one interface reach the host.
 public enum Transport: String, Sendable, Codable, CaseIterable {
@@ -38,6 +39,21 @@ public struct HostProbe: Sendable {
     /// KVM_SET_MEMORY_ATTRIBUTES can mark ranges private on the VM type the runner uses.
     public let usesMemoryAttributes: Bool
 
+    /// The probe of this process's host: run on first use, then the same answer every time,
+    /// so a `Runner.run` without a probe creates no probe VMs after the first. A failed
+    /// probe is not remembered (the next call tries again).
+    public static func once(system: KVMSystem) throws(KVMError) -> HostProbe {
+        if let known = memo.withLock({ $0 }) { return known }
+        let probe = try run(system: system)
+        memo.withLock { $0 = $0 ?? probe }
+        return probe
+    }
+
+    /// The host does not change under a running process; this memo is the only state behind
+    /// `once`, written once.
+    private static let memo = Mutex<HostProbe?>(nil)
+
+    /// Probes the host now (`enlighten probe`; tests that need a fresh answer).
     public static func run(system: KVMSystem) throws(KVMError) -> HostProbe {
         let capabilities = try system.probe()
         var details: [String: String] = [:]

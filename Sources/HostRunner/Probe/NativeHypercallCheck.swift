@@ -42,11 +42,10 @@ enum NativeHypercallCheck {
             let vcpu = try vm.createVCPU(id: 0)
             try vcpu.setCPUID(try system.supportedCPUID())
             try enterLongMode(vcpu)
-            let kicker = vcpu.kicker
-            let timer = DispatchWorkItem { kicker.kick() }
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
+            let timer = KickTimer(vcpu.kicker, after: timeout)
+            let exit: VCPUExit
             defer { timer.cancel() }
-            let exit = try vcpu.run()
+            exit = try vcpu.run()
             switch exit {
             case .hypercall(let call) where call.nr == 12:
                 return Outcome(delivered: true, detail: "\(instruction.rawValue) exited with KVM_EXIT_HYPERCALL")

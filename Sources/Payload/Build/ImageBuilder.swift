@@ -8,6 +8,8 @@ import Foundation
 public final class ImageBuilder: @unchecked Sendable {
     public let toolchain: Toolchain
     public let root: ProjectRoot
+    /// The builder's own scratch folder (removed when the builder goes).
+    public var scratchFolder: String { workDirectory }
     private let workDirectory: String
     // Guarded by `lock`: runtime objects per layout, assembled on first use.
     private let lock = NSLock()
