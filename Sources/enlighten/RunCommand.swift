@@ -26,13 +26,15 @@ struct Run: ParsableCommand {
     @Option(help: "Layout to build a stub with: direct64 or firmware.")
     var layout: Layout = .direct64
 
-    @Option(help: "Stop the guest after this many seconds.")
+    // Numbers are read unconditionally, so `--vcpus -1` is the number -1 (refused as out of
+    // range by `validate`) rather than a missing value followed by an unknown option.
+    @Option(parsing: .unconditional, help: "Stop the guest after this many seconds (above 0, at most \(Int(RunOptions.maximumTimeout))).")
     var timeout: Double = 10
 
     @Option(help: "Guest RAM (e.g. 64M, 1G), a multiple of 2 MiB up to 3G.")
     var memory: String = "64M"
 
-    @Option(help: "Number of vCPUs (1-16).")
+    @Option(parsing: .unconditional, help: "Number of vCPUs (1-\(RunOptions.maximumVCPUs)).")
     var vcpus: Int = 1
 
     @Option(help: "The confidential platform the guest is told it runs on, and so the conversion interface it uses: kvm (KVM_HC_MAP_GPA_RANGE), ghcb (SEV-SNP GHCB Page State Change) or tdx (TDVMCALL MapGPA).")
@@ -41,20 +43,39 @@ struct Run: ParsableCommand {
     @Option(help: "How conversion requests reach the host: auto (what `enlighten probe` chose), native or trap.")
     var transport: TransportChoice = .auto
 
-    @Option(name: .customLong("inject-retry"), help: "TDX: answer this many MapGPA calls with TDVMCALL_STATUS_RETRY after their first 2 MiB.")
+    @Option(name: .customLong("inject-retry"), parsing: .unconditional, help: "TDX: answer this many MapGPA calls with TDVMCALL_STATUS_RETRY after their first 2 MiB.")
     var injectRetry = 0
 
     @Option(name: .customLong("tdx-attributes"), help: "TDX: the TD ATTRIBUTES TDG.VP.INFO reports (hex). Bit 28, SEPT_VE_DISABLE, decides what touching a page before accepting it meets: set (the default, 0x10000000, what Linux requires) stops the TD as KVM does; 0 gives the guest a #VE to handle.")
     var tdxAttributes: String = "0x10000000"
+
+    @Option(name: .customLong("max-events"), parsing: .unconditional, help: ArgumentHelp(
+        "Keep the first N events of each kind (log lines, checks, values, checksums, conversions, refusals, served requests) and count the rest (1-\(RunOptions.maximumMaxEvents)).",
+        valueName: "n"))
+    var maxEvents = RunOptions.defaultMaxEvents
 
     @OptionGroup var directBoot: DirectBootOptions
 
     @Flag(help: "Print the result as JSON instead of streaming the log.")
     var json = false
 
+    /// Every number checked at parse time, each with its own one-line error (exit 2).
+    func validate() throws {
+        guard timeout.isFinite, timeout > 0, timeout <= RunOptions.maximumTimeout else {
+            throw fail("--timeout must be a number of seconds above 0 and at most \(Int(RunOptions.maximumTimeout)) (got \(timeout))", .inputError)
+        }
+        guard (1...RunOptions.maximumVCPUs).contains(vcpus) else {
+            throw fail("--vcpus must be between 1 and \(RunOptions.maximumVCPUs) (got \(vcpus))", .inputError)
+        }
+        guard injectRetry >= 0 else { throw fail("--inject-retry must be 0 or more (got \(injectRetry))", .inputError) }
+        guard (1...RunOptions.maximumMaxEvents).contains(maxEvents) else {
+            throw fail("--max-events must be between 1 and \(RunOptions.maximumMaxEvents) (got \(maxEvents))", .inputError)
+        }
+        guard ByteSize(argument: memory) != nil else { throw fail("--memory: cannot read '\(memory)' as a size (try 64M or 1G)", .inputError) }
+    }
+
     func run() throws {
         guard let size = ByteSize(argument: memory) else { throw fail("--memory: cannot read '\(memory)' as a size (try 64M or 1G)", .inputError) }
-        guard timeout > 0 else { throw fail("--timeout must be positive", .inputError) }
         let loaded: Image
         do { loaded = try ImageArgument.load(image, layout: layout) } catch { throw fail(error, .inputError) }
         var options = RunOptions()
@@ -69,6 +90,7 @@ struct Run: ParsableCommand {
             throw fail("--tdx-attributes: cannot read '\(tdxAttributes)' as a hex number (e.g. 0x10000000 or 0)", .inputError)
         }
         options.tdxAttributes = attributes
+        options.maxEvents = maxEvents
         let hashes = try directBoot.hashes()
         if let hashes { options.snpKernelHashPage = try DirectBoot.page(hashes, for: loaded) }
         let result: RunResult
@@ -76,17 +98,16 @@ struct Run: ParsableCommand {
             let system = try RunError.openSystem()
             result = try Runner.run(loaded, options: options, system: system, sink: json ? nil : Self.logPrinter(prefixed: vcpus > 1))
         } catch {
-            switch error {
-            case .hostUnavailable: throw fail(error, .hostUnavailable)
+            if error.isHostFailure { throw fail(error, .hostUnavailable) }
             // An image with request sites asks for conversions; with no platform every
             // interface's sites are armed at once, and none would be answered anyway.
-            case .invalidOptions where platform == nil && !loaded.sites.isEmpty:
+            if case .invalidOptions = error, platform == nil, !loaded.sites.isEmpty {
                 throw fail("no platform: pass --platform kvm|ghcb|tdx (\(error))", .inputError)
-            default: throw fail(error, .inputError)
             }
+            throw fail(error, .inputError)
         }
         if json {
-            try printJSON(RunReport(result, kernelHashes: hashes))
+            RunReport(result, kernelHashes: hashes).stream(to: FileHandle.standardOutput)
         } else {
             RunReport.printHuman(result, kernelHashes: hashes)
         }

@@ -4,8 +4,8 @@ import HostRunner
 import Measurement
 import Payload
 
-/// `run --json`: the whole result, in a shape that scripts can rely on.
-struct RunReport: Encodable {
+/// `run --json`: the whole result, in a shape that scripts can rely on (docs/report-protocol.md).
+struct RunReport {
     struct Check: Encodable { let vcpu: Int, name: String, actual: String, expected: String, passed: Bool }
     struct Value: Encodable { let vcpu: Int, name: String, value: String }
     struct Checksum: Encodable { let name: String, gpa: String, length: UInt64, guest: String, host: String?, matches: Bool }
@@ -20,74 +20,67 @@ struct RunReport: Encodable {
     }
     struct Populated: Encodable { let name: String, start: String, end: String, kind: String, state: String, bytesWritten: UInt64, checksum: String? }
 
-    /// The Enlighten version that ran it (`enlighten --version`).
-    let version = ToolVersion.current
-    let image: String
-    let layout: String
-    let passed: Bool
-    let seconds: Double
-    let vcpus: Int
-    let exits: Int
-    let exitCodes: [String: UInt32]
-    let failures: [String]
-    let log: [String]
-    let checks: [Check]
-    let values: [Value]
-    let checksums: [Checksum]
-    let population: [Populated]
-    let transports: [String: String]
-    let conversions: [Conversion]
-    let rejected: [Rejected]
-    /// Every PVALIDATE / TDG.MEM.PAGE.ACCEPT the host served, with the platform's answer.
-    let validations: [Validation]
-    /// Firmware layout only: the tables' population plan, its agreement with the runner's,
-    /// and the launch digests (SEV-SNP for EPYC-v4 with this run's vCPU count; TDX MRTD).
-    let firmware: FirmwareRunLink?
+    let result: RunResult
+    let kernelHashes: SEVKernelHashes?
 
     init(_ result: RunResult, kernelHashes: SEVKernelHashes? = nil) {
-        image = result.image.name
-        layout = result.image.layout.rawValue
-        passed = result.passed
-        seconds = result.seconds
-        vcpus = result.vcpus
-        exits = result.exits
-        exitCodes = Dictionary(uniqueKeysWithValues: result.exitCodes.map { ("\($0.key)", $0.value) })
-        failures = result.failures
-        log = result.logLines
-        checks = result.events.compactMap {
-            guard case .record(let vcpu, .check(let name, let actual, let expected, let passed)) = $0 else { return nil }
+        self.result = result
+        self.kernelHashes = kernelHashes
+    }
+
+    /// `run --json`: one object, written member by member and event by event as it is
+    /// encoded (JSONStream), keys in sorted order.
+    func stream(to handle: FileHandle) {
+        var out = JSONStream(handle)
+        let events = result.events
+        out.array("checks", events.lazy.compactMap { (event: RunEvent) -> Check? in
+            guard case .record(let vcpu, .check(let name, let actual, let expected, let passed)) = event else { return nil }
             return Check(vcpu: vcpu, name: name, actual: hex(actual), expected: hex(expected), passed: passed)
-        }
-        values = result.events.compactMap {
-            guard case .record(let vcpu, .value(let name, let value)) = $0 else { return nil }
-            return Value(vcpu: vcpu, name: name, value: hex(value))
-        }
-        checksums = result.checksums.map {
+        })
+        out.array("checksums", result.checksums.lazy.map {
             Checksum(name: $0.name, gpa: hex($0.gpa), length: $0.length, guest: hex($0.guest), host: $0.host.map { hex($0) }, matches: $0.matches)
-        }
-        firmware = FirmwareRunLink(result, kernelHashes: kernelHashes)
-        transports = Dictionary(uniqueKeysWithValues: result.transports.map { ($0.key.rawValue, $0.value.rawValue) })
-        conversions = result.conversions.map { vcpu, record in
+        })
+        out.array("conversions", result.conversions.lazy.map { vcpu, record in
             Conversion(vcpu: vcpu, interface: record.interface.rawValue, form: record.form, transport: record.transport.rawValue,
                        start: hex(record.range.start), end: hex(record.range.upperBound), direction: record.direction.rawValue,
                        outcome: record.outcome, flipped: record.flipped.map(\.description), unchanged: record.unchanged.map(\.description),
                        seconds: record.seconds)
-        }
-        rejected = result.events.compactMap {
-            guard case .rejected(let vcpu, let request) = $0 else { return nil }
-            return Rejected(vcpu: vcpu, interface: request.interface.rawValue, transport: request.transport.rawValue, request: request.request, answer: request.answer)
-        }
-        validations = result.events.compactMap {
-            guard case .validation(let vcpu, let record) = $0 else { return nil }
-            return Validation(vcpu: vcpu, interface: record.interface.rawValue, instruction: record.instruction, operation: record.operation,
-                              start: hex(record.range.start), end: hex(record.range.upperBound), pageSize: record.pageSize,
-                              result: record.result, changed: record.changed, transport: record.transport.rawValue)
-        }
-        population = result.population.entries.map {
+        })
+        out.member("eventsNotKept", Dictionary(uniqueKeysWithValues: result.eventsNotKept.map { ($0.key.rawValue, $0.value) }))
+        out.member("exitCodes", Dictionary(uniqueKeysWithValues: result.exitCodes.map { ("\($0.key)", $0.value) }))
+        out.member("exits", result.exits)
+        out.array("failures", result.failures)
+        if let firmware = FirmwareRunLink(result, kernelHashes: kernelHashes) { out.member("firmware", firmware) }
+        out.member("image", result.image.name)
+        out.member("layout", result.image.layout.rawValue)
+        out.array("log", result.logLines)
+        out.member("passed", result.passed)
+        out.array("population", result.population.entries.lazy.map {
             Populated(name: $0.range.name, start: hex($0.range.range.start), end: hex($0.range.range.end), kind: $0.range.kind.rawValue,
                       state: $0.range.state.rawValue, bytesWritten: $0.bytesWritten,
                       checksum: $0.bytesWritten > 0 ? result.population.plannedChecksum(gpa: $0.range.range.start, length: $0.range.range.size).map { hex($0) } : nil)
-        }
+        })
+        out.array("rejected", events.lazy.compactMap { (event: RunEvent) -> Rejected? in
+            guard case .rejected(let vcpu, let request) = event else { return nil }
+            return Rejected(vcpu: vcpu, interface: request.interface.rawValue, transport: request.transport.rawValue, request: request.request, answer: request.answer)
+        })
+        out.member("seconds", result.seconds)
+        out.member("transports", Dictionary(uniqueKeysWithValues: result.transports.map { ($0.key.rawValue, $0.value.rawValue) }))
+        // Every PVALIDATE / TDG.MEM.PAGE.ACCEPT the host served, with the platform's answer.
+        out.array("validations", events.lazy.compactMap { (event: RunEvent) -> Validation? in
+            guard case .validation(let vcpu, let record) = event else { return nil }
+            return Validation(vcpu: vcpu, interface: record.interface.rawValue, instruction: record.instruction, operation: record.operation,
+                              start: hex(record.range.start), end: hex(record.range.upperBound), pageSize: record.pageSize,
+                              result: record.result, changed: record.changed, transport: record.transport.rawValue)
+        })
+        out.array("values", events.lazy.compactMap { (event: RunEvent) -> Value? in
+            guard case .record(let vcpu, .value(let name, let value)) = event else { return nil }
+            return Value(vcpu: vcpu, name: name, value: hex(value))
+        })
+        out.member("vcpus", result.vcpus)
+        // The Enlighten version that ran it (`enlighten --version`).
+        out.member("version", ToolVersion.current)
+        out.close()
     }
 
     static func printHuman(_ result: RunResult, kernelHashes: SEVKernelHashes? = nil) {
@@ -117,5 +110,8 @@ struct RunReport: Encodable {
         }
         if result.unservedNotLogged > 0 { print("  (\(result.unservedNotLogged) more accesses to unserved ports or MSRs, not logged)") }
         if result.droppedLogBytes > 0 { print("  (log limit reached: \(result.droppedLogBytes) bytes not kept)") }
+        for (kind, count) in result.eventsNotKept.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            print("  (\(count) more \(kind.rawValue) events past --max-events, counted, not kept)")
+        }
     }
 }

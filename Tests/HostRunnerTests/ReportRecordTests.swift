@@ -1,4 +1,5 @@
 @testable import HostRunner
+import Payload
 import XCTest
 
 final class ReportRecordTests: XCTestCase {
@@ -44,5 +45,43 @@ final class ReportRecordTests: XCTestCase {
         XCTAssertEqual(CRC32C.checksum(Array("123456789".utf8)), 0xE306_9283)
         XCTAssertEqual(CRC32C.checksum([UInt8](repeating: 0, count: 32)), 0x8A91_36AA)
         XCTAssertEqual(CRC32C.checksum([]), 0)
+    }
+}
+
+/// The host's side of a CHECKSUM: CRC32C over the plan's bytes, computed without building
+/// the range, and only for ranges the plan populated.
+final class PlannedChecksumTests: XCTestCase {
+    func testZeroRunsMatchFeedingZeroBytes() {
+        for count in [0, 1, 7, 64, 4096, (1 << 20) + 3] {
+            let zeros = [UInt8](repeating: 0, count: count)
+            let slow = zeros.withUnsafeBytes { CRC32C.update(0x1234_5678, $0) }
+            XCTAssertEqual(CRC32C.updateZeros(0x1234_5678, count: UInt64(count)), slow, "\(count) zeros")
+        }
+        // The check value of CRC32C (RFC 3720 B.4): 32 zero bytes give 0x8A9136AA.
+        XCTAssertEqual(CRC32C.finish(CRC32C.updateZeros(CRC32C.initial, count: 32)), 0x8A91_36AA)
+    }
+
+    func testOnlyPopulatedRangesHaveAPlannedChecksum() throws {
+        // Image bytes at [0x100000, 0x101800); the plan measures 0x100000-0x102000 and zeroes
+        // 0x102000-0x104000; 0x104000-0x106000 is planned shared (not populated).
+        let bytes = (0..<0x1800).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let plan = PopulationPlan(ranges: [
+            PlanRange(name: "image", range: GPARange(start: 0x100000, end: 0x102000), kind: .measured, state: .private),
+            PlanRange(name: "zero", range: GPARange(start: 0x102000, end: 0x104000), kind: .zero, state: .private),
+            PlanRange(name: "shared", range: GPARange(start: 0x104000, end: 0x106000), kind: .shared, state: .shared),
+        ])
+        let image = try Image(synthetic: "planned", layout: .direct64, entry: 0x100000, pageTableRoot: 0x100000,
+                              segments: [LoadSegment(address: 0x100000, bytes: bytes)], plan: plan)
+        let population = Population(entries: [], image: image)
+        // Across the end of the segment and into the zero range: the CRC of the bytes a loader
+        // would have put there, built independently.
+        // [0x100800, 0x103000): the last 0x1000 image bytes, then 0x1800 zeros.
+        let expected = CRC32C.checksum(Array(bytes[0x800...]) + [UInt8](repeating: 0, count: 0x1800))
+        XCTAssertEqual(population.plannedChecksum(gpa: 0x100800, length: 0x2800), expected)
+        XCTAssertNotNil(population.plannedChecksum(gpa: 0x100000, length: 0x4000))
+        for (gpa, length) in [(0x103000, 0x2000), (0x104000, 0x1000), (0x0, 0xC000_0000), (0xFFF00000, 0x100000), (0x100000, 0)] as [(UInt64, UInt64)] {
+            XCTAssertNil(population.plannedChecksum(gpa: gpa, length: length), "[\(hex(gpa)), +\(hex(length)))")
+        }
+        XCTAssertNil(population.plannedChecksum(gpa: 0x100000, length: UInt64.max), "a range past 2^64")
     }
 }

@@ -25,7 +25,7 @@ extension RunnerBench {
         var single = options
         single.vcpus = 1
         let machine = try Machine(image: image, options: single, system: system, probe: probe)
-        let control = RunControl(timeout: options.timeout, sink: nil)
+        let control = RunControl(timeout: options.timeout, maxEvents: options.maxEvents, sink: nil)
         let timed = TimedLoop(VCPULoop(index: 0, vcpu: machine.vcpus[0], machine: machine, control: control))
         VCPUThreads.run([timed.loop], control: control, timeout: options.timeout) { _ in timed.run() }
         return timed.result

@@ -71,13 +71,41 @@ public struct Population: Sendable {
         }
     }
 
-    /// The host's checksum of the planned bytes of any range, for checking a guest CHECKSUM.
-    /// Nil when the range is not one the plan can speak for (wraps, or larger than guest RAM
-    /// could be), so a hostile length cannot make the host allocate without bound.
+    /// The host's checksum of the planned bytes of `[gpa, gpa + length)`, for checking a guest
+    /// CHECKSUM. Nil unless the range is non-empty and lies wholly inside ranges the plan
+    /// populated (measured, unmeasured or zero): the plan speaks for nothing else, and a
+    /// hostile record must not choose how much work the host does. Computed from the image's
+    /// segments without materialising the range, zero runs in O(log length).
     public func plannedChecksum(gpa: UInt64, length: UInt64) -> UInt32? {
         let (end, overflow) = gpa.addingReportingOverflow(length)
-        guard !overflow, length <= Layout.ramWindow.end else { return nil }
-        return CRC32C.checksum(image.contents(of: GPARange(start: gpa, end: end)))
+        guard !overflow, length > 0 else { return nil }
+        let range = GPARange(start: gpa, end: end)
+        guard isPopulated(range) else { return nil }
+        var crc = CRC32C.initial
+        var cursor = range.start
+        for segment in image.segments {
+            let segmentRange = GPARange(start: segment.address, end: segment.address + UInt64(segment.bytes.count))
+            guard segmentRange.overlaps(range) else { continue }
+            let from = max(segmentRange.start, cursor), to = min(segmentRange.end, range.end)
+            guard from < to else { continue }
+            crc = CRC32C.updateZeros(crc, count: from - cursor)
+            crc = segment.bytes.withUnsafeBytes { bytes in
+                CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: bytes[Int(from - segment.address)..<Int(to - segment.address)]))
+            }
+            cursor = to
+        }
+        return CRC32C.finish(CRC32C.updateZeros(crc, count: range.end - cursor))
+    }
+
+    /// Whether the plan's populated ranges (measured, unmeasured, zero) cover all of `range`.
+    func isPopulated(_ range: GPARange) -> Bool {
+        var cursor = range.start
+        for planned in image.plan.ranges.filter({ $0.kind != .shared }).map(\.range).sorted(by: { $0.start < $1.start }) {
+            guard planned.start <= cursor else { break }
+            if planned.end > cursor { cursor = planned.end }
+            if cursor >= range.end { return true }
+        }
+        return false
     }
 
     /// The launch state of RAM (`PageStateMap.launchState`): private except where the plan

@@ -6,6 +6,8 @@ import Synchronization
 /// stop every vCPU, and the sink that streams log lines as they arrive.
 final class RunControl: Sendable {
     let timeout: Double
+    /// Which events the run keeps (shared by every vCPU).
+    let budget: EventBudget
     private let state = Mutex(State())
     private let sink: (@Sendable (RunEvent) -> Void)?
 
@@ -15,8 +17,9 @@ final class RunControl: Sendable {
         var finished = false
     }
 
-    init(timeout: Double, sink: (@Sendable (RunEvent) -> Void)?) {
+    init(timeout: Double, maxEvents: Int, sink: (@Sendable (RunEvent) -> Void)?) {
         self.timeout = timeout
+        budget = EventBudget(limit: maxEvents)
         self.sink = sink
     }
 

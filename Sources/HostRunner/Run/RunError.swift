@@ -10,9 +10,25 @@ public enum RunError: Error, Sendable, CustomStringConvertible {
     case invalidOptions(String)
     case planExceedsMemory(needed: UInt64, available: UInt64)
 
+    /// The host, not the input, is what failed: no usable KVM, or a host resource ran out
+    /// (memory, descriptors). Exit 3 rather than 2.
+    public var isHostFailure: Bool {
+        switch self {
+        case .hostUnavailable: true
+        case .kvm(let error): error.errno.map(Self.hostResourceErrnos.contains) ?? false
+        case .invalidOptions, .planExceedsMemory: false
+        }
+    }
+
+    /// ENOMEM, ENFILE, EMFILE, ENOSPC (asm-generic/errno-base.h): the host ran out of memory,
+    /// descriptors or space, whatever the image asked for.
+    static let hostResourceErrnos: Set<Int32> = [12, 23, 24, 28]
+
     public var description: String {
         switch self {
         case .hostUnavailable(let why): why
+        case .kvm(let error) where error.errno == 12:
+            error.description + ": the host is out of memory for this guest (try a smaller --memory, or free memory)"
         case .kvm(let error): error.description
         case .invalidOptions(let why): why
         case .planExceedsMemory(let needed, let available):

@@ -5,8 +5,13 @@ public struct RunOptions: Sendable {
     /// Guest RAM in bytes, from GPA 0 (guest_memfd-backed).
     public var memory: UInt64 = 64 << 20
     public var vcpus: Int = 1
-    /// Wall-clock limit for the whole run.
+    /// Wall-clock limit for the whole run, in seconds: finite, positive and at most
+    /// `maximumTimeout` (the watchdog is what bounds a spinning guest).
     public var timeout: Double = 10
+    /// Keep the first this many events of each kind (`RunEvent.Kind`), across all vCPUs,
+    /// and count the rest: what bounds the host memory a run's log can take whatever the
+    /// guest does (docs/report-protocol.md, "Host limits").
+    public var maxEvents = RunOptions.defaultMaxEvents
     /// Stop after this many malformed report records.
     public var malformedRecordLimit = 64
     /// Keep at most this much log text.
@@ -40,4 +45,9 @@ public struct RunOptions: Sendable {
     public init() {}
 
     public static let maximumVCPUs = 16
+    /// One hour: longer than any scenario needs by orders of magnitude, short enough that a
+    /// mistyped timeout cannot leave a spinning guest running for good.
+    public static let maximumTimeout: Double = 3600
+    public static let defaultMaxEvents = 10_000
+    public static let maximumMaxEvents = 1_000_000
 }

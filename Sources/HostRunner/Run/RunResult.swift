@@ -14,6 +14,31 @@ public struct RunResult: Sendable {
     /// Unserved port and MSR accesses past the ones the event log keeps.
     public let unservedNotLogged: Int
     public let seconds: Double
+    /// Every guest CHECKSUM kept, against the host's checksum of the same range's planned
+    /// bytes (computed once, when the record arrived).
+    public let checksums: [ChecksumComparison]
+    /// Events of each kind past `RunOptions.maxEvents`: counted, not kept.
+    public let eventsNotKept: [RunEvent.Kind: Int]
+    /// Failed CHECKs and mismatched CHECKSUMs among the events not kept.
+    public let failuresNotKept: Int
+
+    public init(image: Image, population: Population, transports: [ConversionPlatform: Transport], finalStates: PageStateMap,
+                events: [RunEvent], vcpus: Int, exits: Int, droppedLogBytes: Int, unservedNotLogged: Int, seconds: Double,
+                checksums: [ChecksumComparison], eventsNotKept: [RunEvent.Kind: Int] = [:], failuresNotKept: Int = 0) {
+        self.image = image
+        self.population = population
+        self.transports = transports
+        self.finalStates = finalStates
+        self.events = events
+        self.vcpus = vcpus
+        self.exits = exits
+        self.droppedLogBytes = droppedLogBytes
+        self.unservedNotLogged = unservedNotLogged
+        self.seconds = seconds
+        self.checksums = checksums
+        self.eventsNotKept = eventsNotKept
+        self.failuresNotKept = failuresNotKept
+    }
 
     public struct ChecksumComparison: Sendable, Equatable {
         public let name: String
@@ -22,16 +47,16 @@ public struct RunResult: Sendable {
         public let guest: UInt32
         public let host: UInt32?
         public var matches: Bool { guest == host }
-    }
 
-    /// Every guest CHECKSUM against the host's checksum of the same range's planned bytes.
-    public var checksums: [ChecksumComparison] {
-        events.compactMap { event in
-            guard case .record(_, .checksum(let name, let gpa, let length, let crc)) = event else { return nil }
-            return ChecksumComparison(name: name, gpa: gpa, length: length, guest: crc,
-                                      host: population.plannedChecksum(gpa: gpa, length: length))
+        public init(name: String, gpa: UInt64, length: UInt64, guest: UInt32, host: UInt32?) {
+            self.name = name
+            self.gpa = gpa
+            self.length = length
+            self.guest = guest
+            self.host = host
         }
     }
+
 
     public var exitCodes: [Int: UInt32] {
         var codes: [Int: UInt32] = [:]
@@ -84,6 +109,9 @@ public struct RunResult: Sendable {
         for comparison in checksums where !comparison.matches {
             let host = comparison.host.map { hex($0) } ?? "none (the range is not in guest RAM)"
             failures.append("checksum '\(comparison.name)' of [\(hex(comparison.gpa)), +\(hex(comparison.length))) differs: guest \(hex(comparison.guest)), host \(host)")
+        }
+        if failuresNotKept > 0 {
+            failures.append("\(failuresNotKept) more failed checks or checksums past the event limit (--max-events)")
         }
         return failures
     }

@@ -10,14 +10,20 @@ public enum Runner {
         sink: (@Sendable (RunEvent) -> Void)? = nil
     ) throws(RunError) -> RunResult {
         let started = ContinuousClock.now
+        guard options.timeout.isFinite, options.timeout > 0, options.timeout <= RunOptions.maximumTimeout else {
+            throw .invalidOptions("--timeout must be a number of seconds above 0 and at most \(Int(RunOptions.maximumTimeout)) (got \(options.timeout))")
+        }
+        guard (1...RunOptions.maximumMaxEvents).contains(options.maxEvents) else {
+            throw .invalidOptions("--max-events must be between 1 and \(RunOptions.maximumMaxEvents) (got \(options.maxEvents))")
+        }
         let resolved: HostProbe
         if let probe {
             resolved = probe
         } else {
-            do { resolved = try HostProbe.run(system: system) } catch { throw .kvm(error) }
+            do { resolved = try HostProbe.once(system: system) } catch { throw .kvm(error) }
         }
         let machine = try Machine(image: image, options: options, system: system, probe: resolved)
-        let control = RunControl(timeout: options.timeout, sink: sink)
+        let control = RunControl(timeout: options.timeout, maxEvents: options.maxEvents, sink: sink)
         let loops = machine.vcpus.enumerated().map { index, vcpu in
             VCPULoop(index: index, vcpu: vcpu, machine: machine, control: control)
         }
@@ -29,6 +35,8 @@ public enum Runner {
             events: loops.flatMap(\.events), vcpus: loops.count,
             exits: loops.reduce(0) { $0 + $1.exits }, droppedLogBytes: loops.reduce(0) { $0 + $1.droppedLog },
             unservedNotLogged: loops.reduce(0) { $0 + $1.unservedNotLogged },
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+            checksums: loops.flatMap(\.checksums), eventsNotKept: control.budget.dropped,
+            failuresNotKept: loops.reduce(0) { $0 + $1.failuresNotKept })
     }
 }

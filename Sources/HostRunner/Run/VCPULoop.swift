@@ -13,7 +13,15 @@ final class VCPULoop {
     let vcpu: VCPU
     let machine: Machine
     let control: RunControl
+    /// The events this vCPU kept (the run's `EventBudget` decides which).
     private(set) var events: [RunEvent] = []
+    /// Every CHECKSUM kept, with the host's checksum computed when the record arrived (once,
+    /// on the vCPU's own time, so the watchdog bounds it too).
+    private(set) var checksums: [RunResult.ChecksumComparison] = []
+    /// Failed CHECKs and mismatched CHECKSUMs past the budget: not kept, but still failures.
+    private(set) var failuresNotKept = 0
+    /// Where the transports append what they did; moved into `events` through the budget.
+    private var pending: [RunEvent] = []
     private(set) var exits = 0
     private var line: [UInt8] = []
     private var logBytes = 0
@@ -37,6 +45,7 @@ final class VCPULoop {
         tdx = TDXHost(width: machine.options.tdxAddressWidth, vcpuCount: machine.options.vcpus,
                       retriesToInject: machine.options.injectRetries, attributes: machine.options.tdxAttributes)
         events.reserveCapacity(64)
+        pending.reserveCapacity(4)
         line.reserveCapacity(256)
     }
 
@@ -51,7 +60,9 @@ final class VCPULoop {
                 return stop(.hostError("\(error)"))
             }
             exits += 1
-            if let finished = handle(exit) {
+            let finished = handle(exit)
+            if !pending.isEmpty { keepPending() }
+            if let finished {
                 flushLine()
                 switch finished {
                 case .exited(let code): events.append(.exited(vcpu: index, code: code))
@@ -106,7 +117,7 @@ final class VCPULoop {
         case .hypercall(let call):
             call.ret = KVMHypercallHost.serve(
                 nr: call.nr, a0: call.argument(0), a1: call.argument(1), a2: call.argument(2), longMode: call.isLongMode, cpl: 0,
-                transport: .native, service: machine.service, vcpu: index, events: &events)
+                transport: .native, service: machine.service, vcpu: index, events: &pending)
             return nil
         case .internalError(let suberror, _):
             return .stopped(.internalError(suberror: suberror, at: location()))
@@ -138,17 +149,17 @@ final class VCPULoop {
                     let longMode = sregs.efer & BootState.eferLMA != 0 && sregs.cs.l != 0
                     regs.rax = KVMHypercallHost.serve(
                         nr: regs.rax, a0: regs.rbx, a1: regs.rcx, a2: regs.rdx, longMode: longMode, cpl: sregs.cs.dpl,
-                        transport: .trap, service: machine.service, vcpu: index, events: &events)
+                        transport: .trap, service: machine.service, vcpu: index, events: &pending)
                 case .vmgexit:
                     if case .stop(let reason) = ghcb.vmgexit(memory: machine.memory, service: machine.service,
-                                                             policy: machine.options.pageStateChangePolicy, transport: .trap, vcpu: index, events: &events) {
+                                                             policy: machine.options.pageStateChangePolicy, transport: .trap, vcpu: index, events: &pending) {
                         stop = reason
                     }
                 case .pvalidate:
                     stop = pvalidate(&regs, sregs: sregs)
                 case .tdcall:
                     var registers = TDCallRegisters(regs)
-                    stop = tdx.tdcall(&registers, vcpu: index, service: machine.service, transport: .trap, events: &events)
+                    stop = tdx.tdcall(&registers, vcpu: index, service: machine.service, transport: .trap, events: &pending)
                     registers.store(into: &regs)
                 }
                 regs.rip &+= instruction.length
@@ -255,7 +266,7 @@ final class VCPULoop {
             switch result {
             case .hypervisorOwned(let page):
                 let request = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .ghcbPSC)
-                let outcome = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &events,
+                let outcome = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &pending,
                                                     as: (.ghcb, "KVM_EXIT_MEMORY_FAULT (PVALIDATE of a hypervisor-owned page)"))
                 guard outcome.succeeded else { return .memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: location()) }
                 continue
@@ -265,7 +276,7 @@ final class VCPULoop {
                 regs.rax = result.rax
                 regs.rflags = result.carry ? regs.rflags | carryFlag : regs.rflags & ~carryFlag
                 let size: UInt64 = regs.rcx == 1 ? 2 << 20 : 0x1000
-                events.append(.validation(vcpu: index, ValidationRecord(
+                pending.append(.validation(vcpu: index, ValidationRecord(
                     interface: .ghcb, instruction: "PVALIDATE", operation: operation,
                     range: GPARange(start: gpa & ~(size - 1), exactByteCount: size), pageSize: size,
                     result: Self.describe(result), changed: result == .success, transport: .trap)))
@@ -297,7 +308,7 @@ final class VCPULoop {
             return .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: toPrivate, at: location()))
         }
         let request = ConversionRequest(range: range, direction: toPrivate ? .toPrivate : .toShared, pageSize: .size4K, origin: .kvmHypercall)
-        let outcome = ConversionLog.convert(request, transport: .native, service: machine.service, vcpu: index, events: &events,
+        let outcome = ConversionLog.convert(request, transport: .native, service: machine.service, vcpu: index, events: &pending,
                                             as: (machine.options.platform ?? .kvm, "KVM_EXIT_MEMORY_FAULT"))
         return outcome.succeeded ? nil : .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: toPrivate, at: location()))
     }
@@ -339,8 +350,19 @@ final class VCPULoop {
             var at = machine.image.symbolize(rip)
             if let injected = lastInjected, injected.vector == vector { at += " (\(injected.cause))" }
             return .stopped(.exception(vector: vector, errorCode: errorCode, at: at, cr2: cr2))
+        case .success(.checksum(let name, let checksumGPA, let length, let crc)):
+            guard let host = machine.population.plannedChecksum(gpa: checksumGPA, length: length) else {
+                return malformedRecord(gpa: gpa, "CHECKSUM '\(name)' names \(Self.describe(gpa: checksumGPA, length: length)), "
+                    + "which is not inside the ranges the plan populated")
+            }
+            let comparison = RunResult.ChecksumComparison(name: name, gpa: checksumGPA, length: length, guest: crc, host: host)
+            if keep(.record(vcpu: index, .checksum(name: name, gpa: checksumGPA, length: length, crc: crc))) {
+                checksums.append(comparison)
+            } else if !comparison.matches {
+                failuresNotKept += 1
+            }
         case .success(let record):
-            events.append(.record(vcpu: index, record))
+            if !keep(.record(vcpu: index, record)), case .check(_, _, _, false) = record { failuresNotKept += 1 }
         case .failure(let error):
             return malformedRecord(gpa: gpa, error.description)
         }
@@ -349,7 +371,26 @@ final class VCPULoop {
 
     private func noteUnserved(_ event: RunEvent) {
         unserved += 1
-        if unserved <= Self.unservedLogged { events.append(event) }
+        if unserved <= Self.unservedLogged { keep(event) }
+    }
+
+    /// Keeps `event` if the run's budget allows; true when kept.
+    @discardableResult
+    private func keep(_ event: RunEvent) -> Bool {
+        guard control.budget.admit(event) else { return false }
+        events.append(event)
+        return true
+    }
+
+    private func keepPending() {
+        for event in pending { keep(event) }
+        pending.removeAll(keepingCapacity: true)
+    }
+
+    /// `[gpa, gpa + length)` unwrapped, for a record that names a range past 2^64.
+    static func describe(gpa: UInt64, length: UInt64) -> String {
+        let (end, overflow) = gpa.addingReportingOverflow(length)
+        return overflow ? "[\(hex(gpa)), 2^64 + \(hex(end)))" : "[\(hex(gpa)), \(hex(end)))"
     }
 
     /// Unserved port and MSR accesses beyond those logged.
@@ -357,7 +398,7 @@ final class VCPULoop {
 
     private func malformedRecord(gpa: UInt64, _ reason: String) -> Finish? {
         malformed += 1
-        events.append(.malformedRecord(vcpu: index, gpa: gpa, reason: reason))
+        keep(.malformedRecord(vcpu: index, gpa: gpa, reason: reason))
         return malformed >= machine.options.malformedRecordLimit ? .stopped(.reportFlood(malformed: malformed)) : nil
     }
 
@@ -378,9 +419,12 @@ final class VCPULoop {
             droppedLogBytes += text.utf8.count
             return
         }
-        logBytes += text.utf8.count
         let event = RunEvent.log(vcpu: index, line: text)
-        events.append(event)
+        guard keep(event) else {
+            droppedLogBytes += text.utf8.count
+            return
+        }
+        logBytes += text.utf8.count
         control.stream(event)
     }
 
