@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Every failure the KVM module reports: which call failed and the errno it failed with.
 ///
 /// The errno is the raw `errno` value the kernel returned; `name` is the ioctl or system
@@ -41,7 +47,8 @@ public enum KVMError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Short symbolic names for the errnos KVM commonly returns.
+/// Short symbolic names for the errnos KVM commonly returns; any other errno in the C
+/// library's words (strerror), e.g. "is a directory", never a bare number.
 private func errnoName(_ value: Int32) -> String {
     switch value {
     case 1: return "EPERM"
@@ -60,6 +67,7 @@ private func errnoName(_ value: Int32) -> String {
     case 25: return "ENOTTY"
     case 95: return "EOPNOTSUPP"
     case 133: return "EHWPOISON"
-    default: return "errno"
+    case 21: return "EISDIR, is a directory"
+    default: return String(cString: strerror(value)).lowercased()
     }
 }

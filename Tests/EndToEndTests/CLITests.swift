@@ -3,22 +3,15 @@ import XCTest
 
 /// The `enlighten` executable as a user runs it: exit codes and the keys scripts rely on.
 final class CLITests: XCTestCase {
-    private enum CLIError: Error { case notBuilt }
-
     private struct Output {
         let status: Int32
         let stdout: String
         let stderr: String
     }
 
-    private func enlighten(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
-        // `swift test` builds every product into the folder that holds the test bundle.
-        let bundle = Bundle(for: Self.self).bundleURL
-        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("enlighten") }
-        guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            XCTFail("the enlighten executable is not next to the tests (looked in \(candidates.map(\.path)))")
-            throw CLIError.notBuilt
-        }
+    /// Runs `enlighten arguments` (or, with `shell`, /bin/sh with `arguments`).
+    private func enlighten(_ arguments: [String], environment: [String: String] = [:], shell: Bool = false) throws -> Output {
+        let binary = shell ? URL(fileURLWithPath: "/bin/sh") : try EnlightenCLI.binary(for: Self.self)
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -81,5 +74,56 @@ final class CLITests: XCTestCase {
         let failing = try enlighten(["run", "Tests/EndToEndTests/Stubs/checks.asm"])
         XCTAssertEqual(failing.status, 1)
         XCTAssertTrue(failing.stdout.contains("check 'deliberately-wrong' failed"), failing.stdout)
+    }
+
+    /// Numbers are validated while parsing, each refusal one line of our own (exit 2) — even
+    /// with no KVM (which would be exit 3), since nothing runs. `--timeout inf` used to be
+    /// accepted and disarm the watchdog; `--vcpus -1` said "Missing value".
+    func testRunOptionsAreRefusedAtParseTimeInOneLine() throws {
+        let noKVM = ["ENLIGHTEN_KVM": "/nonexistent/kvm"]
+        for (option, value) in [("--timeout", "inf"), ("--timeout", "1e300"), ("--timeout", "nan"), ("--timeout", "-5"), ("--timeout", "0"),
+                                ("--timeout", "3601"), ("--vcpus", "-1"), ("--vcpus", "0"), ("--vcpus", "17"),
+                                ("--max-events", "0"), ("--max-events", "-3"), ("--inject-retry", "-1")] {
+            let output = try enlighten(["run", "hello", option, value], environment: noKVM)
+            XCTAssertEqual(output.status, 2, "\(option) \(value): \(output.stderr)")
+            let lines = output.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(option) \(value): \(output.stderr)")
+            XCTAssertTrue(lines.first?.hasPrefix("error: \(option) must be") == true, "\(option) \(value): \(output.stderr)")
+        }
+    }
+
+    /// A host that runs out of memory is the host's failure (exit 3), not the input's: here
+    /// the guest_memfd mapping of a 3 GiB guest under a 1.5 GB address-space limit.
+    func testHostOutOfMemoryIsExitThree() throws {
+        _ = try KVMHost.system()
+        let binary = try EnlightenCLI.binary(for: Self.self).path
+        let output = try enlighten(["-c", "ulimit -v 1500000 && exec \"$0\" run hello --memory 3G", binary], shell: true)
+        XCTAssertEqual(output.status, 3, output.stderr)
+        XCTAssertTrue(output.stderr.contains("ENOMEM") && output.stderr.contains("out of memory"), output.stderr)
+    }
+
+    /// `--transport native` where the probe saw KVM_EXIT_HYPERCALL never arrive is refused
+    /// before the guest runs (exit 2, the probe's words), as conformance refuses it.
+    func testForcedNativeTransportWhereImpossibleIsExitTwo() throws {
+        _ = try KVMHost.system()
+        let probe = try enlighten(["probe", "--json"])
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
+        guard json["nativeHypercallDelivered"] as? Bool == false else {
+            throw XCTSkip("this host delivers KVM_EXIT_HYPERCALL: --transport native can work")
+        }
+        let output = try enlighten(["run", "roundtrip", "--platform", "kvm", "--transport", "native"])
+        XCTAssertEqual(output.status, 2, output.stderr)
+        XCTAssertTrue(output.stderr.hasPrefix("error: --transport native: this host's KVM does not deliver KVM_EXIT_HYPERCALL"), output.stderr)
+    }
+
+    /// Errors name the file and the reason in words, never a bare "errno 21 (errno)".
+    func testErrorsSayWhyInWords() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("enlighten-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = try enlighten(["run", "hello"], environment: ["ENLIGHTEN_KVM": folder.path])
+        XCTAssertEqual(output.status, 3, output.stderr)
+        XCTAssertTrue(output.stderr.contains(folder.path) && output.stderr.contains("is a directory"), output.stderr)
+        XCTAssertFalse(output.stderr.contains("(errno)"), output.stderr)
     }
 }

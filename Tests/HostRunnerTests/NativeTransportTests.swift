@@ -207,13 +207,21 @@ final class NativeTransportTests: XCTestCase {
             throw XCTSkip("/dev/kvm is absent on this host")
         }
         let system = try KVMSystem()
-        let probe = HostProbe(capabilities: try system.probe(), nativeHypercall: [:], nativeHypercallDelivered: false)
+        let capabilities = try system.probe()
+        let probe = HostProbe(capabilities: capabilities, nativeHypercall: [:], nativeHypercallDelivered: true)
         let root = try ProjectRoot.locate()
         let image = try ImageBuilder(toolchain: try Toolchain.locate(), root: root).build(try StubSource.resolve("roundtrip", root: root), layout: .direct64)
         var options = RunOptions()
         options.transport = .native
         options.platform = .kvm
         XCTAssertEqual(try Machine(image: image, options: options, system: system, probe: probe).transports[.kvm], .native)
+        // Where the probe saw the guest's hypercall never arrive, forcing native is refused
+        // up front with the probe's words, not run into a guest #UD.
+        let undelivered = HostProbe(capabilities: capabilities, nativeHypercall: ["vmcall": "vmcall raised an exception (the vCPU shut down)"],
+                                    nativeHypercallDelivered: false)
+        XCTAssertThrowsError(try Machine(image: image, options: options, system: system, probe: undelivered)) { error in
+            XCTAssertTrue("\(error)".contains("--transport native") && "\(error)".contains("vmcall raised an exception"), "\(error)")
+        }
 
         for (platform, hardware) in [(ConversionPlatform.ghcb, "SEV-SNP"), (.tdx, "TDX")] where probe.transports[platform] != .native {
             options.platform = platform

@@ -161,6 +161,12 @@ public final class Machine {
     private static func resolveTransports(options: RunOptions, probe: HostProbe) throws(RunError) -> [ConversionPlatform: Transport] {
         var transports = probe.transports
         if let forced = options.transport {
+            if forced == .native, options.platform == .kvm, !probe.nativeHypercallDelivered {
+                // The probe ran a guest's vmcall and vmmcall: forcing the exit on anyway only
+                // turns every request into a guest #UD or a hang (shared/HOST-NOTES.md).
+                let seen = probe.nativeHypercall.sorted { $0.key < $1.key }.map(\.value).joined(separator: "; ")
+                throw .invalidOptions("--transport native: this host's KVM does not deliver KVM_EXIT_HYPERCALL (\(seen.isEmpty ? "the probe saw no delivery" : seen)); use --transport trap or auto")
+            }
             for platform in ConversionPlatform.allCases {
                 if forced == .native, platform != .kvm, probe.transports[platform] != .native {
                     // Only SNP/TDX hardware turns PSC/MapGPA into exits; nothing else can.
