@@ -4,20 +4,15 @@ import XCTest
 
 /// Drives random GHCB pages, PSC descriptors, MSR values and register sets through
 /// every decoder: each input must end in a request or a spec error, and the
-/// invariants below must hold. Replay a failure with GUESTABI_FUZZ_SEED=<seed>.
+/// invariants below must hold. Each run draws a fresh seed and prints it;
+/// replay a failure with ENLIGHTEN_FUZZ_SEED=<seed>.
 final class DecoderFuzzTests: XCTestCase {
     static let ghcbGPA: UInt64 = 0x7F_F000
-
-    func makeGenerator(_ salt: UInt64) -> SplitMix64 {
-        let seed = SplitMix64.seed(fromEnvironment: "GUESTABI_FUZZ_SEED", default: 0x0E71_6487_2025_0001) ^ salt
-        print("fuzz seed for \(name): 0x\(String(seed, radix: 16))")
-        return SplitMix64(seed: seed)
-    }
 
     // MARK: GHCB pages and PSC descriptors
 
     func testRandomGHCBPages() {
-        var rng = makeGenerator(0x6C)
+        var rng = SplitMix64.fresh(for: name)
         var pscServed = 0
         for iteration in 0..<40_000 {
             var page = randomGHCB(&rng)
@@ -197,7 +192,7 @@ final class DecoderFuzzTests: XCTestCase {
     // MARK: MSR protocol
 
     func testRandomMSRValues() {
-        var rng = makeGenerator(0x35)
+        var rng = SplitMix64.fresh(for: name)
         let codes: [UInt64] = [0x002, 0x004, 0x010, 0x012, 0x014, 0x080, 0x100]
         for iteration in 0..<30_000 {
             let value = rng.chance(3, in: 4) ? (rng.next() & ~0xFFF) | codes[Int(rng.next() % 7)] : rng.next()
@@ -217,7 +212,7 @@ final class DecoderFuzzTests: XCTestCase {
     // MARK: KVM hypercall
 
     func testRandomHypercalls() {
-        var rng = makeGenerator(0x4B)
+        var rng = SplitMix64.fresh(for: name)
         for iteration in 0..<30_000 {
             let longMode = rng.chance(7, in: 8)
             let nr = rng.chance(7, in: 8) ? 12 : rng.next()
@@ -245,7 +240,7 @@ final class DecoderFuzzTests: XCTestCase {
     // MARK: TDX register sets
 
     func testRandomTDCalls() {
-        var rng = makeGenerator(0x7D)
+        var rng = SplitMix64.fresh(for: name)
         var mapGPACalls = 0
         for iteration in 0..<30_000 {
             var registers = TDCallRegisters()

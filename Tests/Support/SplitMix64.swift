@@ -7,6 +7,7 @@ public struct SplitMix64: RandomNumberGenerator {
 
     public init(seed: UInt64) {
         state = seed
+        self.seed = seed
     }
 
     public mutating func next() -> UInt64 {
@@ -22,10 +23,25 @@ public struct SplitMix64: RandomNumberGenerator {
         UInt64.random(in: 0..<denominator, using: &self) < numerator
     }
 
+    /// A generator for one fuzz test: seeded from `ENLIGHTEN_FUZZ_SEED` (decimal or 0x-hex)
+    /// when set, to replay a failure, else from the system's random source, so every run
+    /// tries new cases. The seed is printed either way; a failure's message should carry
+    /// `seed` too.
+    public static func fresh(for test: String, environment name: String = "ENLIGHTEN_FUZZ_SEED") -> SplitMix64 {
+        let seed = Self.seed(fromEnvironment: name, default: UInt64.random(in: .min ... .max))
+        print("fuzz seed for \(test): 0x\(String(seed, radix: 16)) (replay with \(name)=0x\(String(seed, radix: 16)))")
+        return SplitMix64(seed: seed)
+    }
+
+    /// The seed this generator started from.
+    public private(set) var seed: UInt64 = 0
+
     /// The seed from the environment variable `name` if set (decimal or 0x-hex), else `fallback`.
     public static func seed(fromEnvironment name: String, default fallback: UInt64) -> UInt64 {
-        guard let text = ProcessInfo.processInfo.environment[name] else { return fallback }
-        if text.hasPrefix("0x") { return UInt64(text.dropFirst(2), radix: 16) ?? fallback }
-        return UInt64(text) ?? fallback
+        ProcessInfo.processInfo.environment[name].flatMap(parse) ?? fallback
+    }
+
+    private static func parse(_ text: String) -> UInt64? {
+        text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
     }
 }
