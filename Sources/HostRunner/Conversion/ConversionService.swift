@@ -76,7 +76,7 @@ public final class ConversionService: Sendable {
     /// Converts `request` or says why not. Never touches memory outside guest RAM.
     public func convert(_ request: ConversionRequest) -> Result {
         let range = request.range
-        guard !range.isEmpty, ram.contains(range) else {
+        guard request.isConvertible(in: ram) else {
             return Result(outcome: .outsideGuestMemory, change: .init())
         }
         let target: PageState = request.direction == .toPrivate ? .private : .shared

@@ -1,0 +1,41 @@
+import Measurement
+import Payload
+
+/// The firmware-table parsers and everything `enlighten inspect` derives from them (the
+/// population a VMM performs, the SEV-ES and SEV-SNP digests, the TDX MRTD) on images the
+/// input grows: the first two bytes give how many 4 KiB pages of zeros go in front of the
+/// rest, so the tables at the end sit in images from a few bytes to 128 KiB and more. Oracles: the
+/// image ends at 4 GiB (base + size); a footer table is reported only if the footer GUID
+/// (96b582de-1fb2-45f7-baea-a366c55a082d, OVMF ResetVector) sits at 4 GiB - 0x30 with a
+/// length that fits; every population step lies below 4 GiB; every refusal is described.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzFirmware(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
+    var input = FuzzInput(data, size)
+    let pages = Int(input.u16() % 32)
+    let tail = input.rest()
+    let bytes = [UInt8](repeating: 0, count: pages * 4096) + tail
+    let image = FirmwareImage(bytes: bytes)
+    expect(image.base + UInt64(bytes.count) == FirmwareImage.fourGiB, "the image does not end at 4 GiB")
+    for problem in image.problems { expect(!problem.description.isEmpty, "a firmware problem without words") }
+    if image.footer != nil {
+        // The footer: GUID at 4 GiB - 0x30 (bytes count - 0x30), its 16-bit length just before.
+        let footerGUID: [UInt8] = [0xDE, 0x82, 0xB5, 0x96, 0xB2, 0x1F, 0xF7, 0x45, 0xBA, 0xEA, 0xA3, 0x66, 0xC5, 0x5A, 0x08, 0x2D]
+        expect(bytes.count >= 0x30 && Array(bytes[(bytes.count - 0x30)..<(bytes.count - 0x20)]) == footerGUID, "a footer table without the footer GUID")
+        let length = Int(bytes[bytes.count - 0x32]) | Int(bytes[bytes.count - 0x31]) << 8
+        expect(length <= bytes.count - 0x20, "a footer table longer than the image")
+    }
+    for step in FirmwarePopulation.snp(image) + FirmwarePopulation.tdx(image) {
+        let (end, overflow) = step.gpa.addingReportingOverflow(step.size)
+        expect(!overflow && end <= FirmwareImage.fourGiB, "a population step past 4 GiB: \(step)")
+    }
+    do { _ = try SNPMeasurement.launchDigest(of: image, options: SNPOptions(vcpus: 1, vcpuSignature: 0x00A0_0F11)) } catch {
+        expect(!error.description.isEmpty, "an SNP digest refusal without words")
+    }
+    do { _ = try SEVMeasurement.sevESDigest(of: image, vcpus: 1, vcpuSignature: 0x00A0_0F11) } catch {
+        expect(!error.description.isEmpty, "an SEV-ES digest refusal without words")
+    }
+    do { _ = try TDXMeasurement.mrtd(of: image, order: .interleaved) } catch {
+        expect(!error.description.isEmpty, "an MRTD refusal without words")
+    }
+    return 0
+}
