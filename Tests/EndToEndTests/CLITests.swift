@@ -125,5 +125,15 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(output.status, 3, output.stderr)
         XCTAssertTrue(output.stderr.contains(folder.path) && output.stderr.contains("is a directory"), output.stderr)
         XCTAssertFalse(output.stderr.contains("(errno)"), output.stderr)
+
+        // An output that is a folder, and a file where the output folder should be.
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("out/hello.elf"), withIntermediateDirectories: true)
+        let intoFolder = try enlighten(["build", "hello", "--layout", "direct64", "-o", folder.appendingPathComponent("out").path])
+        XCTAssertEqual(intoFolder.status, 2, intoFolder.stderr)
+        XCTAssertEqual(intoFolder.stderr, "error: cannot write \(folder.path)/out/hello.elf: Is a directory\n")
+        try Data().write(to: folder.appendingPathComponent("file"))
+        let ontoFile = try enlighten(["build", "hello", "--layout", "direct64", "-o", folder.appendingPathComponent("file").path])
+        XCTAssertEqual(ontoFile.status, 2, ontoFile.stderr)
+        XCTAssertEqual(ontoFile.stderr, "error: cannot write \(folder.path)/file: Not a directory\n")
     }
 }

@@ -17,7 +17,7 @@ public struct ImageWriter: Sendable {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
-            throw .output(path: directory, reason: Self.reason(error))
+            throw .output(path: directory, reason: FileProblem.reason(error, path: directory, creatingFolder: true))
         }
         let base = directory + "/" + image.name + image.layout.artifactSuffix
         let encoder = JSONEncoder()
@@ -40,9 +40,7 @@ public struct ImageWriter: Sendable {
         do {
             try data.write(to: URL(fileURLWithPath: path))
         } catch {
-            throw .output(path: path, reason: Self.reason(error))
+            throw .output(path: path, reason: FileProblem.reason(error, path: path))
         }
     }
-
-    private static func reason(_ error: Error) -> String { FileProblem.reason(error) }
 }
