@@ -72,8 +72,10 @@ for target in $targets; do
     limit=""
     [ -n "${FUZZ_SECONDS:-}" ] && limit="-max_total_time=$FUZZ_SECONDS"
     echo "fuzz $target: $runs executions"
+    # Swift's own backtracer would take the oracle's abort() before libFuzzer's handler,
+    # which then never writes the crash input: turn it off for the fuzz runs.
     # shellcheck disable=SC2086
-    if ! "$build/fuzz/$target" -runs="$runs" -max_len=8192 $limit -print_final_stats=1 \
+    if ! SWIFT_BACKTRACE=enable=no "$build/fuzz/$target" -runs="$runs" -max_len=8192 $limit -print_final_stats=1 \
         -artifact_prefix="$build/findings/$target/" "$build/corpus/$target" "Fuzz/Corpus/$target" \
         2>"$build/fuzz/$target.log"; then
         echo "fuzz $target: FINDING (see $build/fuzz/$target.log and $build/findings/$target/)" >&2

@@ -2,7 +2,8 @@ import GuestABI
 import GuestPhysical
 
 /// TDCALL decoding and TDVMCALL<MapGPA> on register sets from the input, against the TDX
-/// specs restated: TDX module ABI (an unknown leaf or RAX bits 63:16 → TDX_OPERAND_INVALID
+/// specs restated: TDX module ABI (the leaves served: TDG.VP.VMCALL 0, TDG.VP.INFO 1,
+/// TDG.VP.VEINFO.GET 3, TDG.MEM.PAGE.ACCEPT 6; an unknown leaf or RAX bits 63:16 → TDX_OPERAND_INVALID
 /// naming RAX; TDG.VP.VMCALL with RCX exposing RAX, RCX or RSP or with bits 63:32 set →
 /// TDX_OPERAND_INVALID naming RCX) and the GHCI MapGPA rules as KVM's tdx_map_gpa applies them
 /// (a zero, wrapping, beyond-GPAW or shared-bit-straddling range → INVALID_OPERAND, then an
@@ -23,12 +24,14 @@ public func fuzzTDCall(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let leaf = registers.rax
     switch TDCall.decode(registers) {
     case .failed(let status):
-        let wantRAX = leaf >> 16 != 0 || ![0, 1, 6].contains(leaf & 0xFFFF)
+        let wantRAX = leaf >> 16 != 0 || ![0, 1, 3, 6].contains(leaf & 0xFFFF)
         let wantRCX = !wantRAX && (registers.rcx & 0b1_0011 != 0 || registers.rcx >> 32 != 0)
         expect((wantRAX && status == operandInvalid) || (wantRCX && status == operandInvalid | 1),
                "TDCALL rax \(hex(leaf)) rcx \(hex(registers.rcx)) failed with \(hex(status))")
     case .vpInfo:
         expect(leaf == 1, "TDG.VP.INFO from leaf \(hex(leaf))")
+    case .veInfoGet:
+        expect(leaf == 3, "TDG.VP.VEINFO.GET from leaf \(hex(leaf))")
     case .memPageAccept:
         expect(leaf == 6, "TDG.MEM.PAGE.ACCEPT from leaf \(hex(leaf))")
     case .vmcall(let call, let mask):
