@@ -192,7 +192,7 @@ final class VCPULoop {
         case .implicitConversion(let page, let target):
             let request = ConversionRequest(range: page, direction: target == .private ? .toPrivate : .toShared, pageSize: .size4K,
                                             origin: machine.options.platform == .ghcb ? .ghcbPSC : .tdxMapGPA)
-            let result = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &events,
+            let result = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &pending,
                                                as: (machine.options.platform ?? .kvm, "KVM_EXIT_MEMORY_FAULT (\(privateView ? "private" : "shared") \(isWrite ? "write" : "read"))"))
             return result.succeeded ? nil : .stopped(.memoryFault(gpa: address, size: 0x1000, isPrivate: privateView, at: "\(at) (page states: \(machine.service.describeStates(around: gpa)))"))
         case .notAccepted where machine.options.platform == .ghcb:
@@ -231,7 +231,7 @@ final class VCPULoop {
                 try vcpu.injectException(vector: virtualizationException)
                 lastInjected = (UInt64(virtualizationException), "EPT violation: a private \(isWrite ? "write" : "read") of GPA \(hex(gpa)), pending; page states: \(machine.service.describeStates(around: gpa))")
             }
-            events.append(.served(vcpu: index, interface: .tdx, request: "\(isWrite ? "write" : "read") of pending page \(hex(gpa)) at \(at)",
+            pending.append(.served(vcpu: index, interface: .tdx, request: "\(isWrite ? "write" : "read") of pending page \(hex(gpa)) at \(at)",
                                   answer: answer))
             return nil
         } catch {
