@@ -50,7 +50,7 @@ support_for() {
 modules_for() {
     case "$1" in
     psc|ghcb|tdcall|hypercall) echo "GuestABI GuestPhysical" ;;
-    elf) echo "Payload GuestPhysical" ;;
+    elf) echo "Payload GuestPhysical Crypto CryptoBoringWrapper CCryptoBoringSSLShims CCryptoBoringSSL SwiftASN1" ;;
     firmware) echo "Measurement Payload GuestPhysical Crypto CryptoBoringWrapper CCryptoBoringSSLShims CCryptoBoringSSL SwiftASN1" ;;
     *) echo "error: unknown target '$1' (psc ghcb tdcall hypercall elf firmware)" >&2; exit 2 ;;
     esac
