@@ -203,7 +203,7 @@ final class VCPULoop {
                 return .stopped(.hostError("injecting #VC: \(error)"))
             }
             lastInjected = (UInt64(vmmCommunicationException), "a C=1 \(isWrite ? "write" : "read") of GPA \(hex(gpa)), guest-owned but not validated; page states: \(machine.service.describeStates(around: gpa))")
-            events.append(.served(vcpu: index, interface: .ghcb, request: "\(isWrite ? "write" : "read") of unvalidated page \(hex(gpa)) at \(at)",
+            pending.append(.served(vcpu: index, interface: .ghcb, request: "\(isWrite ? "write" : "read") of unvalidated page \(hex(gpa)) at \(at)",
                                   answer: "#VC 0x404 (page not validated)"))
             return nil
         case .notAccepted where machine.options.platform == .tdx && machine.options.tdxAttributes & RunOptions.tdxSeptVEDisable == 0:
