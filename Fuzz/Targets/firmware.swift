@@ -40,8 +40,14 @@ public func fuzzFirmware(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
             expect(!image.problems.isEmpty, "an SNP population step past 4 GiB with no problem reported: \(step)")
         }
     }
-    do { _ = try SNPMeasurement.launchDigest(of: image, options: SNPOptions(vcpus: 1, vcpuSignature: 0x00A0_0F11)) } catch {
-        expect(!error.description.isEmpty, "an SNP digest refusal without words")
+    // The SNP digest folds one PAGE_INFO per 4 KiB page the metadata names (up to 4 GiB of
+    // them, ~3 s per GiB here): digest only images whose SNP steps name at most 16 MiB, so the
+    // fuzzer spends its time on the tables rather than on SHA-384.
+    let snpPages = FirmwarePopulation.snp(image).reduce(UInt64(0)) { $0 &+ $1.size / 4096 }
+    if snpPages <= 4096 {
+        do { _ = try SNPMeasurement.launchDigest(of: image, options: SNPOptions(vcpus: 1, vcpuSignature: 0x00A0_0F11)) } catch {
+            expect(!error.description.isEmpty, "an SNP digest refusal without words")
+        }
     }
     do { _ = try SEVMeasurement.sevESDigest(of: image, vcpus: 1, vcpuSignature: 0x00A0_0F11) } catch {
         expect(!error.description.isEmpty, "an SEV-ES digest refusal without words")
