@@ -1,5 +1,6 @@
 import Conformance
 import Foundation
+import Payload
 import Synchronization
 
 /// The `--junit` and `--report` files of one suite run, kept current: written (each
@@ -94,10 +95,9 @@ final class ConformanceReportFiles: Sendable {
         do {
             try data.write(to: url, options: .atomic)
         } catch {
-            // Foundation wraps the errno; say it in words, not as an NSCocoaErrorDomain code.
-            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-            let reason = underlying.map { String(cString: strerror(Int32($0.code))) } ?? "it is not writable"
-            throw ReportFileError(url: url, reason: reason)
+            // Say it in words, not as an NSCocoaErrorDomain code (FileProblem looks at the path
+            // where Foundation gives no errno, e.g. a folder in the report's place).
+            throw ReportFileError(url: url, reason: FileProblem.reason(error, path: url.path))
         }
     }
 }
