@@ -41,7 +41,10 @@ final class SuiteCommand {
         }
         let path = home.appendingPathComponent("GuestStubs/scenarios/" + file)
         let source = try String(contentsOf: path, encoding: .utf8)
-        guard source.contains(text) else { throw XCTSkip("\(file) no longer contains \(text)") }
+        guard source.contains(text) else {
+            XCTFail("\(file) no longer contains \(text): the test's edit no longer applies")
+            throw CocoaError(.fileReadCorruptFile)
+        }
         try source.replacingOccurrences(of: text, with: replacement).write(to: path, atomically: true, encoding: .utf8)
     }
 

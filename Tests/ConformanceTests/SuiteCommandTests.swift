@@ -204,9 +204,12 @@ final class SuiteCommandTests: XCTestCase {
     /// a column of #UD failures.
     func testForcedNativeTransportTheHostCannotCarryIsAUsageError() throws {
         let probe = try SuiteHost.probe.get()
-        guard !probe.nativeHypercallDelivered else { throw XCTSkip("this host delivers the native hypercall exit") }
         let command = try SuiteCommand()
         let output = try command.run(["conformance", "--transport", "native", "--platform", "kvm"])
+        if probe.nativeHypercallDelivered {
+            // Where the host does deliver the exit, the forced transport carries the suite.
+            return XCTAssertEqual(output.status, 0, output.stdout + output.stderr)
+        }
         XCTAssertEqual(output.status, 2, output.stdout + output.stderr)
         XCTAssertTrue(output.stderr.contains("does not deliver KVM_EXIT_HYPERCALL"), output.stderr)
         XCTAssertFalse(output.stdout.contains("FAIL"), output.stdout)

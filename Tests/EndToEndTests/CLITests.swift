@@ -108,10 +108,11 @@ final class CLITests: XCTestCase {
         _ = try KVMHost.system()
         let probe = try enlighten(["probe", "--json"])
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(probe.stdout.utf8)) as? [String: Any])
-        guard json["nativeHypercallDelivered"] as? Bool == false else {
-            throw XCTSkip("this host delivers KVM_EXIT_HYPERCALL: --transport native can work")
-        }
         let output = try enlighten(["run", "roundtrip", "--platform", "kvm", "--transport", "native"])
+        guard json["nativeHypercallDelivered"] as? Bool == false else {
+            // Where the host delivers KVM_EXIT_HYPERCALL, the forced transport works.
+            return XCTAssertEqual(output.status, 0, output.stderr)
+        }
         XCTAssertEqual(output.status, 2, output.stderr)
         XCTAssertTrue(output.stderr.hasPrefix("error: --transport native: this host's KVM does not deliver KVM_EXIT_HYPERCALL"), output.stderr)
     }
