@@ -53,9 +53,10 @@
 ;       3 info1, 4 info2, 5 scratch), for malformed-GHCB tests; the shared buffer is sent as is.
 ; All preserve rbx, rbp, r12-r15 and clobber rcx, rdx, rsi, rdi, r8-r11.
 ;
-; What the library leaves out: PVALIDATE around conversions (the host under test has no RMP;
-; a guest on SNP hardware must rescind validation before going shared and validate after
-; going private).
+;
+; GHCBs are shared memory: the library reads and writes them through their shared view
+; (en_shared_alias), never through a private (C=1) mapping. Validation (PVALIDATE) is
+; snp_pvalidate.asm's; en_convert puts the two halves in Linux's order.
 
 %define EN_ABI_SOURCE
 %include "enlighten.inc"
