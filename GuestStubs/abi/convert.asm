@@ -90,35 +90,29 @@ en_convert:
     EN_RESTORE_NONVOLATILE
     ret
 
+; en_accept and en_unaccept: the guest's half on this platform; edx = what PVALIDATE does on SNP.
 en_accept:
-    push rdi
-    push rsi
-    call en_platform
-    pop rsi
-    pop rdi
-    cmp eax, EN_PLATFORM_SNP
-    je .snp
-    cmp eax, EN_PLATFORM_TDX
-    je tdx_accept_range
-    xor eax, eax
-    ret
-.snp:
     mov edx, PVALIDATE_VALIDATE
-    jmp snp_pvalidate_range
-
+    jmp guest_half
 en_unaccept:
+    mov edx, PVALIDATE_RESCIND
+guest_half:
     push rdi
     push rsi
+    push rdx
     call en_platform
+    pop rdx
     pop rsi
     pop rdi
     cmp eax, EN_PLATFORM_SNP
-    je .snp
+    je snp_pvalidate_range              ; validate or rescind, as edx says
+    cmp eax, EN_PLATFORM_TDX
+    jne .none
+    cmp edx, PVALIDATE_VALIDATE
+    je tdx_accept_range                 ; going private: accept; going shared: nothing
+.none:
     xor eax, eax
     ret
-.snp:
-    mov edx, PVALIDATE_RESCIND
-    jmp snp_pvalidate_range
 
 en_request_conversion:
     EN_SAVE_NONVOLATILE

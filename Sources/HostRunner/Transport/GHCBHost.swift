@@ -11,9 +11,10 @@ struct GHCBHost {
     static let sevStatusSNPGuest: UInt64 = 0b111
     /// The GHCB protocol versions this host speaks (the GHCB specification's v2 for SNP).
     static let minimumProtocol: UInt16 = 2, maximumProtocol: UInt16 = 2
-    /// The C-bit, reported in SEV_INFO and CPUID 0x8000001F EBX[5:0]: bit 47, where EPYC 7001
-    /// and 7002 parts have it, under a MAXPHYADDR of 48 (CPUID 0x80000008) so that the guest
-    /// MMU treats it as an address bit and a C=1 access reaches the private view's memslot.
+    /// The C-bit, reported in SEV_INFO and CPUID 0x8000001F EBX[5:0]: bit 47, the position
+    /// first-generation EPYC parts report (later ones say 51; guests read it, never assume
+    /// it), under a MAXPHYADDR of 48 (CPUID 0x80000008), so that the guest MMU treats it as an
+    /// address bit and a C=1 access reaches the private view's memslot.
     static let cBitPosition: UInt8 = 47
     static let physicalAddressBits: UInt32 = 48
     static var cBit: UInt64 { 1 << UInt64(cBitPosition) }
