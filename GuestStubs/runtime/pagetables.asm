@@ -1,7 +1,10 @@
 ; pagetables.asm — the static 4-level page tables both layouts run on (section .pagetables).
 ;
 ; Exports __enlighten_pml4 (the CR3 value; the host loads it for direct64, the reset path for
-; firmware). Maps, with 2 MiB pages:
+; firmware), and __enlighten_identity_pdpt and __enlighten_identity_pds, which an SEV-SNP
+; guest rewrites to give its identity view the C-bit (the firmware reset path, reset16.asm;
+; for direct64 the VMM hands the tables over so). Each is followed by its alias twin.
+; Maps, with 2 MiB pages:
 ;   virtual 0 .. 4 GiB                    -> physical 0 .. 4 GiB            (identity)
 ;   virtual 0xFFFF800000000000 + x        -> physical x | 1 << 47           (TDX shared alias)
 ; Accessed is preset in every entry and Dirty in every leaf, so the page walker never writes
@@ -11,6 +14,8 @@
 %include "internal.inc"
 
 global __enlighten_pml4
+global __enlighten_identity_pds
+global __enlighten_identity_pdpt
 
 PTE_PRESENT     equ 1 << 0
 PTE_WRITABLE    equ 1 << 1
@@ -22,7 +27,7 @@ LARGE_PAGE      equ PTE_PRESENT | PTE_WRITABLE | PTE_ACCESSED | PTE_DIRTY | PTE_
 
 ENTRIES         equ 512                 ; per 4 KiB table
 LARGE_SHIFT     equ 21                  ; 2 MiB
-MAPPED_GIB      equ 4                   ; one PD per GiB
+MAPPED_GIB      equ EN_MAPPED_GIB       ; one PD per GiB
 PML4_SHARED     equ 256                 ; EN_SHARED_ALIAS_BASE >> 39, within 9 bits
 
 ; Four page directories mapping physical (0 .. 4 GiB) | %1 with 2 MiB pages.
@@ -53,14 +58,27 @@ __enlighten_pml4:
     times ENTRIES - PML4_SHARED - 1 dq 0
 
 identity_pdpt:
+__enlighten_identity_pdpt:
     PDPT_TO identity_pds
 shared_pdpt:
     PDPT_TO shared_pds
 
+%if shared_pdpt - identity_pdpt != EN_PAGE_SIZE
+  %error the alias PDPT must follow the identity PDPT (reset16.asm relies on it)
+%endif
+
 identity_pds:
+__enlighten_identity_pds:
     LOW_4GIB_PDS 0
 shared_pds:
     LOW_4GIB_PDS EN_TDX_SHARED_BIT
+
+%if shared_pds - identity_pds != EN_ALIAS_PDS_OFFSET || MAPPED_GIB * ENTRIES != EN_PD_LEAVES
+  %error the alias PDs must follow the identity PDs as internal.inc says (reset16.asm relies on it)
+%endif
+%if EN_TDX_SHARED_BIT != 1 << EN_ALIAS_LEAF_BIT
+  %error EN_ALIAS_LEAF_BIT does not match EN_TDX_SHARED_BIT
+%endif
 
 %if EN_SHARED_ALIAS_BASE != 0xFFFF000000000000 | (PML4_SHARED << 39)
   %error PML4_SHARED does not match EN_SHARED_ALIAS_BASE

@@ -52,14 +52,47 @@ extension PrivateMemoryEnforcementTests {
     /// RAM outside the plan is guest-owned but not validated in an SNP guest: a C=1 read of it
     /// is #VC with error code 0x404 (SVM_EXIT_PAGE_NOT_VALIDATED), at the read, CR2 irrelevant.
     func testSNPReadOfUnvalidatedRAMIsAPageNotValidatedVC() throws {
-        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm")) { $0.platform = .ghcb }
-        XCTAssertFalse(result.passed)
-        guard case .exception(let vector, let errorCode, let at, _)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
-        XCTAssertEqual(vector, 29, "#VC")
-        XCTAssertEqual(errorCode, 0x404, "SVM_EXIT_PAGE_NOT_VALIDATED")
-        XCTAssertTrue(at.hasPrefix("read_here"), at)
-        XCTAssertTrue(at.contains("GPA 0x400000"), "the diagnosis names the GPA: \(at)")
+        let result = try assertPageNotValidatedVC(.direct64)
         let served = result.events.compactMap { event -> String? in if case .served(_, .ghcb, let request, _) = event { request } else { nil } }
         XCTAssertTrue(served.contains { $0.hasPrefix("read of unvalidated page 0x400000") }, "\(served)")
+    }
+
+    /// outside-plan under --platform ghcb in `layout`: #VC 0x404 at the read, naming the GPA,
+    /// and nothing converted.
+    @discardableResult
+    private func assertPageNotValidatedVC(_ layout: Layout, file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
+        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm", layout: layout)) { $0.platform = .ghcb }
+        XCTAssertFalse(result.passed, file: file, line: line)
+        guard case .exception(let vector, let errorCode, let at, _)? = result.stops.first?.reason else {
+            XCTFail("\(result.failures)", file: file, line: line)
+            return result
+        }
+        XCTAssertEqual(vector, 29, "#VC", file: file, line: line)
+        XCTAssertEqual(errorCode, 0x404, "SVM_EXIT_PAGE_NOT_VALIDATED", file: file, line: line)
+        XCTAssertTrue(at.hasPrefix("read_here"), at, file: file, line: line)
+        XCTAssertTrue(at.contains("GPA 0x400000"), "the diagnosis names the GPA: \(at)", file: file, line: line)
+        XCTAssertTrue(result.conversions.isEmpty, "the read through the C=1 view converted nothing", file: file, line: line)
+        return result
+    }
+}
+
+/// The same stub as a firmware image, started at the reset vector: its reset path, not the
+/// VMM, gives an SNP guest's page tables the C-bit, and the platforms answer the same.
+extension PrivateMemoryEnforcementTests {
+    func testFirmwareImageReadOfUnvalidatedRAMIsAPageNotValidatedVCOnSNP() throws {
+        try assertPageNotValidatedVC(.firmware)
+    }
+
+    func testFirmwareImageReadOfUnacceptedRAMStopsTheTD() throws {
+        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm", layout: .firmware)) { $0.platform = .tdx }
+        XCTAssertFalse(result.passed)
+        guard case .platformStopped(let reason)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
+        XCTAssertTrue(reason.hasPrefix("guest access before accepting 0x400000"), reason)
+        XCTAssertTrue(reason.contains("read_here"), reason)
+    }
+
+    func testFirmwareImageReadOfRAMOutsideThePlanPassesOnKVM() throws {
+        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm", layout: .firmware)) { $0.platform = .kvm }
+        XCTAssertTrue(result.passed, "\(result.failures)")
     }
 }

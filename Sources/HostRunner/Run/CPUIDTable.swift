@@ -23,6 +23,12 @@ enum CPUIDTable {
             return entry
         }
         if let bits = physicalAddressBits { widenPhysicalAddress(&entries, to: bits) }
+        if platform != .ghcb, entries.contains(where: { $0.function == sevLeaf }) {
+            // An AMD host's KVM reports its SEV features here; a guest that is not an SEV guest
+            // must not see them (QEMU zeroes the leaf unless SEV is on), or it would read the
+            // SEV_STATUS MSR, which only an SEV guest has.
+            set(&entries, leaf: sevLeaf, eax: 0, ebx: 0, ecx: 0, edx: 0)
+        }
         switch platform {
         case .tdx?:
             // "IntelTDX    " in EBX, EDX, ECX order (Linux TDX_IDENT), and leaf 0 reaching it.

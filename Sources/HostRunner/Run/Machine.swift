@@ -26,6 +26,7 @@ public final class Machine {
     static let ramSlot: UInt32 = 0
     static let romSlot: UInt32 = 1
     static let sharedAliasSlot: UInt32 = 2
+    static let romPrivateAliasSlot: UInt32 = 3
 
     public init(image: Image, options: RunOptions, system: KVMSystem, probe: HostProbe) throws(RunError) {
         guard options.vcpus >= 1, options.vcpus <= RunOptions.maximumVCPUs else {
@@ -57,10 +58,10 @@ public final class Machine {
             var backings: [AnyObject] = []
             let ramRange = GPARange(start: 0, end: options.memory)
             // SEV-SNP where KVM enforces nothing: guest_memfd's private view at GPA | C-bit,
-            // its shared view at GPA, both memslots, so the runner can enforce the RMP itself
-            // (direct64 images only: the VMM gives their boot page tables the C-bit; the
-            // firmware layout's reset path builds none yet).
-            let enforceSNP = options.platform == .ghcb && image.layout == .direct64 && !probe.usesMemoryAttributes
+            // its shared view at GPA, both memslots, so the runner can enforce the RMP itself.
+            // The guest's page tables carry the C-bit: a direct64 image's as the VMM hands them
+            // over, a firmware image's as its reset path makes them.
+            let enforceSNP = options.platform == .ghcb && !probe.usesMemoryAttributes
             let ramSlotRange = enforceSNP ? GPARange(start: GHCBHost.cBit, end: GHCBHost.cBit + options.memory) : ramRange
             let ram = try Self.guestMemfdSlot(vm: vm, slot: Self.ramSlot, range: ramSlotRange)
             backings.append(ram)
@@ -100,6 +101,16 @@ public final class Machine {
                 let rom = try Self.guestMemfdSlot(vm: vm, slot: Self.romSlot, range: Layout.romWindow)
                 regions.append(GuestMemory.Region(name: "rom", range: Layout.romWindow, base: rom.base))
                 backings.append(rom)
+                if enforceSNP {
+                    // The ROM is private memory an SNP launch validated; the guest reaches it at
+                    // GPA before paging (every access private then) and at GPA | C-bit after.
+                    // Both are the same bytes; the guest never converts it, so neither view is
+                    // ever closed.
+                    let romPrivate = try rom.memfd.map()
+                    try vm.setUserMemoryRegion(slot: Self.romPrivateAliasSlot, guestPhysicalAddress: Layout.romWindow.start | GHCBHost.cBit,
+                                               size: Layout.romWindow.size, userspaceAddress: romPrivate.userspaceAddress)
+                    backings.append(romPrivate)
+                }
             }
             self.backings = backings
             let memory = GuestMemory(regions: regions)
@@ -119,13 +130,14 @@ public final class Machine {
             }
             population.launchPages += try TDXLaunchPages.populate(image: image, memory: memory, options: options)
             self.population = population
-            if enforceSNP {
+            let vmmGivesCBit = enforceSNP && image.layout == .direct64
+            if vmmGivesCBit {
                 // The boot page tables as an SNP VMM must hand them over: with the C-bit.
                 guard SNPBootPaging.encrypt(root: image.pageTableRoot, memory: memory, cBit: GHCBHost.cBit) else {
                     throw RunError.invalidOptions("the image's page tables at \(hex(image.pageTableRoot)) are not the runtime's: cannot give them the C-bit")
                 }
             }
-            self.cr3Bits = enforceSNP ? GHCBHost.cBit : 0
+            self.cr3Bits = vmmGivesCBit ? GHCBHost.cBit : 0
             let initial = population.initialStates(memory: options.memory, platform: options.platform)
             if probe.usesMemoryAttributes {
                 // Populated first, then made private: the order pre-population requires.
