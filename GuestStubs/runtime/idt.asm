@@ -7,6 +7,11 @@
 ; Each exception: the stub pushes a dummy error code where the CPU pushes none, then the vector;
 ;   the common handler sends an EXCEPTION record (vector, error code, RIP, CR2; a text line on
 ;   0xE9 under other hosts), writes EN_EXIT_EXCEPTION_BASE + vector to port 0xF4 and halts.
+;   A #VE is reported with what the TDX module says of it first: TDG.VP.VEINFO.GET's exit
+;   reason, exit qualification, GLA and GPA as VALUE records `#VE.exit_reason`, … (the
+;   #VE's cause lives only there: the exception has no error code and leaves CR2 alone).
+;   The TDCALL is the interface library's (tdx.asm), referenced weakly: an image that never
+;   speaks TDX carries no TDX request site for this, and reports the #VE without VE info.
 ;   No TSS/IST: a fault that breaks the stack itself ends as a triple fault (shutdown).
 ; en_exception_hooks: 32 qwords, one per vector, zero by default. A stub that expects an
 ;   exception (a #VE it handles by accepting the page, a #VC it counts) stores a handler there:
@@ -21,6 +26,8 @@ global __enlighten_idt_load
 global en_exception_hooks
 extern __en_report
 extern en_done
+extern en_value
+extern tdx_veinfo_get:weak              ; 0 unless the image links GuestStubs/abi/tdx.asm
 
 ; Frame the handler sees, from rsp upwards.
 FRAME_VECTOR    equ 0
@@ -48,6 +55,15 @@ en_exception_hooks: resq EN_EXCEPTION_VECTORS
 
 ; The volatile registers the common handler saves around a hook, and their bytes.
 SAVED_VOLATILE  equ 9 * 8
+
+VECTOR_VE       equ 20                  ; virtualization exception (TDX)
+TDX_SUCCESS     equ 0
+
+section .rodata progbits alloc noexec nowrite align=1
+ve_exit_reason:         db "#VE.exit_reason", 0
+ve_exit_qualification:  db "#VE.exit_qualification", 0
+ve_gla:                 db "#VE.gla", 0
+ve_gpa:                 db "#VE.gpa", 0
 
 section .text progbits alloc exec nowrite align=16
 
@@ -101,6 +117,30 @@ exception_common:
 .no_hook:
     pop rax
 .report:
+    cmp qword [rsp + FRAME_VECTOR], VECTOR_VE
+    jne .record
+    mov rax, tdx_veinfo_get
+    test rax, rax
+    jz .record
+    call rax                            ; rcx exit reason, rdx qualification, r8 GLA, r9 GPA
+    test rax, rax
+    jnz .record                         ; no valid VE info: the record alone says #VE
+    push r9
+    push r8
+    push rdx
+    mov rsi, rcx
+    lea rdi, [rel ve_exit_reason]
+    call en_value
+    pop rsi
+    lea rdi, [rel ve_exit_qualification]
+    call en_value
+    pop rsi
+    lea rdi, [rel ve_gla]
+    call en_value
+    pop rsi
+    lea rdi, [rel ve_gpa]
+    call en_value
+.record:
     mov rcx, [rsp + FRAME_VECTOR]       ; a
     mov r8, [rsp + FRAME_ERROR]         ; b
     mov r9, [rsp + FRAME_RIP]           ; c

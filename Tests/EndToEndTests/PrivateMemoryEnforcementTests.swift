@@ -96,3 +96,31 @@ extension PrivateMemoryEnforcementTests {
         XCTAssertTrue(result.passed, "\(result.failures)")
     }
 }
+
+/// The runtime's own #VE report, as it would read on TDX hardware, where no host explains it.
+extension PrivateMemoryEnforcementTests {
+    /// An unhooked #VE: before stopping, the handler asks TDG.VP.VEINFO.GET and reports what it
+    /// says — exit reason 48 (EPT violation), qualification 0x181 (bit 0 a read, bit 7 GLA
+    /// valid, bit 8 an access to the translated address: Intel SDM vol. 3 table 28-7; bits 3-5
+    /// clear, the pending page being mapped for nothing), and the exact GLA and GPA read.
+    func testUnhookedVirtualizationExceptionIsReportedWithItsVEInfo() throws {
+        let result = try KVMHost.run(try KVMHost.build("unhandled-ve.asm")) { $0.platform = .tdx; $0.tdxAttributes = 0 }
+        XCTAssertFalse(result.passed)
+        guard case .exception(let vector, _, let at, _)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
+        XCTAssertEqual(vector, 20, "#VE")
+        XCTAssertTrue(at.hasPrefix("read_here"), at)
+        XCTAssertEqual(result.values["#VE.exit_reason"], 48)
+        XCTAssertEqual(result.values["#VE.exit_qualification"], 0x181)
+        XCTAssertEqual(result.values["#VE.gla"], 0x40_0018)
+        XCTAssertEqual(result.values["#VE.gpa"], 0x40_0018)
+    }
+
+    /// An image that never speaks TDX links no TDX library: its #VE report is the exception
+    /// record alone, and the run still names the GPA from the host's side.
+    func testAVirtualizationExceptionInAnImageWithoutTheTDXLibraryStillStopsNamingTheGPA() throws {
+        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm")) { $0.platform = .tdx; $0.tdxAttributes = 0 }
+        guard case .exception(20, _, let at, _)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
+        XCTAssertTrue(at.contains("GPA 0x400000"), at)
+        XCTAssertNil(result.values["#VE.exit_reason"])
+    }
+}

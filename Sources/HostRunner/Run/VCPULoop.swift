@@ -207,7 +207,7 @@ final class VCPULoop {
                                   answer: "#VC 0x404 (page not validated)"))
             return nil
         case .notAccepted where machine.options.platform == .tdx && machine.options.tdxAttributes & RunOptions.tdxSeptVEDisable == 0:
-            return injectVirtualizationException(gpa: gpa, isWrite: isWrite, at: at)
+            return injectVirtualizationException(gpa: address, isWrite: isWrite, at: at)
         case .notAccepted:
             return .stopped(.platformStopped("guest access before accepting \(hex(gpa)) (a \(isWrite ? "write" : "read") through the private view of a pending page) at \(at): with SEPT_VE_DISABLE set KVM reports this and marks the TD dead; page states: \(machine.service.describeStates(around: gpa))"))
         }
@@ -217,17 +217,23 @@ final class VCPULoop {
     /// clear: #VE (vector 20, no error code) with VE_INFO filled for TDG.VP.VEINFO.GET — exit
     /// reason 48 (EPT violation), the qualification's access bits, the GPA — or #DF when
     /// VE_INFO is still valid from a #VE the guest has not read (td_other_exits.c
-    /// tdx_inject_ve). The GLA is not known to this host and is reported as 0 with the
-    /// qualification's GLA-valid bit (7) clear.
+    /// tdx_inject_ve). This host's MMIO exit gives no linear address, so the GLA is the one
+    /// linear address the guest's tables map to the GPA, with the qualification's bits 7 (GLA
+    /// valid) and 8 (an access to the translation, not a page walk: Intel SDM vol. 3 table
+    /// 28-7); where none or several map it, GLA 0 with bit 7 clear.
     private func injectVirtualizationException(gpa: UInt64, isWrite: Bool, at: String) -> Finish? {
         let virtualizationException: UInt8 = 20, doubleFault: UInt8 = 8
         let eptViolation: UInt32 = 48
+        let glaValid: UInt64 = 1 << 7, translatedAccess: UInt64 = 1 << 8
+        let linear = (try? vcpu.getSpecialRegisters()).map { GuestPageWalk.linearAddresses(mapping: gpa, cr3: $0.cr3, memory: machine.memory) } ?? []
+        let gla = linear.count == 1 ? linear[0] : nil
+        let qualification = (isWrite ? 0b10 : 0b01) | (gla == nil ? 0 : glaValid | translatedAccess)
         let answer = tdx.pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (EPT violation, GPA \(hex(gpa)))"
         do {
             if tdx.pendingVEInfo != nil {
                 try vcpu.injectException(vector: doubleFault, errorCode: 0)
             } else {
-                tdx.pendingVEInfo = TDXHost.VEInfo(exitReason: eptViolation, exitQualification: isWrite ? 0b10 : 0b01, gla: 0, gpa: gpa)
+                tdx.pendingVEInfo = TDXHost.VEInfo(exitReason: eptViolation, exitQualification: qualification, gla: gla ?? 0, gpa: gpa)
                 try vcpu.injectException(vector: virtualizationException)
                 lastInjected = (UInt64(virtualizationException), "EPT violation: a private \(isWrite ? "write" : "read") of GPA \(hex(gpa)), pending; page states: \(machine.service.describeStates(around: gpa))")
             }
