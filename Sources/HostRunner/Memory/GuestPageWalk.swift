@@ -31,32 +31,48 @@ enum GuestPageWalk {
 
     /// The linear addresses that map the guest-physical address `gpa` (as accessed: with its
     /// view bit) under `cr3`, at most `limit` of them: the GLA an EPT violation reports, which
-    /// this host's MMIO exit does not give. Searches every present entry of the tables; a
-    /// table entry is followed at most once per level, so a hostile table cannot loop it.
-    static func linearAddresses(mapping gpa: UInt64, cr3: UInt64, memory: GuestMemory, limit: Int = 2) -> [UInt64] {
-        var found: [UInt64] = []
-        var visited = Set<UInt64>()
-        search(table: cr3 & addressBits, level: 4, base: 0, gpa: gpa, memory: memory, limit: limit, found: &found, visited: &visited)
-        return found
+    /// this host's MMIO exit does not give. Follows every present entry (a table reached by two
+    /// paths maps two ranges), reading at most `tableBudget` tables, so hostile tables that
+    /// point back at themselves cannot make it run long; nil when the budget ran out first.
+    static func linearAddresses(mapping gpa: UInt64, cr3: UInt64, memory: GuestMemory, limit: Int = 2,
+                                tableBudget: Int = 4096) -> [UInt64]? {
+        var search = ReverseSearch(gpa: gpa, memory: memory, limit: limit, budget: tableBudget)
+        search.visit(table: cr3 & addressBits, level: 4, base: 0)
+        return search.exhausted ? nil : search.found
     }
 
-    private static func search(table: UInt64, level: Int, base: UInt64, gpa: UInt64, memory: GuestMemory, limit: Int,
-                               found: inout [UInt64], visited: inout Set<UInt64>) {
-        guard found.count < limit, visited.insert(table << 3 | UInt64(level)).inserted,
-              let entries = memory.bytes(at: table, count: 4096) else { return }
-        let shift = UInt64(12 + 9 * (level - 1))
-        for index in 0..<512 where found.count < limit {
-            let entry = entries.load(fromByteOffset: index * 8, as: UInt64.self)
-            guard entry & present != 0 else { continue }
-            var linear = base | UInt64(index) << shift
-            if level == 4, index >= 256 { linear |= 0xFFFF_0000_0000_0000 }   // canonical upper half
-            if level == 1 || (level <= 3 && entry & largePage != 0) {
-                let size: UInt64 = 1 << shift
-                let physical = entry & addressBits & ~(size - 1)
-                if gpa & ~(size - 1) == physical { found.append(linear | (gpa & (size - 1))) }
-            } else {
-                search(table: entry & addressBits, level: level - 1, base: linear, gpa: gpa, memory: memory, limit: limit,
-                       found: &found, visited: &visited)
+    private struct ReverseSearch {
+        let gpa: UInt64
+        let memory: GuestMemory
+        let limit: Int
+        var budget: Int
+        var found: [UInt64] = []
+        var exhausted = false
+
+        init(gpa: UInt64, memory: GuestMemory, limit: Int, budget: Int) {
+            self.gpa = gpa
+            self.memory = memory
+            self.limit = limit
+            self.budget = budget
+        }
+
+        mutating func visit(table: UInt64, level: Int, base: UInt64) {
+            guard found.count < limit, !exhausted else { return }
+            guard budget > 0 else { exhausted = true; return }
+            budget -= 1
+            guard let entries = memory.bytes(at: table, count: 4096) else { return }
+            let shift = UInt64(12 + 9 * (level - 1))
+            for index in 0..<512 where found.count < limit && !exhausted {
+                let entry = entries.load(fromByteOffset: index * 8, as: UInt64.self)
+                guard entry & present != 0 else { continue }
+                var linear = base | UInt64(index) << shift
+                if level == 4, index >= 256 { linear |= 0xFFFF_0000_0000_0000 }   // canonical upper half
+                if level == 1 || (level <= 3 && entry & largePage != 0) {
+                    let size: UInt64 = 1 << shift
+                    if gpa & ~(size - 1) == entry & addressBits & ~(size - 1) { found.append(linear | (gpa & (size - 1))) }
+                } else {
+                    visit(table: entry & addressBits, level: level - 1, base: linear)
+                }
             }
         }
     }

@@ -225,8 +225,8 @@ final class VCPULoop {
         let virtualizationException: UInt8 = 20, doubleFault: UInt8 = 8
         let eptViolation: UInt32 = 48
         let glaValid: UInt64 = 1 << 7, translatedAccess: UInt64 = 1 << 8
-        let linear = (try? vcpu.getSpecialRegisters()).map { GuestPageWalk.linearAddresses(mapping: gpa, cr3: $0.cr3, memory: machine.memory) } ?? []
-        let gla = linear.count == 1 ? linear[0] : nil
+        let linear = (try? vcpu.getSpecialRegisters()).flatMap { GuestPageWalk.linearAddresses(mapping: gpa, cr3: $0.cr3, memory: machine.memory) }
+        let gla = linear?.count == 1 ? linear?.first : nil
         let qualification = (isWrite ? 0b10 : 0b01) | (gla == nil ? 0 : glaValid | translatedAccess)
         let answer = tdx.pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (EPT violation, GPA \(hex(gpa)))"
         do {
