@@ -124,3 +124,42 @@ extension PrivateMemoryEnforcementTests {
         XCTAssertNil(result.values["#VE.exit_reason"])
     }
 }
+
+/// Writes: this host retires a write before it exits, the platforms fault before it happens.
+extension PrivateMemoryEnforcementTests {
+    /// The first touch of freshly converted memory is a write; the guest's #VC handler
+    /// validates the page at CR2 (the faulting GVA, AMD APM vol. 2 §15.36.10), the write runs
+    /// again and lands, and the next write does not fault.
+    func testSNPFirstWriteToAnUnvalidatedPageFaultsAtTheWriteWithCR2AndRunsAgain() throws {
+        let result = try KVMHost.run(try KVMHost.build("first-touch-write.asm")) { $0.platform = .ghcb }
+        XCTAssertTrue(result.passed, "\(result.failures)")
+        XCTAssertEqual(result.values["vc_cr2"], 0x40_0028)
+        XCTAssertEqual(result.events.compactMap(\.validation).map(\.result).last, "success (RAX 0)")
+    }
+
+    /// The same as a TD with SEPT_VE_DISABLE clear: #VE at the write, whose VE info names the
+    /// GLA written; the handler accepts and the write lands.
+    func testTDXFirstWriteToAPendingPageTakesAVirtualizationExceptionAtTheWrite() throws {
+        let result = try KVMHost.run(try KVMHost.build("first-touch-write.asm")) { $0.platform = .tdx; $0.tdxAttributes = 0 }
+        XCTAssertTrue(result.passed, "\(result.failures)")
+        XCTAssertEqual(result.values["ve_gla"], 0x40_0028)
+    }
+
+    /// With SEPT_VE_DISABLE set there is no #VE to handle: the TD ends, and the diagnosis is
+    /// at the writing instruction, not the one after it.
+    func testATDEndedByAWriteIsDiagnosedAtTheWritingInstruction() throws {
+        let result = try KVMHost.run(try KVMHost.build("first-touch-write.asm")) { $0.platform = .tdx }
+        guard case .platformStopped(let reason)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
+        XCTAssertTrue(reason.hasPrefix("guest access before accepting 0x400028 (a write"), reason)
+        XCTAssertTrue(reason.contains("at write_first ("), reason)
+    }
+
+    /// C=0 reads of private memory meet no RMP check (APM vol. 2 table 15-39): they read
+    /// ciphertext, convert nothing and raise nothing; a C=0 write converts the page to shared.
+    func testSNPUnencryptedReadsOfPrivateMemoryReadCiphertextAndConvertNothing() throws {
+        let result = try KVMHost.run(try KVMHost.build("unencrypted-read.asm")) { $0.platform = .ghcb }
+        XCTAssertTrue(result.passed, "\(result.failures)")
+        XCTAssertEqual(result.conversions.map(\.record.range), [GPARange(start: 0x40_0000, end: 0x40_1000)], "only the C=0 write converts")
+        XCTAssertEqual(result.conversions.map(\.record.direction), [.shared])
+    }
+}

@@ -84,16 +84,25 @@ final class PlatformMemoryModelTests: XCTestCase {
     func testAccessOutcomes() {
         for platform in [ConversionPlatform.ghcb, .tdx] {
             let map = map(platform)
-            XCTAssertEqual(map.access(gpa: 0x10_0010, privateView: true, platform: platform), .allowed)
-            XCTAssertEqual(map.access(gpa: 0x40_0010, privateView: true, platform: platform), .notAccepted)
-            XCTAssertEqual(map.access(gpa: 0x40_0010, privateView: false, platform: platform),
+            for isWrite in [false, true] {
+                XCTAssertEqual(map.access(gpa: 0x10_0010, privateView: true, isWrite: isWrite, platform: platform), .allowed)
+                XCTAssertEqual(map.access(gpa: 0x40_0010, privateView: true, isWrite: isWrite, platform: platform), .notAccepted)
+                XCTAssertEqual(map.access(gpa: 0x10_4008, privateView: true, isWrite: isWrite, platform: platform),
+                               .implicitConversion(GPARange(start: 0x10_4000, end: 0x10_5000), to: .private))
+                XCTAssertEqual(map.access(gpa: 0x10_4008, privateView: false, isWrite: isWrite, platform: platform), .allowed)
+                XCTAssertEqual(map.access(gpa: Self.ram.end, privateView: true, isWrite: isWrite, platform: platform), .outsideMemory)
+            }
+            XCTAssertEqual(map.access(gpa: 0x40_0010, privateView: false, isWrite: true, platform: platform),
                            .implicitConversion(GPARange(start: 0x40_0000, end: 0x40_1000), to: .shared))
-            XCTAssertEqual(map.access(gpa: 0x10_4008, privateView: true, platform: platform),
-                           .implicitConversion(GPARange(start: 0x10_4000, end: 0x10_5000), to: .private))
-            XCTAssertEqual(map.access(gpa: 0x10_4008, privateView: false, platform: platform), .allowed)
-            XCTAssertEqual(map.access(gpa: Self.ram.end, privateView: true, platform: platform), .outsideMemory)
         }
-        XCTAssertEqual(map(.kvm).access(gpa: 0x40_0010, privateView: true, platform: .kvm), .allowed, "no validation concept on KVM")
+        // A shared-view read of a private page: TDX's shared EPT does not map it (an EPT
+        // violation, converted); SNP's RMP does not check C=0 reads (APM table 15-39).
+        XCTAssertEqual(map(.tdx).access(gpa: 0x40_0010, privateView: false, isWrite: false, platform: .tdx),
+                       .implicitConversion(GPARange(start: 0x40_0000, end: 0x40_1000), to: .shared))
+        XCTAssertEqual(map(.ghcb).access(gpa: 0x40_0010, privateView: false, isWrite: false, platform: .ghcb), .ciphertextRead)
+        XCTAssertEqual(map(.ghcb).access(gpa: 0x10_0010, privateView: false, isWrite: false, platform: .ghcb), .ciphertextRead,
+                       "validated or not")
+        XCTAssertEqual(map(.kvm).access(gpa: 0x40_0010, privateView: true, isWrite: false, platform: .kvm), .allowed, "no validation concept on KVM")
     }
 
     /// Random operation sequences against a naive model that keeps one value per page; both
@@ -165,15 +174,16 @@ final class PlatformMemoryModelTests: XCTestCase {
                     }
                     XCTAssertEqual(answer, expected, context)
                 default:
-                    let privateView = rng.chance(1, in: 2)
+                    let privateView = rng.chance(1, in: 2), isWrite = rng.chance(1, in: 2)
                     let page = reference[Int(frame)]
                     let expected: PageStateMap.AccessOutcome = switch (page.state, privateView) {
                     case (.shared, false): .allowed
                     case (.private, true): page.acceptance == .pending && platform != .kvm ? .notAccepted : .allowed
                     case (.shared, true): .implicitConversion(GPARange(start: gpa, end: gpa + 0x1000), to: .private)
+                    case (.private, false) where platform == .ghcb && !isWrite: .ciphertextRead
                     case (.private, false): .implicitConversion(GPARange(start: gpa, end: gpa + 0x1000), to: .shared)
                     }
-                    XCTAssertEqual(map.access(gpa: gpa | 0x18, privateView: privateView, platform: platform), expected, context)
+                    XCTAssertEqual(map.access(gpa: gpa | 0x18, privateView: privateView, isWrite: isWrite, platform: platform), expected, context)
                 }
             }
             // The cluster's pages after every sequence, every page and the runs' coalescing

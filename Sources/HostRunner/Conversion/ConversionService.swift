@@ -44,8 +44,8 @@ public final class ConversionService: Sendable {
     }
 
     /// What a guest access to `gpa` through the given view meets (`PageStateMap.access`).
-    func access(gpa: UInt64, privateView: Bool) -> PageStateMap.AccessOutcome {
-        state.withLock { $0.access(gpa: gpa, privateView: privateView, platform: platform) }
+    func access(gpa: UInt64, privateView: Bool, isWrite: Bool) -> PageStateMap.AccessOutcome {
+        state.withLock { $0.access(gpa: gpa, privateView: privateView, isWrite: isWrite, platform: platform) }
     }
 
     /// The page states around `gpa`, in words, for a failed run's diagnosis.

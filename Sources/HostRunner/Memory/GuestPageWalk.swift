@@ -29,28 +29,31 @@ enum GuestPageWalk {
         return nil
     }
 
-    /// The linear addresses that map the guest-physical address `gpa` (as accessed: with its
-    /// view bit) under `cr3`, at most `limit` of them: the GLA an EPT violation reports, which
-    /// this host's MMIO exit does not give. Follows every present entry (a table reached by two
+    /// The linear addresses that map the guest-physical address `gpa` under `cr3`, at most
+    /// `limit` of them (`encryptionMask`: the SNP C-bit, dropped from every entry): what the
+    /// runner falls back on for a fault's linear address when the instruction does not tell. Follows every present entry (a table reached by two
     /// paths maps two ranges), reading at most `tableBudget` tables, so hostile tables that
     /// point back at themselves cannot make it run long; nil when the budget ran out first.
-    static func linearAddresses(mapping gpa: UInt64, cr3: UInt64, memory: GuestMemory, limit: Int = 2,
+    static func linearAddresses(mapping gpa: UInt64, cr3: UInt64, memory: GuestMemory, encryptionMask: UInt64 = 0, limit: Int = 2,
                                 tableBudget: Int = 4096) -> [UInt64]? {
-        var search = ReverseSearch(gpa: gpa, memory: memory, limit: limit, budget: tableBudget)
-        search.visit(table: cr3 & addressBits, level: 4, base: 0)
+        var search = ReverseSearch(gpa: gpa & ~encryptionMask, mask: addressBits & ~encryptionMask, memory: memory, limit: limit, budget: tableBudget)
+        search.visit(table: cr3 & search.mask, level: 4, base: 0)
         return search.exhausted ? nil : search.found
     }
 
     private struct ReverseSearch {
         let gpa: UInt64
+        /// Address bits of an entry: without the encryption mask, a view bit and no address.
+        let mask: UInt64
         let memory: GuestMemory
         let limit: Int
         var budget: Int
         var found: [UInt64] = []
         var exhausted = false
 
-        init(gpa: UInt64, memory: GuestMemory, limit: Int, budget: Int) {
+        init(gpa: UInt64, mask: UInt64, memory: GuestMemory, limit: Int, budget: Int) {
             self.gpa = gpa
+            self.mask = mask
             self.memory = memory
             self.limit = limit
             self.budget = budget
@@ -69,9 +72,9 @@ enum GuestPageWalk {
                 if level == 4, index >= 256 { linear |= 0xFFFF_0000_0000_0000 }   // canonical upper half
                 if level == 1 || (level <= 3 && entry & largePage != 0) {
                     let size: UInt64 = 1 << shift
-                    if gpa & ~(size - 1) == entry & addressBits & ~(size - 1) { found.append(linear | (gpa & (size - 1))) }
+                    if gpa & ~(size - 1) == entry & mask & ~(size - 1) { found.append(linear | (gpa & (size - 1))) }
                 } else {
-                    visit(table: entry & addressBits, level: level - 1, base: linear)
+                    visit(table: entry & mask, level: level - 1, base: linear)
                 }
             }
         }

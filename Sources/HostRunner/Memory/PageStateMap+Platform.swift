@@ -129,6 +129,11 @@ extension PageStateMap {
     /// TDX: shared bit clear means the private view).
     public enum AccessOutcome: Sendable, Equatable {
         case allowed
+        /// SEV-SNP: a C=0 data read of a guest-owned page. The RMP checks no C=0 read (AMD APM
+        /// vol. 2 table 15-39: C=0 data *writes* meet the Hypervisor-Owned check, reads
+        /// nothing), so it completes, without an exit on hardware, and reads the page's
+        /// ciphertext: bytes that are not what the guest wrote through C=1.
+        case ciphertextRead
         /// The view does not match the page's state: KVM_EXIT_MEMORY_FAULT, resolved by the
         /// VMM converting exactly that 4 KiB page (destructively); the access then retries.
         case implicitConversion(GPARange, to: PageState)
@@ -138,7 +143,11 @@ extension PageStateMap {
         case outsideMemory
     }
 
-    public func access(gpa: UInt64, privateView: Bool, platform: ConversionPlatform?) -> AccessOutcome {
+    /// TDX: the shared EPT maps no private page and the Secure EPT no shared one, so either
+    /// mismatch is an EPT violation, read or write. SEV-SNP (APM table 15-39): C=1 accesses meet
+    /// the full RMP checks (Guest-Owned, then Validated: #VC 0x404); C=0 writes the
+    /// Hypervisor-Owned check; C=0 reads none.
+    public func access(gpa: UInt64, privateView: Bool, isWrite: Bool, platform: ConversionPlatform?) -> AccessOutcome {
         let pageRange = GPARange(start: gpa & ~(GPARange.frameSize - 1), exactByteCount: GPARange.frameSize)
         guard let page = page(at: gpa) else { return .outsideMemory }
         switch (page.state, privateView) {
@@ -149,7 +158,7 @@ extension PageStateMap {
         case (.shared, true):
             return .implicitConversion(pageRange, to: .private)
         case (.private, false):
-            return .implicitConversion(pageRange, to: .shared)
+            return platform == .ghcb && !isWrite ? .ciphertextRead : .implicitConversion(pageRange, to: .shared)
         }
     }
 

@@ -42,7 +42,9 @@ public enum VCPUStop: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .exception(let vector, let errorCode, let at, let cr2):
-            "guest exception \(Self.vectorName(vector)) (vector \(vector), error code \(hex(errorCode))) at \(at)" + (vector == 14 ? ", CR2 \(hex(cr2))" : "")
+            // CR2 holds the faulting address for #PF and for #VC PAGE_NOT_VALIDATED (APM §15.36.10).
+            "guest exception \(Self.vectorName(vector)) (vector \(vector), error code \(hex(errorCode))) at \(at)"
+                + (vector == 14 || (vector == 29 && errorCode == 0x404) ? ", CR2 \(hex(cr2))" : "")
         case .tripleFault(let at): "triple fault at \(at)"
         case .timeout(let after, let at): String(format: "timed out after %.1f s; the guest was at ", after) + at
         case .unmappedAccess(let gpa, let isWrite, let at): "\(isWrite ? "write to" : "read from") unmapped GPA \(hex(gpa)) at \(at)"

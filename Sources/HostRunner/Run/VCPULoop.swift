@@ -86,8 +86,8 @@ final class VCPULoop {
             return .stopped(.halted(at: location()))
         case .shutdown:
             return .stopped(.tripleFault(at: location()))
-        case .mmio(let address, let isWrite, _, _):
-            if let views = machine.service.views { return enforce(address, isWrite: isWrite, views: views) }
+        case .mmio(let address, let isWrite, _, let data):
+            if let views = machine.service.views { return enforce(address, isWrite: isWrite, data: data, views: views) }
             return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location()))
         case .memoryFault(let flags, let gpa, let size):
             return serveImplicit(gpa: gpa, size: size, toPrivate: flags.contains(.private))
@@ -171,62 +171,108 @@ final class VCPULoop {
     }
 
     /// An access the guest's views did not let through (KVM_EXIT_MMIO at a protected page):
-    /// answered as the platform does. The access itself is cancelled (completed with
-    /// immediate_exit, then the registers put back as before the instruction), so it has no
-    /// effect and either runs again (after an implicit conversion, as after KVM's
-    /// KVM_EXIT_MEMORY_FAULT) or meets the platform's fault at its own RIP.
-    private func enforce(_ address: UInt64, isWrite: Bool, views: GuestViews) -> Finish? {
+    /// answered as the platform does. A read exits before it retires: it is cancelled
+    /// (completed with immediate_exit, then the registers put back), so it has no effect and
+    /// runs again, after an implicit conversion, or meets the platform's fault at its own RIP.
+    /// A write exits after KVM's emulator retired it (RIP past it, its bytes in the exit): the
+    /// runner lands those bytes itself where the platform lets the retried write through, and
+    /// where the platform faults, puts RIP back at the instruction (`FaultingAccess`).
+    private func enforce(_ address: UInt64, isWrite: Bool, data: ExitBytes, views: GuestViews) -> Finish? {
         let (privateView, gpa) = views.decode(address)
-        let outcome = machine.service.access(gpa: gpa, privateView: privateView)
+        var outcome = machine.service.access(gpa: gpa, privateView: privateView, isWrite: isWrite)
         if case .outsideMemory = outcome { return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location())) }
-        let at = location()
+        var at = location()
+        if case .ciphertextRead = outcome {
+            // Not cancelled: the read completes (KVM finishes the instruction with these bytes).
+            views.ciphertext(at: gpa, into: data, memory: machine.memory)
+            pending.append(.served(vcpu: index, interface: .ghcb, request: "C=0 read of private page \(hex(gpa & ~0xFFF)) at \(at)",
+                                  answer: "ciphertext (the RMP checks no C=0 read)"))
+            return nil
+        }
+        let written: [UInt8]? = isWrite ? Array(data.bytes) : nil
         do {
-            try cancelAccess()
+            try cancelAccess(restoringRegisters: !isWrite)
         } catch {
             return .stopped(.hostError("cancelling the access at \(hex(address)): \(error)"))
         }
         if control.timedOut { return .stopped(.timeout(after: control.timeout, at: at)) }
-        switch outcome {
-        case .allowed, .outsideMemory:
-            return nil      // another vCPU changed the page meanwhile: run it again
-        case .implicitConversion(let page, let target):
+        if case .implicitConversion(let page, let target) = outcome {
             let request = ConversionRequest(range: page, direction: target == .private ? .toPrivate : .toShared, pageSize: .size4K,
                                             origin: machine.options.platform == .ghcb ? .ghcbPSC : .tdxMapGPA)
             let result = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &pending,
                                                as: (machine.options.platform ?? .kvm, "KVM_EXIT_MEMORY_FAULT (\(privateView ? "private" : "shared") \(isWrite ? "write" : "read"))"))
-            return result.succeeded ? nil : .stopped(.memoryFault(gpa: address, size: 0x1000, isPrivate: privateView, at: "\(at) (page states: \(machine.service.describeStates(around: gpa)))"))
-        case .notAccepted where machine.options.platform == .ghcb:
+            guard result.succeeded else {
+                return .stopped(.memoryFault(gpa: address, size: 0x1000, isPrivate: privateView, at: "\(at) (page states: \(machine.service.describeStates(around: gpa)))"))
+            }
+            guard isWrite else { return nil }   // the read runs again
+            outcome = machine.service.access(gpa: gpa, privateView: privateView, isWrite: true)
+        }
+        guard case .notAccepted = outcome else {
+            // Let through (after the conversion, or because another vCPU changed the page
+            // meanwhile): a read runs again; a write lands as the retried write would.
+            if let written { land(written, at: views.bitMeansPrivate ? gpa : address) }
+            return nil
+        }
+        // The platform faults at the instruction, naming the linear address it used.
+        let walked = views.bitMeansPrivate ? gpa : address, encryptionMask = views.bitMeansPrivate ? views.viewBit : 0
+        var linear: UInt64?
+        if let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters() {
+            var rip: UInt64? = regs.rip
+            if let written {
+                rip = FaultingAccess.instructionStart(ripAfter: regs.rip, wrote: walked, bytes: written.count, regs: regs, sregs: sregs,
+                                                     memory: machine.memory, encryptionMask: encryptionMask)
+                if let start = rip, (try? vcpu.modifyRegisters { $0.rip = start }) != nil {
+                    at = location()
+                } else {
+                    at += " (just after the writing instruction, whose start could not be recovered)"
+                }
+            }
+            linear = rip.flatMap { FaultingAccess.linearAddress(instructionAt: $0, accessed: walked, regs: regs, sregs: sregs,
+                                                               memory: machine.memory, encryptionMask: encryptionMask) }
+                ?? GuestPageWalk.linearAddresses(mapping: walked, cr3: sregs.cr3, memory: machine.memory, encryptionMask: encryptionMask)
+                    .flatMap { $0.count == 1 ? $0.first : nil }
+        }
+        switch machine.options.platform {
+        case .ghcb?:
             // A C=1 access to a guest-owned page that is not validated: #VC with the SVM exit
-            // code SVM_EXIT_PAGE_NOT_VALIDATED (0x404) as its error code.
+            // code SVM_EXIT_PAGE_NOT_VALIDATED (0x404) as its error code and the faulting GVA
+            // in CR2 (AMD APM vol. 2 §15.36.10).
             let vmmCommunicationException: UInt8 = 29, pageNotValidated: UInt32 = 0x404
-            do { try vcpu.injectException(vector: vmmCommunicationException, errorCode: pageNotValidated) } catch {
+            do {
+                if let linear { try vcpu.modifySpecialRegisters { $0.cr2 = linear } }
+                try vcpu.injectException(vector: vmmCommunicationException, errorCode: pageNotValidated)
+            } catch {
                 return .stopped(.hostError("injecting #VC: \(error)"))
             }
             lastInjected = (UInt64(vmmCommunicationException), "a C=1 \(isWrite ? "write" : "read") of GPA \(hex(gpa)), guest-owned but not validated; page states: \(machine.service.describeStates(around: gpa))")
             pending.append(.served(vcpu: index, interface: .ghcb, request: "\(isWrite ? "write" : "read") of unvalidated page \(hex(gpa)) at \(at)",
                                   answer: "#VC 0x404 (page not validated)"))
             return nil
-        case .notAccepted where machine.options.platform == .tdx && machine.options.tdxAttributes & RunOptions.tdxSeptVEDisable == 0:
-            return injectVirtualizationException(gpa: address, isWrite: isWrite, at: at)
-        case .notAccepted:
+        case .tdx? where machine.options.tdxAttributes & RunOptions.tdxSeptVEDisable == 0:
+            return injectVirtualizationException(gpa: address, gla: linear, isWrite: isWrite, at: at)
+        default:
             return .stopped(.platformStopped("guest access before accepting \(hex(gpa)) (a \(isWrite ? "write" : "read") through the private view of a pending page) at \(at): with SEPT_VE_DISABLE set KVM reports this and marks the TD dead; page states: \(machine.service.describeStates(around: gpa))"))
         }
+    }
+
+    /// Lands a retired write's bytes in guest memory through the host's own mapping of the
+    /// view it went to (one guest_memfd for both SNP views; TDX's shared alias its own).
+    private func land(_ bytes: [UInt8], at hostGPA: UInt64) {
+        guard let target = machine.memory.bytes(at: hostGPA, count: bytes.count) else { return }
+        target.copyBytes(from: bytes)
     }
 
     /// The TDX module's answer to a private access to a PENDING page when SEPT_VE_DISABLE is
     /// clear: #VE (vector 20, no error code) with VE_INFO filled for TDG.VP.VEINFO.GET — exit
     /// reason 48 (EPT violation), the qualification's access bits, the GPA — or #DF when
     /// VE_INFO is still valid from a #VE the guest has not read (td_other_exits.c
-    /// tdx_inject_ve). This host's MMIO exit gives no linear address, so the GLA is the one
-    /// linear address the guest's tables map to the GPA, with the qualification's bits 7 (GLA
-    /// valid) and 8 (an access to the translation, not a page walk: Intel SDM vol. 3 table
-    /// 28-7); where none or several map it, GLA 0 with bit 7 clear.
-    private func injectVirtualizationException(gpa: UInt64, isWrite: Bool, at: String) -> Finish? {
+    /// tdx_inject_ve). With the GLA (`FaultingAccess`: this host's MMIO exit gives none), the
+    /// qualification's bits 7 (GLA valid) and 8 (an access to the translation, not a page walk:
+    /// Intel SDM vol. 3 table 28-7) are set; without, GLA 0 with bit 7 clear.
+    private func injectVirtualizationException(gpa: UInt64, gla: UInt64?, isWrite: Bool, at: String) -> Finish? {
         let virtualizationException: UInt8 = 20, doubleFault: UInt8 = 8
         let eptViolation: UInt32 = 48
         let glaValid: UInt64 = 1 << 7, translatedAccess: UInt64 = 1 << 8
-        let linear = (try? vcpu.getSpecialRegisters()).flatMap { GuestPageWalk.linearAddresses(mapping: gpa, cr3: $0.cr3, memory: machine.memory) }
-        let gla = linear?.count == 1 ? linear?.first : nil
         let qualification = (isWrite ? 0b10 : 0b01) | (gla == nil ? 0 : glaValid | translatedAccess)
         let answer = tdx.pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (EPT violation, GPA \(hex(gpa)))"
         do {
@@ -246,14 +292,14 @@ final class VCPULoop {
     }
 
     /// Completes the pending MMIO access with immediate_exit set, so KVM retires the
-    /// instruction and returns before entering the guest, then restores the registers it
-    /// had before: the access never happened (memory was never touched: the host completed
-    /// nothing into it).
-    private func cancelAccess() throws(KVMError) {
+    /// instruction and returns before entering the guest; for a read, then restores the
+    /// registers it had before: the access never happened (memory was never touched: the host
+    /// completed nothing into it). A write was retired before the exit already.
+    private func cancelAccess(restoringRegisters: Bool) throws(KVMError) {
         let before = try vcpu.getRegisters()
         vcpu.kicker.kick()          // not in KVM_RUN: only sets immediate_exit
         _ = try vcpu.run()
-        try vcpu.setRegisters(before)
+        if restoringRegisters { try vcpu.setRegisters(before) }
     }
 
     /// PVALIDATE as SNP hardware executes it against the RMP: RAX = GVA (walked through the
