@@ -163,3 +163,15 @@ extension PrivateMemoryEnforcementTests {
         XCTAssertEqual(result.conversions.map(\.record.direction), [.shared])
     }
 }
+
+/// What this runner cannot follow says so.
+extension PrivateMemoryEnforcementTests {
+    /// A walk through a C=0 CR3 to private tables: fine on hardware, a shutdown here whose
+    /// diagnosis names the cause and the table.
+    func testAPageTableWalkThroughAC0CR3IsDiagnosed() throws {
+        let result = try KVMHost.run(try KVMHost.build("c0-page-tables.asm")) { $0.platform = .ghcb }
+        guard case .tripleFault(let at)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
+        XCTAssertTrue(at.contains("CR3 points at page-table page 0x"), at)
+        XCTAssertTrue(at.contains("without the C-bit, and it is private"), at)
+    }
+}

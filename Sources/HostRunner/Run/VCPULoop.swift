@@ -85,7 +85,7 @@ final class VCPULoop {
         case .hlt:
             return .stopped(.halted(at: location()))
         case .shutdown:
-            return .stopped(.tripleFault(at: location()))
+            return .stopped(.tripleFault(at: location() + sharedWalkHint()))
         case .mmio(let address, let isWrite, _, let data):
             if let views = machine.service.views { return enforce(address, isWrite: isWrite, data: data, views: views) }
             return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location()))
@@ -253,6 +253,28 @@ final class VCPULoop {
         default:
             return .stopped(.platformStopped("guest access before accepting \(hex(gpa)) (a \(isWrite ? "write" : "read") through the private view of a pending page) at \(at): with SEPT_VE_DISABLE set KVM reports this and marks the TD dead; page states: \(machine.service.describeStates(around: gpa))"))
         }
+    }
+
+    /// Why an SNP guest may have shut down here but not on hardware: a page-table walk the
+    /// hardware makes private whatever the entries' C-bit (AMD APM vol. 2 §15.34.5) meets,
+    /// through a C=0 CR3 or table pointer, a private page this runner's shared view keeps
+    /// closed. Names the first such table on RIP's walk; empty otherwise.
+    private func sharedWalkHint() -> String {
+        guard machine.options.platform == .ghcb, let views = machine.service.views, views.bitMeansPrivate,
+              let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters(), sregs.cr0 & (1 << 31) != 0 else { return "" }
+        let addressBits: UInt64 = 0x000F_FFFF_FFFF_F000
+        var pointer = sregs.cr3, name = "CR3"
+        for (level, shift) in [(4, UInt64(39)), (3, 30), (2, 21), (1, 12)] {
+            let table = pointer & addressBits & ~views.viewBit
+            if pointer & views.viewBit == 0, machine.service.state(at: table) == .private {
+                return " (\(name) points at page-table page \(hex(table)) without the C-bit, and it is private: SNP hardware walks tables as private whatever their C-bit, this runner only through C=1 — give table pointers and CR3 the C-bit)"
+            }
+            guard let entry = machine.memory.bytes(at: table + ((regs.rip >> shift) & 0x1FF) * 8, count: 8)?.loadUnaligned(as: UInt64.self),
+                  entry & 1 != 0, level > 1, entry & (1 << 7) == 0 else { return "" }
+            pointer = entry
+            name = "the level-\(level) entry for RIP"
+        }
+        return ""
     }
 
     /// Lands a retired write's bytes in guest memory through the host's own mapping of the
