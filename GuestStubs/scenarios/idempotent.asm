@@ -9,7 +9,7 @@
 ; Records: VALUE idem.platform; CHECK idem.private_again (0), idem.private_again.content_kept
 ; (0 mismatches), idem.to_shared (0), idem.shared.private_content_gone (0 non-zero probes),
 ; idem.shared_again (0), idem.shared_again.content_kept (0), idem.to_private (0),
-; idem.private.shared_content_gone (0).
+; idem.private.shared_content_gone (0 probes still holding the shared content).
 
 %include "enlighten.inc"
 %include "interfaces.inc"
@@ -55,6 +55,6 @@ scenario:
 
     CONVERT RANGE_GPA, RANGE_SIZE, EN_TO_PRIVATE
     EXPECT "idem.to_private", rax, 0
-    PROBE_NONZERO r13, pages
+    PROBE_MATCHES r13, pages, SHARED_TAG
     EXPECT "idem.private.shared_content_gone", rax, 0
     ret

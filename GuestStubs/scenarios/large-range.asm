@@ -10,7 +10,7 @@
 ;
 ; Records: VALUE large.platform; CHECK large.to_shared (0), large.shared.old_content_gone
 ; (0 non-zero probes), large.shared.readback (0 mismatches), large.to_private (0),
-; large.private.shared_content_gone (0).
+; large.private.shared_content_gone (0 probes still holding the shared content).
 
 %include "enlighten.inc"
 %include "interfaces.inc"
@@ -49,6 +49,6 @@ scenario:
     EXPECT "large.to_private", rax, 0
     PROBE_ACCEPT LARGE_START, ends
     EXPECT "large.probes.reaccepted", rax, 0
-    PROBE_NONZERO r13, ends
+    PROBE_MATCHES r13, ends, SHARED_TAG
     EXPECT "large.private.shared_content_gone", rax, 0
     ret

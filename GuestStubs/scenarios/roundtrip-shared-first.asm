@@ -7,7 +7,7 @@
 ; its content. One probe qword per page (pages.inc): every flipped page is looked at.
 ;
 ; Records: VALUE rtsf.platform; CHECK rtsf.to_private (0), rtsf.private.shared_content_gone
-; (0 non-zero probes in the private view), rtsf.private.readback (0 mismatches),
+; (0 probes in the private view still holding the shared content), rtsf.private.readback (0 mismatches),
 ; rtsf.private.neighbours_intact (0 mismatches in the shared neighbours), rtsf.to_shared (0),
 ; rtsf.shared.private_content_gone (0), rtsf.shared.readback (0),
 ; rtsf.shared.neighbours_intact (0).
@@ -43,7 +43,7 @@ scenario:
     ; Shared → private: the private view must not show what the shared side held.
     CONVERT FLIP_GPA, FLIP_SIZE, EN_TO_PRIVATE
     EXPECT "rtsf.to_private", rax, 0
-    PROBE_NONZERO r13, flipped
+    PROBE_MATCHES r13, flipped, SHARED_TAG
     EXPECT "rtsf.private.shared_content_gone", rax, 0
     PROBE_FILL r13, flipped, PRIVATE_TAG
     PROBE_MISMATCHES r13, flipped, PRIVATE_TAG

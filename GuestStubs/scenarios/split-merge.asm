@@ -10,9 +10,10 @@
 ;
 ; Records: VALUE split.platform; CHECK split.to_shared (0), split.shared.old_content_gone (0),
 ; split.shared.readback (0), split.neighbours_intact (0 mismatches in the four other probes),
-; split.to_private (0), split.private.shared_content_gone (0), split.merged.neighbours_intact
+; split.to_private (0), split.private.shared_content_gone (0 probes still holding the shared
+; content), split.merged.neighbours_intact
 ; (0); huge.to_shared (0), huge.shared.old_content_gone (0 non-zero probes of five),
-; huge.to_private (0), huge.private.shared_content_gone (0).
+; huge.to_private (0), huge.private.shared_content_gone (0, as split's).
 
 %include "enlighten.inc"
 %include "interfaces.inc"
@@ -58,7 +59,7 @@ scenario:
     ; Merge: the page goes back; the region is private throughout again.
     CONVERT SPLIT_GPA, EN_PAGE_SIZE, EN_TO_PRIVATE
     EXPECT "split.to_private", rax, 0
-    PROBE_NONZERO r13, split
+    PROBE_MATCHES r13, split, SHARED_TAG
     EXPECT "split.private.shared_content_gone", rax, 0
     PROBE_MISMATCHES r13, others, PRIVATE_TAG
     EXPECT "split.merged.neighbours_intact", rax, 0
@@ -73,6 +74,6 @@ scenario:
 
     CONVERT REGION_START, REGION_SIZE, EN_TO_PRIVATE
     EXPECT "huge.to_private", rax, 0
-    PROBE_NONZERO r13, all
+    PROBE_MATCHES r13, all, SHARED_TAG
     EXPECT "huge.private.shared_content_gone", rax, 0
     ret

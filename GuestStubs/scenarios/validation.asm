@@ -127,6 +127,6 @@ hypervisor_owned:
     mov esi, EN_PAGE_SIZE
     call en_accept
     EXPECT "val.hypervisor_owned", rax, 0
-    PROBE_NONZERO r13, owned
+    PROBE_MATCHES r13, owned, SHARED_TAG
     EXPECT "val.hypervisor_owned.content_gone", rax, 0
     ret

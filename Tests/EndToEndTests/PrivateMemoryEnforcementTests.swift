@@ -175,3 +175,28 @@ extension PrivateMemoryEnforcementTests {
         XCTAssertTrue(at.contains("without the C-bit, and it is private"), at)
     }
 }
+
+/// What a page made private at run time holds when the guest first reads it.
+extension PrivateMemoryEnforcementTests {
+    /// KVM: guest_memfd's fresh page, zero. TDX: ACCEPT clears it with the TD's key, zero.
+    /// SEV-SNP: zeroed through the host's mapping, it decrypts to noise under the guest's key —
+    /// neither zero nor the old shared content — and PVALIDATE alone (rescind, validate again)
+    /// leaves the content as it was.
+    func testAPageMadePrivateAtRunTimeReadsAsEachPlatformLeavesIt() throws {
+        let image = try KVMHost.build("fresh-private-content.asm")
+        for platform in [ConversionPlatform.kvm, .ghcb, .tdx] {
+            let result = try KVMHost.run(image) { $0.platform = platform }
+            XCTAssertTrue(result.passed, "\(platform): \(result.failures)")
+            let first = try XCTUnwrap(result.values["fresh.first_qword"], "\(platform)")
+            if platform == .ghcb {
+                XCTAssertNotEqual(first, 0, "SNP: noise, not zeros")
+                let kept = result.events.contains { event in
+                    if case .record(_, .check("fresh.revalidated_kept", _, _, true)) = event { true } else { false }
+                }
+                XCTAssertTrue(kept, "the revalidated page kept its content")
+            } else {
+                XCTAssertEqual(first, 0, "\(platform)")
+            }
+        }
+    }
+}

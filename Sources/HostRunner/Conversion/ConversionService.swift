@@ -31,15 +31,28 @@ public final class ConversionService: Sendable {
     /// Where the runner enforces private memory itself: the guest's views, kept in step
     /// with every change of the map.
     let views: GuestViews?
+    /// SEV-SNP with the runner's views: the host's mapping of guest RAM, and the frames the guest
+    /// was assigned since their content was last defined (RAM the launch did not load, pages a
+    /// conversion made private), which read as noise once validated (`MemoryEncryption`).
+    private let snpMemory: GuestMemory?
+    private let snpUndefined: Mutex<IntervalMap<Bool>>
 
     init(initial: PageStateMap, ram: GPARange, backing: Backing, memoryAttributes: VirtualMachine?,
-         platform: ConversionPlatform? = nil, views: GuestViews? = nil) throws(KVMError) {
+         platform: ConversionPlatform? = nil, views: GuestViews? = nil, memory: GuestMemory? = nil) throws(KVMError) {
         state = Mutex(initial)
         self.backing = backing
         self.ram = ram
         self.memoryAttributes = memoryAttributes
         self.platform = platform
         self.views = views
+        snpMemory = platform == .ghcb && views != nil ? memory : nil
+        var undefined = IntervalMap<Bool>()
+        if snpMemory != nil {
+            for run in initial.runs where run.page == Page(state: .private, acceptance: .pending) {
+                undefined.assign(true, from: run.range.firstFrame, to: UInt64(run.range.endFrame))
+            }
+        }
+        snpUndefined = Mutex(undefined)
         try views?.apply(initial.runs)
     }
 
@@ -96,6 +109,11 @@ public final class ConversionService: Sendable {
                 }
             }
             map.apply(change, to: target, flippedAcceptance: PageStateMap.flippedAcceptance(to: target, on: platform))
+            if snpMemory != nil {
+                snpUndefined.withLock { undefined in
+                        for flipped in change.flipped { undefined.assign(target == .private ? true : nil, from: flipped.firstFrame, to: UInt64(flipped.endFrame)) }
+                }
+            }
             do { try updateViews(map, range) } catch { return Result(outcome: .hostFailure, change: change) }
             return Result(outcome: .converted, change: change)
         }
@@ -105,7 +123,17 @@ public final class ConversionService: Sendable {
     func pvalidate(gpa: UInt64, pageSize: UInt64, validate: UInt64) -> PageStateMap.PValidateResult {
         state.withLock { map in
             let result = map.pvalidate(gpa: gpa, pageSize: pageSize, validate: validate, ram: ram)
-            if result == .success { try? updateViews(map, GPARange(start: gpa, exactByteCount: 0x1000)) }
+            guard result == .success else { return result }
+            if validate == 1, let memory = snpMemory, let views {
+                // The first validation since the page was assigned shows what it decrypts to.
+                let frame = gpa >> 12
+                snpUndefined.withLock { undefined in
+                    guard undefined.value(at: frame) == true, let page = memory.bytes(at: frame << 12, count: 0x1000) else { return }
+                    views.encryption.garble(page, at: frame << 12)
+                    undefined.assign(nil, from: frame, to: frame + 1)
+                }
+            }
+            try? updateViews(map, GPARange(start: gpa, exactByteCount: 0x1000))
             return result
         }
     }

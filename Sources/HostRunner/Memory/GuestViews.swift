@@ -23,8 +23,8 @@ final class GuestViews: @unchecked Sendable {
     /// Whether a set `viewBit` means the private view (SNP) or the shared one (TDX).
     let bitMeansPrivate: Bool
 
-    /// This run's memory-encryption key, as far as a C=0 read can tell (SNP): random per run.
-    private let encryptionKey = UInt64.random(in: .min ... .max)
+    /// What SNP's encryption shows a guest that reads its private memory with C=0.
+    let encryption = MemoryEncryption()
 
     init(privateView: any HostMemory, sharedView: any HostMemory, viewBit: UInt64, bitMeansPrivate: Bool) {
         self.privateView = privateView
@@ -33,20 +33,11 @@ final class GuestViews: @unchecked Sendable {
         self.bitMeansPrivate = bitMeansPrivate
     }
 
-    /// What a C=0 read of private memory returns on SEV-SNP: the ciphertext, which depends on
-    /// the plaintext, the address (the tweak of each 16-byte block) and a key the guest never
-    /// sees. Modelled as the plaintext XOR a keyed, never-zero mix of the block's address: so
-    /// no byte reads as what the guest wrote, and the bytes are stable while the page is.
+    /// What a C=0 read of private memory returns on SEV-SNP: the ciphertext of each byte.
     func ciphertext(at gpa: UInt64, into data: ExitBytes, memory: GuestMemory) {
         for offset in 0..<data.count {
             let address = gpa &+ UInt64(offset)
-            let plaintext = memory.bytes(at: address, count: 1)?[0] ?? 0
-            var mix = encryptionKey ^ (address & ~0xF) &* 0x9E37_79B9_7F4A_7C15
-            mix = (mix ^ (mix >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            mix = (mix ^ (mix >> 27)) &* 0x94D0_49BB_1331_11EB
-            mix ^= mix >> 31
-            let keystream = UInt8(truncatingIfNeeded: mix >> (8 * (address & 7)) ^ (address & 8) << 2)
-            data[offset] = plaintext ^ (keystream == 0 ? 0xA5 : keystream)
+            data[offset] = encryption.ciphertext(of: memory.bytes(at: address, count: 1)?[0] ?? 0, at: address)
         }
     }
 

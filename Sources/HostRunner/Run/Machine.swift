@@ -147,7 +147,7 @@ public final class Machine {
             }
             self.service = try ConversionService(
                 initial: initial, ram: ramRange, backing: backing,
-                memoryAttributes: probe.usesMemoryAttributes ? vm : nil, platform: options.platform, views: views)
+                memoryAttributes: probe.usesMemoryAttributes ? vm : nil, platform: options.platform, views: views, memory: memory)
 
             let trapped = try Self.armedSites(sites, platform: options.platform, transports: transports)
             var vcpus: [VCPU] = []
