@@ -1,25 +1,30 @@
-; touch-before-accept.asm — a TD that touches private memory before accepting it meets what
-; the TDX module gives it (run with SEPT_VE_DISABLE clear, so it is a #VE, not the TD's end):
+; touch-before-accept.asm — a guest that touches private memory before validating (SEV-SNP)
+; or accepting (TDX) it meets what the platform gives it: a #VC with error code 0x404 and the
+; GVA in CR2, or (run with SEPT_VE_DISABLE clear, so not the TD's end) a #VE whose VE info
+; names the EPT violation (48) and the GPA. Its handler (lazy-guest.inc) validates/accepts the
+; page and the access runs again.
 ;
-;   1. pending: a page made shared and back with the host's half alone (MapGPA twice, no
-;      ACCEPT) is PENDING; reading it through the private view takes a #VE whose VEINFO names
-;      the EPT violation (48) and the GPA; the handler accepts the page (lazy-accept.inc), the
-;      read resumes and returns zero (accepted pages are zeroed).
+;   1. pending: a page made shared and back with the host's half alone (two requests, no
+;      PVALIDATE/ACCEPT) is guest-owned but not validated / PENDING; reading it through the
+;      private view faults once, the handler makes it usable, and the read no longer finds
+;      the content the page held before (zeros on TDX, whose ACCEPT clears the page; noise on
+;      SNP, where the page decrypts to noise under the guest's key).
 ;   2. stale view: a page converted to shared (en_convert) and written through its shared
-;      view, then read through its old, private view: the access is a private access to a
-;      shared page, so the host converts it back to private implicitly (destroying the shared
-;      bytes), the page is PENDING, the retried read takes the second #VE, and after the
-;      handler's ACCEPT it reads zero.
+;      view, then read through its old, private view: a private access to a shared page, so
+;      the host converts it back to private implicitly (destroying the shared bytes); the page
+;      is not validated / PENDING, the retried read faults a second time, and after the
+;      handler the shared content is gone.
 ;
-; Records: CHECK touch.platform (3), touch.pending.request (0), touch.pending.reads_zero (0),
-; touch.pending.ve_count (1), touch.pending.ve_gpa, touch.stale.to_shared (0),
-; touch.stale.reads_zero (0), touch.stale.ve_count (2), touch.stale.ve_gpa.
+; Records: VALUE touch.platform; CHECK touch.pending.request (0), touch.pending.content_gone
+; (0 probes holding the old content), touch.pending.faults (1), touch.pending.fault_address,
+; touch.stale.to_shared (0), touch.stale.content_gone (0), touch.stale.faults (2),
+; touch.stale.fault_address.
 
 %include "enlighten.inc"
 %include "interfaces.inc"
 %include "scenario.inc"
 %include "pages.inc"
-%include "lazy-accept.inc"
+%include "lazy-guest.inc"
 
 AREA_START      equ 0x400000
 AREA_SIZE       equ 0x200000
@@ -32,8 +37,7 @@ PROBES page, 0
 
 section .text
 scenario:
-    REQUIRE_PLATFORM EN_PLATFORM_TDX, "touch.platform"
-    INSTALL_VE_HANDLER
+    INSTALL_LAZY_HANDLER "touch.platform"
 
     ; 1. Pending: the host's half alone, both ways.
     mov r12d, PENDING_PAGE
@@ -43,18 +47,22 @@ scenario:
     REQUEST PENDING_PAGE, EN_PAGE_SIZE, EN_TO_PRIVATE
     or rax, rbx
     EXPECT "touch.pending.request", rax, 0
-    PROBE_NONZERO r12, page
-    EXPECT "touch.pending.reads_zero", rax, 0
-    EXPECT "touch.pending.ve_count", [abs ve_count], 1
-    EXPECT "touch.pending.ve_gpa", [abs ve_gpa], PENDING_PAGE
+    PROBE_MATCHES r12, page, PRIVATE_TAG
+    EXPECT "touch.pending.content_gone", rax, 0
+    LAZY_FAULTS
+    EXPECT "touch.pending.faults", rax, 1
+    LAZY_FAULT_ADDRESS
+    EXPECT "touch.pending.fault_address", rax, PENDING_PAGE
 
     ; 2. The stale, private view of a page that went shared.
     CONVERT STALE_PAGE, EN_PAGE_SIZE, EN_TO_SHARED
     EXPECT "touch.stale.to_shared", rax, 0
     VIEWS STALE_PAGE                    ; r12 = the shared view, r13 = the private (stale) one
     PROBE_FILL r12, page, SHARED_TAG
-    PROBE_NONZERO r13, page
-    EXPECT "touch.stale.reads_zero", rax, 0
-    EXPECT "touch.stale.ve_count", [abs ve_count], 2
-    EXPECT "touch.stale.ve_gpa", [abs ve_gpa], STALE_PAGE
+    PROBE_MATCHES r13, page, SHARED_TAG
+    EXPECT "touch.stale.content_gone", rax, 0
+    LAZY_FAULTS
+    EXPECT "touch.stale.faults", rax, 2
+    LAZY_FAULT_ADDRESS
+    EXPECT "touch.stale.fault_address", rax, STALE_PAGE
     ret

@@ -7,26 +7,30 @@
 /// hands the guest after a conversion to private, zeroed through the host's mapping, decrypts
 /// to noise through the guest's: a guest must not expect zeros there (only SNP_LAUNCH_UPDATE
 /// pages hold what was loaded, and TDX's ACCEPT zeroes with the TD's key). Both are modelled
-/// with one keyed mix of the address, a fresh key each run, never zero in any byte so that no
-/// byte reads as the plaintext (or as zero) by chance.
+/// with one keyed mix of the address, a fresh key each run, every byte odd so that no byte
+/// reads as the plaintext (or as zero) by chance.
 struct MemoryEncryption: Sendable {
     private let key = UInt64.random(in: .min ... .max)
+    private static let oddBytes: UInt64 = 0x0101_0101_0101_0101
 
-    /// The never-zero keystream byte at `address`.
-    func keystream(at address: UInt64) -> UInt8 {
-        var mix = key ^ (address & ~0xF) &* 0x9E37_79B9_7F4A_7C15
+    /// The keystream qword of the 8-byte-aligned `address` (a splitmix64 finalizer of it).
+    private func word(at address: UInt64) -> UInt64 {
+        var mix = key ^ (address & ~7) &* 0x9E37_79B9_7F4A_7C15
         mix = (mix ^ (mix >> 30)) &* 0xBF58_476D_1CE4_E5B9
         mix = (mix ^ (mix >> 27)) &* 0x94D0_49BB_1331_11EB
-        mix ^= mix >> 31
-        let byte = UInt8(truncatingIfNeeded: mix >> (8 * (address & 7)) ^ (address & 8) << 2)
-        return byte == 0 ? 0xA5 : byte
+        return (mix ^ (mix >> 31)) | Self.oddBytes
     }
 
     /// The ciphertext of `plaintext` at `address`.
-    func ciphertext(of plaintext: UInt8, at address: UInt64) -> UInt8 { plaintext ^ keystream(at: address) }
+    func ciphertext(of plaintext: UInt8, at address: UInt64) -> UInt8 {
+        plaintext ^ UInt8(truncatingIfNeeded: word(at: address) >> (8 * (address & 7)))
+    }
 
-    /// Fills a page with what host-zeroed memory decrypts to under the guest's key.
-    func garble(_ bytes: UnsafeMutableRawBufferPointer, at address: UInt64) {
-        for offset in 0..<bytes.count { bytes[offset] = keystream(at: address &+ UInt64(offset)) }
+    /// Fills a page (4 KiB aligned at `address`) with what host-zeroed memory decrypts to
+    /// under the guest's key: one keystream qword per 8 bytes.
+    func garble(_ page: UnsafeMutableRawBufferPointer, at address: UInt64) {
+        for offset in stride(from: 0, to: page.count & ~7, by: 8) {
+            page.storeBytes(of: word(at: address &+ UInt64(offset)), toByteOffset: offset, as: UInt64.self)
+        }
     }
 }
