@@ -181,7 +181,7 @@ final class VCPULoop {
         let (privateView, gpa) = views.decode(address)
         var outcome = machine.service.access(gpa: gpa, privateView: privateView, isWrite: isWrite)
         if case .outsideMemory = outcome { return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location())) }
-        var at = location()
+        let at = location()
         if case .ciphertextRead = outcome {
             // Not cancelled: the read completes (KVM finishes the instruction with these bytes).
             views.ciphertext(at: gpa, into: data, memory: machine.memory)
@@ -213,7 +213,14 @@ final class VCPULoop {
             if let written { land(written, at: views.bitMeansPrivate ? gpa : address) }
             return nil
         }
-        // The platform faults at the instruction, naming the linear address it used.
+        return platformFault(address, gpa: gpa, written: written, views: views, at: at)
+    }
+
+    /// The platform's answer to an access of a page not validated (SNP) / pending (TDX): the
+    /// fault at the instruction, naming the linear address it used, or the TD's end.
+    private func platformFault(_ address: UInt64, gpa: UInt64, written: [UInt8]?, views: GuestViews, at: String) -> Finish? {
+        var at = at
+        let isWrite = written != nil
         let walked = views.bitMeansPrivate ? gpa : address, encryptionMask = views.bitMeansPrivate ? views.viewBit : 0
         var linear: UInt64?
         if let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters() {
