@@ -55,19 +55,39 @@ struct floor_image {
     uint64_t cr3;
 };
 
+#define FLOOR_MAX_SITES 4 /* x86 has four hardware breakpoints */
+
+/* How a VM differs from the default one: where guest_memfd's memslot sits and what its CPUID
+ * says (trap-snp: at the C-bit, and the SEV leaves). */
+struct floor_platform {
+    uint64_t ram_gpa;
+    /* Edits the supported CPUID in place; the buffer has room for `spare` more entries. */
+    int (*cpuid)(struct kvm_cpuid2 *cpuid, uint32_t spare);
+};
+
 /* One VM ready to run: every descriptor and mapping the floor owns. */
 struct floor_vm {
     int kvm, vm, gmem, vcpu;
     uint8_t *memory;
     uint64_t memory_size;
-    /* trap-tdx only: the shared view at GPA | 1 << 47 (NULL otherwise). */
+    /* trap-tdx: the shared view at GPA | 1 << 47; trap-snp: guest_memfd's shared view at GPA
+     * (NULL otherwise). */
     uint8_t *shared;
+    /* trap-snp only: the host's own mapping of guest_memfd, which no protection touches. */
+    uint8_t *host;
     struct kvm_run *run;
     size_t run_size;
+    /* The trapped request sites (floor_trap_arm). */
+    uint64_t sites[FLOOR_MAX_SITES];
+    int site_count;
+    /* trap-snp: the vCPU's GHCB MSR and the GHCB it registered. */
+    uint64_t ghcb_msr, ghcb_gpa;
+    /* What the serve functions counted: conversions and validations/acceptances served. */
+    uint64_t conversions, validations;
 };
 
 /* vm.c */
-int floor_vm_create(struct floor_vm *vm, uint64_t memory_size, const struct floor_image *image);
+int floor_vm_create(struct floor_vm *vm, uint64_t memory_size, const struct floor_image *image, const struct floor_platform *platform);
 void floor_vm_destroy(struct floor_vm *vm);
 
 /* image.c */
@@ -76,12 +96,20 @@ int floor_image_load(const struct floor_image *image, uint8_t *memory, uint64_t 
 void floor_image_free(struct floor_image *image);
 
 /* trap.c */
-int floor_trap_arm(struct floor_vm *vm, uint64_t site);
+int floor_trap_arm(struct floor_vm *vm, const uint64_t *sites, int count);
 int floor_trap_serve(struct floor_vm *vm);
+int floor_views(struct floor_vm *vm, uint64_t gpa, uint64_t length, int private_open, int shared_open);
+int floor_inside(struct floor_vm *vm, uint64_t gpa, uint64_t length);
 
 /* trap-tdx.c */
-int floor_tdx_views(struct floor_vm *vm);
+int floor_tdx_views(struct floor_vm *vm, const struct floor_image *image);
 int floor_tdx_serve(struct floor_vm *vm);
+
+/* trap-snp.c */
+extern const struct floor_platform floor_snp_platform;
+int floor_snp_views(struct floor_vm *vm, const struct floor_image *image);
+int floor_snp_serve(struct floor_vm *vm);
+int floor_snp_msr(struct floor_vm *vm);
 
 /* main.c */
 uint64_t floor_now_ns(void);

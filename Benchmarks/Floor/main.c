@@ -11,6 +11,11 @@
  *   enlighten-floor trap   IMAGE.elf CR3 SITE [--repeat K] [--memory BYTES]
  *       like `exits`, with a hardware breakpoint on the KVM_HC_MAP_GPA_RANGE instruction at
  *       SITE, each request served with raw ioctls (trap.c); also counts the requests.
+ *   enlighten-floor trap-tdx IMAGE.elf CR3 SITE[,SITE...] [--repeat K] [--memory BYTES]
+ *   enlighten-floor trap-snp IMAGE.elf CR3 SITE[,SITE...] [--repeat K] [--memory BYTES]
+ *       a TD (trap-tdx.c) or an SNP guest (trap-snp.c) with private memory enforced through
+ *       two views, up to four request sites trapped; also counts the conversions and the
+ *       validations/acceptances served.
  *   enlighten-floor memcpy BYTES [--repeat K]
  *       memcpy of BYTES from a pre-faulted buffer (not in cache) into freshly mmapped,
  *       untouched memory.
@@ -70,7 +75,7 @@ static int run_setup(const struct floor_image *image, uint64_t memory, int repea
     for (int i = 0; i < repeat; i++) {
         struct floor_vm vm;
         uint64_t start = floor_now_ns();
-        int result = floor_vm_create(&vm, memory, image);
+        int result = floor_vm_create(&vm, memory, image, NULL);
         samples[i] = floor_now_ns() - start;
         floor_vm_destroy(&vm);
         if (result != 0) return -1;
@@ -84,20 +89,46 @@ struct loop_count {
     uint64_t exits, requests, elapsed;
 };
 
+/* What a mode adds to the default VM and exit loop. */
+struct floor_mode {
+    const char *name;
+    const struct floor_platform *platform;
+    /* Extra setup after the VM exists (views, tables, capabilities). */
+    int (*prepare)(struct floor_vm *vm, const struct floor_image *image);
+    /* Serves a debug exit at a request site; NULL: no sites. */
+    int (*serve)(struct floor_vm *vm);
+    /* Serves a user-space MSR exit; NULL: none expected. */
+    int (*msr)(struct floor_vm *vm);
+    /* Whether the line reports conversions and validations. */
+    int validated;
+};
+
+static const struct floor_mode modes[] = {
+    { .name = "exits" },
+    { .name = "trap", .serve = floor_trap_serve },
+    { .name = "trap-tdx", .prepare = floor_tdx_views, .serve = floor_tdx_serve, .validated = 1 },
+    { .name = "trap-snp", .platform = &floor_snp_platform, .prepare = floor_snp_views, .serve = floor_snp_serve,
+      .msr = floor_snp_msr, .validated = 1 },
+};
+
 /* The whole exit loop of one run: KVM_RUN, decode, answer, until the guest's exit code.
  * Answers the runtime's presence read on the record port as the runner does; every other
- * port write (0x80 in the bench guest) is ignored, the cheapest exit there is. With
- * `trapping`, a debug exit is a trapped request, served by trap.c. */
-static int exit_loop(struct floor_vm *vm, int trapping, int (*serve)(struct floor_vm *), struct loop_count *counted) {
+ * port write (0x80 in the bench guest) is ignored, the cheapest exit there is. A debug exit
+ * is a trapped request and an MSR exit a user-space MSR, served by the mode. */
+static int exit_loop(struct floor_vm *vm, const struct floor_mode *mode, struct loop_count *counted) {
     uint64_t count = 0, requests = 0;
     uint64_t start = floor_now_ns();
     for (;;) {
         if (ioctl(vm->vcpu, KVM_RUN, 0) != 0) return floor_error("KVM_RUN");
         count++;
         struct kvm_run *run = vm->run;
-        if (trapping && run->exit_reason == KVM_EXIT_DEBUG) {
-            if (serve(vm) != 0) return -1;
+        if (mode->serve && run->exit_reason == KVM_EXIT_DEBUG) {
+            if (mode->serve(vm) != 0) return -1;
             requests++;
+            continue;
+        }
+        if (mode->msr && (run->exit_reason == KVM_EXIT_X86_RDMSR || run->exit_reason == KVM_EXIT_X86_WRMSR)) {
+            if (mode->msr(vm) != 0) return -1;
             continue;
         }
         if (run->exit_reason != KVM_EXIT_IO) {
@@ -118,28 +149,34 @@ static int exit_loop(struct floor_vm *vm, int trapping, int (*serve)(struct floo
     }
 }
 
-/* `exits` (site 0), `trap` or `trap-tdx` (a request site): K runs, a fresh VM each, loops
- * timed. `tdx`: the TD's two views, and TDCALLs served as trap-tdx.c says. */
-static int run_loops(const struct floor_image *image, uint64_t memory, uint64_t site, int tdx, int repeat) {
+/* `exits` or a trap mode (request sites): K runs, a fresh VM each, loops timed. */
+static int run_loops(const struct floor_image *image, uint64_t memory, const struct floor_mode *mode,
+                     const uint64_t *sites, int site_count, int repeat) {
     uint64_t samples[MAX_REPEAT] = { 0 };
     struct loop_count counted = { 0 };
+    uint64_t conversions = 0, validations = 0;
     for (int i = 0; i < repeat; i++) {
         struct floor_vm vm;
-        int result = floor_vm_create(&vm, memory, image);
-        if (result == 0 && tdx) result = floor_tdx_views(&vm);
-        if (result == 0 && site) result = floor_trap_arm(&vm, site);
-        if (result == 0) result = exit_loop(&vm, site != 0, tdx ? floor_tdx_serve : floor_trap_serve, &counted);
+        int result = floor_vm_create(&vm, memory, image, mode->platform);
+        if (result == 0 && mode->prepare) result = mode->prepare(&vm, image);
+        if (result == 0 && mode->serve) result = floor_trap_arm(&vm, sites, site_count);
+        if (result == 0) result = exit_loop(&vm, mode, &counted);
+        conversions = vm.conversions;
+        validations = vm.validations;
         floor_vm_destroy(&vm);
         if (result != 0) return -1;
         samples[i] = counted.elapsed;
     }
-    uint64_t middle = print_samples(tdx ? "trap-tdx" : site ? "trap" : "exits", samples, repeat);
+    uint64_t middle = print_samples(mode->name, samples, repeat);
     printf(",\"exits\":%llu,\"ns_per_exit\":%.1f", (unsigned long long)counted.exits, (double)middle / (double)counted.exits);
-    if (site) printf(",\"requests\":%llu,\"ns_per_request\":%.1f", (unsigned long long)counted.requests,
-                     counted.requests ? (double)middle / (double)counted.requests : 0.0);
+    if (mode->serve) printf(",\"requests\":%llu,\"ns_per_request\":%.1f", (unsigned long long)counted.requests,
+                            counted.requests ? (double)middle / (double)counted.requests : 0.0);
+    if (mode->validated) printf(",\"conversions\":%llu,\"validations\":%llu", (unsigned long long)conversions, (unsigned long long)validations);
     printf("}\n");
     return 0;
 }
+
+
 
 /* Reads `bytes` of other memory, so that the source is out of the caches; reading (not
  * writing and freeing) keeps the allocator's state as it was for the copy's page faults. */
@@ -180,7 +217,8 @@ static int usage(void) {
             "usage: enlighten-floor setup IMAGE.elf CR3 [--repeat K] [--memory BYTES]\n"
             "       enlighten-floor exits IMAGE.elf CR3 [--repeat K] [--memory BYTES]\n"
             "       enlighten-floor trap IMAGE.elf CR3 SITE [--repeat K] [--memory BYTES]\n"
-            "       enlighten-floor trap-tdx IMAGE.elf CR3 SITE [--repeat K] [--memory BYTES]\n"
+            "       enlighten-floor trap-tdx IMAGE.elf CR3 SITE[,SITE...] [--repeat K] [--memory BYTES]\n"
+            "       enlighten-floor trap-snp IMAGE.elf CR3 SITE[,SITE...] [--repeat K] [--memory BYTES]\n"
             "       enlighten-floor memcpy BYTES [--repeat K]\n");
     return 2;
 }
@@ -193,11 +231,28 @@ static uint64_t number(const char *text) {
     return (errno || !end || *end || end == text) ? 0 : (uint64_t)value;
 }
 
+/* SITE[,SITE...]: up to four addresses; the count, or 0 when it is not that. */
+static int parse_sites(const char *text, uint64_t *sites) {
+    char copy[256];
+    if (strlen(text) >= sizeof copy) return 0;
+    strcpy(copy, text);
+    int count = 0;
+    for (char *next = strtok(copy, ","); next; next = strtok(NULL, ",")) {
+        if (count == FLOOR_MAX_SITES || (sites[count] = number(next)) == 0) return 0;
+        count++;
+    }
+    return count;
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) return usage();
-    const char *mode = argv[1];
-    int tdx = strcmp(mode, "trap-tdx") == 0;
-    int positional = strcmp(mode, "memcpy") == 0 ? 1 : (strcmp(mode, "trap") == 0 || tdx) ? 3 : 2;
+    const char *name = argv[1];
+    const struct floor_mode *mode = NULL;
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+        if (strcmp(name, modes[i].name) == 0) mode = &modes[i];
+    }
+    int trap = mode && mode->serve;
+    int positional = strcmp(name, "memcpy") == 0 ? 1 : trap ? 3 : 2;
     int repeat = 5;
     uint64_t memory = 64ull << 20;
     for (int i = 2 + positional; i < argc; i += 2) {
@@ -208,19 +263,20 @@ int main(int argc, char **argv) {
     }
     if (argc < 2 + positional || repeat < 1 || repeat > MAX_REPEAT || memory == 0 || memory % 4096) return usage();
 
-    if (strcmp(mode, "memcpy") == 0) {
+    if (strcmp(name, "memcpy") == 0) {
         uint64_t bytes = number(argv[2]);
         if (bytes == 0) return usage();
         return run_memcpy(bytes, repeat) == 0 ? 0 : 1;
     }
-    int trap = strcmp(mode, "trap") == 0 || tdx;
-    if (strcmp(mode, "setup") != 0 && strcmp(mode, "exits") != 0 && !trap) return usage();
+    int setup = strcmp(name, "setup") == 0;
+    if (!setup && !mode) return usage();
     if (access("/dev/kvm", R_OK | W_OK) != 0) return floor_error("/dev/kvm"), 3;
-    uint64_t cr3 = number(argv[3]), site = trap ? number(argv[4]) : 0;
-    if (cr3 == 0 || (trap && site == 0)) return usage();
+    uint64_t cr3 = number(argv[3]), sites[FLOOR_MAX_SITES] = { 0 };
+    int site_count = trap ? parse_sites(argv[4], sites) : 0;
+    if (cr3 == 0 || (trap && site_count == 0) || (trap && !mode->validated && site_count != 1)) return usage();
     struct floor_image image;
     if (floor_image_read(argv[2], cr3, &image) != 0) return 1;
-    int result = strcmp(mode, "setup") == 0 ? run_setup(&image, memory, repeat) : run_loops(&image, memory, site, tdx, repeat);
+    int result = setup ? run_setup(&image, memory, repeat) : run_loops(&image, memory, mode, sites, site_count, repeat);
     floor_image_free(&image);
     return result == 0 ? 0 : 1;
 }

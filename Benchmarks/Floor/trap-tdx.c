@@ -24,7 +24,8 @@
 #define FLOOR_TDX_GPAW 48
 #define FLOOR_SHARED_SLOT 2
 
-int floor_tdx_views(struct floor_vm *vm) {
+int floor_tdx_views(struct floor_vm *vm, const struct floor_image *image) {
+    (void)image;
     vm->shared = mmap(NULL, vm->memory_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (vm->shared == MAP_FAILED) { vm->shared = NULL; return floor_error("mmap(shared view)"); }
     struct kvm_userspace_memory_region region = {
@@ -34,17 +35,6 @@ int floor_tdx_views(struct floor_vm *vm) {
     if (ioctl(vm->vm, KVM_SET_USER_MEMORY_REGION, &region) != 0) return floor_error("KVM_SET_USER_MEMORY_REGION(shared view)");
     /* Everything starts private and accepted: the shared view is closed. */
     if (mprotect(vm->shared, vm->memory_size, PROT_NONE) != 0) return floor_error("mprotect");
-    return 0;
-}
-
-static int views(struct floor_vm *vm, uint64_t gpa, uint64_t length, int private_open, int shared_open) {
-    if (mprotect(vm->memory + gpa, length, private_open ? PROT_READ | PROT_WRITE : PROT_NONE) != 0) return floor_error("mprotect(private)");
-    if (mprotect(vm->shared + gpa, length, shared_open ? PROT_READ | PROT_WRITE : PROT_NONE) != 0) return floor_error("mprotect(shared)");
-    return 0;
-}
-
-static int inside(struct floor_vm *vm, uint64_t gpa, uint64_t length) {
-    if (gpa > vm->memory_size || length > vm->memory_size - gpa) { errno = EINVAL; return floor_error("request outside RAM"); }
     return 0;
 }
 
@@ -58,24 +48,26 @@ int floor_tdx_serve(struct floor_vm *vm) {
         break;
     case 0: { /* TDG.VP.VMCALL<MapGPA>: r12 gpa (shared bit = direction), r13 size */
         uint64_t gpa = regs->r12 & ~FLOOR_TDX_SHARED_BIT, length = regs->r13;
-        if (inside(vm, gpa, length) != 0) return -1;
+        if (floor_inside(vm, gpa, length) != 0) return -1;
         if (regs->r12 & FLOOR_TDX_SHARED_BIT) {
             if (fallocate(vm->gmem, FLOOR_FALLOC_PUNCH_HOLE_KEEP_SIZE, (off_t)gpa, (off_t)length) != 0) return floor_error("fallocate");
-            if (views(vm, gpa, length, 0, 1) != 0) return -1;
+            if (floor_views(vm, gpa, length, 0, 1) != 0) return -1;
         } else {
             if (madvise(vm->shared + gpa, length, MADV_REMOVE) != 0) return floor_error("madvise(MADV_REMOVE)");
-            if (views(vm, gpa, length, 0, 0) != 0) return -1;
+            if (floor_views(vm, gpa, length, 0, 0) != 0) return -1;
         }
         regs->r10 = 0;
         regs->rax = 0;
+        vm->conversions++;
         break;
     }
     case 6: { /* TDG.MEM.PAGE.ACCEPT: rcx gpa | level 0 */
         uint64_t gpa = regs->rcx & ~0xFFFull;
-        if (inside(vm, gpa, 4096) != 0) return -1;
+        if (floor_inside(vm, gpa, 4096) != 0) return -1;
         if (fallocate(vm->gmem, FLOOR_FALLOC_PUNCH_HOLE_KEEP_SIZE, (off_t)gpa, 4096) != 0) return floor_error("fallocate");
-        if (views(vm, gpa, 4096, 1, 0) != 0) return -1;
+        if (floor_views(vm, gpa, 4096, 1, 0) != 0) return -1;
         regs->rax = 0;
+        vm->validations++;
         break;
     }
     default:

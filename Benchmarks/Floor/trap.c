@@ -10,19 +10,28 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 
 #include "floor.h"
 
 #define FLOOR_FALLOC_PUNCH_HOLE_KEEP_SIZE 0x03 /* FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE */
-#define FLOOR_DR7_G0 (1ull << 10 | 1ull << 1)      /* reserved bit 10, global enable of DR0, execute */
+#define FLOOR_DR7_RESERVED (1ull << 10)
 #define FLOOR_REQUEST_LENGTH 3                    /* vmcall / vmmcall */
 
-int floor_trap_arm(struct floor_vm *vm, uint64_t site) {
+/* DR0..DR(count-1) on the request sites: G n is DR7 bit 2n + 1, R/W n and LEN n 00 (execute,
+ * 1 byte), bit 10 reserved 1 (Intel SDM vol. 3, 18.2.4 "Debug Control Register (DR7)"). */
+int floor_trap_arm(struct floor_vm *vm, const uint64_t *sites, int count) {
+    if (count < 1 || count > FLOOR_MAX_SITES) { errno = EINVAL; return floor_error("request sites"); }
     struct kvm_guest_debug debug;
     memset(&debug, 0, sizeof debug);
     debug.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
-    debug.arch.debugreg[0] = site;
-    debug.arch.debugreg[7] = FLOOR_DR7_G0;
+    debug.arch.debugreg[7] = FLOOR_DR7_RESERVED;
+    for (int i = 0; i < count; i++) {
+        debug.arch.debugreg[i] = sites[i];
+        debug.arch.debugreg[7] |= 1ull << (2 * i + 1);
+        vm->sites[i] = sites[i];
+    }
+    vm->site_count = count;
     if (ioctl(vm->vcpu, KVM_SET_GUEST_DEBUG, &debug) != 0) return floor_error("KVM_SET_GUEST_DEBUG");
     vm->run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
     return 0;
@@ -37,5 +46,19 @@ int floor_trap_serve(struct floor_vm *vm) {
     regs->rax = 0;
     regs->rip += FLOOR_REQUEST_LENGTH;
     vm->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+    return 0;
+}
+
+/* Opens or closes one range of the guest's two views, private first, as the runner's
+ * GuestViews.apply does: the private view open only while private and validated/accepted,
+ * the shared view only while shared. */
+int floor_views(struct floor_vm *vm, uint64_t gpa, uint64_t length, int private_open, int shared_open) {
+    if (mprotect(vm->memory + gpa, length, private_open ? PROT_READ | PROT_WRITE : PROT_NONE) != 0) return floor_error("mprotect(private)");
+    if (mprotect(vm->shared + gpa, length, shared_open ? PROT_READ | PROT_WRITE : PROT_NONE) != 0) return floor_error("mprotect(shared)");
+    return 0;
+}
+
+int floor_inside(struct floor_vm *vm, uint64_t gpa, uint64_t length) {
+    if (gpa > vm->memory_size || length > vm->memory_size - gpa) { errno = EINVAL; return floor_error("request outside RAM"); }
     return 0;
 }

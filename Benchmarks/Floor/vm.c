@@ -15,6 +15,8 @@
 
 #include "floor.h"
 
+#define FLOOR_CPUID_SPARE 4
+
 /* CPUID leaves: grown while the kernel answers E2BIG, as any VMM must. */
 static struct kvm_cpuid2 *supported_cpuid(int kvm) {
     for (int capacity = 128; capacity <= 4096; capacity *= 2) {
@@ -30,12 +32,19 @@ static struct kvm_cpuid2 *supported_cpuid(int kvm) {
     return NULL;
 }
 
-/* vCPU 0's CPUID: the supported leaves, with initial APIC ID 0 in leaf 1 EBX[31:24]. */
-static int set_cpuid(int kvm, int vcpu) {
+/* vCPU 0's CPUID: the supported leaves, with initial APIC ID 0 in leaf 1 EBX[31:24], and the
+ * platform's edits. */
+static int set_cpuid(int kvm, int vcpu, const struct floor_platform *platform) {
     struct kvm_cpuid2 *cpuid = supported_cpuid(kvm);
     if (!cpuid) return floor_error("KVM_GET_SUPPORTED_CPUID");
     for (uint32_t i = 0; i < cpuid->nent; i++) {
         if (cpuid->entries[i].function == 1) cpuid->entries[i].ebx &= 0x00FFFFFFu;
+    }
+    if (platform && platform->cpuid) {
+        struct kvm_cpuid2 *room = realloc(cpuid, sizeof *cpuid + (size_t)(cpuid->nent + FLOOR_CPUID_SPARE) * sizeof(struct kvm_cpuid_entry2));
+        if (!room) { free(cpuid); return floor_error("CPUID"); }
+        cpuid = room;
+        if (platform->cpuid(cpuid, FLOOR_CPUID_SPARE) != 0) { free(cpuid); errno = EINVAL; return floor_error("CPUID"); }
     }
     int result = ioctl(vcpu, KVM_SET_CPUID2, cpuid);
     int code = errno;
@@ -72,7 +81,7 @@ static int enter_long_mode(int vcpu, const struct floor_image *image) {
     return 0;
 }
 
-static int create_memory(struct floor_vm *vm, uint64_t memory_size) {
+static int create_memory(struct floor_vm *vm, uint64_t memory_size, uint64_t ram_gpa) {
     struct floor_create_guest_memfd request = {
         .size = memory_size, .flags = FLOOR_GUEST_MEMFD_FLAG_MMAP | FLOOR_GUEST_MEMFD_FLAG_INIT_SHARED,
     };
@@ -83,7 +92,7 @@ static int create_memory(struct floor_vm *vm, uint64_t memory_size) {
     vm->memory = memory;
     vm->memory_size = memory_size;
     struct floor_memory_region2 region = {
-        .slot = 0, .flags = FLOOR_KVM_MEM_GUEST_MEMFD, .guest_phys_addr = 0, .memory_size = memory_size,
+        .slot = 0, .flags = FLOOR_KVM_MEM_GUEST_MEMFD, .guest_phys_addr = ram_gpa, .memory_size = memory_size,
         .userspace_addr = (uint64_t)(uintptr_t)memory, .guest_memfd_offset = 0, .guest_memfd = (uint32_t)vm->gmem,
     };
     if (ioctl(vm->vm, FLOOR_KVM_SET_USER_MEMORY_REGION2, &region) != 0) return floor_error("KVM_SET_USER_MEMORY_REGION2");
@@ -102,17 +111,18 @@ static int create_vcpu(struct floor_vm *vm) {
     return 0;
 }
 
-int floor_vm_create(struct floor_vm *vm, uint64_t memory_size, const struct floor_image *image) {
+/* `platform` may be NULL: guest_memfd at GPA 0 and the supported CPUID. */
+int floor_vm_create(struct floor_vm *vm, uint64_t memory_size, const struct floor_image *image, const struct floor_platform *platform) {
     *vm = (struct floor_vm){ .kvm = -1, .vm = -1, .gmem = -1, .vcpu = -1 };
     vm->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (vm->kvm < 0) return floor_error("/dev/kvm");
     if (ioctl(vm->kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) { errno = EINVAL; return floor_error("KVM_GET_API_VERSION"); }
     vm->vm = ioctl(vm->kvm, KVM_CREATE_VM, 0);
     if (vm->vm < 0) return floor_error("KVM_CREATE_VM");
-    if (create_memory(vm, memory_size) != 0) return -1;
+    if (create_memory(vm, memory_size, platform ? platform->ram_gpa : 0) != 0) return -1;
     if (floor_image_load(image, vm->memory, memory_size) != 0) return -1;
     if (create_vcpu(vm) != 0) return -1;
-    if (set_cpuid(vm->kvm, vm->vcpu) != 0) return -1;
+    if (set_cpuid(vm->kvm, vm->vcpu, platform) != 0) return -1;
     return enter_long_mode(vm->vcpu, image);
 }
 
@@ -120,6 +130,7 @@ int floor_vm_create(struct floor_vm *vm, uint64_t memory_size, const struct floo
 void floor_vm_destroy(struct floor_vm *vm) {
     if (vm->run) munmap(vm->run, vm->run_size);
     if (vm->vcpu >= 0) close(vm->vcpu);
+    if (vm->host) munmap(vm->host, vm->memory_size);
     if (vm->shared) munmap(vm->shared, vm->memory_size);
     if (vm->memory) munmap(vm->memory, vm->memory_size);
     if (vm->gmem >= 0) close(vm->gmem);

@@ -74,6 +74,9 @@ struct FloorFigure: Decodable {
     let exits: Int?
     /// `trap`: the conversion requests the floor served in one run.
     let requests: Int?
+    /// `trap-tdx`, `trap-snp`: of those, the conversions and the validations/acceptances.
+    let conversions: Int?
+    let validations: Int?
     /// `memcpy`: bytes copied per repetition.
     let bytes: UInt64?
 

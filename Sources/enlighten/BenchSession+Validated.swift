@@ -4,42 +4,56 @@ import Payload
 /// The guest's half of a conversion with private memory enforced, against a floor doing the
 /// same work (docs/benchmarks.md).
 extension BenchSession {
-    static let acceptedRoundTripID = "accept-tdx"
-    /// TDCALLs per accepted round trip in bench-accept-tdx.asm: MapGPA shared, MapGPA private,
-    /// TDG.MEM.PAGE.ACCEPT; the floor also serves the stub's one TDG.VP.INFO.
-    static let tdcallsPerRoundTrip = 3
-    static let conversionsPerRoundTrip = 2
-
-    /// One TDX page made shared, private and accepted again, with the runner enforcing private
-    /// memory (each request also closes and opens the page's views), per round trip, against
-    /// enlighten-floor `trap-tdx`: the same breakpoint exits, the same PUNCH_HOLE/MADV_REMOVE
-    /// and the same two mprotects a request, and nothing else.
-    func acceptedRoundTripFigure() throws(BenchError) -> BenchFigure {
-        let built = try build("Benchmarks/Stubs/bench-accept-tdx.asm", layout: .direct64)
-        guard let site = built.image.sites.first?.address else { throw .runner("bench-accept-tdx has no request site") }
+    /// One `ValidatedFigure` per round trip: the runner's exit loop on the figure's stub (every
+    /// request also closes and opens the page's views) against its enlighten-floor mode on the
+    /// same image, trapping the same sites: the same breakpoint exits, the same
+    /// PUNCH_HOLE/MADV_REMOVE and the same two mprotects a request, and nothing else. Both
+    /// sides must have served the same conversions and validations, all of them successfully.
+    func validatedFigure(_ figure: ValidatedFigure) throws(BenchError) -> BenchFigure {
+        let built = try build(figure.stub, layout: .direct64)
+        let stub = built.files.elf
+        guard !built.image.sites.isEmpty else { throw .runner("\(figure.stub) has no request site") }
+        let sites = built.image.sites.map { hex($0.address) }.joined(separator: ",")
         var options = RunOptions()
-        options.platform = .tdx
+        options.platform = figure.platform
         options.timeout = 60
         var results: [BenchFigure.Round] = []
         for round in 0..<rounds {
             let (line, run) = try inTurn(round, floor: { () throws(BenchError) -> FloorFigure in
-                try floor.measure(["trap-tdx", built.files.elf, hex(built.image.pageTableRoot), hex(site), "--repeat", "1"])
+                try floor.measure([figure.floorMode, stub, hex(built.image.pageTableRoot), sites, "--repeat", "1"])
             }, ours: { () throws(BenchError) -> RunnerBench.LoopRun in
-                do { return try RunnerBench.exitLoop(built.image, options: options, system: system, probe: probe) } catch { throw .runner("bench-accept-tdx: \(error)") }
+                do { return try RunnerBench.exitLoop(built.image, options: options, system: system, probe: probe) } catch { throw .runner("\(figure.id): \(error)") }
             })
-            if let failure = run.failure { throw .runner("bench-accept-tdx: \(failure)") }
-            guard run.failedRequests == 0 else { throw .runner("bench-accept-tdx: \(run.failedRequests) requests were not converted") }
-            guard let served = line.requests, (served - 1) % Self.tdcallsPerRoundTrip == 0 else {
-                throw .floorFailed("the floor served \(line.requests ?? 0) TDCALLs, not 1 + 3 a round trip")
+            if let failure = run.failure { throw .runner("\(figure.id): \(failure)") }
+            guard run.failedRequests == 0, run.failedValidations == 0 else {
+                throw .runner("\(figure.id): \(run.failedRequests) requests were not converted, \(run.failedValidations) validations did not succeed")
             }
-            let floorTrips = (served - 1) / Self.tdcallsPerRoundTrip, ourTrips = run.requests / Self.conversionsPerRoundTrip
-            guard floorTrips == ourTrips, floorTrips > 0 else {
-                throw .mismatch("bench-accept-tdx made \(floorTrips) round trips on the floor and \(ourTrips) in the runner")
-            }
-            results.append(BenchFigure.Round(floor: Double(line.medianNs) / 1e3 / Double(floorTrips),
-                                             ours: run.duration.seconds * 1e6 / Double(ourTrips)))
+            let trips = try Self.roundTrips(figure, floor: line, ours: run)
+            results.append(BenchFigure.Round(floor: Double(line.medianNs) / 1e3 / Double(trips),
+                                             ours: run.duration.seconds * 1e6 / Double(trips)))
         }
-        return BenchFigure(id: Self.acceptedRoundTripID, name: "TDX MapGPA + ACCEPT round trip, enforced (trap, same work)",
-                           floorKind: "raw trap-tdx", unit: "µs", rounds: results, target: .atMost(1.25), judged: false)
+        return BenchFigure(id: figure.id, name: figure.name, floorKind: "raw \(figure.floorMode)", unit: "µs",
+                           rounds: results, target: .atMost(figure.target), judged: figure.judged)
+    }
+
+    /// The round trips both sides made, when they did the same work: whole round trips of
+    /// conversions and validations, as many on the floor as in the runner.
+    static func roundTrips(_ figure: ValidatedFigure, floor: FloorFigure, ours: RunnerBench.LoopRun) throws(BenchError) -> Int {
+        guard let conversions = floor.conversions, let validations = floor.validations else {
+            throw .floorFailed("enlighten-floor \(figure.floorMode) did not count its conversions and validations")
+        }
+        let sides = [("on the floor", conversions, validations), ("in the runner", ours.requests, ours.validations)]
+        var trips: [Int] = []
+        for (side, conversions, validations) in sides {
+            guard conversions % figure.conversionsPerTrip == 0, validations % figure.validationsPerTrip == 0,
+                  conversions / figure.conversionsPerTrip == validations / figure.validationsPerTrip else {
+                throw .mismatch("\(figure.id) served \(conversions) conversions and \(validations) validations \(side), not \(figure.conversionsPerTrip) and \(figure.validationsPerTrip) a round trip")
+            }
+            trips.append(conversions / figure.conversionsPerTrip)
+        }
+        guard trips[0] == trips[1], trips[0] > 0 else {
+            throw .mismatch("\(figure.id) made \(trips[0]) round trips on the floor and \(trips[1]) in the runner")
+        }
+        return trips[0]
     }
 }

@@ -43,7 +43,7 @@ final class BenchSession {
     deinit { try? FileManager.default.removeItem(atPath: scratch) }
 
     /// Every figure's id, in the order they are measured (`bench --only ID`).
-    static let figureIDs = ["setup"] + LoopFigure.all.map(\.id) + [acceptedRoundTripID, "population", "qemu-hello", "image-build"]
+    static let figureIDs = ["setup"] + LoopFigure.all.map(\.id) + ValidatedFigure.all.map(\.id) + ["population", "qemu-hello", "image-build"]
 
     /// Measures the figures whose ids are in `only` (all when it is empty).
     func run(only: Set<String> = []) throws(BenchError) -> BenchReport {
@@ -64,9 +64,9 @@ final class BenchSession {
                 skip(loop.id, because: error.description)
             }
         }
-        if wanted(Self.acceptedRoundTripID) {
-            progress("TDX MapGPA + ACCEPT round trip, private memory enforced")
-            figures.append(try acceptedRoundTripFigure())
+        for validated in ValidatedFigure.all where wanted(validated.id) {
+            progress(validated.name)
+            figures.append(try validatedFigure(validated))
         }
         if wanted("population") {
             progress("pre-populating \(BenchSession.payloadBytes >> 20) MiB")

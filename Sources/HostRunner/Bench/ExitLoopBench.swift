@@ -13,6 +13,10 @@ extension RunnerBench {
         public let requests: Int
         /// Of those, the ones rejected or not converted.
         public let failedRequests: Int
+        /// Validations and acceptances the host served (SNP PVALIDATE, TDX TDG.MEM.PAGE.ACCEPT).
+        public let validations: Int
+        /// Of those, the ones that changed nothing (an error, or no update).
+        public let failedValidations: Int
         /// Why the run did not end with exit code 0; nil when it did.
         public let failure: String?
     }
@@ -48,7 +52,7 @@ private final class TimedLoop: @unchecked Sendable {
 
     var result: RunnerBench.LoopRun {
         var failure: String? = "the guest neither exited nor stopped"
-        var requests = 0, failed = 0
+        var requests = 0, failed = 0, validations = 0, failedValidations = 0
         for event in loop.events {
             switch event {
             case .exited(_, let code): failure = code == 0 ? nil : "the guest exited with code \(code)"
@@ -59,9 +63,13 @@ private final class TimedLoop: @unchecked Sendable {
             case .rejected:
                 requests += 1
                 failed += 1
+            case .validation(_, let record):
+                validations += 1
+                if !record.changed { failedValidations += 1 }
             default: break
             }
         }
-        return RunnerBench.LoopRun(exits: loop.exits, duration: duration, requests: requests, failedRequests: failed, failure: failure)
+        return RunnerBench.LoopRun(exits: loop.exits, duration: duration, requests: requests, failedRequests: failed,
+                                   validations: validations, failedValidations: failedValidations, failure: failure)
     }
 }
