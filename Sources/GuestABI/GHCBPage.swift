@@ -116,18 +116,28 @@ public struct GHCBPage: Sendable {
     /// coalesced and in ascending order.
     public var changedRanges: [Range<Int>] {
         var ranges: [Range<Int>] = []
-        var runStart: Int?
-        for quadword in 0...(GHCBLayout.pageSize / 8) {
-            let changed = quadword < GHCBLayout.pageSize / 8
-                && changedQuadwords[quadword / 64] & (1 << UInt64(quadword % 64)) != 0
-            if changed, runStart == nil {
-                runStart = quadword
-            } else if !changed, let start = runStart {
-                ranges.append((start * 8)..<(quadword * 8))
-                runStart = nil
+        forEachChangedRange { ranges.append($0) }
+        return ranges
+    }
+
+    /// Calls `body` with each of `changedRanges`, in order, without building the list: a
+    /// host writes back a handful of quadwords per VMGEXIT, so only the set bits are visited.
+    public func forEachChangedRange(_ body: (Range<Int>) -> Void) {
+        var run: Range<Int>?
+        for word in 0..<changedQuadwords.scalarCount {
+            var bits = changedQuadwords[word]
+            while bits != 0 {
+                let quadword = word * 64 + bits.trailingZeroBitCount
+                bits &= bits - 1
+                if let current = run, current.upperBound == quadword {
+                    run = current.lowerBound..<(quadword + 1)
+                } else {
+                    if let current = run { body((current.lowerBound * 8)..<(current.upperBound * 8)) }
+                    run = quadword..<(quadword + 1)
+                }
             }
         }
-        return ranges
+        if let current = run { body((current.lowerBound * 8)..<(current.upperBound * 8)) }
     }
 
     public var hasChanges: Bool { changedQuadwords != SIMD8(repeating: 0) }

@@ -58,7 +58,8 @@ public final class VCPU {
         state.enter()
         // SAFETY: KVM_RUN takes no argument; kvm_run is mapped for the life of `state`.
         let result = ckvm_ioctl_value(fd, CKVM_IOCTL_RUN, 0)
-        let code = errno
+        // errno only when it failed: read before leave(), which makes no call that sets it.
+        let code = result >= 0 ? 0 : errno
         state.leave()
         if result >= 0 { return VCPUExit.decode(runPointer) }
         switch code {
@@ -90,11 +91,22 @@ public final class VCPU {
     /// Reads, changes and writes back the general registers: in place in kvm_run (no
     /// ioctl) when synced, else KVM_GET_REGS + KVM_SET_REGS.
     public func modifyRegisters(_ body: (inout Registers) -> Void) throws(KVMError) {
+        if syncedRegisters.contains(.registers) {
+            // The per-exit path of every trapped request: no RegisterClass, no copy.
+            // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
+            body(&ckvm_run_sync_regs(runPointer).pointee)
+            runPointer.pointee.kvm_dirty_regs |= SyncRegisterSet.registers.rawValue
+            return
+        }
         try modify(generalRegisters, body)
     }
 
     /// KVM_GET_SREGS, or a read of kvm_run->s.regs.sregs when special registers are synced.
-    public func getSpecialRegisters() throws(KVMError) -> SpecialRegisters { try load(specialRegisters) }
+    public func getSpecialRegisters() throws(KVMError) -> SpecialRegisters {
+        // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
+        if syncedRegisters.contains(.specialRegisters) { return ckvm_run_sync_sregs(runPointer).pointee }
+        return try load(specialRegisters)
+    }
 
     /// KVM_SET_SREGS, or a write of kvm_run->s.regs.sregs plus KVM_SYNC_X86_SREGS in
     /// kvm_dirty_regs when special registers are synced.

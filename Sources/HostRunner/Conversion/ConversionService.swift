@@ -68,7 +68,13 @@ public final class ConversionService: Sendable {
 
     /// Brings the views in line with the map over `range` (after any change there).
     private func updateViews(_ map: PageStateMap, _ range: GPARange) throws(KVMError) {
-        try views?.apply(map.runs(in: range))
+        guard let views else { return }
+        var failure: KVMError?
+        map.forEachRun(in: range) { run in
+            guard failure == nil else { return }
+            do throws(KVMError) { try views.apply(run) } catch { failure = error }
+        }
+        if let failure { throw failure }
     }
 
     /// A copy of the whole map (for reports at the end of a run; O(n)).

@@ -48,11 +48,15 @@ final class GuestViews: @unchecked Sendable {
 
     /// Opens or closes each run's pages in both views as its state allows.
     func apply(_ runs: [PageStateMap.Run]) throws(KVMError) {
-        for run in runs where run.range.isWithinAddressSpace {
-            let offset = Int(run.range.start), length = Int(run.range.size)
-            let privateOpen = run.page.state == .private && run.page.acceptance != .pending
-            try privateView.protect(offset: offset, length: length, readWrite: privateOpen)
-            try sharedView.protect(offset: offset, length: length, readWrite: run.page.state == .shared)
-        }
+        for run in runs { try apply(run) }
+    }
+
+    /// Opens or closes one run's pages in both views.
+    func apply(_ run: PageStateMap.Run) throws(KVMError) {
+        guard run.range.isWithinAddressSpace else { return }
+        let offset = Int(run.range.start), length = Int(run.range.size)
+        let privateOpen = run.page.state == .private && run.page.acceptance != .pending
+        try privateView.protect(offset: offset, length: length, readWrite: privateOpen)
+        try sharedView.protect(offset: offset, length: length, readWrite: run.page.state == .shared)
     }
 }

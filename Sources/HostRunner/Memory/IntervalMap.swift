@@ -38,17 +38,23 @@ struct IntervalMap<Value: Equatable & Sendable>: Sendable {
 
     /// The runs covering `[startFrame, endFrame)`, clipped to it, untracked gaps included.
     func runs(from startFrame: UInt64, to endFrame: UInt64) -> [Run] {
-        guard startFrame < endFrame else { return [] }
         var result: [Run] = []
+        forEachRun(from: startFrame, to: endFrame) { result.append($0) }
+        return result
+    }
+
+    /// Calls `body` with each run `runs(from:to:)` returns, in order, without building the
+    /// list: the conversion path asks for the runs of every request it serves.
+    func forEachRun(from startFrame: UInt64, to endFrame: UInt64, _ body: (Run) -> Void) {
+        guard startFrame < endFrame else { return }
         var current = Run(startFrame: startFrame, endFrame: endFrame, value: value(at: startFrame))
         visit(from: root, above: startFrame, below: endFrame) { key, value in
             current.endFrame = key
-            result.append(current)
+            body(current)
             current = Run(startFrame: key, endFrame: endFrame, value: value)
         }
         current.endFrame = endFrame
-        result.append(current)
-        return result
+        body(current)
     }
 
     /// Every tracked run, in order.
@@ -135,16 +141,15 @@ struct IntervalMap<Value: Equatable & Sendable>: Sendable {
         }
     }
 
+    /// Frees every node of `tree`. Recursive, like `split` and `merge`: the depth is the
+    /// treap's, O(log n) expected, and no stack is allocated per call.
     private mutating func release(_ tree: Int32) {
         guard tree != Self.none else { return }
-        var stack = [tree]
-        while let next = stack.popLast() {
-            let index = Int(next)
-            if left[index] != Self.none { stack.append(left[index]) }
-            if right[index] != Self.none { stack.append(right[index]) }
-            values[index] = nil
-            freeNodes.append(next)
-        }
+        let index = Int(tree)
+        release(left[index])
+        release(right[index])
+        values[index] = nil
+        freeNodes.append(tree)
     }
 
     /// The node with the greatest key at or below `key`.
@@ -164,25 +169,19 @@ struct IntervalMap<Value: Equatable & Sendable>: Sendable {
     }
 
     /// Calls `body` for every key in (`lower`, `upper`) — or [`lower`, `upper`) — in order,
-    /// visiting only the O(log n + k) nodes on the way.
+    /// visiting only the O(log n + k) nodes on the way. Recursive (the treap's depth), so a
+    /// request's walk allocates nothing.
     private func visit(from tree: Int32, above lower: UInt64, below upper: UInt64, includingLower: Bool = false,
                        _ body: (UInt64, Value?) -> Void) {
-        var stack: [Int32] = []
-        var current = tree
-        while current != Self.none || !stack.isEmpty {
-            while current != Self.none {
-                let index = Int(current)
-                let key = keys[index]
-                // Left subtrees hold smaller keys: descend only while they can still qualify.
-                stack.append(current)
-                current = (key > lower || (includingLower && key == lower)) ? left[index] : Self.none
-            }
-            guard let top = stack.popLast() else { break }
-            let index = Int(top)
-            let key = keys[index]
-            if key >= upper { break }
-            if key > lower || (includingLower && key == lower) { body(key, values[index]) }
-            current = right[index]
-        }
+        guard tree != Self.none else { return }
+        let index = Int(tree)
+        let key = keys[index]
+        let aboveLower = key > lower || (includingLower && key == lower)
+        // Left subtrees hold smaller keys: descend only while they can still qualify.
+        if aboveLower { visit(from: left[index], above: lower, below: upper, includingLower: includingLower, body) }
+        // Right subtrees hold greater keys: nothing there is below `upper` either.
+        guard key < upper else { return }
+        if aboveLower { body(key, values[index]) }
+        visit(from: right[index], above: lower, below: upper, includingLower: includingLower, body)
     }
 }

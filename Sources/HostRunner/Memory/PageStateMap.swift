@@ -98,9 +98,17 @@ public struct PageStateMap: Sendable, Equatable {
 
     /// The whole state of every tracked page in `range`.
     public func runs(in range: GPARange) -> [Run] {
-        guard let (first, end) = Self.frames(range) else { return [] }
-        return pages.runs(from: first, to: end).compactMap { run in
-            run.value.map { Run(range: Self.range(run.startFrame, run.endFrame), page: $0) }
+        var result: [Run] = []
+        forEachRun(in: range) { result.append($0) }
+        return result
+    }
+
+    /// Calls `body` with each run `runs(in:)` returns, without building the list (the views
+    /// follow every conversion and validation this way).
+    func forEachRun(in range: GPARange, _ body: (Run) -> Void) {
+        guard let (first, end) = Self.frames(range) else { return }
+        pages.forEachRun(from: first, to: end) { run in
+            if let page = run.value { body(Run(range: Self.range(run.startFrame, run.endFrame), page: page)) }
         }
     }
 
@@ -112,7 +120,7 @@ public struct PageStateMap: Sendable, Equatable {
     public func change(setting range: GPARange, to state: PageState) -> Change {
         guard let (first, end) = Self.frames(range) else { return Change() }
         var change = Change()
-        for run in pages.runs(from: first, to: end) {
+        pages.forEachRun(from: first, to: end) { run in
             let part = Self.range(run.startFrame, run.endFrame)
             if let page = run.value, page.state == state {
                 Self.append(part, to: &change.unchanged)

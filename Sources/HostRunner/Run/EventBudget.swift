@@ -7,9 +7,12 @@ import Synchronization
 ///
 /// A conversion counts once per range it lists (what flipped and what was already in
 /// state), so a request over a fragmented range costs what it holds.
+///
+/// It is asked once per event on every vCPU's hot path, so the counts are a fixed array
+/// indexed by kind (no hashing of the kind's name, no allocation).
 final class EventBudget: Sendable {
     private let limit: Int
-    private let state = Mutex([RunEvent.Kind: Counts]())
+    private let state = Mutex([Counts](repeating: Counts(), count: RunEvent.Kind.allCases.count))
 
     struct Counts: Sendable {
         var kept = 0
@@ -20,22 +23,23 @@ final class EventBudget: Sendable {
 
     /// Whether `event` may be kept; counts it as dropped when not.
     func admit(_ event: RunEvent) -> Bool {
-        let weight = event.weight
+        let weight = event.weight, kind = event.kind.position
         return state.withLock { counts in
-            var entry = counts[event.kind, default: Counts()]
-            defer { counts[event.kind] = entry }
-            guard entry.kept + weight <= limit else {
-                entry.dropped += 1
+            guard counts[kind].kept + weight <= limit else {
+                counts[kind].dropped += 1
                 return false
             }
-            entry.kept += weight
+            counts[kind].kept += weight
             return true
         }
     }
 
     /// Events of each kind past the limit, for the report.
     var dropped: [RunEvent.Kind: Int] {
-        state.withLock { $0.compactMapValues { $0.dropped > 0 ? $0.dropped : nil } }
+        let counts = state.withLock { $0 }
+        var dropped: [RunEvent.Kind: Int] = [:]
+        for kind in RunEvent.Kind.allCases where counts[kind.position].dropped > 0 { dropped[kind] = counts[kind.position].dropped }
+        return dropped
     }
 }
 
@@ -43,6 +47,10 @@ extension RunEvent {
     /// What `EventBudget` counts separately.
     public enum Kind: String, Sendable, Hashable, CaseIterable {
         case log, check, checksum, value, record, malformedRecord, unserved, conversion, rejected, validation, served, exit
+
+        /// The kind's place in `allCases`, the index of its counts in the budget.
+        var position: Int { Self.ordered.firstIndex(of: self) ?? 0 }
+        private static let ordered = allCases
     }
 
     public var kind: Kind {

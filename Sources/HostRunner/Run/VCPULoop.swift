@@ -36,12 +36,16 @@ final class VCPULoop {
     /// own report of it can say what the hardware would have told it.
     private var lastInjected: (vector: UInt64, cause: String)?
     private var tdx: TDXHost
+    /// The machine's request sites as a list: at most eight, so a debug exit finds its site by
+    /// a scan of a few words instead of hashing the address.
+    private let sites: [(address: UInt64, instruction: RequestInstruction)]
 
     init(index: Int, vcpu: VCPU, machine: Machine, control: RunControl) {
         self.index = index
         self.vcpu = vcpu
         self.machine = machine
         self.control = control
+        sites = machine.sites.map { (address: $0.key, instruction: $0.value) }
         tdx = TDXHost(width: machine.options.tdxAddressWidth, vcpuCount: machine.options.vcpus,
                       retriesToInject: machine.options.injectRetries, attributes: machine.options.tdxAttributes)
         events.reserveCapacity(64)
@@ -92,7 +96,7 @@ final class VCPULoop {
         case .memoryFault(let flags, let gpa, let size):
             return serveImplicit(gpa: gpa, size: size, toPrivate: flags.contains(.private))
         case .debug(_, let pc, _, _):
-            guard let instruction = machine.sites[pc] else { return .stopped(.unexpectedDebug(at: location())) }
+            guard let instruction = sites.first(where: { $0.address == pc })?.instruction else { return .stopped(.unexpectedDebug(at: location())) }
             return serveTrapped(instruction, at: pc)
         case .rdmsr(let msr):
             switch (msr.index, machine.options.platform) {
@@ -141,7 +145,12 @@ final class VCPULoop {
             return .stopped(.unsupportedRequest("\(instruction) at \(machine.image.symbolize(pc)) from a guest running \(expected) (choose the platform with --platform \(instruction.platform.rawValue))"))
         }
         do {
-            let sregs = try vcpu.getSpecialRegisters()
+            // Only the hypercall (mode, CPL) and PVALIDATE (CR3) read the special registers.
+            let sregs: SpecialRegisters
+            switch instruction {
+            case .vmcall, .vmmcall, .pvalidate: sregs = try vcpu.getSpecialRegisters()
+            case .vmgexit, .tdcall: sregs = SpecialRegisters()
+            }
             var stop: VCPUStop?
             try vcpu.modifyRegisters { regs in
                 switch instruction {

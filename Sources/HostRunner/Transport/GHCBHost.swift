@@ -119,7 +119,7 @@ struct GHCBHost {
     /// Writes back only what the host changed, as a hypervisor updates a GHCB.
     private func write(_ page: GHCBPage, to bytes: UnsafeMutableRawBufferPointer) {
         page.bytes.withUnsafeBytes { source in
-            for range in page.changedRanges {
+            page.forEachChangedRange { range in
                 UnsafeMutableRawBufferPointer(rebasing: bytes[range]).copyMemory(from: UnsafeRawBufferPointer(rebasing: source[range]))
             }
         }
