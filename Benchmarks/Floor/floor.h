@@ -80,8 +80,9 @@ struct floor_vm {
     /* The trapped request sites (floor_trap_arm). */
     uint64_t sites[FLOOR_MAX_SITES];
     int site_count;
-    /* trap-snp: the vCPU's GHCB MSR and the GHCB it registered. */
-    uint64_t ghcb_msr, ghcb_gpa;
+    /* trap-snp: the vCPU's GHCB MSR and the GHCB it registered; the page a PSC last made
+     * private, | 1, until its first validation fills it (0: none). */
+    uint64_t ghcb_msr, ghcb_gpa, assigned;
     /* What the serve functions counted: conversions and validations/acceptances served. */
     uint64_t conversions, validations;
 };

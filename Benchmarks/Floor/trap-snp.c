@@ -7,7 +7,10 @@
  * runner's conversion service does, each view change being two mprotects (private view,
  * then shared view):
  *   PVALIDATE rescind: both views closed (private, not validated);
- *   PVALIDATE validate: the private view open;
+ *   PVALIDATE validate: the private view open; the first validation since a PSC assigned the
+ *                      page also fills it through the host's mapping, as the runner writes
+ *                      what the zeroed page decrypts to (MemoryEncryption): the same write
+ *                      fault into the punched page, with a constant instead of the keystream;
  *   PSC to shared:      PUNCH_HOLE on guest_memfd, the shared view open;
  *   PSC to private:     PUNCH_HOLE, both views closed (private, not validated);
  * the PSC answered in the GHCB as KVM leaves it. Also served, once: the MSR-protocol
@@ -77,6 +80,7 @@
 static const uint8_t pvalidate_bytes[4] = { 0xF2, 0x0F, 0x01, 0xFF };
 static const uint8_t vmgexit_bytes[4] = { 0xF3, 0x0F, 0x01, 0xD9 };
 #define FLOOR_SITE_LENGTH 4
+#define FLOOR_ASSIGNED_FILL 0xA5
 #define FLOOR_RFLAGS_CF 1ull
 
 static struct kvm_cpuid_entry2 *cpuid_leaf(struct kvm_cpuid2 *cpuid, uint32_t spare, uint32_t *used, uint32_t function) {
@@ -232,6 +236,7 @@ static int page_state_change(struct floor_vm *vm) {
     if (operation != FLOOR_PSC_OP_PRIVATE && operation != FLOOR_PSC_OP_SHARED) { errno = EINVAL; return floor_error("PSC operation"); }
     if (fallocate(vm->gmem, FLOOR_FALLOC_PUNCH_HOLE_KEEP_SIZE, (off_t)gpa, 4096) != 0) return floor_error("fallocate");
     if (floor_views(vm, gpa, 4096, 0, operation == FLOOR_PSC_OP_SHARED) != 0) return -1;
+    vm->assigned = operation == FLOOR_PSC_OP_PRIVATE ? gpa | 1 : 0;
     *entry |= 1;        /* cur_page */
     header[0] = 1;      /* cur_entry */
     uint64_t *bitmap = ghcb_field(vm, FLOOR_GHCB_VALID_BITMAP);
@@ -250,6 +255,10 @@ static int pvalidate(struct floor_vm *vm, struct kvm_regs *regs) {
     uint64_t gpa = regs->rax & ~0xFFFull;
     if (regs->rcx != 0 || regs->rdx > 1) { errno = EINVAL; return floor_error("PVALIDATE other than 4 KiB"); }
     if (floor_inside(vm, gpa, 4096) != 0) return -1;
+    if (regs->rdx == 1 && vm->assigned == (gpa | 1)) {
+        memset(vm->host + gpa, FLOOR_ASSIGNED_FILL, 4096);
+        vm->assigned = 0;
+    }
     if (floor_views(vm, gpa, 4096, regs->rdx == 1, 0) != 0) return -1;
     regs->rax = 0;
     regs->rflags &= ~FLOOR_RFLAGS_CF;
