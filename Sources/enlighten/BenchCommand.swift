@@ -11,7 +11,10 @@ struct Bench: ParsableCommand {
             ours/floor, and the target that ratio must meet: VM ready to run (≤ 1.5×), the \
             exit loop per exit (≤ 1.15×), pre-populating 64 MiB into guest_memfd (≥ 0.8× \
             memcpy bandwidth). Also shown, not judged: one trapped conversion request per \
-            interface against a port-I/O exit (target 1.3×; docs/benchmarks.md says why this host cannot meet it), and, when QEMU is installed, \
+            interface against a port-I/O exit (target 1.3×; docs/benchmarks.md says why this host cannot meet it), \
+            the TDX and SEV-SNP round trips through both halves of a conversion with private \
+            memory enforced against a floor doing the same exits and memory-protection \
+            changes (accept-tdx, validate-ghcb; target 1.25×), and, when QEMU is installed, \
             `enlighten run` of the firmware-layout hello against QEMU booting it (whole \
             process). docs/benchmarks.md describes each figure.
 
