@@ -73,8 +73,12 @@ struct floor_vm {
     /* trap-tdx: the shared view at GPA | 1 << 47; trap-snp: guest_memfd's shared view at GPA
      * (NULL otherwise). */
     uint8_t *shared;
-    /* trap-snp only: the host's own mapping of guest_memfd, which no protection touches. */
+    /* trap-snp, trap-tdx: the host's own mapping of guest_memfd, which no protection touches. */
     uint8_t *host;
+    /* trap-tdx: the host's own mapping of the shared backing (a memfd, as the runner's), which
+     * its MADV_REMOVE goes through; -1 / NULL otherwise. */
+    int shared_fd;
+    uint8_t *shared_host;
     struct kvm_run *run;
     size_t run_size;
     /* The trapped request sites (floor_trap_arm). */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "floor.h"
 
@@ -26,8 +27,18 @@
 
 int floor_tdx_views(struct floor_vm *vm, const struct floor_image *image) {
     (void)image;
-    vm->shared = mmap(NULL, vm->memory_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* The runner's layout, so a discard unmaps from as many mappings as there: the shared
+     * backing is a memfd mapped twice (the guest's view, and the host's that MADV_REMOVE goes
+     * through), and guest_memfd has a host mapping of its own beside the memslot's. */
+    vm->host = mmap(NULL, vm->memory_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->gmem, 0);
+    if (vm->host == MAP_FAILED) { vm->host = NULL; return floor_error("mmap(host view)"); }
+    vm->shared_fd = memfd_create("floor-shared", 0);
+    if (vm->shared_fd < 0) return floor_error("memfd_create");
+    if (ftruncate(vm->shared_fd, (off_t)vm->memory_size) != 0) return floor_error("ftruncate");
+    vm->shared = mmap(NULL, vm->memory_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, vm->shared_fd, 0);
     if (vm->shared == MAP_FAILED) { vm->shared = NULL; return floor_error("mmap(shared view)"); }
+    vm->shared_host = mmap(NULL, vm->memory_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, vm->shared_fd, 0);
+    if (vm->shared_host == MAP_FAILED) { vm->shared_host = NULL; return floor_error("mmap(shared host view)"); }
     struct kvm_userspace_memory_region region = {
         .slot = FLOOR_SHARED_SLOT, .guest_phys_addr = FLOOR_TDX_SHARED_BIT, .memory_size = vm->memory_size,
         .userspace_addr = (uint64_t)(uintptr_t)vm->shared,
@@ -53,7 +64,7 @@ int floor_tdx_serve(struct floor_vm *vm) {
             if (fallocate(vm->gmem, FLOOR_FALLOC_PUNCH_HOLE_KEEP_SIZE, (off_t)gpa, (off_t)length) != 0) return floor_error("fallocate");
             if (floor_views(vm, gpa, length, 0, 1) != 0) return -1;
         } else {
-            if (madvise(vm->shared + gpa, length, MADV_REMOVE) != 0) return floor_error("madvise(MADV_REMOVE)");
+            if (madvise(vm->shared_host + gpa, length, MADV_REMOVE) != 0) return floor_error("madvise(MADV_REMOVE)");
             if (floor_views(vm, gpa, length, 0, 0) != 0) return -1;
         }
         regs->r10 = 0;

@@ -113,7 +113,7 @@ static int create_vcpu(struct floor_vm *vm) {
 
 /* `platform` may be NULL: guest_memfd at GPA 0 and the supported CPUID. */
 int floor_vm_create(struct floor_vm *vm, uint64_t memory_size, const struct floor_image *image, const struct floor_platform *platform) {
-    *vm = (struct floor_vm){ .kvm = -1, .vm = -1, .gmem = -1, .vcpu = -1 };
+    *vm = (struct floor_vm){ .kvm = -1, .vm = -1, .gmem = -1, .vcpu = -1, .shared_fd = -1 };
     vm->kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
     if (vm->kvm < 0) return floor_error("/dev/kvm");
     if (ioctl(vm->kvm, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) { errno = EINVAL; return floor_error("KVM_GET_API_VERSION"); }
@@ -132,9 +132,11 @@ void floor_vm_destroy(struct floor_vm *vm) {
     if (vm->vcpu >= 0) close(vm->vcpu);
     if (vm->host) munmap(vm->host, vm->memory_size);
     if (vm->shared) munmap(vm->shared, vm->memory_size);
+    if (vm->shared_host) munmap(vm->shared_host, vm->memory_size);
+    if (vm->shared_fd >= 0) close(vm->shared_fd);
     if (vm->memory) munmap(vm->memory, vm->memory_size);
     if (vm->gmem >= 0) close(vm->gmem);
     if (vm->vm >= 0) close(vm->vm);
     if (vm->kvm >= 0) close(vm->kvm);
-    *vm = (struct floor_vm){ .kvm = -1, .vm = -1, .gmem = -1, .vcpu = -1 };
+    *vm = (struct floor_vm){ .kvm = -1, .vm = -1, .gmem = -1, .vcpu = -1, .shared_fd = -1 };
 }
