@@ -21,9 +21,6 @@
 %include "bench-trap.inc"
 %include "bench-ghcb.inc"
 
-TO_SHARED       equ FLIP_GPA | VMGEXIT_PSC_OP_SHARED << PSC_ENTRY_OP_SHIFT    ; 4 KiB, cur_page 0
-TO_PRIVATE      equ FLIP_GPA | VMGEXIT_PSC_OP_PRIVATE << PSC_ENTRY_OP_SHIFT
-PSC_ENTRY       equ GHCB_SHARED_BUFFER + VMGEXIT_PSC_HDR_SIZE
 
 global main
 global __enlighten_site_bench_ghcb_psc

@@ -28,9 +28,6 @@
 %include "bench-trap.inc"
 %include "bench-ghcb.inc"
 
-TO_SHARED       equ FLIP_GPA | VMGEXIT_PSC_OP_SHARED << PSC_ENTRY_OP_SHIFT    ; 4 KiB, cur_page 0
-TO_PRIVATE      equ FLIP_GPA | VMGEXIT_PSC_OP_PRIVATE << PSC_ENTRY_OP_SHIFT
-PSC_ENTRY       equ GHCB_SHARED_BUFFER + VMGEXIT_PSC_HDR_SIZE
 EXIT_NO_GHCB    equ 1               ; exit codes: ghcb_init failed (BENCH_GHCB_PSC_SETUP),
 EXIT_PVALIDATE  equ 2               ; a PVALIDATE did not succeed,
 EXIT_PSC        equ 3               ; a PSC came back with SW_EXITINFO2 != 0
