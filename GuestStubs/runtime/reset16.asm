@@ -53,7 +53,7 @@ SEV_STATUS_SNP      equ 1 << 2          ; MSR_AMD64_SEV_SNP_ENABLED
 LEAF_HIGH_DWORD     equ 4               ; a leaf's bits 63:32, at this offset
 ALIAS_BIT_HIGH      equ 1 << (EN_ALIAS_LEAF_BIT - 32)
 CPUID_EXT_FEATURES  equ 0x80000001
-CPUID_EDX_PAGE1GB   equ 26
+CPUID_EDX_PAGE1GB   equ 26              ; Linux cpufeatures.h X86_FEATURE_GBPAGES (1*32+26)
 ; A 1 GiB leaf (present, writable, accessed, dirty, PS), as pagetables.asm presets its own.
 GIB_LEAF            equ (1 << 0) | (1 << 1) | (1 << 5) | (1 << 6) | (1 << 7)
 GIB_SHIFT           equ 30

@@ -149,7 +149,8 @@ final class InspectMatrixTests: XCTestCase {
         let tool = try ExternalTools.sevSNPMeasure()
         let ours = try enlighten()
         let code = "/usr/share/OVMF/OVMF_CODE.fd"
-        guard FileManager.default.fileExists(atPath: code) else { throw XCTSkip("\(code) is not installed (Debian package ovmf)") }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: code), "\(code) is not installed (bash scripts/test.sh installs the Debian package ovmf)")
+        guard FileManager.default.fileExists(atPath: code) else { return }
         try compare(["--mode", "snp", "--vcpus", "2", "--vcpu-type", "EPYC-v4", "--ovmf", code], tool: tool, ours: ours)
         let full = try Command.execute(ours, ["inspect", code, "--json"])
         XCTAssertEqual(full.status, 1, "every digest asked for, and MRTD cannot be computed")

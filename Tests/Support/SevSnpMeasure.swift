@@ -28,7 +28,7 @@ public enum SevSnpMeasure {
                                 ["install", "--quiet", "--disable-pip-version-check", "sev-snp-measure==\(version)"])
         } catch {
             try? FileManager.default.removeItem(at: venv)
-            throw Unavailable(description: "sev-snp-measure \(version) could not be installed (set SEV_SNP_MEASURE to skip the install): \(error)")
+            throw Unavailable(description: "sev-snp-measure \(version) could not be installed (bash scripts/test.sh installs python3-venv first; or set SEV_SNP_MEASURE to an installed one): \(error)")
         }
         return tool
     }

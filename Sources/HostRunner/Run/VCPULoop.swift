@@ -277,16 +277,15 @@ final class VCPULoop {
     /// closed. Names the first such table on RIP's walk; empty otherwise.
     private func sharedWalkHint() -> String {
         guard machine.options.platform == .ghcb, let views = machine.service.views, views.bitMeansPrivate,
-              let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters(), sregs.cr0 & (1 << 31) != 0 else { return "" }
-        let addressBits: UInt64 = 0x000F_FFFF_FFFF_F000
+              let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters(), sregs.cr0 & BootState.cr0Paging != 0 else { return "" }
         var pointer = sregs.cr3, name = "CR3"
         for (level, shift) in [(4, UInt64(39)), (3, 30), (2, 21), (1, 12)] {
-            let table = pointer & addressBits & ~views.viewBit
+            let table = pointer & GuestPageWalk.addressBits & ~views.viewBit
             if pointer & views.viewBit == 0, machine.service.state(at: table) == .private {
                 return " (\(name) points at page-table page \(hex(table)) without the C-bit, and it is private: SNP hardware walks tables as private whatever their C-bit, this runner only through C=1 — give table pointers and CR3 the C-bit)"
             }
             guard let entry = machine.memory.bytes(at: table + ((regs.rip >> shift) & 0x1FF) * 8, count: 8)?.loadUnaligned(as: UInt64.self),
-                  entry & 1 != 0, level > 1, entry & (1 << 7) == 0 else { return "" }
+                  entry & GuestPageWalk.present != 0, level > 1, entry & GuestPageWalk.largePage == 0 else { return "" }
             pointer = entry
             name = "the level-\(level) entry for RIP"
         }
@@ -306,7 +305,8 @@ final class VCPULoop {
     /// VE_INFO is still valid from a #VE the guest has not read (td_other_exits.c
     /// tdx_inject_ve). With the GLA (`FaultingAccess`: this host's MMIO exit gives none), the
     /// qualification's bits 7 (GLA valid) and 8 (an access to the translation, not a page walk:
-    /// Intel SDM vol. 3 table 28-7) are set; without, GLA 0 with bit 7 clear.
+    /// Intel SDM vol. 3 table 28-7; Linux asm/vmx.h EPT_VIOLATION_GVA_IS_VALID and
+    /// EPT_VIOLATION_GVA_TRANSLATED) are set; without, GLA 0 with bit 7 clear.
     private func injectVirtualizationException(gpa: UInt64, gla: UInt64?, isWrite: Bool, at: String) -> Finish? {
         let virtualizationException: UInt8 = 20, doubleFault: UInt8 = 8
         let eptViolation: UInt32 = 48
