@@ -7,8 +7,10 @@ import Payload
 /// kvm_pvm host leaves 1, 7 and 0xD differ: docs/host-findings.md). So the runner asks a
 /// throw-away vCPU: for each entry, real mode at GPA 0 runs `cpuid; hlt` with EAX/ECX set
 /// to the entry's leaf and subleaf, and the registers at the HLT exit are the answer.
+/// `probes` (default: `entries`) are the leaves asked, e.g. ones left out of `entries`, to see
+/// what the vCPU answers for a leaf it was not given.
 enum ObservedCPUID {
-    static func observe(system: KVMSystem, entries: [CPUIDEntry]) throws(RunError) -> [CPUIDEntry] {
+    static func observe(system: KVMSystem, entries: [CPUIDEntry], probes: [CPUIDEntry]? = nil) throws(RunError) -> [CPUIDEntry] {
         do {
             let vm = try system.createVM(type: .default)
             let page = try MemoryMapping(size: 4096)
@@ -22,7 +24,7 @@ enum ObservedCPUID {
                 sregs.cs.selector = 0
             }
             var observed: [CPUIDEntry] = []
-            for entry in entries {
+            for entry in probes ?? entries {
                 var regs = Registers()
                 regs.rip = 0
                 regs.rax = UInt64(entry.function)
