@@ -4,7 +4,9 @@ import KVM
 /// reset path uses it as the vCPU index), and the identity of the confidential platform the
 /// guest is told it runs on — the same leaves real guests probe before choosing an interface
 /// (Linux arch/x86/coco: TDX by leaf 0x21, SEV by 0x8000001F and then SEV_STATUS, KVM's
-/// hypercall by its feature leaf).
+/// hypercall by its feature leaf). An SEV-SNP guest gets the subset `SNPCPUIDModel` chooses,
+/// which fits the SNP CPUID page; the other platforms get every leaf KVM supports (why a TD
+/// may: docs/cpuid.md).
 enum CPUIDTable {
     static let tdxLeaf: UInt32 = 0x21
     static let kvmSignatureLeaf: UInt32 = 0x4000_0000
@@ -44,7 +46,7 @@ enum CPUIDTable {
         case nil:
             break
         }
-        return entries
+        return platform == .ghcb ? SNPCPUIDModel.entries(entries) : entries
     }
 
     /// Leaf 0x80000008 EAX[7:0] (MAXPHYADDR) and [23:16] (guest physical address width, from

@@ -6,7 +6,8 @@ import Payload
 /// Reporting"): u32 count, u32 reserved, u64 reserved, then up to 64 entries of u32 EAX_IN,
 /// u32 ECX_IN, u64 XCR0_IN, u64 XSS_IN, u32 EAX, EBX, ECX, EDX, u64 reserved (48 bytes each).
 /// QEMU copies exactly the entries it gives the vCPU with KVM_SET_CPUID2 (target/i386/sev.c
-/// `sev_snp_cpuid_info_fill`); so do we, from the same `CPUIDTable`.
+/// `sev_snp_cpuid_info_fill`); so do we, from the same `CPUIDTable` list, which
+/// `SNPCPUIDModel` keeps within `countMax` (docs/cpuid.md).
 public enum SNPCPUIDPage {
     public static let countMax = 64
     public static let headerSize = 16
