@@ -1,0 +1,168 @@
+import KVM
+
+/// KVM_GET_SUPPORTED_CPUID lists of real hosts, and lists derived from them, for the CPUID model
+/// tests (docs/cpuid.md, "Fixtures", says where each comes from).
+enum CPUIDFixtures {
+    static let significantIndex: UInt32 = 1 // KVM_CPUID_FLAG_SIGNIFCANT_INDEX
+
+    static func e(_ function: UInt32, _ index: UInt32, _ flags: UInt32,
+                  _ eax: UInt32, _ ebx: UInt32, _ ecx: UInt32, _ edx: UInt32) -> CPUIDEntry {
+        var entry = CPUIDEntry()
+        entry.function = function
+        entry.index = index
+        entry.flags = flags
+        entry.eax = eax
+        entry.ebx = ebx
+        entry.ecx = ecx
+        entry.edx = edx
+        return entry
+    }
+
+    /// Recorded on this project's AMD EPYC machine (kvm_pvm backend, Linux 6.18.44-fc-v1300) with
+    /// KVM_GET_SUPPORTED_CPUID on /dev/kvm, in the kernel's order: 56 entries, basic leaves to
+    /// 0xD, extended to 0x80000021, 35 of them all zero.
+    static let amdEPYCPVM: [CPUIDEntry] = [
+        e(0x00000000, 0x0, 0x0, 0x0000000d, 0x68747541, 0x444d4163, 0x69746e65),
+        e(0x00000001, 0x0, 0x0, 0x00800f12, 0x01020800, 0x81202000, 0x078bfbff),
+        e(0x00000002, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x00000003, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x00000004, 0x0, 0x1, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x00000005, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x00000006, 0x0, 0x0, 0x00000004, 0x00000000, 0x00000000, 0x00000000),
+        e(0x00000007, 0x0, 0x1, 0x00000000, 0x00800002, 0x00000000, 0x20000000),
+        e(0x00000008, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x00000009, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x0000000a, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x0000000b, 0x0, 0x1, 0x00000000, 0x00000000, 0x00000000, 0x00000001),
+        e(0x0000000c, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x0000000d, 0x0, 0x1, 0x00000007, 0x00000340, 0x00000340, 0x00000000),
+        e(0x0000000d, 0x1, 0x1, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x0000000d, 0x2, 0x1, 0x00000100, 0x00000240, 0x00000000, 0x00000000),
+        e(0x80000000, 0x0, 0x0, 0x80000021, 0x68747541, 0x444d4163, 0x69746e65),
+        e(0x80000001, 0x0, 0x0, 0x00800f12, 0x40000000, 0x00400393, 0x23d3fbff),
+        e(0x80000002, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000003, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000004, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000005, 0x0, 0x0, 0xff40ff40, 0xff40ff40, 0x20080140, 0x40040140),
+        e(0x80000006, 0x0, 0x0, 0x36006400, 0x56006400, 0x02006140, 0x0200c140),
+        e(0x80000007, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000100),
+        e(0x80000008, 0x0, 0x0, 0x00003030, 0x02001005, 0x00007001, 0x00000000),
+        e(0x80000009, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000000a, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000000b, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000000c, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000000d, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000000e, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000000f, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000010, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000011, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000012, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000013, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000014, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000015, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000016, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000017, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000018, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000019, 0x0, 0x0, 0xf040f040, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000001a, 0x0, 0x0, 0x00000003, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000001b, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000001c, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000001d, 0x0, 0x1, 0x00000121, 0x01c0003f, 0x0000003f, 0x00000000),
+        e(0x8000001d, 0x1, 0x1, 0x00000122, 0x00c0003f, 0x000000ff, 0x00000000),
+        e(0x8000001d, 0x2, 0x1, 0x00000143, 0x01c0003f, 0x000003ff, 0x00000002),
+        e(0x8000001d, 0x3, 0x1, 0x00004163, 0x03c0003f, 0x00001fff, 0x00000001),
+        e(0x8000001d, 0x4, 0x1, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000001e, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x8000001f, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000020, 0x0, 0x0, 0x00000000, 0x00000000, 0x00000000, 0x00000000),
+        e(0x80000021, 0x0, 0x0, 0x10000204, 0x00000000, 0x00000006, 0x00000000),
+        e(0x40000000, 0x0, 0x0, 0x40000001, 0x4b4d564b, 0x564b4d56, 0x0000004d),
+        e(0x40000001, 0x0, 0x0, 0x01007efb, 0x00000000, 0x00000000, 0x00000000),
+    ]
+
+    /// Derived: `amdEPYCPVM` with the basic range reaching 0x1C, each leaf 0xE–0x1C listed all
+    /// zero, as KVM lists every leaf up to its maximum; the shape of the AMD EPYC host whose
+    /// KVM reported 75 entries (basic leaves to 0x1C, many all zero). 71 entries, more than the
+    /// SNP CPUID page holds.
+    static var amdEPYCWideBasic: [CPUIDEntry] {
+        var entries = amdEPYCPVM
+        entries[0].eax = 0x1C
+        let after = entries.lastIndex { $0.function == 0xD }.map { $0 + 1 } ?? entries.count
+        entries.insert(contentsOf: (UInt32(0xE)...0x1C).map { e($0, 0, 0, 0, 0, 0, 0) }, at: after)
+        return entries
+    }
+
+    /// Derived from the public raw CPUID dump of an Intel Xeon D-1718T (Ice Lake-D, family 6
+    /// model 0x6C), logical CPU 0, in libcpuid's tests (anrieff/libcpuid,
+    /// tests/intel/core_10th_gen/ice-lake-xeon-d.test): every leaf and subleaf the dump lists,
+    /// with its values, plus the all-zero subleaf 4.4 with which KVM ends leaf 4 (as it ends
+    /// 0x8000001D in `amdEPYCPVM`), and KVM's own 0x40000000/0x40000001 (those of the AMD host)
+    /// in place of the dump's Hyper-V leaves. KVM would mask some feature bits; the model looks
+    /// only at which entries there are and which are all zero. 53 entries.
+    static let intelIceLakeD: [CPUIDEntry] = [
+        e(0x0000_0000, 0, 0, 0x0000_001B, 0x756E_6547, 0x6C65_746E, 0x4965_6E69),
+        e(0x0000_0001, 0, 0, 0x0006_06C1, 0x0020_0800, 0xFFFA_F387, 0xBFEB_FBFF),
+        e(0x0000_0002, 0, 0, 0x00FE_FF01, 0x0000_00F0, 0, 0),
+        e(0x0000_0003, 0, 0, 0, 0, 0, 0),
+        e(0x0000_0004, 0, significantIndex, 0x3C00_4121, 0x02C0_003F, 0x0000_003F, 0),
+        e(0x0000_0004, 1, significantIndex, 0x3C00_4122, 0x01C0_003F, 0x0000_003F, 0),
+        e(0x0000_0004, 2, significantIndex, 0x3C00_4143, 0x04C0_003F, 0x0000_03FF, 0),
+        e(0x0000_0004, 3, significantIndex, 0x3C07_C163, 0x04C0_003F, 0x0000_1FFF, 0),
+        e(0x0000_0004, 4, significantIndex, 0, 0, 0, 0),
+        e(0x0000_0005, 0, 0, 0, 0, 0, 0),
+        e(0x0000_0006, 0, 0, 0x0000_0073, 0x0000_0002, 0x0000_0009, 0),
+        e(0x0000_0007, 0, significantIndex, 0, 0xF3BF_BFB9, 0x0041_5F46, 0xBC00_0410),
+        e(0x0000_0008, 0, 0, 0, 0, 0, 0),
+        e(0x0000_0009, 0, 0, 0, 0, 0, 0),
+        e(0x0000_000A, 0, 0, 0x0830_0805, 0, 0x0000_000F, 0x0000_8604),
+        e(0x0000_000B, 0, significantIndex, 0x0000_0001, 0x0000_0002, 0x0000_0100, 0),
+        e(0x0000_000B, 1, significantIndex, 0x0000_0005, 0x0000_0008, 0x0000_0201, 0),
+        e(0x0000_000C, 0, 0, 0, 0, 0, 0),
+        e(0x0000_000D, 0, significantIndex, 0x0000_00E7, 0x0000_0A80, 0x0000_0A80, 0),
+        e(0x0000_000D, 1, significantIndex, 0x0000_000F, 0x0000_0980, 0, 0),
+        e(0x0000_000D, 2, significantIndex, 0x0000_0100, 0x0000_0240, 0, 0),
+        e(0x0000_000D, 5, significantIndex, 0x0000_0040, 0x0000_0440, 0, 0),
+        e(0x0000_000D, 6, significantIndex, 0x0000_0200, 0x0000_0480, 0, 0),
+        e(0x0000_000D, 7, significantIndex, 0x0000_0400, 0x0000_0680, 0, 0),
+        e(0x0000_000E, 0, 0, 0, 0, 0, 0),
+        e(0x0000_000F, 0, significantIndex, 0, 0, 0, 0),
+        e(0x0000_000F, 1, significantIndex, 0, 0, 0, 0),
+        e(0x0000_0010, 0, significantIndex, 0, 0, 0, 0),
+        e(0x0000_0010, 1, significantIndex, 0, 0, 0, 0),
+        e(0x0000_0011, 0, 0, 0, 0, 0, 0),
+        e(0x0000_0012, 0, significantIndex, 0, 0, 0, 0),
+        e(0x0000_0012, 1, significantIndex, 0, 0, 0, 0),
+        e(0x0000_0013, 0, 0, 0, 0, 0, 0),
+        e(0x0000_0014, 0, significantIndex, 0x0000_0001, 0x0000_000F, 0x0000_0007, 0),
+        e(0x0000_0014, 1, significantIndex, 0x0249_0002, 0x003F_1FFF, 0, 0),
+        e(0x0000_0015, 0, 0, 0x0000_0002, 0x0000_00D0, 0x017D_7840, 0),
+        e(0x0000_0016, 0, 0, 0, 0, 0, 0),
+        e(0x0000_0017, 0, significantIndex, 0, 0, 0, 0),
+        e(0x0000_0018, 0, significantIndex, 0, 0, 0, 0),
+        e(0x0000_0019, 0, 0, 0, 0, 0, 0),
+        e(0x0000_001A, 0, 0, 0, 0, 0, 0),
+        e(0x0000_001B, 0, 0, 0, 0, 0, 0),
+        e(0x8000_0000, 0, 0, 0x8000_0008, 0, 0, 0),
+        e(0x8000_0001, 0, 0, 0, 0, 0x0000_0121, 0x2C10_0800),
+        e(0x8000_0002, 0, 0, 0x6574_6E49, 0x2952_286C, 0x6F65_5820, 0x2952_286E),
+        e(0x8000_0003, 0, 0, 0x312D_4420, 0x5438_3137, 0x5550_4320, 0x3220_4020),
+        e(0x8000_0004, 0, 0, 0x4730_362E, 0x0000_7A48, 0, 0),
+        e(0x8000_0005, 0, 0, 0, 0, 0, 0),
+        e(0x8000_0006, 0, 0, 0, 0, 0x0100_6040, 0),
+        e(0x8000_0007, 0, 0, 0, 0, 0, 0x0000_0100),
+        e(0x8000_0008, 0, 0, 0x0000_392E, 0, 0, 0),
+        e(0x4000_0000, 0, 0, 0x4000_0001, 0x4B4D_564B, 0x564B_4D56, 0x0000_004D),
+        e(0x4000_0001, 0, 0, 0x0100_7EFB, 0, 0, 0),
+    ]
+
+    /// Derived: a small host's list, 20 entries — `amdEPYCPVM`'s leaves 0–7 and 0xD.0–0xD.2,
+    /// and its extended leaves to 0x80000008 (0x80000000.EAX lowered to match), without leaves
+    /// 8–0xC or any hypervisor leaf. It has no SEV leaf: the SNP platform must add 0x8000001F
+    /// and raise the extended range to reach it.
+    static var small: [CPUIDEntry] {
+        let basic: Set<UInt32> = [0, 1, 2, 3, 4, 5, 6, 7, 0xD]
+        var entries = amdEPYCPVM.filter { basic.contains($0.function) || (0x8000_0000...0x8000_0008).contains($0.function) }
+        if let i = entries.firstIndex(where: { $0.function == 0x8000_0000 }) { entries[i].eax = 0x8000_0008 }
+        return entries
+    }
+}
