@@ -20,6 +20,7 @@
 #define FLOOR_KVM_MEM_GUEST_MEMFD           (1u << 2)
 #define FLOOR_GUEST_MEMFD_FLAG_MMAP         (1ull << 0)
 #define FLOOR_GUEST_MEMFD_FLAG_INIT_SHARED  (1ull << 1)
+#define FLOOR_MFD_CLOEXEC                   1u            /* include/uapi/linux/memfd.h */
 
 struct floor_create_guest_memfd {
     uint64_t size;
@@ -67,6 +68,7 @@ struct floor_platform {
 
 /* One VM ready to run: every descriptor and mapping the floor owns. */
 struct floor_vm {
+    /* gmem: RAM's file, the guest_memfd or its memfd stand-in (floor_backing). */
     int kvm, vm, gmem, vcpu;
     uint8_t *memory;
     uint64_t memory_size;
@@ -91,7 +93,14 @@ struct floor_vm {
     uint64_t conversions, validations;
 };
 
+/* Where guest RAM lives, as the runner's RAMBacking: a guest_memfd (memfd = 0) or a memfd,
+ * bound with KVM_SET_USER_MEMORY_REGION2 (region2 = 1) or the original ioctl. */
+struct floor_backing {
+    int memfd, region2;
+};
+
 /* vm.c */
+void floor_set_backing(struct floor_backing backing);
 int floor_vm_create(struct floor_vm *vm, uint64_t memory_size, const struct floor_image *image, const struct floor_platform *platform);
 void floor_vm_destroy(struct floor_vm *vm);
 

@@ -219,7 +219,10 @@ static int usage(void) {
             "       enlighten-floor trap IMAGE.elf CR3 SITE [--repeat K] [--memory BYTES]\n"
             "       enlighten-floor trap-tdx IMAGE.elf CR3 SITE[,SITE...] [--repeat K] [--memory BYTES]\n"
             "       enlighten-floor trap-snp IMAGE.elf CR3 SITE[,SITE...] [--repeat K] [--memory BYTES]\n"
-            "       enlighten-floor memcpy BYTES [--repeat K]\n");
+            "       enlighten-floor memcpy BYTES [--repeat K]\n"
+            "every VM mode also takes --backing guest_memfd|memfd (default guest_memfd) and\n"
+            "--memslot KVM_SET_USER_MEMORY_REGION2|KVM_SET_USER_MEMORY_REGION (default the first):\n"
+            "guest RAM as the runner's RAMBacking has it\n");
     return 2;
 }
 
@@ -255,13 +258,20 @@ int main(int argc, char **argv) {
     int positional = strcmp(name, "memcpy") == 0 ? 1 : trap ? 3 : 2;
     int repeat = 5;
     uint64_t memory = 64ull << 20;
+    struct floor_backing ram = { .memfd = 0, .region2 = 1 };
     for (int i = 2 + positional; i < argc; i += 2) {
         if (i + 1 >= argc) return usage();
         if (strcmp(argv[i], "--repeat") == 0) repeat = (int)number(argv[i + 1]);
         else if (strcmp(argv[i], "--memory") == 0) memory = number(argv[i + 1]);
+        else if (strcmp(argv[i], "--backing") == 0 && strcmp(argv[i + 1], "guest_memfd") == 0) ram.memfd = 0;
+        else if (strcmp(argv[i], "--backing") == 0 && strcmp(argv[i + 1], "memfd") == 0) ram.memfd = 1;
+        else if (strcmp(argv[i], "--memslot") == 0 && strcmp(argv[i + 1], "KVM_SET_USER_MEMORY_REGION2") == 0) ram.region2 = 1;
+        else if (strcmp(argv[i], "--memslot") == 0 && strcmp(argv[i + 1], "KVM_SET_USER_MEMORY_REGION") == 0) ram.region2 = 0;
         else return usage();
     }
     if (argc < 2 + positional || repeat < 1 || repeat > MAX_REPEAT || memory == 0 || memory % 4096) return usage();
+    if (ram.memfd == 0 && ram.region2 == 0) return usage(); /* guest_memfd binds only through memslots v2 */
+    floor_set_backing(ram);
 
     if (strcmp(name, "memcpy") == 0) {
         uint64_t bytes = number(argv[2]);

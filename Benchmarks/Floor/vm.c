@@ -1,6 +1,7 @@
 /*
  * vm.c — one VM made ready to run with nothing but the ioctls it needs: /dev/kvm, a
- * default VM, guest RAM in a guest_memfd (MMAP | INIT_SHARED) bound through memslots v2,
+ * default VM, guest RAM in a guest_memfd (MMAP | INIT_SHARED) bound through memslots v2 — or,
+ * as the runner does where a default VM has no guest_memfd, in a memfd behind a plain memslot —
  * the image copied in, one vCPU with KVM's supported CPUID, and long mode at the entry in
  * the state the runner's BootState gives a direct64 image.
  */
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "floor.h"
@@ -81,19 +83,44 @@ static int enter_long_mode(int vcpu, const struct floor_image *image) {
     return 0;
 }
 
-static int create_memory(struct floor_vm *vm, uint64_t memory_size, uint64_t ram_gpa) {
+/* The RAM backing every VM of this process uses, set once by main before any VM exists. */
+static struct floor_backing backing = { .memfd = 0, .region2 = 1 };
+
+void floor_set_backing(struct floor_backing chosen) { backing = chosen; }
+
+/* RAM's file: a guest_memfd, or a memfd sized with ftruncate. `vm->gmem` names either: both
+ * are mapped, punched and closed alike. */
+static int create_file(struct floor_vm *vm, uint64_t memory_size) {
+    if (backing.memfd) {
+        vm->gmem = (int)syscall(SYS_memfd_create, "floor-ram", FLOOR_MFD_CLOEXEC);
+        if (vm->gmem < 0) return floor_error("memfd_create");
+        if (ftruncate(vm->gmem, (off_t)memory_size) != 0) return floor_error("ftruncate");
+        return 0;
+    }
     struct floor_create_guest_memfd request = {
         .size = memory_size, .flags = FLOOR_GUEST_MEMFD_FLAG_MMAP | FLOOR_GUEST_MEMFD_FLAG_INIT_SHARED,
     };
     vm->gmem = ioctl(vm->vm, FLOOR_KVM_CREATE_GUEST_MEMFD, &request);
     if (vm->gmem < 0) return floor_error("KVM_CREATE_GUEST_MEMFD");
+    return 0;
+}
+
+static int create_memory(struct floor_vm *vm, uint64_t memory_size, uint64_t ram_gpa) {
+    if (create_file(vm, memory_size) != 0) return -1;
     void *memory = mmap(NULL, memory_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->gmem, 0);
-    if (memory == MAP_FAILED) return floor_error("mmap(guest_memfd)");
+    if (memory == MAP_FAILED) return floor_error(backing.memfd ? "mmap(memfd)" : "mmap(guest_memfd)");
     vm->memory = memory;
     vm->memory_size = memory_size;
+    if (!backing.region2) {
+        struct kvm_userspace_memory_region region = {
+            .slot = 0, .guest_phys_addr = ram_gpa, .memory_size = memory_size, .userspace_addr = (uint64_t)(uintptr_t)memory,
+        };
+        if (ioctl(vm->vm, KVM_SET_USER_MEMORY_REGION, &region) != 0) return floor_error("KVM_SET_USER_MEMORY_REGION");
+        return 0;
+    }
     struct floor_memory_region2 region = {
-        .slot = 0, .flags = FLOOR_KVM_MEM_GUEST_MEMFD, .guest_phys_addr = ram_gpa, .memory_size = memory_size,
-        .userspace_addr = (uint64_t)(uintptr_t)memory, .guest_memfd_offset = 0, .guest_memfd = (uint32_t)vm->gmem,
+        .slot = 0, .flags = backing.memfd ? 0 : FLOOR_KVM_MEM_GUEST_MEMFD, .guest_phys_addr = ram_gpa, .memory_size = memory_size,
+        .userspace_addr = (uint64_t)(uintptr_t)memory, .guest_memfd_offset = 0, .guest_memfd = backing.memfd ? 0 : (uint32_t)vm->gmem,
     };
     if (ioctl(vm->vm, FLOOR_KVM_SET_USER_MEMORY_REGION2, &region) != 0) return floor_error("KVM_SET_USER_MEMORY_REGION2");
     return 0;

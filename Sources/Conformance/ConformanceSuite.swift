@@ -11,6 +11,10 @@ public struct ConformanceSuite: Sendable {
         public var interfaces: [ConversionPlatform] = ConversionPlatform.allCases
         public var filter = CaseFilter()
         public var transport: Transport?
+        /// The file guest RAM lives in; nil: the probe's choice (`RunOptions.backing`).
+        public var backing: RAMBacking.Kind?
+        /// The profile the probe was taken under, repeated in reproduction commands.
+        public var hostProfile: HostProfile = .host
         /// Cases run at the same time; defaults to the number of cores.
         public var parallelism = ProcessInfo.processInfo.activeProcessorCount
         /// Each case's watchdog: its VM is stopped and the case fails after this many seconds.
@@ -99,7 +103,8 @@ public struct ConformanceSuite: Sendable {
     private func skipReason(_ planned: PlannedCase, _ options: Options) -> String? {
         let platform = planned.platform
         if transport(planned, options) == .unavailable {
-            return "no transport can carry \(platform.rawValue) requests on this host (see `enlighten probe`)"
+            let missing = probe.missingForTrap(platform)
+            return "no transport can carry \(platform.rawValue) requests on this host\(missing.map { ": it lacks \($0)" } ?? "") (see `enlighten probe`)"
         }
         if options.transport == .native, let reason = probe.nativeUnavailable(platform) { return reason }
         return planned.scenario.skip(probe, platform)
@@ -109,6 +114,7 @@ public struct ConformanceSuite: Sendable {
         var runOptions = RunOptions()
         runOptions.platform = planned.platform
         runOptions.transport = options.transport
+        runOptions.backing = options.backing
         runOptions.timeout = options.timeout
         planned.scenario.configure(&runOptions, planned.platform)
         return runOptions
@@ -117,7 +123,8 @@ public struct ConformanceSuite: Sendable {
     private func runCase(_ planned: PlannedCase, image: Result<Image, BuildError>?, options: Options, system: KVMSystem) -> CaseResult {
         if let reason = skipReason(planned, options) { return verdict(planned, options, .skip, reason) }
         let runOptions = runOptions(planned, options)
-        let reproduce = ReproductionCommand.make(stub: planned.scenario.stub, layout: planned.scenario.layout, options: runOptions, home: options.home)
+        let reproduce = ReproductionCommand.make(stub: planned.scenario.stub, layout: planned.scenario.layout, options: runOptions,
+                                                  profile: options.hostProfile, home: options.home)
         let built: Image
         switch image {
         case .success(let image): built = image

@@ -1,13 +1,21 @@
 import HostRunner
 
 extension HostProbe {
-    /// What the reports record about the host, as JUnit properties and JSON `properties`.
-    public var facts: [String: String] {
+    /// What the reports record about the host, as JUnit properties and JSON `properties`:
+    /// with the backing the runs used (`backing`, when one was asked for) in place of the
+    /// probe's own choice, so nothing claims guest_memfd where the stand-in served.
+    public var facts: [String: String] { facts(backing: ramBacking) }
+
+    public func facts(backing: RAMBacking) -> [String: String] {
         var facts = [
             "probe.nativeHypercallDelivered": String(nativeHypercallDelivered),
             "probe.snp": String(capabilities.snp),
             "probe.tdx": String(capabilities.tdx),
             "probe.population": population.rawValue,
+            "backing": backing.kind.rawValue,
+            "backing.reason": backing.reason,
+            "backing.memslot": backing.memslotCall.rawValue,
+            "probe.profile": profile.description,
         ]
         for (platform, transport) in transports { facts["probe.transport.\(platform.rawValue)"] = transport.rawValue }
         return facts

@@ -6,12 +6,14 @@ import Payload
 enum ReproductionCommand {
     /// `home` is ENLIGHTEN_HOME when it is set (a copy of GuestStubs), so the command builds
     /// the same sources the suite did.
-    static func make(stub: String, layout: Layout, options: RunOptions, home: String?) -> String {
+    static func make(stub: String, layout: Layout, options: RunOptions, profile: HostProfile = .host, home: String?) -> String {
         let defaults = RunOptions()
         var words = ["enlighten", "run", quote(stub)]
         if layout != .direct64 { words += ["--layout", layout.rawValue] }
         if let platform = options.platform { words += ["--platform", platform.rawValue] }
         if let transport = options.transport { words += ["--transport", transport.rawValue] }
+        if let backing = options.backing { words += ["--backing", backing.rawValue] }
+        words += profile.arguments
         if options.memory != defaults.memory { words += ["--memory", size(options.memory)] }
         if options.vcpus != defaults.vcpus { words += ["--vcpus", String(options.vcpus)] }
         if options.injectRetries != defaults.injectRetries { words += ["--inject-retry", String(options.injectRetries)] }

@@ -5,8 +5,8 @@ import Musl
 #endif
 import CKVM
 
-/// A host mapping (mmap MAP_SHARED) of a whole guest_memfd, unmapped exactly once in
-/// `deinit`. Keeps the guest_memfd alive.
+/// A host mapping (mmap MAP_SHARED) of a whole `GuestMemoryFile` (guest_memfd or its memfd
+/// stand-in), unmapped exactly once in `deinit`. Keeps the file alive.
 ///
 /// Thread-safety: the object's own state (address, size, owner) is immutable, which is
 /// why it is `@unchecked Sendable`. The *bytes* behind `base` are shared with the guest and
@@ -15,20 +15,20 @@ import CKVM
 public final class GuestMapping: HostMemory, @unchecked Sendable {
     public let base: UnsafeMutableRawPointer
     public let size: Int
-    /// The guest_memfd this maps.
-    public let memfd: GuestMemfd
+    /// The file this maps.
+    public let file: any GuestMemoryFile
 
-    init(memfd: GuestMemfd) throws(KVMError) {
-        guard memfd.size <= UInt64(Int.max) else { throw .invalidArgument("guest_memfd too large to map") }
-        let length = Int(memfd.size)
+    init(file: any GuestMemoryFile) throws(KVMError) {
+        guard file.size <= UInt64(Int.max) else { throw .invalidArgument("guest memory file too large to map") }
+        let length = Int(file.size)
         // SAFETY: new shared mapping of an fd we own; the result is checked before use.
-        let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, memfd.fd, 0)
+        let address = mmap(nil, length, PROT_READ | PROT_WRITE, MAP_SHARED, file.fd, 0)
         guard let address, ckvm_is_map_failed(address) == 0 else {
-            throw .mmap(what: "guest_memfd", errno: errno)
+            throw .mmap(what: file is GuestMemfd ? "guest_memfd" : "memfd", errno: errno)
         }
         self.base = address
         self.size = length
-        self.memfd = memfd
+        self.file = file
     }
 
     deinit {

@@ -10,7 +10,7 @@ import CKVM
 ///
 /// Owns its descriptor and closes it exactly once, in `deinit`; it keeps its VM alive.
 /// Stored state is immutable, so an instance may be shared between threads.
-public final class GuestMemfd: Sendable {
+public final class GuestMemfd: GuestMemoryFile {
     /// The raw descriptor; valid for the lifetime of this object.
     public let fd: Int32
     /// File size in bytes, as created.
@@ -35,18 +35,6 @@ public final class GuestMemfd: Sendable {
         guard flags.contains(.mmap) else {
             throw .invalidArgument("guest_memfd was created without GUEST_MEMFD_FLAG_MMAP")
         }
-        return try GuestMapping(memfd: self)
-    }
-
-    /// fallocate(FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE) on the guest_memfd: frees the
-    /// page-aligned range; KVM zaps its mappings and later faults see fresh zero pages.
-    public func punchHole(offset: UInt64, length: UInt64) throws(KVMError) {
-        guard offset <= size, length <= size - offset else {
-            throw .invalidArgument("punchHole [\(offset), +\(length)) outside a guest_memfd of \(size) bytes")
-        }
-        // SAFETY: plain syscall on an fd this object owns; no memory is passed.
-        if ckvm_punch_hole(fd, Int64(offset), Int64(length)) != 0 {
-            throw .system(call: "fallocate(PUNCH_HOLE|KEEP_SIZE)", errno: errno)
-        }
+        return try GuestMapping(file: self)
     }
 }

@@ -51,7 +51,7 @@ extension KVMSystem {
         return HostCapabilities(
             apiVersion: try apiVersion,
             vmTypesMask: UInt64(try check(.vmTypes)),
-            guestMemfd: try check(.guestMemfd) != 0,
+            guestMemfd: try vm.check(.guestMemfd) != 0,
             guestMemfdFlags: GuestMemfdFlags(rawValue: UInt64(try vm.check(.guestMemfdFlags))),
             memoryAttributes: MemoryAttributes(rawValue: UInt64(try vm.check(.memoryAttributes))),
             exitHypercallMask: UInt64(try check(.exitHypercall)),

@@ -34,7 +34,7 @@ public final class MemoryMapping: HostMemory, @unchecked Sendable {
     /// reads and writes. The fd is closed once both are mapped; the mappings keep the file.
     public static func pair(size: Int, name: String) throws(KVMError) -> (guest: MemoryMapping, host: MemoryMapping) {
         guard size > 0 else { throw .invalidArgument("mapping size must be positive") }
-        let fd = ckvm_memfd_create(name, 0)
+        let fd = ckvm_memfd_create(name, CKVM_MFD_CLOEXEC)
         guard fd >= 0 else { throw .system(call: "memfd_create", errno: errno) }
         defer { _ = close(fd) }
         guard ftruncate(fd, off_t(size)) == 0 else { throw .system(call: "ftruncate", errno: errno) }

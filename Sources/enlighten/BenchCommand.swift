@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HostRunner
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -9,8 +10,9 @@ struct Bench: ParsableCommand {
             with bare ioctls) on the same work in this one run, both sides back to back in \
             each round, and prints each side's median, the median of the rounds' ratios \
             ours/floor, and the target that ratio must meet: VM ready to run (≤ 1.5×), the \
-            exit loop per exit (≤ 1.15×), pre-populating 64 MiB into guest_memfd (≥ 0.8× \
-            memcpy bandwidth). Also shown, not judged: one trapped conversion request per \
+            exit loop per exit (≤ 1.15×), pre-populating 64 MiB into guest RAM (≥ 0.8× \
+            memcpy bandwidth). Both sides keep guest RAM in the same backing: guest_memfd \
+            where a default VM can have it, else a memfd (--backing memfd forces that). Also shown, not judged: one trapped conversion request per \
             interface against a port-I/O exit (target 1.3×; docs/benchmarks.md says why this host cannot meet it), \
             the TDX and SEV-SNP round trips through both halves of a conversion with private \
             memory enforced against a floor doing the same exits and memory-protection \
@@ -35,6 +37,8 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Measure only this figure (repeatable).", discussion: "One of: \(BenchSession.figureIDs.joined(separator: ", ")).", valueName: "id"))
     var only: [String] = []
 
+    @OptionGroup(title: "Host") var host: HostOptions
+
     @Flag(help: "Print the figures as JSON.")
     var json = false
 
@@ -43,12 +47,15 @@ struct Bench: ParsableCommand {
         if let unknown = only.first(where: { !BenchSession.figureIDs.contains($0) }) {
             throw fail("--only: no figure '\(unknown)' (known: \(BenchSession.figureIDs.joined(separator: ", ")))", .inputError)
         }
+        let handle: KVMSystemHandle
+        do { handle = try KVMSystemHandle.open(host) } catch let error as RunError { throw fail(error, .hostUnavailable) }
         let report: BenchReport
         do {
             let progress: (String) -> Void = { [json] step in
                 if !json { FileHandle.standardError.write(Data("· \(step)\n".utf8)) }
             }
-            report = try BenchSession(rounds: rounds, progress: progress).run(only: Set(only))
+            report = try BenchSession(rounds: rounds, host: (handle.probe, handle.backing), system: handle.system, progress: progress)
+                .run(only: Set(only))
         } catch {
             throw fail(error, error.outcome)
         }

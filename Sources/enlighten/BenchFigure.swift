@@ -1,4 +1,5 @@
 import Foundation
+import HostRunner
 
 /// One line of `enlighten bench`: the floor's median, ours, the ratio ours / floor, and the
 /// target that ratio must meet (docs/benchmarks.md).
@@ -63,15 +64,20 @@ struct BenchFigure: Encodable {
 struct BenchReport: Encodable {
     let rounds: Int
     let floorBinary: String
+    /// Where guest RAM lived on both sides: "guest_memfd" or "memfd", and the memslot ioctl.
+    let backing: String
+    let memslot: String
     let figures: [BenchFigure]
     /// Figures that could not be measured here, with why (e.g. no QEMU installed).
     let skipped: [String: String]
     /// No figure missed its target.
     let passed: Bool
 
-    init(rounds: Int, floorBinary: String, figures: [BenchFigure], skipped: [String: String]) {
+    init(rounds: Int, floorBinary: String, backing: RAMBacking, figures: [BenchFigure], skipped: [String: String]) {
         self.rounds = rounds
         self.floorBinary = floorBinary
+        self.backing = backing.kind.rawValue
+        memslot = backing.memslotCall.rawValue
         self.figures = figures
         self.skipped = skipped
         passed = figures.allSatisfy { $0.met != false }
@@ -80,7 +86,8 @@ struct BenchReport: Encodable {
     func printHuman() {
         print("enlighten bench: the runner against its floor, both sides back to back in each of \(rounds) rounds")
         print("floor and ours: medians of the rounds; ratio: median of the rounds' own ratios ours/floor")
-        print("floor: Benchmarks/Floor, \(floorBinary)\n")
+        print("floor: Benchmarks/Floor, \(floorBinary)")
+        print("guest RAM on both sides: \(backing) (\(memslot))\n")
         let rows = [["figure", "floor", "ours", "ratio", "target", ""]] + figures.map { figure in
             [figure.name, "\(Self.format(figure.floor, figure.unit)) \(figure.floorKind)", Self.format(figure.ours, figure.unit),
              String(format: "%.2f×", figure.ratio), figure.target?.text ?? "none",

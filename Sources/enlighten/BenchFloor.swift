@@ -1,4 +1,5 @@
 import Foundation
+import HostRunner
 import Payload
 
 /// The raw-ioctl floor, Benchmarks/Floor: a C program of our own that does each figure's
@@ -14,15 +15,17 @@ struct FloorProgram {
     /// "built" (the SwiftPM product) or "compiled with cc" — said in the report.
     let origin: String
     let scratch: String
+    /// RAM's backing, passed to every mode that makes a VM.
+    let backing: RAMBacking
 
-    static func prepare(root: ProjectRoot, scratch: String) throws(BenchError) -> FloorProgram {
+    static func prepare(root: ProjectRoot, scratch: String, backing: RAMBacking) throws(BenchError) -> FloorProgram {
         let sourceFolder = root.path + "/Benchmarks/Floor"
         let sources = ((try? FileManager.default.contentsOfDirectory(atPath: sourceFolder)) ?? []).sorted().map { sourceFolder + "/" + $0 }
         let cFiles = sources.filter { $0.hasSuffix(".c") }
         guard !cFiles.isEmpty else { throw .floorUnavailable("no C sources in \(sourceFolder)") }
 
         if let sibling = siblingBinary(), let built = modified(sibling), sources.allSatisfy({ (modified($0) ?? .distantFuture) <= built }) {
-            return FloorProgram(path: sibling, origin: "built by SwiftPM", scratch: scratch)
+            return FloorProgram(path: sibling, origin: "built by SwiftPM", scratch: scratch, backing: backing)
         }
         let environment = ProcessInfo.processInfo.environment
         guard let compiler = environment["CC"].flatMap(BenchProcess.find) ?? ["cc", "clang", "gcc"].lazy.compactMap(BenchProcess.find).first else {
@@ -33,12 +36,14 @@ struct FloorProgram {
         guard result.status == 0 else {
             throw .floorUnavailable("\(compiler) could not build Benchmarks/Floor:\n\(result.errorOutput)")
         }
-        return FloorProgram(path: output, origin: "compiled with \(URL(fileURLWithPath: compiler).lastPathComponent) -O2", scratch: scratch)
+        return FloorProgram(path: output, origin: "compiled with \(URL(fileURLWithPath: compiler).lastPathComponent) -O2", scratch: scratch, backing: backing)
     }
 
     /// Runs one mode of the floor and decodes the line it prints.
     func measure(_ arguments: [String]) throws(BenchError) -> FloorFigure {
-        let result = try BenchProcess.run(path, arguments, captureOutput: true, scratch: scratch)
+        let makesVM = arguments.first != "memcpy"
+        let ram = makesVM ? ["--backing", backing.kind.rawValue, "--memslot", backing.memslotCall.rawValue] : []
+        let result = try BenchProcess.run(path, arguments + ram, captureOutput: true, scratch: scratch)
         switch result.status {
         case 0: break
         case 3: throw .hostUnavailable(result.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines))

@@ -13,10 +13,17 @@ extension BenchSession {
     static let setupsPerRound = 8
     static let populationsPerRound = 5
 
+    /// What every runner side of the bench runs with: the defaults, in the session's backing.
+    func runOptions() -> RunOptions {
+        var options = RunOptions()
+        options.backing = backing.kind
+        return options
+    }
+
     /// VM ready to run, on the bench-exits image (the guest both sides run next), with the
-    /// runner's default 64 MiB of guest_memfd RAM on both sides.
+    /// runner's default 64 MiB of RAM in the session's backing on both sides.
     func setupFigure(_ built: Built) throws(BenchError) -> BenchFigure {
-        let options = RunOptions()
+        let options = runOptions()
         var results: [BenchFigure.Round] = []
         for round in 0..<rounds {
             let (floorSamples, ourSamples) = try inTurn(round, floor: { () throws(BenchError) in
@@ -42,7 +49,7 @@ extension BenchSession {
     /// same image's requests itself.
     func loopFigures(_ loop: LoopFigure, portExitImage: Built) throws(BenchError) -> [BenchFigure] {
         let built = loop.stub == LoopFigure.portExit.stub ? portExitImage : try build(loop.stub, layout: .direct64)
-        var options = RunOptions()
+        var options = runOptions()
         options.platform = loop.platform
         options.timeout = 60
         let site = built.image.sites.first?.address
@@ -89,7 +96,7 @@ extension BenchSession {
         return figures
     }
 
-    /// Pre-populating a 64 MiB measured payload into fresh guest_memfd through the runner's
+    /// Pre-populating a 64 MiB measured payload into fresh RAM (the session's backing) through the runner's
     /// population path, against memcpy of 64 MiB into fresh anonymous memory; neither
     /// side's source is in cache.
     func populationFigure() throws(BenchError) -> BenchFigure {
@@ -103,7 +110,7 @@ extension BenchSession {
             }, ours: { () throws(BenchError) in
                 var samples: [Double] = []
                 for _ in 0..<Self.populationsPerRound {
-                    do { samples.append(try RunnerBench.population(image, memory: UInt64(bytes), system: system).seconds) } catch { throw .runner("population: \(error)") }
+                    do { samples.append(try RunnerBench.population(image, memory: UInt64(bytes), backing: backing, system: system).seconds) } catch { throw .runner("population: \(error)") }
                 }
                 return samples
             })

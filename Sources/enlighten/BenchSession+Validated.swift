@@ -14,7 +14,7 @@ extension BenchSession {
         let stub = built.files.elf
         guard !built.image.sites.isEmpty else { throw .runner("\(figure.stub) has no request site") }
         let sites = built.image.sites.map { hex($0.address) }.joined(separator: ",")
-        var options = RunOptions()
+        var options = runOptions()
         options.platform = figure.platform
         options.timeout = 60
         var results: [BenchFigure.Round] = []

@@ -12,6 +12,9 @@ final class BenchSession {
     let system: KVMSystem
     /// Computed once, as a process computes it once: the probe runs test guests of its own.
     let probe: HostProbe
+    /// Where guest RAM lives on both sides: the runner's `RunOptions.backing` and the floor's
+    /// `--backing`/`--memslot` say the same.
+    let backing: RAMBacking
     let root: ProjectRoot
     let builder: ImageBuilder
     let floor: FloorProgram
@@ -19,15 +22,11 @@ final class BenchSession {
     private let progress: (String) -> Void
     private var skipped: [String: String] = [:]
 
-    init(rounds: Int, progress: @escaping (String) -> Void) throws(BenchError) {
+    init(rounds: Int, host: (probe: HostProbe, backing: RAMBacking), system: KVMSystem, progress: @escaping (String) -> Void) throws(BenchError) {
         self.rounds = rounds
         self.progress = progress
-        do {
-            system = try RunError.openSystem()
-            probe = try HostProbe.run(system: system)
-        } catch {
-            throw .hostUnavailable("\(error)")
-        }
+        self.system = system
+        (probe, backing) = host
         do {
             root = try ProjectRoot.locate()
             builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: root)
@@ -37,7 +36,7 @@ final class BenchSession {
         var template = Array((NSTemporaryDirectory() + "/enlighten-bench-XXXXXX").utf8CString)
         guard let made = mkdtemp(&template) else { throw .toolFailed("cannot make a scratch folder: \(String(cString: strerror(errno)))") }
         scratch = String(cString: made)
-        floor = try FloorProgram.prepare(root: root, scratch: scratch)
+        floor = try FloorProgram.prepare(root: root, scratch: scratch, backing: backing)
     }
 
     deinit { try? FileManager.default.removeItem(atPath: scratch) }
@@ -80,7 +79,7 @@ final class BenchSession {
             progress("conformance images, cold and warm")
             figures.append(try buildCacheFigure())
         }
-        return BenchReport(rounds: rounds, floorBinary: floor.origin, figures: figures, skipped: skipped)
+        return BenchReport(rounds: rounds, floorBinary: floor.origin, backing: backing, figures: figures, skipped: skipped)
     }
 
     func skip(_ id: String, because why: String) { skipped[id] = why }

@@ -54,6 +54,8 @@ struct ConformanceRun: ParsableCommand {
     @Option(help: "auto (what `enlighten probe` chose per interface), native or trap.")
     var transport: TransportChoice = .auto
 
+    @OptionGroup(title: "Host") var host: HostOptions
+
     @Option(help: ArgumentHelp("Stop a case's guest and fail the case after this many seconds.", valueName: "seconds"))
     var timeout: Double = RunOptions().timeout
 
@@ -94,8 +96,8 @@ struct ConformanceRun: ParsableCommand {
 
         let system: KVMSystemHandle
         do {
-            system = try KVMSystemHandle.open()
-        } catch {
+            system = try KVMSystemHandle.open(host)
+        } catch let error as RunError {
             // No KVM: every case skipped with the reason, reports written, exit 3.
             let report = ConformanceSuite.unrun(planned, .skip, "\(error)")
             let files = try prepareFiles(planned, SuiteContext())
@@ -106,13 +108,16 @@ struct ConformanceRun: ParsableCommand {
            planned.allSatisfy({ system.probe.nativeUnavailable($0.platform) != nil }) {
             throw fail("\(reason); use --transport auto or trap", .inputError)
         }
-        let context = SuiteContext(facts: system.probe.facts)
+        options.backing = try host.requestedBacking()
+        options.hostProfile = system.probe.profile
+        let facts = system.probe.facts(backing: system.backing)
+        let context = SuiteContext(facts: facts)
         let files = try prepareFiles(planned, context)
         let builder: ImageBuilder
         do {
             builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: try ProjectRoot.locate())
         } catch {
-            try finish(ConformanceSuite.unrun(planned, .error, "\(error)", facts: system.probe.facts), files)
+            try finish(ConformanceSuite.unrun(planned, .error, "\(error)", facts: facts), files)
             throw fail(error, .inputError)
         }
         let signals = SignalWatch([SIGINT, SIGTERM]) { signal, name in

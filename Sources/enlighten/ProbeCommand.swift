@@ -8,25 +8,48 @@ struct Probe: ParsableCommand {
         abstract: "Show what this host's KVM offers and what Enlighten will use.",
         discussion: """
             Asks /dev/kvm for every capability the runner chooses strategies from (VM types, \
-            guest_memfd flags, memory attributes, hypercall exits, user-space MSRs, guest debug, \
-            sync regs, SNP/TDX), runs a tiny guest to see whether a hypercall really reaches \
-            user space, and prints the VM type, population strategy and transport per interface.
+            guest_memfd and its flags, memslots v2, memory attributes, hypercall exits, \
+            user-space MSRs, guest debug, sync regs, SNP/TDX), runs a tiny guest to see whether \
+            a hypercall really reaches user space, makes a guest_memfd memslot on a default VM \
+            where the capabilities promise one, and prints what Enlighten will use: the VM type, \
+            where guest RAM lives and why, and the transport per interface.
 
-            Exit 0 when the host can run guests, 3 when it cannot (no /dev/kvm, no permission).
+            Guest RAM ("backing") is guest_memfd (KVM_CREATE_GUEST_MEMFD with MMAP|INIT_SHARED, \
+            bound with KVM_SET_USER_MEMORY_REGION2) where a default VM can have it (Linux 6.18 \
+            and later), else a memfd behind a plain memslot (KVM_SET_USER_MEMORY_REGION2, or \
+            KVM_SET_USER_MEMORY_REGION before Linux 6.8). The runner keeps every page state \
+            itself either way, so guests meet the same answers and faults on both; every run \
+            and report records which backing served. --backing memfd forces the stand-in; \
+            --backing guest_memfd where there is none is a usage error.
+
+            --host-profile shows this host as an older kernel would leave it (linux-5.15, \
+            linux-6.1, linux-6.8, linux-6.18), --mask takes single capabilities away; run and \
+            conformance take the same options (and ENLIGHTEN_HOST_PROFILE / ENLIGHTEN_MASK), so \
+            the suite can be run here as on those kernels. docs/host-support.md has the table.
+
+            Exit 0 when the host can run guests, 2 on a usage error, 3 when it cannot run guests \
+            (no /dev/kvm, no permission).
+
+            Examples:
+              enlighten probe
+              enlighten probe --host-profile linux-6.1 --json
+              enlighten probe --mask user_space_msr
             """)
+
+    @OptionGroup(title: "Host") var host: HostOptions
 
     @Flag(help: "Print JSON.")
     var json = false
 
     func run() throws {
-        let probe: HostProbe
+        let handle: KVMSystemHandle
         do {
-            probe = try HostProbe.run(system: try RunError.openSystem())
+            handle = try KVMSystemHandle.open(host)
         } catch let error as RunError {
             if json { try printJSON(["kvm": false]) }
             throw fail(error, .hostUnavailable)
         }
-        let report = ProbeReport(probe)
+        let report = ProbeReport(handle.probe, backing: handle.backing)
         if json { try printJSON(report) } else { report.printHuman() }
     }
 }
@@ -52,11 +75,17 @@ struct ProbeReport: Encodable {
     let preFaultMemory: Bool
     let snp: Bool
     let tdx: Bool
+    let userMemory2: Bool
+    let profile: String
+    let masked: [String]
     let vmType: String
+    let backing: String
+    let backingReason: String
+    let memslot: String
     let population: String
     let transports: [String: String]
 
-    init(_ probe: HostProbe) {
+    init(_ probe: HostProbe, backing chosen: RAMBacking) {
         let caps = probe.capabilities
         var name = utsname()
         uname(&name)
@@ -79,8 +108,14 @@ struct ProbeReport: Encodable {
         preFaultMemory = caps.preFaultMemory
         snp = caps.snp
         tdx = caps.tdx
+        userMemory2 = caps.userMemory2
+        profile = probe.profile.name
+        masked = probe.profile.masked.sorted().map(\.rawValue)
         vmType = probe.vmType.description
-        population = probe.population.rawValue
+        backing = chosen.kind.rawValue
+        backingReason = chosen.reason
+        memslot = chosen.memslotCall.rawValue
+        population = chosen.kind == .guestMemfd ? HostProbe.PopulationStrategy.guestMemfdMmap.rawValue : HostProbe.PopulationStrategy.memfdMmap.rawValue
         transports = Dictionary(uniqueKeysWithValues: probe.transports.map { ($0.key.rawValue, $0.value.rawValue) })
     }
 
@@ -89,6 +124,7 @@ struct ProbeReport: Encodable {
             ("kernel", kernel),
             ("VM types", vmTypes.joined(separator: ", ")),
             ("guest_memfd", guestMemfd ? "yes, flags " + (guestMemfdFlags.isEmpty ? "none" : guestMemfdFlags.joined(separator: "|")) : "no"),
+            ("memslots v2", userMemory2 ? "yes (KVM_SET_USER_MEMORY_REGION2)" : "no"),
             ("memory attributes", memoryAttributes ? "PRIVATE" : "none (the runner keeps page states itself)"),
             ("hypercall exit", "advertised \(exitHypercall); delivered: \(nativeHypercallDelivered ? "yes" : "no")"),
             ("user-space MSRs", userSpaceMSR ? "yes" : "no"),
@@ -96,12 +132,14 @@ struct ProbeReport: Encodable {
             ("sync regs", syncRegs.isEmpty ? "none" : syncRegs.joined(separator: ", ")),
             ("SEV-SNP / TDX", "\(snp ? "SNP" : "no SNP"), \(tdx ? "TDX" : "no TDX")"),
         ]
-        print("Host")
+        print("Host" + (masked.isEmpty ? "" : ", as \(profile) leaves it (masked: \(masked.joined(separator: ", ")))"))
         for (key, value) in rows { print("  \(key.padding(toLength: 18, withPad: " ", startingAt: 0)) \(value)") }
         for (instruction, detail) in nativeHypercall.sorted(by: { $0.key < $1.key }) { print("  \("".padding(toLength: 18, withPad: " ", startingAt: 0)) \(instruction): \(detail)") }
         print("Enlighten will use")
         print("  VM type            \(vmType)")
-        print("  population         \(population)")
+        print("  guest RAM          \(backing) via \(memslot)")
+        print("                     \(backingReason)")
+        print("  population         \(population), then private in the runner's page-state model")
         for platform in ConversionPlatform.allCases {
             print("  \(platform.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(transports[platform.rawValue] ?? "unavailable")")
         }

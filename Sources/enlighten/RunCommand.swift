@@ -56,6 +56,8 @@ struct Run: ParsableCommand {
 
     @OptionGroup var directBoot: DirectBootOptions
 
+    @OptionGroup(title: "Host") var host: HostOptions
+
     @Flag(help: "Print the result as JSON instead of streaming the log.")
     var json = false
 
@@ -93,10 +95,13 @@ struct Run: ParsableCommand {
         options.maxEvents = maxEvents
         let hashes = try directBoot.hashes()
         if let hashes { options.snpKernelHashPage = try DirectBoot.page(hashes, for: loaded) }
+        let handle: KVMSystemHandle
+        do { handle = try KVMSystemHandle.open(host) } catch let error as RunError { throw fail(error, .hostUnavailable) }
+        options.backing = handle.backing.kind
         let result: RunResult
         do {
-            let system = try RunError.openSystem()
-            result = try Runner.run(loaded, options: options, system: system, sink: json ? nil : Self.logPrinter(prefixed: vcpus > 1))
+            result = try Runner.run(loaded, options: options, system: handle.system, probe: handle.probe,
+                                    sink: json ? nil : Self.logPrinter(prefixed: vcpus > 1))
         } catch {
             if error.isHostFailure { throw fail(error, .hostUnavailable) }
             // An image with request sites asks for conversions; with no platform every

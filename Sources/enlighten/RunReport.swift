@@ -33,6 +33,9 @@ struct RunReport {
     func stream(to handle: FileHandle) {
         var out = JSONStream(handle)
         let events = result.events
+        // Where guest RAM lived: "guest_memfd" or "memfd" (the stand-in), never claimed otherwise.
+        out.member("backing", result.ramBacking.kind.rawValue)
+        out.member("backingReason", result.ramBacking.reason)
         out.array("checks", events.lazy.compactMap { (event: RunEvent) -> Check? in
             guard case .record(let vcpu, .check(let name, let actual, let expected, let passed)) = event else { return nil }
             return Check(vcpu: vcpu, name: name, actual: hex(actual), expected: hex(expected), passed: passed)
@@ -54,6 +57,7 @@ struct RunReport {
         out.member("image", result.image.name)
         out.member("layout", result.image.layout.rawValue)
         out.array("log", result.logLines)
+        out.member("memslot", result.ramBacking.memslotCall.rawValue)
         out.member("passed", result.passed)
         out.array("population", result.population.entries.lazy.map {
             Populated(name: $0.range.name, start: hex($0.range.range.start), end: hex($0.range.range.end), kind: $0.range.kind.rawValue,
@@ -103,6 +107,7 @@ struct RunReport {
         let summary = String(format: "%@ %@ (%@): %d vCPU, %d exits, %.1f ms", result.passed ? "PASS" : "FAIL",
                              result.image.name, result.image.layout.rawValue, result.vcpus, result.exits, result.seconds * 1000)
         print(summary)
+        print("  guest RAM: \(result.ramBacking.kind.rawValue) via \(result.ramBacking.memslotCall.rawValue) (\(result.ramBacking.reason))")
         for failure in result.failures { print("  ✗ \(failure)") }
         if let link = FirmwareRunLink(result, kernelHashes: kernelHashes), let populated = link.snpLaunchDigestFromPopulation {
             print("  SNP launch pages: \(link.launchPages.map { "\($0.type) \($0.start)" }.joined(separator: ", "))")

@@ -42,7 +42,13 @@ final class CLITests: XCTestCase {
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(json["kvm"] as? Bool, true)
         let flags = try XCTUnwrap(json["guestMemfdFlags"] as? [String])
-        XCTAssertTrue(flags.contains("MMAP") && flags.contains("INIT_SHARED"), "\(flags)")
+        // Guest RAM follows the capabilities printed beside it: guest_memfd only with MMAP and
+        // INIT_SHARED and memslots v2, else the memfd stand-in, with the reason either way.
+        let usable = json["guestMemfd"] as? Bool == true && flags.contains("MMAP") && flags.contains("INIT_SHARED") && json["userMemory2"] as? Bool == true
+        XCTAssertEqual(json["backing"] as? String, usable ? "guest_memfd" : "memfd")
+        XCTAssertEqual(json["population"] as? String, usable ? "guest_memfd-mmap" : "memfd-mmap")
+        XCTAssertEqual(json["memslot"] as? String, json["userMemory2"] as? Bool == true ? "KVM_SET_USER_MEMORY_REGION2" : "KVM_SET_USER_MEMORY_REGION")
+        XCTAssertFalse((json["backingReason"] as? String ?? "").isEmpty)
         XCTAssertNotNil(json["memoryAttributes"] as? Bool)
         XCTAssertNotNil(json["vmTypes"] as? [String])
         let transports = try XCTUnwrap(json["transports"] as? [String: String])

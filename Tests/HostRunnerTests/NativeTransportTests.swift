@@ -257,19 +257,21 @@ struct ServiceFixture {
     var conversions: [ConversionRecord] { events.compactMap { if case .conversion(_, let record) = $0 { record } else { nil } } }
     var rejections: [RejectedRequest] { events.compactMap { if case .rejected(_, let request) = $0 { request } else { nil } } }
 
-    /// Guest RAM `ram` as the runner builds it for KVM and SNP guests: one guest_memfd (MMAP |
-    /// INIT_SHARED) for both states, starting private. Needs /dev/kvm (printed skip without).
+    /// Guest RAM `ram` as the runner builds it for KVM and SNP guests: one file for both
+    /// states (guest_memfd with MMAP | INIT_SHARED, or the memfd stand-in: the backing this
+    /// host's probe chose, as a run's), bound as memslot 0, starting private. Needs /dev/kvm
+    /// (printed skip without).
     static func make(ram: GPARange) throws -> ServiceFixture {
         guard FileManager.default.fileExists(atPath: "/dev/kvm") else {
-            print("skipping: /dev/kvm is absent on this host (a conversion service needs a guest_memfd)")
+            print("skipping: /dev/kvm is absent on this host (a conversion service needs a VM)")
             throw XCTSkip("/dev/kvm is absent on this host")
         }
-        let vm = try KVMSystem().createVM(type: .default)
-        let memfd = try vm.createGuestMemfd(size: ram.size, flags: [.mmap, .initShared])
-        let mapping = try memfd.map()
+        let system = try KVMSystem()
+        let vm = try system.createVM(type: .default)
+        let mapping = try HostProbe.once(system: system).ramBacking.slot(vm: vm, slot: 0, range: ram, name: "fixture")
         var initial = PageStateMap()
         initial.set(ram, to: .private)
         return ServiceFixture(vm: vm, mapping: mapping,
-                              service: try ConversionService(initial: initial, ram: ram, backing: .unified(memfd), memoryAttributes: nil))
+                              service: try ConversionService(initial: initial, ram: ram, backing: .unified(mapping.file), memoryAttributes: nil))
     }
 }

@@ -7,17 +7,22 @@ import XCTest
 @testable import KVM
 
 /// What the runner's software enforcement of private memory stands on, measured on this host:
-/// a guest_memfd mapped twice (the guest's view, the host's own), the guest's view made
-/// PROT_NONE page by page, and an access to such a page cancelled without effect.
+/// RAM's file (guest_memfd, or the memfd stand-in; both where the host has both) mapped twice
+/// (the guest's view, the host's own), the guest's view made PROT_NONE page by page, and an
+/// access to such a page cancelled without effect.
 final class ViewProtectionTests: XCTestCase {
     /// mov al, [0x3000]; out 0x10, al; hlt
     private let readThenReport: [UInt8] = [0xA0, 0x00, 0x30, 0xE6, 0x10, 0xF4]
 
     func testProtectedGuestViewExitsAsMMIOAndTheAccessCanBeCancelledAndRetried() throws {
         try requireKVM()
-        let guest = try RealModeGuest(code: readThenReport)
-        let memfd = try XCTUnwrap(guest.memfd)
-        let hostView = try memfd.map()                  // a second mapping: the host's own
+        for backing in try RealModeGuest.Backing.files() { try protectedViewExitsAsMMIO(backing) }
+    }
+
+    private func protectedViewExitsAsMMIO(_ backing: RealModeGuest.Backing) throws {
+        let guest = try RealModeGuest(code: readThenReport, backing: backing)
+        let file = try XCTUnwrap(guest.file)
+        let hostView = try file.map()                   // a second mapping: the host's own
         let guestView = try XCTUnwrap(guest.memory as? GuestMapping)
         try hostView.write([0x42], at: 0x3000)
         XCTAssertEqual(mprotect(guestView.base + 0x3000, 0x1000, PROT_NONE), 0)
@@ -47,18 +52,20 @@ final class ViewProtectionTests: XCTestCase {
 }
 
 extension ViewProtectionTests {
-    /// The SEV-SNP layout needs the same guest_memfd bytes at two GPAs (C-bit clear and set):
-    /// the guest_memfd binding at one, a plain memslot over a second mapping at the other.
+    /// The SEV-SNP layout needs the same RAM bytes at two GPAs (C-bit clear and set): RAM's
+    /// binding at one, a plain memslot over a second mapping of its file at the other.
     /// mov ax, 0x1000; mov ds, ax; mov al, [0x3000] (linear 0x13000: the second view, 64 KiB
     /// up); out 0x10, al; hlt
-    func testAPlainMemslotOverASecondGuestMemfdMappingSeesTheSameBytes() throws {
+    func testAPlainMemslotOverASecondMappingOfRAMsFileSeesTheSameBytes() throws {
         try requireKVM()
         let code: [UInt8] = [0xB8, 0x00, 0x10, 0x8E, 0xD8, 0xA0, 0x00, 0x30, 0xE6, 0x10, 0xF4]
-        let guest = try RealModeGuest(code: code)
-        let memfd = try XCTUnwrap(guest.memfd)
-        let secondView = try memfd.map()
-        try guest.vm.setUserMemoryRegion(slot: 1, guestPhysicalAddress: 0x1_0000, size: 0x1_0000, userspaceAddress: secondView.userspaceAddress)
-        try secondView.write([0x5A], at: 0x3000)
-        XCTAssertEqual(try guest.expectOut(port: 0x10), 0x5A)
+        for backing in try RealModeGuest.Backing.files() {
+            let guest = try RealModeGuest(code: code, backing: backing)
+            let file = try XCTUnwrap(guest.file)
+            let secondView = try file.map()
+            try guest.vm.setUserMemoryRegion(slot: 1, guestPhysicalAddress: 0x1_0000, size: 0x1_0000, userspaceAddress: secondView.userspaceAddress)
+            try secondView.write([0x5A], at: 0x3000)
+            XCTAssertEqual(try guest.expectOut(port: 0x10), 0x5A, "\(backing)")
+        }
     }
 }

@@ -464,6 +464,7 @@ static inline int ckvm_is_map_failed(const void *_Nullable p) { return p == (con
  * memory that needs two mappings, the guest's and the host's. */
 #include <sys/syscall.h>
 #include <unistd.h>
+#define CKVM_MFD_CLOEXEC 0x0001U   /* include/uapi/linux/memfd.h MFD_CLOEXEC */
 static inline int ckvm_memfd_create(const char *_Nonnull name, unsigned int flags) {
     return (int)syscall(SYS_memfd_create, name, flags);
 }

@@ -7,7 +7,7 @@ import Payload
 /// each figure goes through `Machine`, `Population` and `VCPULoop` as `Runner.run` does, so
 /// what is measured is what users run.
 public enum RunnerBench {
-    /// Opens /dev/kvm and builds a `Machine` for `image`: VM, guest_memfd RAM and memslots,
+    /// Opens /dev/kvm and builds a `Machine` for `image`: VM, RAM in the run's backing and memslots,
     /// the plan pre-populated, vCPUs with CPUID and boot state: ready to run. The host probe
     /// is a per-process cost (it runs test guests), so the caller gives it and it is not
     /// timed. Tear-down happens after the clock stops.
@@ -19,15 +19,16 @@ public enum RunnerBench {
         return withExtendedLifetime(machine) { ContinuousClock.now - start }
     }
 
-    /// Pre-populates `image` into fresh guest_memfd RAM of `memory` bytes, bound as `Machine`
-    /// binds it; only `Population.populate` is timed, the same call `Machine` makes.
-    public static func population(_ image: Image, memory: UInt64, system: KVMSystem) throws(RunError) -> Duration {
+    /// Pre-populates `image` into fresh RAM of `memory` bytes in `backing` (guest_memfd or the
+    /// memfd stand-in), bound as `Machine` binds it; only `Population.populate` is timed, the
+    /// same call `Machine` makes.
+    public static func population(_ image: Image, memory: UInt64, backing: RAMBacking, system: KVMSystem) throws(RunError) -> Duration {
         let range = GPARange(start: 0, end: memory)
         let ram: GuestMapping
         let vm: VirtualMachine
         do {
             vm = try system.createVM(type: .default)
-            ram = try Machine.guestMemfdSlot(vm: vm, slot: Machine.ramSlot, range: range)
+            ram = try backing.slot(vm: vm, slot: Machine.ramSlot, range: range, name: "ram")
         } catch {
             throw .kvm(error)
         }

@@ -13,13 +13,14 @@ import Synchronization
 public final class ConversionService: Sendable {
     /// How private and shared memory are backed, which decides what a conversion discards.
     enum Backing {
-        /// One guest_memfd serves both states at the same GPA (KVM, SEV-SNP): every flip
-        /// punches the flipped pages out of it, so neither side's content survives.
-        case unified(GuestMemfd)
-        /// TDX: private pages in guest_memfd at GPA, shared pages in a separate backing at
+        /// One file (guest_memfd or its memfd stand-in) serves both states at the same GPA
+        /// (KVM, SEV-SNP): every flip punches the flipped pages out of it, so neither side's
+        /// content survives.
+        case unified(any GuestMemoryFile)
+        /// TDX: private pages in RAM's file at GPA, shared pages in a separate backing at
         /// GPA | shared bit. Going shared punches the private side; going private drops the
         /// shared side.
-        case split(private: GuestMemfd, shared: MemoryMapping)
+        case split(private: any GuestMemoryFile, shared: MemoryMapping)
     }
 
     private let state: Mutex<PageStateMap>

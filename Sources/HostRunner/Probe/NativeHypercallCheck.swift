@@ -28,10 +28,11 @@ enum NativeHypercallCheck {
         var bytes: [UInt8] { self == .vmcall ? [0x0F, 0x01, 0xC1] : [0x0F, 0x01, 0xD9] }
     }
 
-    static func run(system: KVMSystem, instruction: Instruction, timeout: Double = 0.25) -> Outcome {
+    /// `quirks`: the quirks this host (as profiled) lets a VM disable.
+    static func run(system: KVMSystem, instruction: Instruction, quirks: Quirks, timeout: Double = 0.25) -> Outcome {
         do {
             let vm = try system.createVM(type: .default)
-            if try system.check(.disableQuirks2) & Int(Quirks.fixHypercallInstruction.rawValue) != 0 {
+            if quirks.contains(.fixHypercallInstruction) {
                 try vm.disableQuirks(.fixHypercallInstruction)
             }
             try vm.enableHypercallExits(mask: 1 << 12)

@@ -2,8 +2,9 @@ import GuestABI
 import KVM
 import Payload
 
-/// One VM built for one image: its memory (guest_memfd-backed RAM, and the ROM of the
-/// firmware layout), pre-populated from the plan, and its vCPUs set up to start the image.
+/// One VM built for one image: its memory (RAM, and the ROM of the firmware layout, each in
+/// a file of the run's `RAMBacking`), pre-populated from the plan, and its vCPUs set up to
+/// start the image.
 ///
 /// Owns every KVM object of the run; they are released together when the machine goes.
 public final class Machine {
@@ -13,6 +14,8 @@ public final class Machine {
     public let memory: GuestMemory
     public let population: Population
     public let service: ConversionService
+    /// Where guest RAM lives in this run, and why.
+    public let ramBacking: RAMBacking
     /// The transport serving each interface in this run.
     public let transports: [ConversionPlatform: Transport]
     /// The request sites, with the instruction each holds.
@@ -44,31 +47,34 @@ public final class Machine {
         self.transports = transports
         let sites = try Self.classifySites(image)
         self.sites = sites
+        let ramBacking = try probe.backing(requested: options.backing)
+        self.ramBacking = ramBacking
+        let capabilities = probe.capabilities
         do {
             let vm = try system.createVM(type: .default)
             self.vm = vm
             // A test harness must never have its guest code patched (HOST-NOTES.md).
-            if try system.check(.disableQuirks2) & Int(Quirks.fixHypercallInstruction.rawValue) != 0 {
+            if capabilities.disableQuirks2.contains(.fixHypercallInstruction) {
                 try vm.disableQuirks(.fixHypercallInstruction)
             }
-            if try system.check(.x86UserSpaceMSR) != 0 { try vm.enableUserSpaceMSR(.all) }
+            if capabilities.userSpaceMSR { try vm.enableUserSpaceMSR(.all) }
             if transports[.kvm] == .native { try vm.enableHypercallExits(mask: 1 << MapGPARange.hypercallNumber) }
 
             var regions: [GuestMemory.Region] = []
             var backings: [AnyObject] = []
             let ramRange = GPARange(start: 0, end: options.memory)
-            // SEV-SNP where KVM enforces nothing: guest_memfd's private view at GPA | C-bit,
-            // its shared view at GPA, both memslots, so the runner can enforce the RMP itself.
+            // SEV-SNP where KVM enforces nothing: RAM's private view at GPA | C-bit, its
+            // shared view at GPA, both memslots, so the runner can enforce the RMP itself.
             // The guest's page tables carry the C-bit: a direct64 image's as the VMM hands them
             // over, a firmware image's as its reset path makes them.
             let enforceSNP = options.platform == .ghcb && !probe.usesMemoryAttributes
             let ramSlotRange = enforceSNP ? GPARange(start: GHCBHost.cBit, end: GHCBHost.cBit + options.memory) : ramRange
-            let ram = try Self.guestMemfdSlot(vm: vm, slot: Self.ramSlot, range: ramSlotRange)
+            let ram = try ramBacking.slot(vm: vm, slot: Self.ramSlot, range: ramSlotRange, name: "ram")
             backings.append(ram)
-            var backing = ConversionService.Backing.unified(ram.memfd)
+            var backing = ConversionService.Backing.unified(ram.file)
             var views: GuestViews?
             if enforceSNP {
-                let sharedView = try ram.memfd.map(), hostView = try ram.memfd.map()
+                let sharedView = try ram.file.map(), hostView = try ram.file.map()
                 try vm.setUserMemoryRegion(slot: Self.sharedAliasSlot, guestPhysicalAddress: 0, size: options.memory, userspaceAddress: sharedView.userspaceAddress)
                 backings.append(sharedView)
                 backings.append(hostView)
@@ -76,17 +82,17 @@ public final class Machine {
                 views = GuestViews(privateView: ram, sharedView: sharedView, viewBit: GHCBHost.cBit, bitMeansPrivate: true)
             } else if options.platform == .tdx {
                 // As a TDX VMM does: shared pages live at GPA | shared bit, in a backing of
-                // their own, while guest_memfd holds the private side at GPA.
+                // their own, while RAM's file holds the private side at GPA.
                 let sharedBit = options.tdxAddressWidth.sharedBit
                 let shared = try MemoryMapping.pair(size: Int(options.memory), name: "enlighten-shared")
                 try vm.setUserMemoryRegion(slot: Self.sharedAliasSlot, guestPhysicalAddress: sharedBit, size: options.memory, userspaceAddress: shared.guest.userspaceAddress)
                 backings.append(shared.guest)
                 backings.append(shared.host)
-                backing = .split(private: ram.memfd, shared: shared.host)
+                backing = .split(private: ram.file, shared: shared.host)
                 if !probe.usesMemoryAttributes {
                     // KVM enforces nothing here: the runner does, through the guest's views,
                     // while the host keeps mappings of its own that no protection touches.
-                    let hostRAM = try ram.memfd.map()
+                    let hostRAM = try ram.file.map()
                     backings.append(hostRAM)
                     regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: hostRAM.base))
                     views = GuestViews(privateView: ram, sharedView: shared.guest, viewBit: sharedBit, bitMeansPrivate: false)
@@ -98,7 +104,7 @@ public final class Machine {
                 regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: ram.base))
             }
             if image.layout == .firmware {
-                let rom = try Self.guestMemfdSlot(vm: vm, slot: Self.romSlot, range: Layout.romWindow)
+                let rom = try ramBacking.slot(vm: vm, slot: Self.romSlot, range: Layout.romWindow, name: "rom")
                 regions.append(GuestMemory.Region(name: "rom", range: Layout.romWindow, base: rom.base))
                 backings.append(rom)
                 if enforceSNP {
@@ -106,7 +112,7 @@ public final class Machine {
                     // GPA before paging (every access private then) and at GPA | C-bit after.
                     // Both are the same bytes; the guest never converts it, so neither view is
                     // ever closed.
-                    let romPrivate = try rom.memfd.map()
+                    let romPrivate = try rom.file.map()
                     try vm.setUserMemoryRegion(slot: Self.romPrivateAliasSlot, guestPhysicalAddress: Layout.romWindow.start | GHCBHost.cBit,
                                                size: Layout.romWindow.size, userspaceAddress: romPrivate.userspaceAddress)
                     backings.append(romPrivate)
@@ -154,7 +160,7 @@ public final class Machine {
             for index in 0..<options.vcpus {
                 let vcpu = try vm.createVCPU(id: UInt32(index))
                 try vcpu.setCPUID(cpuid(index))
-                if try vm.check(.syncRegs) & 3 == 3 { try vcpu.enableSyncRegisters([.registers, .specialRegisters]) }
+                if capabilities.syncRegs.isSuperset(of: [.registers, .specialRegisters]) { try vcpu.enableSyncRegisters([.registers, .specialRegisters]) }
                 try BootState.prepare(vcpu, index: index, image: image, cr3Bits: cr3Bits)
                 if !trapped.isEmpty { try vcpu.setHardwareBreakpoints(trapped) }
                 vcpus.append(vcpu)
@@ -225,17 +231,5 @@ public final class Machine {
             sites[site.address] = instruction
         }
         return sites
-    }
-
-    /// A guest_memfd (MMAP | INIT_SHARED, so the host can write it before the guest runs)
-    /// bound as memslot `slot` over `range`, with its host mapping. Internal, not private:
-    /// `RunnerBench` times population into exactly this kind of memory.
-    static func guestMemfdSlot(vm: VirtualMachine, slot: UInt32, range: GPARange) throws(KVMError) -> GuestMapping {
-        let memfd = try vm.createGuestMemfd(size: range.size, flags: [.mmap, .initShared])
-        let mapping = try memfd.map()
-        try vm.setUserMemoryRegion2(
-            slot: slot, flags: [.guestMemfd], guestPhysicalAddress: range.start, size: range.size,
-            userspaceAddress: mapping.userspaceAddress, guestMemfd: memfd, guestMemfdOffset: 0)
-        return mapping
     }
 }

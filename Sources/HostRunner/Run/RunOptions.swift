@@ -2,8 +2,11 @@ import GuestABI
 
 /// How to run an image. Defaults are what `enlighten run` uses without options.
 public struct RunOptions: Sendable {
-    /// Guest RAM in bytes, from GPA 0 (guest_memfd-backed).
+    /// Guest RAM in bytes, from GPA 0.
     public var memory: UInt64 = 64 << 20
+    /// The file guest RAM lives in; nil: the probe's choice (guest_memfd where a default VM
+    /// can have it, else the memfd stand-in). `.memfd` forces the stand-in on any host.
+    public var backing: RAMBacking.Kind?
     public var vcpus: Int = 1
     /// Wall-clock limit for the whole run, in seconds: finite, positive and at most
     /// `maximumTimeout` (the watchdog is what bounds a spinning guest).

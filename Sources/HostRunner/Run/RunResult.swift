@@ -5,6 +5,8 @@ public struct RunResult: Sendable {
     public let image: Image
     public let population: Population
     public let transports: [ConversionPlatform: Transport]
+    /// Where guest RAM lived (guest_memfd or the memfd stand-in), and why.
+    public let ramBacking: RAMBacking
     /// The page states when the run ended.
     public let finalStates: PageStateMap
     public let events: [RunEvent]
@@ -22,12 +24,14 @@ public struct RunResult: Sendable {
     /// Failed CHECKs and mismatched CHECKSUMs among the events not kept.
     public let failuresNotKept: Int
 
-    public init(image: Image, population: Population, transports: [ConversionPlatform: Transport], finalStates: PageStateMap,
+    public init(image: Image, population: Population, transports: [ConversionPlatform: Transport], ramBacking: RAMBacking,
+                finalStates: PageStateMap,
                 events: [RunEvent], vcpus: Int, exits: Int, droppedLogBytes: Int, unservedNotLogged: Int, seconds: Double,
                 checksums: [ChecksumComparison], eventsNotKept: [RunEvent.Kind: Int] = [:], failuresNotKept: Int = 0) {
         self.image = image
         self.population = population
         self.transports = transports
+        self.ramBacking = ramBacking
         self.finalStates = finalStates
         self.events = events
         self.vcpus = vcpus

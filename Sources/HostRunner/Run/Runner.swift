@@ -30,7 +30,7 @@ public enum Runner {
         VCPUThreads.run(loops, control: control, timeout: options.timeout)
         let elapsed = ContinuousClock.now - started
         return RunResult(
-            image: image, population: machine.population, transports: machine.transports,
+            image: image, population: machine.population, transports: machine.transports, ramBacking: machine.ramBacking,
             finalStates: machine.service.pageStates,
             events: loops.flatMap(\.events), vcpus: loops.count,
             exits: loops.reduce(0) { $0 + $1.exits }, droppedLogBytes: loops.reduce(0) { $0 + $1.droppedLog },
