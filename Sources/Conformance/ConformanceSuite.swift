@@ -56,7 +56,8 @@ public struct ConformanceSuite: Sendable {
         context: SuiteContext? = nil, progress: @escaping @Sendable (Int, CaseResult) -> Void = { _, _ in }
     ) -> SuiteReport {
         let planned = cases(options)
-        let context = context ?? SuiteContext(facts: probe.facts)
+        // The reports record the backing the runs use, the forced one included.
+        let context = context ?? SuiteContext(facts: probe.facts(backing: (try? probe.backing(requested: options.backing)) ?? probe.ramBacking))
         let started = ContinuousClock.now
         if let deadline = options.deadline { stop.expire(after: deadline) }
         let runnable = planned.filter { skipReason($0, options) == nil }
@@ -107,6 +108,7 @@ public struct ConformanceSuite: Sendable {
             return "no transport can carry \(platform.rawValue) requests on this host\(missing.map { ": it lacks \($0)" } ?? "") (see `enlighten probe`)"
         }
         if options.transport == .native, let reason = probe.nativeUnavailable(platform) { return reason }
+        if let reason = probe.cannotEnforce(platform) { return reason }
         return planned.scenario.skip(probe, platform)
     }
 

@@ -83,6 +83,8 @@ struct ProbeReport: Encodable {
     let backingReason: String
     let memslot: String
     let population: String
+    /// Why SEV-SNP/TDX private memory cannot be enforced here, or nil.
+    let enforcementUnavailable: String?
     let transports: [String: String]
 
     init(_ probe: HostProbe, backing chosen: RAMBacking) {
@@ -115,6 +117,7 @@ struct ProbeReport: Encodable {
         backing = chosen.kind.rawValue
         backingReason = chosen.reason
         memslot = chosen.memslotCall.rawValue
+        enforcementUnavailable = probe.cannotEnforce(.ghcb).map { _ in probe.viewsFailure ?? "" }
         population = chosen.kind == .guestMemfd ? HostProbe.PopulationStrategy.guestMemfdMmap.rawValue : HostProbe.PopulationStrategy.memfdMmap.rawValue
         transports = Dictionary(uniqueKeysWithValues: probe.transports.map { ($0.key.rawValue, $0.value.rawValue) })
     }
@@ -140,6 +143,8 @@ struct ProbeReport: Encodable {
         print("  guest RAM          \(backing) via \(memslot)")
         print("                     \(backingReason)")
         print("  population         \(population), then private in the runner's page-state model")
+        print("  private memory     " + (enforcementUnavailable.map { "NOT enforceable for SEV-SNP/TDX runs: \($0)" }
+            ?? (memoryAttributes ? "KVM_SET_MEMORY_ATTRIBUTES" : "the runner's views (a closed page exits to the runner)")))
         for platform in ConversionPlatform.allCases {
             print("  \(platform.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(transports[platform.rawValue] ?? "unavailable")")
         }

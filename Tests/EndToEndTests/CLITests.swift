@@ -66,6 +66,50 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// Where guest RAM lives is the user's to choose and every output says which: the
+    /// stand-in forced on any host, guest_memfd refused in one line (exit 2) where the
+    /// kernel has none for a default VM, an unknown profile or mask refused by name.
+    func testBackingAndHostProfileAreChosenAndRecorded() throws {
+        _ = try KVMHost.system()
+        let probe = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try enlighten(["probe", "--json"]).stdout.utf8)) as? [String: Any])
+        let forced = try enlighten(["run", "roundtrip", "--platform", "tdx", "--backing", "memfd", "--json"])
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        let run = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(forced.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(run["backing"] as? String, "memfd")
+        XCTAssertEqual(run["memslot"] as? String, probe["memslot"] as? String)
+        let fromEnvironment = try enlighten(["run", "hello", "--json"], environment: ["ENLIGHTEN_BACKING": "memfd"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(fromEnvironment.stdout.utf8)) as? [String: Any])?["backing"] as? String, "memfd")
+
+        let asked = try enlighten(["run", "hello", "--backing", "guest_memfd"])
+        if probe["backing"] as? String == "guest_memfd" {
+            XCTAssertEqual(asked.status, 0, asked.stderr)
+            XCTAssertTrue(asked.stdout.contains("guest RAM: guest_memfd via KVM_SET_USER_MEMORY_REGION2"), asked.stdout)
+        } else {
+            XCTAssertEqual(asked.status, 2, asked.stderr)
+            XCTAssertEqual(asked.stderr.split(separator: "\n").count, 1, asked.stderr)
+            XCTAssertTrue(asked.stderr.hasPrefix("error: --backing guest_memfd: this host cannot give a default VM guest_memfd ("), asked.stderr)
+        }
+
+        // As Linux 6.1 leaves a default VM: the stand-in through the original memslot ioctl.
+        let old = try enlighten(["run", "roundtrip", "--platform", "kvm", "--host-profile", "linux-6.1", "--json"])
+        XCTAssertEqual(old.status, 0, old.stderr)
+        let oldRun = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(old.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(oldRun["backing"] as? String, "memfd")
+        XCTAssertEqual(oldRun["memslot"] as? String, "KVM_SET_USER_MEMORY_REGION")
+        let oldProbe = try enlighten(["probe", "--json"], environment: ["ENLIGHTEN_HOST_PROFILE": "linux-6.1"])
+        let oldJSON = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(oldProbe.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(oldJSON["profile"] as? String, "linux-6.1")
+        XCTAssertEqual(oldJSON["userMemory2"] as? Bool, false)
+
+        for (arguments, prefix) in [(["probe", "--host-profile", "linux-4.4"], "error: unknown host profile 'linux-4.4'"),
+                                    (["run", "hello", "--mask", "everything"], "error: unknown capability 'everything' to mask"),
+                                    (["conformance", "--backing", "tmpfs"], "Error: The value 'tmpfs' is invalid for '--backing")] {
+            let output = try enlighten(arguments)
+            XCTAssertEqual(output.status, 2, "\(arguments): \(output.stderr)")
+            XCTAssertTrue(output.stderr.hasPrefix(prefix), "\(arguments): \(output.stderr)")
+        }
+    }
+
     func testInputErrorsAreExitTwoWithOneLine() throws {
         for arguments in [["build", "no-such-stub"], ["run", "hello", "--vcpus", "0"], ["run", "hello", "--memory", "lots"], ["run", "--bogus"]] {
             let output = try enlighten(arguments)

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 
 @testable import HostRunner
@@ -146,5 +147,39 @@ final class HostProfileTests: XCTestCase {
         let environment = try HostProfile.fromEnvironment(["ENLIGHTEN_HOST_PROFILE": "linux-5.15", "ENLIGHTEN_MASK": "sync_regs"])
         XCTAssertEqual(environment.arguments, ["--host-profile", "linux-5.15", "--mask", "sync_regs"])
         XCTAssertEqual(try HostProfile.fromEnvironment([:]), .host)
+    }
+
+    /// SEV-SNP and TDX runs need private memory enforced: where neither KVM's memory
+    /// attributes nor the runner's views can, they are refused by name, not run wrongly.
+    func testPlatformsThatNeedEnforcementAreRefusedWhereTheViewsDoNotHold() {
+        var probe = probe(Self.full)
+        XCTAssertNil(probe.cannotEnforce(.ghcb))
+        probe.viewsFailure = "a guest read of a page whose memfd mapping is closed ended in KVM_EXIT_MEMORY_FAULT, not an MMIO exit"
+        XCTAssertNil(probe.cannotEnforce(.kvm))
+        XCTAssertNil(probe.cannotEnforce(nil))
+        for platform in [ConversionPlatform.ghcb, .tdx] {
+            let why = probe.cannotEnforce(platform) ?? ""
+            XCTAssertTrue(why.contains("no KVM_CAP_MEMORY_ATTRIBUTES") && why.contains("KVM_EXIT_MEMORY_FAULT"), why)
+        }
+        var attributes = Self.full
+        attributes.memoryAttributes = [.private]
+        var withAttributes = self.probe(attributes)
+        withAttributes.viewsFailure = probe.viewsFailure
+        XCTAssertNil(withAttributes.cannotEnforce(.tdx), "KVM enforces private memory itself there")
+    }
+
+    /// On this host, the memfd stand-in always binds, and whether its views hold is exactly
+    /// what the probe records.
+    func testTheBackingTrialAgreesWithTheProbe() throws {
+        guard FileManager.default.fileExists(atPath: "/dev/kvm") else {
+            print("skipping: /dev/kvm is absent on this host")
+            throw XCTSkip("/dev/kvm is absent on this host")
+        }
+        let system = try KVMSystem()
+        let memfd = RAMBacking(kind: .memfd, memslotCall: try system.check(.userMemory2) != 0 ? .region2 : .region, reason: "test")
+        let outcome = BackingTrial.run(system: system, backing: memfd)
+        if case .refused(let why) = outcome { XCTFail(why) }
+        let probe = try HostProbe.run(system: system, profile: try HostProfile.resolve(name: nil, masking: ["guest_memfd"]))
+        XCTAssertEqual(probe.viewsFailure == nil, outcome == .viewsHold, "\(outcome)")
     }
 }

@@ -80,13 +80,28 @@ public struct HostProbe: Sendable {
         } else {
             details["advertised"] = "KVM_CAP_EXIT_HYPERCALL does not include KVM_HC_MAP_GPA_RANGE"
         }
-        let trial = capabilities.canUseGuestMemfd ? GuestMemfdTrial.run(system: system) : nil
-        return HostProbe(capabilities: capabilities, nativeHypercall: details, nativeHypercallDelivered: delivered,
-                         profile: profile, guestMemfdFailure: trial)
+        var guestMemfdFailure: String?
+        if capabilities.canUseGuestMemfd {
+            switch BackingTrial.run(system: system, backing: RAMBacking(kind: .guestMemfd, memslotCall: .region2, reason: "probe")) {
+            case .viewsHold: break
+            case .refused(let why), .viewsDoNotHold(let why): guestMemfdFailure = why
+            }
+        }
+        var probe = HostProbe(capabilities: capabilities, nativeHypercall: details, nativeHypercallDelivered: delivered,
+                              profile: profile, guestMemfdFailure: guestMemfdFailure)
+        if probe.ramBacking.kind == .memfd, case .viewsDoNotHold(let why) = BackingTrial.run(system: system, backing: probe.ramBacking) {
+            probe.viewsFailure = why
+        }
+        return probe
     }
 
-    /// `guestMemfdFailure`: why a guest_memfd memslot could not be made on a default VM
-    /// although the capabilities promise one (nil: it could, or it was not tried).
+    /// Why the runner cannot enforce private memory through its views on this host (a closed
+    /// page of a memslot's mapping does not exit as MMIO), or nil when it can. SEV-SNP and
+    /// TDX runs need the views where KVM has no memory attributes.
+    public internal(set) var viewsFailure: String?
+
+    /// `guestMemfdFailure`: why guest_memfd cannot serve as the runner uses it although the
+    /// capabilities promise it (nil: it can, or it was not tried).
     init(capabilities: HostCapabilities, nativeHypercall: [String: String], nativeHypercallDelivered: Bool,
          profile: HostProfile = .host, guestMemfdFailure: String? = nil) {
         self.capabilities = capabilities
@@ -124,6 +139,13 @@ public struct HostProbe: Sendable {
         }
         if platform == .ghcb, !capabilities.userSpaceMSR { return HostProfile.Capability.userSpaceMSR.kvmName }
         return nil
+    }
+
+    /// Why this host cannot run `platform`'s guests as the hardware would, or nil: SEV-SNP
+    /// and TDX need private memory enforced, by KVM's memory attributes or the runner's views.
+    public func cannotEnforce(_ platform: ConversionPlatform?) -> String? {
+        guard platform == .ghcb || platform == .tdx, !usesMemoryAttributes, let why = viewsFailure else { return nil }
+        return "this host's KVM gives the runner no way to enforce \(platform == .ghcb ? "SEV-SNP" : "TDX") private memory (no KVM_CAP_MEMORY_ATTRIBUTES, and \(why))"
     }
 
     /// The backing a run uses: the probe's choice, or the one asked for. Asking for

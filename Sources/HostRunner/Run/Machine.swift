@@ -47,6 +47,7 @@ public final class Machine {
         self.transports = transports
         let sites = try Self.classifySites(image)
         self.sites = sites
+        if let why = probe.cannotEnforce(options.platform) { throw .hostUnavailable(why) }
         let ramBacking = try probe.backing(requested: options.backing)
         self.ramBacking = ramBacking
         let capabilities = probe.capabilities
