@@ -101,6 +101,9 @@ struct floor_backing {
 
 /* vm.c */
 void floor_set_backing(struct floor_backing backing);
+/* A new RAM file of `size` bytes in the chosen backing (a guest_memfd needs `vm`). */
+int floor_ram_file(int vm, uint64_t size);
+int floor_backing_needs_vm(void);
 int floor_vm_create(struct floor_vm *vm, uint64_t memory_size, const struct floor_image *image, const struct floor_platform *platform);
 void floor_vm_destroy(struct floor_vm *vm);
 

@@ -88,25 +88,28 @@ static struct floor_backing backing = { .memfd = 0, .region2 = 1 };
 
 void floor_set_backing(struct floor_backing chosen) { backing = chosen; }
 
-/* RAM's file: a guest_memfd, or a memfd sized with ftruncate. `vm->gmem` names either: both
- * are mapped, punched and closed alike. */
-static int create_file(struct floor_vm *vm, uint64_t memory_size) {
+/* A new RAM file of `size` bytes for VM `vm`: a guest_memfd, or a memfd sized with
+ * ftruncate; -1 (with errno reported) on failure. Both are mapped, punched and closed alike. */
+int floor_ram_file(int vm, uint64_t size) {
     if (backing.memfd) {
-        vm->gmem = (int)syscall(SYS_memfd_create, "floor-ram", FLOOR_MFD_CLOEXEC);
-        if (vm->gmem < 0) return floor_error("memfd_create");
-        if (ftruncate(vm->gmem, (off_t)memory_size) != 0) return floor_error("ftruncate");
-        return 0;
+        int fd = (int)syscall(SYS_memfd_create, "floor-ram", FLOOR_MFD_CLOEXEC);
+        if (fd < 0) return floor_error("memfd_create");
+        if (ftruncate(fd, (off_t)size) != 0) { close(fd); return floor_error("ftruncate"); }
+        return fd;
     }
     struct floor_create_guest_memfd request = {
-        .size = memory_size, .flags = FLOOR_GUEST_MEMFD_FLAG_MMAP | FLOOR_GUEST_MEMFD_FLAG_INIT_SHARED,
+        .size = size, .flags = FLOOR_GUEST_MEMFD_FLAG_MMAP | FLOOR_GUEST_MEMFD_FLAG_INIT_SHARED,
     };
-    vm->gmem = ioctl(vm->vm, FLOOR_KVM_CREATE_GUEST_MEMFD, &request);
-    if (vm->gmem < 0) return floor_error("KVM_CREATE_GUEST_MEMFD");
-    return 0;
+    int fd = ioctl(vm, FLOOR_KVM_CREATE_GUEST_MEMFD, &request);
+    if (fd < 0) return floor_error("KVM_CREATE_GUEST_MEMFD");
+    return fd;
 }
 
+int floor_backing_needs_vm(void) { return !backing.memfd; }
+
 static int create_memory(struct floor_vm *vm, uint64_t memory_size, uint64_t ram_gpa) {
-    if (create_file(vm, memory_size) != 0) return -1;
+    vm->gmem = floor_ram_file(vm->vm, memory_size);
+    if (vm->gmem < 0) return -1;
     void *memory = mmap(NULL, memory_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->gmem, 0);
     if (memory == MAP_FAILED) return floor_error(backing.memfd ? "mmap(memfd)" : "mmap(guest_memfd)");
     vm->memory = memory;

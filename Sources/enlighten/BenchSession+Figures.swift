@@ -96,9 +96,10 @@ extension BenchSession {
         return figures
     }
 
-    /// Pre-populating a 64 MiB measured payload into fresh RAM (the session's backing) through the runner's
-    /// population path, against memcpy of 64 MiB into fresh anonymous memory; neither
-    /// side's source is in cache.
+    /// Pre-populating a 64 MiB measured payload into fresh RAM (the session's backing) through
+    /// the runner's population path, against the floor filling a fresh file of the same
+    /// backing the same way (2 MiB chunks, each populated then copied); neither side's source
+    /// is in cache.
     func populationFigure() throws(BenchError) -> BenchFigure {
         let bytes = Self.payloadBytes
         let image: Image
