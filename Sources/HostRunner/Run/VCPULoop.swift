@@ -151,7 +151,7 @@ final class VCPULoop {
             case .vmcall, .vmmcall, .pvalidate: sregs = try vcpu.getSpecialRegisters()
             case .vmgexit, .tdcall: sregs = SpecialRegisters()
             }
-            var stop: VCPUStop?
+            var stop: VCPUStop?, fault: TrappedFault?
             try vcpu.modifyRegisters { regs in
                 switch instruction {
                 case .vmcall, .vmmcall:
@@ -165,18 +165,42 @@ final class VCPULoop {
                         stop = reason
                     }
                 case .pvalidate:
-                    stop = pvalidate(&regs, sregs: sregs)
+                    switch pvalidate(&regs, sregs: sregs, at: pc) {
+                    case .completed: break
+                    case .faulted(let raised): fault = raised
+                    case .stopped(let reason): stop = reason
+                    }
                 case .tdcall:
                     var registers = TDCallRegisters(regs)
                     stop = tdx.tdcall(&registers, vcpu: index, service: machine.service, transport: .trap, events: &pending)
                     registers.store(into: &regs)
                 }
+                guard fault == nil else { return }      // a fault is taken at the instruction
                 regs.rip &+= instruction.length
             }
-            return stop.map { .stopped($0) }
+            if let stop { return .stopped(stop) }
+            if let fault {
+                try vcpu.injectException(vector: fault.vector, errorCode: fault.errorCode)
+                lastInjected = (UInt64(fault.vector), fault.cause)
+                return nil
+            }
+            return nil
         } catch {
             return .stopped(.hostError("\(error)"))
         }
+    }
+
+    /// An exception a served instruction raises instead of completing.
+    private struct TrappedFault: Equatable {
+        let vector: UInt8
+        let errorCode: UInt32?
+        let cause: String
+    }
+
+    private enum TrappedOutcome {
+        case completed
+        case faulted(TrappedFault)
+        case stopped(VCPUStop)
     }
 
     /// An access the guest's views did not let through (KVM_EXIT_MMIO at a protected page):
@@ -340,40 +364,53 @@ final class VCPULoop {
         if restoringRegisters { try vcpu.setRegisters(before) }
     }
 
-    /// PVALIDATE as SNP hardware executes it against the RMP: RAX = GVA (walked through the
-    /// guest's page tables), RCX = page size, RDX = validate; RAX and CF as the instruction
-    /// sets them. A hypervisor-owned page takes the RMP #NPF, which KVM makes an implicit
-    /// conversion to private (the page is then guest-owned, not validated), and the
-    /// instruction runs again.
-    private func pvalidate(_ regs: inout Registers, sregs: SpecialRegisters) -> VCPUStop? {
+    /// PVALIDATE as SNP hardware executes it against the RMP: the operands as the instruction
+    /// reads them (`PValidateOperands`: rAX the GVA, walked through the guest's page tables;
+    /// ECX the page size; EDX validate), #GP(0) for a non-canonical address, RAX and CF as
+    /// the instruction sets them. A hypervisor-owned page takes the RMP #NPF, which KVM makes
+    /// an implicit conversion to private (the page is then guest-owned, not validated), and
+    /// the instruction runs again.
+    private func pvalidate(_ regs: inout Registers, sregs: SpecialRegisters, at pc: UInt64) -> TrappedOutcome {
         let carryFlag: UInt64 = 1 << 0
-        let operation = regs.rdx == 1 ? "validate" : regs.rdx == 0 ? "rescind" : "rdx \(hex(regs.rdx))"
-        guard let gpa = GuestPageWalk.translate(regs.rax, cr3: sregs.cr3, memory: machine.memory, encryptionMask: GHCBHost.cBit) else {
-            return .platformStopped("PVALIDATE of GVA \(hex(regs.rax)), which the guest's page tables do not map (#PF on hardware), at \(location())")
+        let at = machine.image.symbolize(pc)
+        let longMode64 = sregs.efer & BootState.eferLMA != 0 && sregs.cs.l != 0
+        let operands = PValidateOperands.decode(rax: regs.rax, rcx: regs.rcx, rdx: regs.rdx, longMode64: longMode64,
+                                                fiveLevelPaging: sregs.cr4 & PValidateOperands.cr4LA57 != 0)
+        let gva: UInt64, pageSize: UInt32, validate: UInt32
+        switch operands {
+        case .generalProtection(let why):
+            pending.append(.served(vcpu: index, interface: .ghcb, request: "PVALIDATE at \(at)", answer: "#GP(0): \(why)"))
+            return .faulted(TrappedFault(vector: PValidateOperands.generalProtectionVector, errorCode: 0, cause: "PVALIDATE: \(why)"))
+        case .operands(let address, let size, let operation):
+            (gva, pageSize, validate) = (address, size, operation)
+        }
+        let operation = validate == 1 ? "validate" : validate == 0 ? "rescind" : "edx \(hex(UInt64(validate)))"
+        guard let gpa = GuestPageWalk.translate(gva, cr3: sregs.cr3, memory: machine.memory, encryptionMask: GHCBHost.cBit) else {
+            return .stopped(.platformStopped("PVALIDATE of GVA \(hex(gva)), which the guest's page tables do not map (#PF on hardware), at \(at)"))
         }
         for _ in 0..<2 {
-            let result = machine.service.pvalidate(gpa: gpa, pageSize: regs.rcx, validate: regs.rdx)
+            let result = machine.service.pvalidate(gpa: gpa, pageSize: pageSize, validate: validate)
             switch result {
             case .hypervisorOwned(let page):
                 let request = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .ghcbPSC)
                 let outcome = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &pending,
                                                     as: (.ghcb, "KVM_EXIT_MEMORY_FAULT (PVALIDATE of a hypervisor-owned page)"))
-                guard outcome.succeeded else { return .memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: location()) }
+                guard outcome.succeeded else { return .stopped(.memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: at)) }
                 continue
             case .outsideMemory:
-                return .platformStopped("PVALIDATE of GPA \(hex(gpa)), which is not guest RAM (an RMP #NPF no memslot resolves), at \(location())")
+                return .stopped(.platformStopped("PVALIDATE of GPA \(hex(gpa)), which is not guest RAM (an RMP #NPF no memslot resolves), at \(at)"))
             default:
                 regs.rax = result.rax
                 regs.rflags = result.carry ? regs.rflags | carryFlag : regs.rflags & ~carryFlag
-                let size: UInt64 = regs.rcx == 1 ? 2 << 20 : 0x1000
+                let size: UInt64 = pageSize == 1 ? 2 << 20 : 0x1000
                 pending.append(.validation(vcpu: index, ValidationRecord(
                     interface: .ghcb, instruction: "PVALIDATE", operation: operation,
                     range: GPARange(start: gpa & ~(size - 1), exactByteCount: size), pageSize: size,
                     result: Self.describe(result), changed: result == .success, transport: .trap)))
-                return nil
+                return .completed
             }
         }
-        return .hostError("PVALIDATE at \(hex(gpa)) did not settle after an implicit conversion")
+        return .stopped(.hostError("PVALIDATE at \(hex(gpa)) did not settle after an implicit conversion"))
     }
 
     private static func describe(_ result: PageStateMap.PValidateResult) -> String {
