@@ -95,9 +95,16 @@ final class VCPULoop {
             return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location()))
         case .memoryFault(let flags, let gpa, let size):
             return serveImplicit(gpa: gpa, size: size, toPrivate: flags.contains(.private))
-        case .debug(_, let pc, _, _):
-            guard let instruction = sites.first(where: { $0.address == pc })?.instruction else { return .stopped(.unexpectedDebug(at: location())) }
-            return serveTrapped(instruction, at: pc)
+        case .debug(let exception, let pc, let dr6, _):
+            switch GuestDebugException.classify(exception: exception, dr6: dr6, pc: pc, sites: sites, opcode: { self.codeByte(at: pc) }) {
+            case .site(let instruction):
+                return serveTrapped(instruction, at: pc)
+            case .guest(let payload, let skip):
+                return deliverDebugException(payload: payload, skip: skip,
+                                             cause: "\(skip > 0 ? "ICEBP" : "a debug exception") at \(machine.image.symbolize(pc)), the guest's own (DR6 \(hex(dr6)))")
+            case .unexpected:
+                return .stopped(.unexpectedDebug(at: location()))
+            }
         case .rdmsr(let msr):
             switch (msr.index, machine.options.platform) {
             case (GHCBMSRProtocol.msrIndex, .ghcb?):
@@ -124,6 +131,11 @@ final class VCPULoop {
                 transport: .native, service: machine.service, vcpu: index, events: &pending)
             return nil
         case .internalError(let suberror, _):
+            // KVM's emulator has no INT1: where it runs every instruction (kvm_pvm here) an
+            // ICEBP is an emulation failure, not the #DB it is on hardware.
+            if suberror == Self.emulationFailure, let rip = icebpAtRIP() {
+                return deliverDebugException(payload: 0, skip: 1, cause: "ICEBP at \(machine.image.symbolize(rip))")
+            }
             return .stopped(.internalError(suberror: suberror, at: location()))
         case .failEntry(let reason, _):
             return .stopped(.failedEntry(reason: reason))
@@ -151,7 +163,7 @@ final class VCPULoop {
             case .vmcall, .vmmcall, .pvalidate: sregs = try vcpu.getSpecialRegisters()
             case .vmgexit, .tdcall: sregs = SpecialRegisters()
             }
-            var stop: VCPUStop?, fault: TrappedFault?
+            var stop: VCPUStop?, fault: TrappedFault?, singleStep = false
             try vcpu.modifyRegisters { regs in
                 switch instruction {
                 case .vmcall, .vmmcall:
@@ -177,12 +189,20 @@ final class VCPULoop {
                 }
                 guard fault == nil else { return }      // a fault is taken at the instruction
                 regs.rip &+= instruction.length
+                singleStep = regs.rflags & GuestDebugException.trapFlag != 0
             }
             if let stop { return .stopped(stop) }
             if let fault {
                 try vcpu.injectException(vector: fault.vector, errorCode: fault.errorCode)
                 lastInjected = (UInt64(fault.vector), fault.cause)
                 return nil
+            }
+            // TF was set as the instruction began: its single-step trap follows it, as KVM
+            // gives one after every instruction it skips itself (x86.c
+            // kvm_skip_emulated_instruction → kvm_vcpu_do_singlestep, payload DR6.BS).
+            if singleStep {
+                return deliverDebugException(payload: GuestDebugException.singleStep, skip: 0,
+                                             cause: "single step over the \(instruction) at \(machine.image.symbolize(pc)), which the runner served")
             }
             return nil
         } catch {
@@ -201,6 +221,40 @@ final class VCPULoop {
         case completed
         case faulted(TrappedFault)
         case stopped(VCPUStop)
+    }
+
+    /// KVM_INTERNAL_ERROR_EMULATION (Linux uapi kvm.h).
+    static let emulationFailure: UInt32 = 1
+
+    /// Delivers a #DB the guest caused (`GuestDebugException`): RIP moved past `skip` bytes,
+    /// the guest's DR6 as KVM leaves it when it delivers one with `payload`, then vector 1
+    /// through the guest's IDT, as QEMU re-injects one (target/i386/kvm kvm_handle_debug:
+    /// DR6 first, then KVM_SET_VCPU_EVENTS).
+    private func deliverDebugException(payload: UInt64, skip: UInt64, cause: String) -> Finish? {
+        do {
+            if skip > 0 { try vcpu.modifyRegisters { $0.rip &+= skip } }
+            try vcpu.updateGuestDR6 { GuestDebugException.dr6(delivering: payload, over: $0) }
+            try vcpu.injectException(vector: GuestDebugException.vector)
+        } catch {
+            return .stopped(.hostError("delivering #DB (\(cause)): \(error)"))
+        }
+        lastInjected = (UInt64(GuestDebugException.vector), cause)
+        return nil
+    }
+
+    /// The byte of code at the linear address `linear`, through the guest's tables (SNP: the
+    /// C-bit dropped from them).
+    private func codeByte(at linear: UInt64) -> UInt8? {
+        guard let sregs = try? vcpu.getSpecialRegisters() else { return nil }
+        return GuestPageWalk.codeByte(at: linear, sregs: sregs, memory: machine.memory,
+                                      encryptionMask: machine.options.platform == .ghcb ? GHCBHost.cBit : 0)
+    }
+
+    /// The linear RIP when the instruction there is an ICEBP, else nil.
+    private func icebpAtRIP() -> UInt64? {
+        guard let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters() else { return nil }
+        let rip = sregs.cs.base &+ regs.rip
+        return codeByte(at: rip) == GuestDebugException.icebpOpcode ? rip : nil
     }
 
     /// An access the guest's views did not let through (KVM_EXIT_MMIO at a protected page):
