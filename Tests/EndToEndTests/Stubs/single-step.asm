@@ -30,6 +30,13 @@ extern __enlighten_site_kvm_vmmcall
 extern __enlighten_site_ghcb_vmgexit
 extern __enlighten_site_tdx_tdcall
 
+section .rodata
+; Where a request instruction ends: vmcall/vmmcall are 3 bytes, VMGEXIT and TDCALL 4.
+after_sites:
+    dq __enlighten_site_kvm_vmcall + 3, __enlighten_site_kvm_vmmcall + 3
+    dq __enlighten_site_ghcb_vmgexit + 4, __enlighten_site_tdx_tdcall + 4
+AFTER_SITES     equ ($ - after_sites) / 8
+
 section .bss
 db_count:       resq 1
 db_not_step:    resq 1                    ; #DBs whose DR6 did not say "single step" alone
@@ -42,18 +49,15 @@ db_handler:
     inc qword [abs db_count]
     mov rax, [rdx]
     mov [abs db_last_rip], rax
-    lea rcx, [rel __enlighten_site_kvm_vmcall + 3]
-    cmp rax, rcx
+    lea rcx, [rel after_sites]
+    mov edx, AFTER_SITES
+.site:
+    cmp rax, [rcx]
     je .after_site
-    lea rcx, [rel __enlighten_site_kvm_vmmcall + 3]
-    cmp rax, rcx
-    je .after_site
-    lea rcx, [rel __enlighten_site_ghcb_vmgexit + 4]
-    cmp rax, rcx
-    je .after_site
-    lea rcx, [rel __enlighten_site_tdx_tdcall + 4]
-    cmp rax, rcx
-    jne .dr6
+    add rcx, 8
+    dec edx
+    jnz .site
+    jmp .dr6
 .after_site:
     inc qword [abs db_after_site]
 .dr6:
