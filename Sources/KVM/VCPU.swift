@@ -248,8 +248,6 @@ public final class VCPU {
         _ = try kvmIoctl(fd, CKVM_IOCTL_SET_GUEST_DEBUG, "KVM_SET_GUEST_DEBUG", &request)
     }
 
-    /// KVM_SET_GUEST_DEBUG with execute breakpoints at up to four linear `addresses`
-    /// (DR0-DR3, global enable, length 1) and ENABLE|USE_HW_BP; an empty list disables debug.
     /// KVM_GET_VCPU_EVENTS then KVM_SET_VCPU_EVENTS with `vector` injected as a hardware
     /// exception (with `errorCode` if given), delivered through the guest's IDT on the next
     /// KVM_RUN. `injected` rather than `pending`: without KVM_CAP_EXCEPTION_PAYLOAD KVM
@@ -268,6 +266,21 @@ public final class VCPU {
         guard ckvm_ioctl_ptr(fd, CKVM_IOCTL_SET_VCPU_EVENTS, &events) == 0 else { throw .ioctl(name: "KVM_SET_VCPU_EVENTS", errno: errno) }
     }
 
+    /// KVM_GET_DEBUGREGS, then KVM_SET_DEBUGREGS (api.rst 4.33, 4.34) with DR6 replaced by
+    /// `body(DR6)` and the rest as it was. This is the guest's own DR6, what its
+    /// `mov reg, dr6` reads, which KVM keeps apart from the breakpoints KVM_SET_GUEST_DEBUG
+    /// arms for user space. A #DB user space delivers through KVM_SET_VCPU_EVENTS carries no
+    /// payload, so its DR6 must be left here first.
+    public func updateGuestDR6(_ body: (UInt64) -> UInt64) throws(KVMError) {
+        var registers = kvm_debugregs()
+        _ = try kvmIoctl(fd, CKVM_IOCTL_GET_DEBUGREGS, "KVM_GET_DEBUGREGS", &registers)
+        registers.dr6 = body(registers.dr6)
+        registers.flags = 0
+        _ = try kvmIoctl(fd, CKVM_IOCTL_SET_DEBUGREGS, "KVM_SET_DEBUGREGS", &registers)
+    }
+
+    /// KVM_SET_GUEST_DEBUG with execute breakpoints at up to four linear `addresses`
+    /// (DR0-DR3, global enable, length 1) and ENABLE|USE_HW_BP; an empty list disables debug.
     public func setHardwareBreakpoints(_ addresses: [UInt64]) throws(KVMError) {
         guard addresses.count <= 4 else { throw .invalidArgument("x86 has four hardware breakpoints") }
         if addresses.isEmpty { try setGuestDebug(control: []); return }

@@ -20,8 +20,14 @@ struct ConformanceRun: ParsableCommand {
             "not-run". Without /dev/kvm every case is reported skipped with the reason.
 
             Exit 0 when every applicable case passed, 1 when one failed, errored or did not run, \
-            2 on a usage error or unwritable report path, 3 when this host cannot run guests, \
+            2 on a usage error or a report file that cannot be written (said with its path \
+            and errno, and which version the file kept), 3 when this host cannot run guests, \
             128+N when stopped by signal N (after writing the reports).
+
+            Space for the reports is held from the start (64 KiB a case, at least 1 MiB, per \
+            file, in an unlinked file next to it), so a disk that fills during the run still \
+            takes every verdict. A write that fails anyway is reported at once on stderr; the \
+            file keeps its last version and the run goes on.
 
             `--json FILE` of earlier versions is now `--report FILE`; `--json` prints JSON on \
             stdout, as on every command. `--interface` is an alias of `--platform`.
@@ -121,8 +127,9 @@ struct ConformanceRun: ParsableCommand {
             throw fail(error, .inputError)
         }
         let signals = SignalWatch([SIGINT, SIGTERM]) { signal, name in
-            let report = files.interrupt("interrupted by \(name)")
-            FileHandle.standardError.write(Data("\n\(name): stopped; \(report.summary.notRun) cases not run, reports written\n".utf8))
+            let (report, failures) = files.interrupt("interrupted by \(name)")
+            let written = failures.isEmpty ? "reports written" : failures.map { "error: \($0)" }.joined(separator: "\n")
+            FileHandle.standardError.write(Data("\n\(name): stopped; \(report.summary.notRun) cases not run, \(written)\n".utf8))
             Foundation.exit(128 + signal)
         }
         defer { signals.cancel() }
@@ -141,13 +148,17 @@ struct ConformanceRun: ParsableCommand {
         return files
     }
 
+    /// Writes the final report, prints it, and then, if a file could not take it, fails
+    /// naming that file (the verdicts on stdout are still the run's).
     private func finish(_ report: SuiteReport, _ files: ConformanceReportFiles) throws {
-        do { try files.finish(report) } catch { throw fail(error, .inputError) }
+        var unwritten: FinalReportError?
+        do { try files.finish(report) } catch { unwritten = error }
         if json {
             FileHandle.standardOutput.write(try JSONReporter.data(report))
         } else {
             say(TableReporter.summary(report))
         }
+        if let unwritten { throw fail(unwritten, .inputError) }
     }
 
     private struct Listed: Encodable {

@@ -4,15 +4,29 @@ import Payload
 import Synchronization
 
 /// The `--junit` and `--report` files of one suite run, kept current: written (each
-/// atomically, by rename) before the first case with every case "not run", again as each
-/// case finishes, at the end, and on SIGINT/SIGTERM. Whatever stops the suite, CI finds
-/// both files, parseable, with every case that finished.
+/// atomically, by rename: `AtomicReportFile`) before the first case with every case "not
+/// run", again as each case finishes, at the end, and on SIGINT/SIGTERM. Whatever stops the
+/// suite, CI finds both files, parseable, with every case that finished.
+///
+/// What they say stays true when writing fails. Space for them is held from the start, so a
+/// disk that fills during the run still takes every verdict; a write that fails anyway (the
+/// reserve outgrown, the folder gone) is reported at once on stderr with the path and errno,
+/// the file keeps its last good version, and the run goes on; the end of the run says which
+/// version a file kept.
 final class ConformanceReportFiles: Sendable {
-    private let junit: URL?
-    private let json: URL?
+    private let files: [Destination]
     private let planned: [ConformanceSuite.PlannedCase]
     private let context: SuiteContext
     private let state: Mutex<State>
+    private let warn: @Sendable (String) -> Void
+
+    private enum Format { case junit, json }
+
+    private struct Destination: @unchecked Sendable {
+        let format: Format
+        /// Touched only under `state`'s lock.
+        let file: AtomicReportFile
+    }
 
     private struct State {
         var results: [CaseResult?]
@@ -20,56 +34,102 @@ final class ConformanceReportFiles: Sendable {
         /// Set once the final report is written (end of the run or a signal): later writes
         /// must not replace it.
         var closed = false
+        /// Per file (same order as `files`): the last version written, and the last failure
+        /// reported (so a failure that persists is said once).
+        var kept: [Kept?]
+        var reported: [String?]
     }
 
-    init(junit: String?, json: String?, planned: [ConformanceSuite.PlannedCase], context: SuiteContext) {
-        self.junit = junit.map { URL(fileURLWithPath: $0) }
-        self.json = json.map { URL(fileURLWithPath: $0) }
+    /// A version on disk: when it was written and how many verdicts it holds.
+    private struct Kept {
+        let written: Date
+        let verdicts: Int
+    }
+
+    /// Space held per report file: a verdict with its evidence (400 event lines, 20 log
+    /// lines) stays well under 64 KiB.
+    static let reservePerCase = 64 << 10
+    static let minimumReserve = 1 << 20
+
+    init(junit: String?, json: String?, planned: [ConformanceSuite.PlannedCase], context: SuiteContext,
+         warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
+        var files: [Destination] = []
+        if let junit { files.append(Destination(format: .junit, file: AtomicReportFile(url: URL(fileURLWithPath: junit)))) }
+        if let json { files.append(Destination(format: .json, file: AtomicReportFile(url: URL(fileURLWithPath: json)))) }
+        self.files = files
         self.planned = planned
         self.context = context
-        state = Mutex(State(results: Array(repeating: nil, count: planned.count)))
+        self.warn = warn
+        state = Mutex(State(results: Array(repeating: nil, count: planned.count),
+                            kept: Array(repeating: nil, count: files.count), reported: Array(repeating: nil, count: files.count)))
     }
 
-    var isEmpty: Bool { junit == nil && json == nil }
+    var isEmpty: Bool { files.isEmpty }
 
-    /// Creates the folders and writes the initial report, so an unwritable path is a usage
-    /// error before anything runs. Throws the message to print.
+    /// Creates the folders, holds the space, and writes the initial report, so an unwritable
+    /// path is a usage error before anything runs. Throws the message to print.
     func prepare() throws(ReportFileError) {
-        for url in [junit, json].compactMap({ $0 }) {
-            do {
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            } catch {
-                throw ReportFileError(url: url, reason: "cannot create its folder")
-            }
+        let reserve = max(Self.minimumReserve, planned.count * Self.reservePerCase)
+        try state.withLock { state throws(ReportFileError) in
+            for destination in files { try destination.file.prepare(reserveBytes: reserve) }
+            let report = snapshot(state, interrupted: nil)
+            for index in files.indices { try write(report, to: index, &state) }
         }
-        try state.withLock { state throws(ReportFileError) in try write(snapshot(state, interrupted: nil)) }
     }
 
-    /// One case finished.
+    /// One case finished. A file that cannot be written keeps its last version, and the
+    /// failure is said on stderr (once while it lasts).
     func record(_ index: Int, _ result: CaseResult) {
         state.withLock { state in
             state.results[index] = result
             guard !state.closed else { return }
-            try? write(snapshot(state, interrupted: nil))
+            let report = snapshot(state, interrupted: nil)
+            for file in files.indices {
+                do throws(ReportFileError) {
+                    try write(report, to: file, &state)
+                    state.reported[file] = nil
+                } catch {
+                    let message = "\(error); \(keptVersion(file, state))"
+                    if state.reported[file] != error.description { warn(message) }
+                    state.reported[file] = error.description
+                }
+            }
         }
     }
 
-    /// The run ended: the suite's own report is final.
-    func finish(_ report: SuiteReport) throws(ReportFileError) {
-        try state.withLock { state throws(ReportFileError) in
+    /// The run ended: the suite's own report is final. Throws the first file that could not
+    /// take it, saying what that file kept.
+    func finish(_ report: SuiteReport) throws(FinalReportError) {
+        try state.withLock { state throws(FinalReportError) in
             state.closed = true
-            try write(report)
+            var failures: [String] = []
+            for file in files.indices {
+                do { try write(report, to: file, &state) } catch { failures.append("\(error); \(keptVersion(file, state))") }
+            }
+            release()
+            if !failures.isEmpty { throw FinalReportError(failures: failures) }
         }
     }
 
-    /// A signal: what finished, and every other case not run with `reason`.
-    func interrupt(_ reason: String) -> SuiteReport {
+    /// A signal: what finished, and every other case not run with `reason`. Returns the
+    /// report and the files that could not take it, each with what it kept.
+    func interrupt(_ reason: String) -> (report: SuiteReport, failures: [String]) {
         state.withLock { state in
             let report = snapshot(state, interrupted: reason)
-            if !state.closed { try? write(report) }
+            var failures: [String] = []
+            if !state.closed {
+                for file in files.indices {
+                    do { try write(report, to: file, &state) } catch { failures.append("\(error); \(keptVersion(file, state))") }
+                }
+            }
             state.closed = true
-            return report
+            release()
+            return (report, failures)
         }
+    }
+
+    private func release() {
+        for destination in files { destination.file.close() }
     }
 
     private func snapshot(_ state: State, interrupted: String?) -> SuiteReport {
@@ -82,28 +142,31 @@ final class ConformanceReportFiles: Sendable {
                            runSeconds: (ContinuousClock.now - state.started).seconds, interrupted: interrupted)
     }
 
-    private func write(_ report: SuiteReport) throws(ReportFileError) {
-        if let junit { try save(Data(JUnitReporter.xml(report).utf8), to: junit) }
-        if let json {
-            let data: Data
-            do { data = try JSONReporter.data(report) } catch { throw ReportFileError(url: json, reason: "cannot encode the report: \(error)") }
-            try save(data, to: json)
+    private func write(_ report: SuiteReport, to index: Int, _ state: inout State) throws(ReportFileError) {
+        let destination = files[index]
+        let data: Data
+        switch destination.format {
+        case .junit:
+            data = Data(JUnitReporter.xml(report).utf8)
+        case .json:
+            do { data = try JSONReporter.data(report) } catch {
+                throw ReportFileError(url: destination.file.url, reason: "cannot encode the report: \(error)")
+            }
         }
+        try destination.file.write(data)
+        state.kept[index] = Kept(written: Date(), verdicts: report.results.count - report.summary.notRun)
     }
 
-    private func save(_ data: Data, to url: URL) throws(ReportFileError) {
-        do {
-            try data.write(to: url, options: .atomic)
-        } catch {
-            // Say it in words, not as an NSCocoaErrorDomain code (FileProblem looks at the path
-            // where Foundation gives no errno, e.g. a folder in the report's place).
-            throw ReportFileError(url: url, reason: FileProblem.reason(error, path: url.path))
-        }
+    private func keptVersion(_ index: Int, _ state: State) -> String {
+        guard let kept = state.kept[index] else { return "no version of it was written" }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return "it keeps the version written at \(formatter.string(from: kept.written)), with \(kept.verdicts) of \(planned.count) verdicts"
     }
 }
 
-struct ReportFileError: Error, CustomStringConvertible {
-    let url: URL
-    let reason: String
-    var description: String { "cannot write the report \(url.path): \(reason)" }
+/// The final report could not be written to every file: one line per file, with what it kept.
+struct FinalReportError: Error, CustomStringConvertible {
+    let failures: [String]
+    var description: String { failures.joined(separator: "\nerror: ") }
 }

@@ -21,6 +21,10 @@ struct Enlighten: ParsableCommand {
 
     /// ArgumentParser exits 64 on usage errors; Enlighten promises 2 for every input error.
     static func main() {
+        // Ignored, SIGXFSZ no longer kills the process at a file-size limit (RLIMIT_FSIZE)
+        // before it can say anything: the write fails with EFBIG instead, and the command
+        // reports it (setrlimit(2): the signal "by default … terminates a process").
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

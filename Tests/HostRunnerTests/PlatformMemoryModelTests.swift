@@ -142,7 +142,7 @@ final class PlatformMemoryModelTests: XCTestCase {
                     XCTAssertEqual(change.flipped.flatMap(frames), flipped, context)
                     XCTAssertEqual(change.unchanged.flatMap(frames), unchanged, context)
                 case 1:
-                    let validate = rng.next() % 2, size = rng.chance(1, in: 8) ? UInt64(1) : 0
+                    let validate = UInt32(rng.next() % 2), size: UInt32 = rng.chance(1, in: 8) ? 1 : 0
                     let answer = map.pvalidate(gpa: gpa, pageSize: size, validate: validate, ram: ram)
                     let expected: PageStateMap.PValidateResult
                     if size == 1 {

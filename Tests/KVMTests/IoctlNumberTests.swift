@@ -31,6 +31,10 @@ final class IoctlNumberTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<kvm_vcpu_events>.size, 64)
         XCTAssertEqual(CKVM_IOCTL_GET_VCPU_EVENTS, ior(0x9f, MemoryLayout<kvm_vcpu_events>.size))
         XCTAssertEqual(CKVM_IOCTL_SET_VCPU_EVENTS, iow(0xa0, MemoryLayout<kvm_vcpu_events>.size))
+        // api.rst 4.33/4.34: _IOR 0xa1 / _IOW 0xa2, struct kvm_debugregs (db[4], dr6, dr7, flags, reserved[9]).
+        XCTAssertEqual(MemoryLayout<kvm_debugregs>.size, 128)
+        XCTAssertEqual(CKVM_IOCTL_GET_DEBUGREGS, ior(0xa1, MemoryLayout<kvm_debugregs>.size))
+        XCTAssertEqual(CKVM_IOCTL_SET_DEBUGREGS, iow(0xa2, MemoryLayout<kvm_debugregs>.size))
     }
 
     func testBasicIoctls() {

@@ -37,6 +37,8 @@
 #define CKVM_IOCTL_CREATE_VCPU            0xAE41UL
 #define CKVM_IOCTL_GET_VCPU_EVENTS        0x8040AE9FUL   /* _IOR nr 0x9f, kvm_vcpu_events (64) */
 #define CKVM_IOCTL_SET_VCPU_EVENTS        0x4040AEA0UL   /* _IOW nr 0xa0, kvm_vcpu_events (64) */
+#define CKVM_IOCTL_GET_DEBUGREGS          0x8080AEA1UL   /* _IOR nr 0xa1, kvm_debugregs (128) */
+#define CKVM_IOCTL_SET_DEBUGREGS          0x4080AEA2UL   /* _IOW nr 0xa2, kvm_debugregs (128) */
 #define CKVM_IOCTL_SET_USER_MEMORY_REGION 0x4020AE46UL   /* _IOW nr 0x46, 32 bytes */
 #define CKVM_IOCTL_SET_USER_MEMORY_REGION2 0x40A0AE49UL  /* _IOW nr 0x49, 160 bytes */
 #define CKVM_IOCTL_ENABLE_CAP             0x4068AEA3UL   /* _IOW nr 0xa3, 104 bytes */
@@ -351,6 +353,8 @@ _Static_assert(sizeof(struct ckvm_exit_system_event) == 136, "system_event");
 _Static_assert(sizeof(struct kvm_regs) == 144, "kvm_regs");
 _Static_assert(sizeof(struct kvm_sregs) == 312, "kvm_sregs");
 _Static_assert(sizeof(struct kvm_guest_debug) == 72, "kvm_guest_debug");
+_Static_assert(sizeof(struct kvm_debugregs) == 128, "kvm_debugregs");
+_Static_assert(offsetof(struct kvm_debugregs, dr6) == 32, "kvm_debugregs dr6");
 _Static_assert(sizeof(struct kvm_enable_cap) == 104, "kvm_enable_cap");
 _Static_assert(sizeof(struct kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2");
 _Static_assert(offsetof(struct kvm_sync_regs, regs) == 0, "sync regs");
@@ -373,11 +377,15 @@ _Static_assert(CKVM_IOCTL_SET_CPUID2 == CKVM_IOC(1U, 0x90, sizeof(struct kvm_cpu
 _Static_assert(CKVM_IOCTL_GET_MP_STATE == CKVM_IOC(2U, 0x98, sizeof(struct kvm_mp_state)), "");
 _Static_assert(CKVM_IOCTL_SET_MP_STATE == CKVM_IOC(1U, 0x99, sizeof(struct kvm_mp_state)), "");
 _Static_assert(CKVM_IOCTL_SET_GUEST_DEBUG == CKVM_IOC(1U, 0x9b, sizeof(struct kvm_guest_debug)), "");
+_Static_assert(CKVM_IOCTL_GET_DEBUGREGS == CKVM_IOC(2U, 0xa1, sizeof(struct kvm_debugregs)), "");
+_Static_assert(CKVM_IOCTL_SET_DEBUGREGS == CKVM_IOC(1U, 0xa2, sizeof(struct kvm_debugregs)), "");
 /* and, where the 6.1 header knows the request, it agrees */
 _Static_assert(CKVM_IOCTL_RUN == KVM_RUN, "");
 _Static_assert(CKVM_IOCTL_CREATE_VCPU == KVM_CREATE_VCPU, "");
 _Static_assert(CKVM_IOCTL_CHECK_EXTENSION == KVM_CHECK_EXTENSION, "");
 _Static_assert(CKVM_IOCTL_GET_SUPPORTED_CPUID == KVM_GET_SUPPORTED_CPUID, "");
+_Static_assert(CKVM_IOCTL_GET_DEBUGREGS == KVM_GET_DEBUGREGS, "");
+_Static_assert(CKVM_IOCTL_SET_DEBUGREGS == KVM_SET_DEBUGREGS, "");
 _Static_assert(CKVM_IOCTL_SET_GUEST_DEBUG == KVM_SET_GUEST_DEBUG, "");
 _Static_assert(CKVM_IOCTL_ENABLE_CAP == KVM_ENABLE_CAP, "");
 _Static_assert(CKVM_IOCTL_MEMORY_ENCRYPT_OP == KVM_MEMORY_ENCRYPT_OP, "");

@@ -127,7 +127,7 @@ public final class ConversionService: Sendable {
     }
 
     /// SNP PVALIDATE of the page at `gpa` under the model's rules (`PageStateMap.pvalidate`).
-    func pvalidate(gpa: UInt64, pageSize: UInt64, validate: UInt64) -> PageStateMap.PValidateResult {
+    func pvalidate(gpa: UInt64, pageSize: UInt32, validate: UInt32) -> PageStateMap.PValidateResult {
         state.withLock { map in
             let result = map.pvalidate(gpa: gpa, pageSize: pageSize, validate: validate, ram: ram)
             guard result == .success else { return result }

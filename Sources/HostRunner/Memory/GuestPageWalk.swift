@@ -1,3 +1,5 @@
+import KVM
+
 /// Translates a guest-virtual address through the guest's own 4-level page tables, as the
 /// processor does for an instruction that names a GVA (SNP PVALIDATE's RAX). Reads the tables
 /// through the host's view of guest memory, so a hostile CR3 or entry can only make the walk
@@ -27,6 +29,15 @@ enum GuestPageWalk {
             table = entry & mask
         }
         return nil
+    }
+
+    /// The byte of code at the linear address `linear`: through the guest's tables when
+    /// CR0.PG is set, else the address itself (paging off: linear = physical); nil where it is
+    /// not mapped or not guest memory.
+    static func codeByte(at linear: UInt64, sregs: SpecialRegisters, memory: GuestMemory, encryptionMask: UInt64 = 0) -> UInt8? {
+        let physical = sregs.cr0 & BootState.cr0Paging == 0 ? linear
+            : translate(linear, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask)
+        return physical.flatMap { memory.bytes(at: $0, count: 1)?[0] }
     }
 
     /// The linear addresses that map the guest-physical address `gpa` under `cr3`, at most

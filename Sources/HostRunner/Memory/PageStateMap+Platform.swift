@@ -43,14 +43,17 @@ extension PageStateMap {
         public var carry: Bool { self == .noUpdate }
     }
 
-    /// PVALIDATE of the page at `gpa` (translated from the guest's RAX), RCX = `pageSize`
-    /// (0 = 4 KiB, 1 = 2 MiB), RDX = `validate` (1 validate, 0 rescind). Applies the change.
+    /// PVALIDATE of the page at `gpa` (translated from the guest's rAX), ECX = `pageSize`
+    /// (0 = 4 KiB, 1 = 2 MiB), EDX = `validate` (1 validate, 0 rescind), as
+    /// `PValidateOperands` reads them. Applies the change.
     ///
-    /// Input rules [inference, the APM is not in our sources]: RCX and RDX other than 0/1 and
-    /// an address not aligned to the page size are FAIL_INPUT. A 2 MiB request always meets
-    /// 4 KiB RMP entries here (see `Page`), hence FAIL_SIZEMISMATCH, as Linux's and OVMF's
+    /// Input rules: ECX or EDX other than 0/1 and an address not aligned to the page size
+    /// are FAIL_INPUT (1); the public callers only ever pass 0/1 and aligned addresses, and
+    /// whether the hardware ignores ECX/EDX bits 31:1 instead is not in any public source we
+    /// found (docs/interfaces.md, "PVALIDATE operands"). A 2 MiB request always meets 4 KiB
+    /// RMP entries here (see `Page`), hence FAIL_SIZEMISMATCH (6), as Linux's and OVMF's
     /// fallback to 512 × 4 KiB expects.
-    public mutating func pvalidate(gpa: UInt64, pageSize: UInt64, validate: UInt64, ram: GPARange) -> PValidateResult {
+    public mutating func pvalidate(gpa: UInt64, pageSize: UInt32, validate: UInt32, ram: GPARange) -> PValidateResult {
         guard pageSize <= 1, validate <= 1 else { return .failInput }
         let size: UInt64 = pageSize == 1 ? 2 << 20 : GPARange.frameSize
         guard gpa & (size - 1) == 0 else { return .failInput }

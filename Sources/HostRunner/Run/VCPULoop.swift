@@ -95,9 +95,16 @@ final class VCPULoop {
             return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location()))
         case .memoryFault(let flags, let gpa, let size):
             return serveImplicit(gpa: gpa, size: size, toPrivate: flags.contains(.private))
-        case .debug(_, let pc, _, _):
-            guard let instruction = sites.first(where: { $0.address == pc })?.instruction else { return .stopped(.unexpectedDebug(at: location())) }
-            return serveTrapped(instruction, at: pc)
+        case .debug(let exception, let pc, let dr6, _):
+            switch GuestDebugException.classify(exception: exception, dr6: dr6, pc: pc, sites: sites, opcode: { self.codeByte(at: pc) }) {
+            case .site(let instruction):
+                return serveTrapped(instruction, at: pc)
+            case .guest(let payload, let skip):
+                return deliverDebugException(payload: payload, skip: skip,
+                                             cause: "\(skip > 0 ? "ICEBP" : "a debug exception") at \(machine.image.symbolize(pc)), the guest's own (DR6 \(hex(dr6)))")
+            case .unexpected:
+                return .stopped(.unexpectedDebug(at: location()))
+            }
         case .rdmsr(let msr):
             switch (msr.index, machine.options.platform) {
             case (GHCBMSRProtocol.msrIndex, .ghcb?):
@@ -124,6 +131,11 @@ final class VCPULoop {
                 transport: .native, service: machine.service, vcpu: index, events: &pending)
             return nil
         case .internalError(let suberror, _):
+            // KVM's emulator has no INT1: where it runs every instruction (kvm_pvm here) an
+            // ICEBP is an emulation failure, not the #DB it is on hardware.
+            if suberror == Self.emulationFailure, let rip = icebpAtRIP() {
+                return deliverDebugException(payload: 0, skip: 1, cause: "ICEBP at \(machine.image.symbolize(rip))")
+            }
             return .stopped(.internalError(suberror: suberror, at: location()))
         case .failEntry(let reason, _):
             return .stopped(.failedEntry(reason: reason))
@@ -151,7 +163,7 @@ final class VCPULoop {
             case .vmcall, .vmmcall, .pvalidate: sregs = try vcpu.getSpecialRegisters()
             case .vmgexit, .tdcall: sregs = SpecialRegisters()
             }
-            var stop: VCPUStop?
+            var stop: VCPUStop?, fault: TrappedFault?, singleStep = false
             try vcpu.modifyRegisters { regs in
                 switch instruction {
                 case .vmcall, .vmmcall:
@@ -165,18 +177,84 @@ final class VCPULoop {
                         stop = reason
                     }
                 case .pvalidate:
-                    stop = pvalidate(&regs, sregs: sregs)
+                    switch pvalidate(&regs, sregs: sregs, at: pc) {
+                    case .completed: break
+                    case .faulted(let raised): fault = raised
+                    case .stopped(let reason): stop = reason
+                    }
                 case .tdcall:
                     var registers = TDCallRegisters(regs)
                     stop = tdx.tdcall(&registers, vcpu: index, service: machine.service, transport: .trap, events: &pending)
                     registers.store(into: &regs)
                 }
+                guard fault == nil else { return }      // a fault is taken at the instruction
                 regs.rip &+= instruction.length
+                singleStep = regs.rflags & GuestDebugException.trapFlag != 0
             }
-            return stop.map { .stopped($0) }
+            if let stop { return .stopped(stop) }
+            if let fault {
+                try vcpu.injectException(vector: fault.vector, errorCode: fault.errorCode)
+                lastInjected = (UInt64(fault.vector), fault.cause)
+                return nil
+            }
+            // TF was set as the instruction began: its single-step trap follows it, as KVM
+            // gives one after every instruction it skips itself (x86.c
+            // kvm_skip_emulated_instruction → kvm_vcpu_do_singlestep, payload DR6.BS).
+            if singleStep {
+                return deliverDebugException(payload: GuestDebugException.singleStep, skip: 0,
+                                             cause: "single step over the \(instruction) at \(machine.image.symbolize(pc)), which the runner served")
+            }
+            return nil
         } catch {
             return .stopped(.hostError("\(error)"))
         }
+    }
+
+    /// An exception a served instruction raises instead of completing.
+    private struct TrappedFault: Equatable {
+        let vector: UInt8
+        let errorCode: UInt32?
+        let cause: String
+    }
+
+    private enum TrappedOutcome {
+        case completed
+        case faulted(TrappedFault)
+        case stopped(VCPUStop)
+    }
+
+    /// KVM_INTERNAL_ERROR_EMULATION (Linux uapi kvm.h).
+    static let emulationFailure: UInt32 = 1
+
+    /// Delivers a #DB the guest caused (`GuestDebugException`): RIP moved past `skip` bytes,
+    /// the guest's DR6 as KVM leaves it when it delivers one with `payload`, then vector 1
+    /// through the guest's IDT, as QEMU re-injects one (target/i386/kvm kvm_handle_debug:
+    /// DR6 first, then KVM_SET_VCPU_EVENTS).
+    private func deliverDebugException(payload: UInt64, skip: UInt64, cause: String) -> Finish? {
+        do {
+            if skip > 0 { try vcpu.modifyRegisters { $0.rip &+= skip } }
+            try vcpu.updateGuestDR6 { GuestDebugException.dr6(delivering: payload, over: $0) }
+            try vcpu.injectException(vector: GuestDebugException.vector)
+        } catch {
+            return .stopped(.hostError("delivering #DB (\(cause)): \(error)"))
+        }
+        lastInjected = (UInt64(GuestDebugException.vector), cause)
+        return nil
+    }
+
+    /// The byte of code at the linear address `linear`, through the guest's tables (SNP: the
+    /// C-bit dropped from them).
+    private func codeByte(at linear: UInt64) -> UInt8? {
+        guard let sregs = try? vcpu.getSpecialRegisters() else { return nil }
+        return GuestPageWalk.codeByte(at: linear, sregs: sregs, memory: machine.memory,
+                                      encryptionMask: machine.options.platform == .ghcb ? GHCBHost.cBit : 0)
+    }
+
+    /// The linear RIP when the instruction there is an ICEBP, else nil.
+    private func icebpAtRIP() -> UInt64? {
+        guard let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters() else { return nil }
+        let rip = sregs.cs.base &+ regs.rip
+        return codeByte(at: rip) == GuestDebugException.icebpOpcode ? rip : nil
     }
 
     /// An access the guest's views did not let through (KVM_EXIT_MMIO at a protected page):
@@ -340,40 +418,53 @@ final class VCPULoop {
         if restoringRegisters { try vcpu.setRegisters(before) }
     }
 
-    /// PVALIDATE as SNP hardware executes it against the RMP: RAX = GVA (walked through the
-    /// guest's page tables), RCX = page size, RDX = validate; RAX and CF as the instruction
-    /// sets them. A hypervisor-owned page takes the RMP #NPF, which KVM makes an implicit
-    /// conversion to private (the page is then guest-owned, not validated), and the
-    /// instruction runs again.
-    private func pvalidate(_ regs: inout Registers, sregs: SpecialRegisters) -> VCPUStop? {
+    /// PVALIDATE as SNP hardware executes it against the RMP: the operands as the instruction
+    /// reads them (`PValidateOperands`: rAX the GVA, walked through the guest's page tables;
+    /// ECX the page size; EDX validate), #GP(0) for a non-canonical address, RAX and CF as
+    /// the instruction sets them. A hypervisor-owned page takes the RMP #NPF, which KVM makes
+    /// an implicit conversion to private (the page is then guest-owned, not validated), and
+    /// the instruction runs again.
+    private func pvalidate(_ regs: inout Registers, sregs: SpecialRegisters, at pc: UInt64) -> TrappedOutcome {
         let carryFlag: UInt64 = 1 << 0
-        let operation = regs.rdx == 1 ? "validate" : regs.rdx == 0 ? "rescind" : "rdx \(hex(regs.rdx))"
-        guard let gpa = GuestPageWalk.translate(regs.rax, cr3: sregs.cr3, memory: machine.memory, encryptionMask: GHCBHost.cBit) else {
-            return .platformStopped("PVALIDATE of GVA \(hex(regs.rax)), which the guest's page tables do not map (#PF on hardware), at \(location())")
+        let at = machine.image.symbolize(pc)
+        let longMode64 = sregs.efer & BootState.eferLMA != 0 && sregs.cs.l != 0
+        let operands = PValidateOperands.decode(rax: regs.rax, rcx: regs.rcx, rdx: regs.rdx, longMode64: longMode64,
+                                                fiveLevelPaging: sregs.cr4 & PValidateOperands.cr4LA57 != 0)
+        let gva: UInt64, pageSize: UInt32, validate: UInt32
+        switch operands {
+        case .generalProtection(let why):
+            pending.append(.served(vcpu: index, interface: .ghcb, request: "PVALIDATE at \(at)", answer: "#GP(0): \(why)"))
+            return .faulted(TrappedFault(vector: PValidateOperands.generalProtectionVector, errorCode: 0, cause: "PVALIDATE: \(why)"))
+        case .operands(let address, let size, let operation):
+            (gva, pageSize, validate) = (address, size, operation)
+        }
+        let operation = validate == 1 ? "validate" : validate == 0 ? "rescind" : "edx \(hex(UInt64(validate)))"
+        guard let gpa = GuestPageWalk.translate(gva, cr3: sregs.cr3, memory: machine.memory, encryptionMask: GHCBHost.cBit) else {
+            return .stopped(.platformStopped("PVALIDATE of GVA \(hex(gva)), which the guest's page tables do not map (#PF on hardware), at \(at)"))
         }
         for _ in 0..<2 {
-            let result = machine.service.pvalidate(gpa: gpa, pageSize: regs.rcx, validate: regs.rdx)
+            let result = machine.service.pvalidate(gpa: gpa, pageSize: pageSize, validate: validate)
             switch result {
             case .hypervisorOwned(let page):
                 let request = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .ghcbPSC)
                 let outcome = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &pending,
                                                     as: (.ghcb, "KVM_EXIT_MEMORY_FAULT (PVALIDATE of a hypervisor-owned page)"))
-                guard outcome.succeeded else { return .memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: location()) }
+                guard outcome.succeeded else { return .stopped(.memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: at)) }
                 continue
             case .outsideMemory:
-                return .platformStopped("PVALIDATE of GPA \(hex(gpa)), which is not guest RAM (an RMP #NPF no memslot resolves), at \(location())")
+                return .stopped(.platformStopped("PVALIDATE of GPA \(hex(gpa)), which is not guest RAM (an RMP #NPF no memslot resolves), at \(at)"))
             default:
                 regs.rax = result.rax
                 regs.rflags = result.carry ? regs.rflags | carryFlag : regs.rflags & ~carryFlag
-                let size: UInt64 = regs.rcx == 1 ? 2 << 20 : 0x1000
+                let size: UInt64 = pageSize == 1 ? 2 << 20 : 0x1000
                 pending.append(.validation(vcpu: index, ValidationRecord(
                     interface: .ghcb, instruction: "PVALIDATE", operation: operation,
                     range: GPARange(start: gpa & ~(size - 1), exactByteCount: size), pageSize: size,
                     result: Self.describe(result), changed: result == .success, transport: .trap)))
-                return nil
+                return .completed
             }
         }
-        return .hostError("PVALIDATE at \(hex(gpa)) did not settle after an implicit conversion")
+        return .stopped(.hostError("PVALIDATE at \(hex(gpa)) did not settle after an implicit conversion"))
     }
 
     private static func describe(_ result: PageStateMap.PValidateResult) -> String {
