@@ -15,13 +15,14 @@ struct ConformanceRun: ParsableCommand {
             one line per case and a summary; a failure names the first expectation that differed, \
             the first failed CHECK and the `enlighten run` command that reproduces it; a skip says why.
 
-            --junit and --report are rewritten (atomically) as cases finish and on SIGINT/SIGTERM, \
+            --junit and --report are rewritten (atomically) as cases finish and on SIGINT/SIGTERM/SIGHUP, \
             so they exist and parse whatever stops the run; cases that did not run are marked \
             "not-run". Without /dev/kvm every case is reported skipped with the reason.
 
             Exit 0 when every applicable case passed, 1 when one failed, errored or did not run, \
             2 on a usage error or unwritable report path, 3 when this host cannot run guests, \
-            128+N when stopped by signal N (after writing the reports).
+            128+N when stopped by signal N (after removing its temporary files and writing the \
+            reports).
 
             `--json FILE` of earlier versions is now `--report FILE`; `--json` prints JSON on \
             stdout, as on every command. `--interface` is an alias of `--platform`.
@@ -113,24 +114,27 @@ struct ConformanceRun: ParsableCommand {
         let facts = system.probe.facts(backing: system.backing)
         let context = SuiteContext(facts: facts)
         let files = try prepareFiles(planned, context)
+        // On a signal the run folder goes first, then the reports are written, then exit 128+N.
+        let scope = RunScope { _, name in
+            let report = files.interrupt("interrupted by \(name)")
+            FileHandle.standardError.write(Data("\n\(name): stopped; \(report.summary.notRun) cases not run, reports written\n".utf8))
+        }
+        defer { scope.close() }
         let builder: ImageBuilder
         do {
-            builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: try ProjectRoot.locate())
+            builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: try ProjectRoot.locate(), runFolder: try scope.folder())
         } catch {
+            scope.close()
             try finish(ConformanceSuite.unrun(planned, .error, "\(error)", facts: facts), files)
             throw fail(error, .inputError)
         }
-        let signals = SignalWatch([SIGINT, SIGTERM]) { signal, name in
-            let report = files.interrupt("interrupted by \(name)")
-            FileHandle.standardError.write(Data("\n\(name): stopped; \(report.summary.notRun) cases not run, reports written\n".utf8))
-            Foundation.exit(128 + signal)
-        }
-        defer { signals.cancel() }
         if !json { say(TableReporter.header) }
         let report = ConformanceSuite(probe: system.probe).run(options, builder: builder, system: system.system, context: context) { index, result in
             files.record(index, result)
             if !json { say(TableReporter.line(result)) }
         }
+        // A signal's handler writes the reports and exits: the suite's own must not race it.
+        scope.close()
         try finish(report, files)
         if !report.allPassed { throw Outcome.checkFailed.exitCode }
     }

@@ -8,8 +8,13 @@ import Foundation
 public final class ImageBuilder: @unchecked Sendable {
     public let toolchain: Toolchain
     public let root: ProjectRoot
-    /// The builder's own scratch folder (removed when the builder goes).
-    public var scratchFolder: String { workDirectory }
+    /// What to remove to leave nothing of this builder behind: its run folder when it made
+    /// its own, else its folder inside the run folder it was given (removed when it goes).
+    public var scratchFolder: String { ownsRunFolder ? runFolder.path : workDirectory }
+    /// Where the builder's temporary files live (docs/image-format.md, "Build cache and
+    /// temporary files").
+    public let runFolder: RunFolder
+    private let ownsRunFolder: Bool
     private let workDirectory: String
     // Guarded by `lock`: runtime objects per layout, assembled on first use.
     private let lock = NSLock()
@@ -27,19 +32,21 @@ public final class ImageBuilder: @unchecked Sendable {
         let layout: Layout
     }
 
-    public init(toolchain: Toolchain, root: ProjectRoot, cache: ImageCache? = ImageCache.standard()) throws(BuildError) {
+    /// `runFolder`: the command's (which removes it on every exit, signals included); nil
+    /// makes one of the builder's own, removed when the builder goes.
+    public init(toolchain: Toolchain, root: ProjectRoot, cache: ImageCache? = ImageCache.standard(),
+                runFolder: RunFolder? = nil) throws(BuildError) {
         self.toolchain = toolchain
         self.root = root
         self.cache = cache
-        let template = NSTemporaryDirectory() + "/enlighten-build-XXXXXX"
-        var buffer = Array(template.utf8CString)
-        guard let made = mkdtemp(&buffer) else {
-            throw .output(path: template, reason: String(cString: strerror(errno)))
-        }
-        workDirectory = String(cString: made)
+        ownsRunFolder = runFolder == nil
+        if let runFolder { self.runFolder = runFolder } else { self.runFolder = try RunFolder() }
+        workDirectory = try self.runFolder.makeFolder("build")
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: workDirectory) }
+    deinit {
+        if ownsRunFolder { runFolder.remove() } else { try? FileManager.default.removeItem(atPath: workDirectory) }
+    }
 
     /// Images taken from the cache and images built, since this builder was made.
     public var cacheCounts: (hits: Int, misses: Int) {
@@ -93,7 +100,7 @@ public final class ImageBuilder: @unchecked Sendable {
         let stubObjects = try assemble(stub.files, layout: layout, into: folder, extraInclude: stub.files.first.map(parentFolder))
         try requireMain(stub, objects: stubObjects)
         let elfPath = folder + "/\(stub.name).elf"
-        let result = try Subprocess.run(toolchain.linker, [
+        let result = try Subprocess.run(toolchain.linker, for: runFolder, [
             "-T", root.linkerScript(for: layout)] + Self.linkerFlags + ["-o", elfPath,
         ] + runtime + stubObjects + ["--start-lib"] + interfaces + ["--end-lib"])
         guard result.status == 0 else {
@@ -183,7 +190,7 @@ public final class ImageBuilder: @unchecked Sendable {
                              "-I", root.interfacesDirectory + "/"]
             if let extraInclude { arguments += ["-I", extraInclude + "/"] }
             arguments += ["-o", objects[index], files[index]]
-            switch Result(catching: { () throws(BuildError) in try Subprocess.run(toolchain.assembler, arguments) }) {
+            switch Result(catching: { () throws(BuildError) in try Subprocess.run(toolchain.assembler, for: runFolder, arguments) }) {
             case .success(let result) where result.status != 0:
                 failures.set(index, .assembly(file: files[index], diagnostics: Self.diagnostics(result.errorOutput, marker: "error:")))
             case .success:
@@ -205,12 +212,9 @@ public final class ImageBuilder: @unchecked Sendable {
         throw .noMain(stub: stub.name)
     }
 
+    /// mkdir(2), not `mkdir -p`: once the run folder is removed nothing may re-create it.
     private func makeFolder(_ path: String) throws(BuildError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw .output(path: path, reason: error.localizedDescription)
-        }
+        guard mkdir(path, 0o700) == 0 else { throw .output(path: path, reason: String(cString: strerror(errno))) }
     }
 
     private func parentFolder(_ file: String) -> String {
