@@ -83,6 +83,52 @@ final class BuildErrorTests: XCTestCase {
         return mainReturning + labelled.joined(separator: "\n")
     }
 
+    /// 10^5 PLAN_RANGEs: nasm spends about 0.1 ms on each, so the build took 17.7 s before
+    /// failing (in the firmware layout) with a message that named no stub. Now assembly stops
+    /// at the first entry past the limit, naming the file and line, in both layouts.
+    func testAHundredThousandPlanRangesStopAssemblyAtOnceNamingTheStub() throws {
+        let ranges = (0..<100_000).map { Self.planRange(0x40_0000 + UInt64($0) * 0x2000) }
+        for layout in Layout.allCases {
+            let started = ContinuousClock.now
+            XCTAssertThrowsError(try BuiltImages.stub("many", Self.mainReturning + ranges.joined(separator: "\n"), layout: layout)) { error in
+                let message = "\(error)"
+                XCTAssertTrue(message.contains("many.asm:"), message)
+                XCTAssertTrue(message.contains("more than 1024 plan entries"), message)
+            }
+            let seconds = (ContinuousClock.now - started) / .seconds(1)
+            XCTAssertLessThan(seconds, 5, "\(layout): the limit stops nasm early, not after every entry")
+        }
+    }
+
+    /// The limit is the image's, the runtime's entries included: two files under it each can
+    /// still make too many together, refused by the builder naming the stub.
+    func testPlanEntriesAreCountedPerImage() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("enlighten-test-\(UUID().uuidString)/pair")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder.deletingLastPathComponent()) }
+        try (Self.mainReturning + (0..<600).map { Self.planRange(0x40_0000 + UInt64($0) * 0x2000) }.joined(separator: "\n"))
+            .write(to: folder.appendingPathComponent("a.asm"), atomically: true, encoding: .utf8)
+        try ("%include \"enlighten.inc\"\n" + (0..<600).map { Self.planRange(0x1000_0000 + UInt64($0) * 0x2000) }.joined(separator: "\n"))
+            .write(to: folder.appendingPathComponent("b.asm"), atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try BuiltImages.builder().build(try StubSource.resolve(folder.path, root: BuiltImages.root), layout: .direct64)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.hasPrefix("stub 'pair': the plan has "), message)
+            XCTAssertTrue(message.contains("more than the 1024 an image may have"), message)
+        }
+    }
+
+    /// More private zero RAM ranges than the firmware footer's SEV and TDX tables hold: the
+    /// error names the stub and the layout (it named neither).
+    func testPlanTooBigForTheFirmwareTablesNamesTheStub() throws {
+        let ranges = (0..<64).map { Self.planRange(0x40_0000 + UInt64($0) * 0x2000) }
+        XCTAssertNoThrow(try BuiltImages.stub("zeros", Self.mainReturning + ranges.joined(separator: "\n"), layout: .direct64))
+        XCTAssertThrowsError(try BuiltImages.stub("zeros", Self.mainReturning + ranges.joined(separator: "\n"), layout: .firmware)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.hasPrefix("stub 'zeros' (firmware layout): the plan does not fit the firmware tables: "), message)
+            XCTAssertTrue(message.contains("the reserved area holds 2016"), message)
+        }
+    }
+
     private static let mainReturning = """
         %include "enlighten.inc"
         global main
@@ -92,6 +138,11 @@ final class BuildErrorTests: XCTestCase {
             ret
 
         """
+
+    /// One private zero page at `start`.
+    private static func planRange(_ start: UInt64) -> String {
+        "PLAN_RANGE 0x\(String(start, radix: 16)), 0x\(String(start + 0x1000, radix: 16)), PLAN_ZERO, PLAN_PRIVATE, \"z\""
+    }
 
     func testUnknownStubListsTheScenarios() throws {
         XCTAssertThrowsError(try StubSource.resolve("no-such-scenario", root: BuiltImages.root)) { error in

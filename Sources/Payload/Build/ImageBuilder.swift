@@ -104,7 +104,7 @@ public final class ImageBuilder: @unchecked Sendable {
             "-T", root.linkerScript(for: layout)] + Self.linkerFlags + ["-o", elfPath,
         ] + runtime + stubObjects + ["--start-lib"] + interfaces + ["--end-lib"])
         guard result.status == 0 else {
-            throw .link(stub: stub.name, diagnostics: Self.diagnostics(result.errorOutput, marker: "error:"))
+            throw .link(stub: stub.name, diagnostics: Self.diagnostics(result.errorOutput, markers: ["error:"]))
         }
         guard let data = FileManager.default.contents(atPath: elfPath) else {
             throw .output(path: elfPath, reason: "the linker wrote no output")
@@ -115,10 +115,12 @@ public final class ImageBuilder: @unchecked Sendable {
             return try Image(name: stub.name, elf: elf)
         } catch let error as ImageError {
             throw .image(stub: stub.name, error)
+        } catch let error as ELFError {
+            throw .image(stub: stub.name, .elf(error))
         } catch let error as BuildError {
             throw error
         } catch {
-            throw .toolFailed(tool: "firmware tables", message: "\(error)")
+            throw .link(stub: stub.name, diagnostics: ["firmware tables: \(error)"])
         }
     }
 
@@ -136,7 +138,7 @@ public final class ImageBuilder: @unchecked Sendable {
         do {
             tables = try FirmwareTables.build(plan: linked.plan, romBase: Layout.romWindow.start, romSize: Layout.romSize)
         } catch {
-            throw BuildError.link(stub: name, diagnostics: ["firmware tables for the plan: \(error)"])
+            throw BuildError.firmwareTables(stub: name, error)
         }
         let start = Int(footer.offset)
         guard elf[start..<(start + tables.count)].allSatisfy({ $0 == 0 }) else {
@@ -192,7 +194,8 @@ public final class ImageBuilder: @unchecked Sendable {
             arguments += ["-o", objects[index], files[index]]
             switch Result(catching: { () throws(BuildError) in try Subprocess.run(toolchain.assembler, for: runFolder, arguments) }) {
             case .success(let result) where result.status != 0:
-                failures.set(index, .assembly(file: files[index], diagnostics: Self.diagnostics(result.errorOutput, marker: "error:")))
+                // nasm reports `file:line: error:` and, for %fatal (PLAN_RANGE's limit), `fatal:`.
+                failures.set(index, .assembly(file: files[index], diagnostics: Self.diagnostics(result.errorOutput, markers: ["error:", "fatal:"])))
             case .success:
                 break
             case .failure(let error):
@@ -222,10 +225,10 @@ public final class ImageBuilder: @unchecked Sendable {
     }
 
     /// The tool's error lines, paths made relative to the working directory for reading.
-    static func diagnostics(_ output: String, marker: String) -> [String] {
+    static func diagnostics(_ output: String, markers: [String]) -> [String] {
         let cwd = FileManager.default.currentDirectoryPath + "/"
         let lines = output.split(separator: "\n").map { $0.replacingOccurrences(of: cwd, with: "") }
-        let errors = lines.filter { $0.contains(marker) }
+        let errors = lines.filter { line in markers.contains { line.contains($0) } }
         return errors.isEmpty ? lines.filter { !$0.isEmpty } : errors
     }
 }
