@@ -13,8 +13,10 @@ struct Build: ParsableCommand {
             NAME.bin (a flat 2 MiB ROM that QEMU boots with -bios) and carries a .firmware \
             suffix, so both layouts fit in one folder.
 
-            Temporary files live in $TMPDIR/enlighten-run-XXXXXX, removed on exit, on an error \
-            and on SIGINT, SIGTERM or SIGHUP (then the exit is 128+N).
+            Images come from the cache when nothing they are made of changed; an entry that \
+            fails its digest is never used: it is rebuilt, with a warning on stderr. Temporary \
+            files live in $TMPDIR/enlighten-run-XXXXXX, removed on exit, on an error and on \
+            SIGINT, SIGTERM or SIGHUP (then the exit is 128+N).
 
             Examples:
               enlighten build hello

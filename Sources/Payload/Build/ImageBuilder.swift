@@ -20,9 +20,12 @@ public final class ImageBuilder: @unchecked Sendable {
     private let lock = NSLock()
     private var libraries: [LibraryKey: Result<[String], BuildError>] = [:]
     private var sharedKeys: [Layout: String] = [:]
-    private var counts = (hits: 0, misses: 0)
+    private var counts = CacheCounts()
     /// Linked images by content (nil: every build is cold).
     public let cache: ImageCache?
+    /// Where the builder says what the user should know but is no error: a cache entry
+    /// refused and rebuilt. One line each, from any thread.
+    private let notices: @Sendable (String) -> Void
 
     /// The runtime is linked whole; the interface library (GuestStubs/abi) lazily, so an
     /// image carries only the interfaces its stub calls, and only their request sites.
@@ -35,10 +38,11 @@ public final class ImageBuilder: @unchecked Sendable {
     /// `runFolder`: the command's (which removes it on every exit, signals included); nil
     /// makes one of the builder's own, removed when the builder goes.
     public init(toolchain: Toolchain, root: ProjectRoot, cache: ImageCache? = ImageCache.standard(),
-                runFolder: RunFolder? = nil) throws(BuildError) {
+                runFolder: RunFolder? = nil, notices: @escaping @Sendable (String) -> Void = ImageBuilder.warnOnStandardError) throws(BuildError) {
         self.toolchain = toolchain
         self.root = root
         self.cache = cache
+        self.notices = notices
         ownsRunFolder = runFolder == nil
         if let runFolder { self.runFolder = runFolder } else { self.runFolder = try RunFolder() }
         workDirectory = try self.runFolder.makeFolder("build")
@@ -48,8 +52,22 @@ public final class ImageBuilder: @unchecked Sendable {
         if ownsRunFolder { runFolder.remove() } else { try? FileManager.default.removeItem(atPath: workDirectory) }
     }
 
-    /// Images taken from the cache and images built, since this builder was made.
-    public var cacheCounts: (hits: Int, misses: Int) {
+    /// The default `notices`: `warning: …` on stderr, where `--json` output does not go.
+    public static let warnOnStandardError: @Sendable (String) -> Void = { notice in
+        FileHandle.standardError.write(Data("warning: \(notice)\n".utf8))
+    }
+
+    public struct CacheCounts: Sendable, Equatable {
+        /// Images taken from the cache.
+        public var hits = 0
+        /// Images built (a refused entry's rebuild included).
+        public var misses = 0
+        /// Entries found but refused: changed, truncated, another key's, not a file.
+        public var refused = 0
+    }
+
+    /// What the cache did since this builder was made.
+    public var cacheCounts: CacheCounts {
         lock.lock()
         defer { lock.unlock() }
         return counts
@@ -65,19 +83,35 @@ public final class ImageBuilder: @unchecked Sendable {
     public func build(_ stub: StubSource, layout: Layout) throws(BuildError) -> Image {
         guard let cache else { return try buildFresh(stub, layout: layout) }
         let key = ImageCache.key(shared: sharedKey(layout), stub: stub)
-        if let elf = cache.load(key), let image = try? Image(name: stub.name, elf: elf) {
-            count(hit: true)
-            return image
+        var refusal: String?
+        switch cache.load(key) {
+        case .absent:
+            break
+        case .found(let elf):
+            do {
+                let image = try Image(name: stub.name, elf: elf)
+                count { $0.hits += 1 }
+                return image
+            } catch {
+                refusal = "is no image (\(error))"
+            }
+        case .refused(let why):
+            refusal = why
+        }
+        if let refusal {
+            // Never used: rebuilt, and the rebuild replaces it.
+            count { $0.refused += 1 }
+            notices("image cache entry \(cache.path(key)) for stub '\(stub.name)' (\(layout.rawValue)) \(refusal): not used, rebuilding it")
         }
         let image = try buildFresh(stub, layout: layout)
-        cache.store(image.elf, key: key)
-        count(hit: false)
+        cache.store(image.elf, key: key, folder: runFolder)
+        count { $0.misses += 1 }
         return image
     }
 
-    private func count(hit: Bool) {
+    private func count(_ change: (inout CacheCounts) -> Void) {
         lock.lock()
-        if hit { counts.hits += 1 } else { counts.misses += 1 }
+        change(&counts)
         lock.unlock()
     }
 
