@@ -13,6 +13,11 @@ struct Build: ParsableCommand {
             NAME.bin (a flat 2 MiB ROM that QEMU boots with -bios) and carries a .firmware \
             suffix, so both layouts fit in one folder.
 
+            Images come from the cache when nothing they are made of changed; an entry that \
+            fails its digest is never used: it is rebuilt, with a warning on stderr. Temporary \
+            files live in $TMPDIR/enlighten-run-XXXXXX, removed on exit, on an error and on \
+            SIGINT, SIGTERM or SIGHUP (then the exit is 128+N).
+
             Examples:
               enlighten build hello
               enlighten build --all -o out
@@ -53,7 +58,10 @@ struct Build: ParsableCommand {
         let started = Date()
         let built: [(Image, ImageWriter.Written)]
         do {
-            built = try buildImages()
+            // Temporary files go with the command however it ends, a signal included.
+            let scope = RunScope()
+            defer { scope.close() }
+            built = try buildImages(in: scope)
         } catch {
             throw fail(error, .inputError)
         }
@@ -73,9 +81,9 @@ struct Build: ParsableCommand {
 }
 
 extension Build {
-    private func buildImages() throws(BuildError) -> [(Image, ImageWriter.Written)] {
+    private func buildImages(in scope: RunScope) throws(BuildError) -> [(Image, ImageWriter.Written)] {
         let root = try ProjectRoot.locate()
-        let builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: root)
+        let builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: root, runFolder: try scope.folder())
         var sources: [StubSource] = []
         if all {
             for name in StubSource.scenarioNames(root: root) { sources.append(try StubSource.resolve(name, root: root)) }

@@ -15,14 +15,15 @@ struct ConformanceRun: ParsableCommand {
             one line per case and a summary; a failure names the first expectation that differed, \
             the first failed CHECK and the `enlighten run` command that reproduces it; a skip says why.
 
-            --junit and --report are rewritten (atomically) as cases finish and on SIGINT/SIGTERM, \
+            --junit and --report are rewritten (atomically) as cases finish and on SIGINT/SIGTERM/SIGHUP, \
             so they exist and parse whatever stops the run; cases that did not run are marked \
             "not-run". Without /dev/kvm every case is reported skipped with the reason.
 
             Exit 0 when every applicable case passed, 1 when one failed, errored or did not run, \
             2 on a usage error or a report file that cannot be written (said with its path \
             and errno, and which version the file kept), 3 when this host cannot run guests, \
-            128+N when stopped by signal N (after writing the reports).
+            128+N when stopped by signal N (after removing its temporary files and writing the \
+            reports).
 
             Space for the reports is held from the start (64 KiB a case, at least 1 MiB, per \
             file, in an unlinked file next to it), so a disk that fills during the run still \
@@ -119,25 +120,28 @@ struct ConformanceRun: ParsableCommand {
         let facts = system.probe.facts(backing: system.backing)
         let context = SuiteContext(facts: facts)
         let files = try prepareFiles(planned, context)
-        let builder: ImageBuilder
-        do {
-            builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: try ProjectRoot.locate())
-        } catch {
-            try finish(ConformanceSuite.unrun(planned, .error, "\(error)", facts: facts), files)
-            throw fail(error, .inputError)
-        }
-        let signals = SignalWatch([SIGINT, SIGTERM]) { signal, name in
+        // On a signal the run folder goes first, then the reports are written, then exit 128+N.
+        let scope = RunScope { _, name in
             let (report, failures) = files.interrupt("interrupted by \(name)")
             let written = failures.isEmpty ? "reports written" : failures.map { "error: \($0)" }.joined(separator: "\n")
             FileHandle.standardError.write(Data("\n\(name): stopped; \(report.summary.notRun) cases not run, \(written)\n".utf8))
-            Foundation.exit(128 + signal)
         }
-        defer { signals.cancel() }
+        defer { scope.close() }
+        let builder: ImageBuilder
+        do {
+            builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: try ProjectRoot.locate(), runFolder: try scope.folder())
+        } catch {
+            scope.close()
+            try finish(ConformanceSuite.unrun(planned, .error, "\(error)", facts: facts), files)
+            throw fail(error, .inputError)
+        }
         if !json { say(TableReporter.header) }
         let report = ConformanceSuite(probe: system.probe).run(options, builder: builder, system: system.system, context: context) { index, result in
             files.record(index, result)
             if !json { say(TableReporter.line(result)) }
         }
+        // A signal's handler writes the reports and exits: the suite's own must not race it.
+        scope.close()
         try finish(report, files)
         if !report.allPassed { throw Outcome.checkFailed.exitCode }
     }

@@ -30,14 +30,15 @@ enum ImageArgument {
         }
     }
 
-    static func load(_ argument: String, layout: Layout) throws(LoadError) -> Image {
+    /// A stub is built with its temporary files in `scope`'s run folder.
+    static func load(_ argument: String, layout: Layout, scope: RunScope) throws(LoadError) -> Image {
         var isDirectory: ObjCBool = false
         let exists = FileManager.default.fileExists(atPath: argument, isDirectory: &isDirectory)
         let namesAnImage = argument.hasSuffix(".elf") || argument.hasSuffix(".bin")
         if namesAnImage || (exists && !isDirectory.boolValue && !argument.hasSuffix(".asm")) { return try loadFile(argument) }
         do {
             let root = try ProjectRoot.locate()
-            let builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: root)
+            let builder = try ImageBuilder(toolchain: try Toolchain.locate(), root: root, runFolder: try scope.folder())
             return try builder.build(try StubSource.resolve(argument, root: root), layout: layout)
         } catch {
             throw .build(error)

@@ -79,7 +79,14 @@ struct Run: ParsableCommand {
     func run() throws {
         guard let size = ByteSize(argument: memory) else { throw fail("--memory: cannot read '\(memory)' as a size (try 64M or 1G)", .inputError) }
         let loaded: Image
-        do { loaded = try ImageArgument.load(image, layout: layout) } catch { throw fail(error, .inputError) }
+        do {
+            // Only building has temporary files; the run itself keeps the default signal actions.
+            let scope = RunScope()
+            defer { scope.close() }
+            loaded = try ImageArgument.load(image, layout: layout, scope: scope)
+        } catch {
+            throw fail(error, .inputError)
+        }
         var options = RunOptions()
         options.memory = size.bytes
         options.vcpus = vcpus

@@ -1,4 +1,5 @@
 @testable import HostRunner
+import Payload
 import XCTest
 
 /// Whose a debug exception KVM reports is, and the DR6 the guest reads once it is delivered

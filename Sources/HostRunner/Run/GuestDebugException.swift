@@ -1,3 +1,5 @@
+import Payload
+
 /// The debug exceptions (#DB, vector 1) a guest causes itself, and how the runner hands them to
 /// it: single-step traps (RFLAGS.TF), ICEBP (INT1, opcode F1) and its own breakpoints.
 ///

@@ -36,8 +36,8 @@ final class VCPULoop {
     /// own report of it can say what the hardware would have told it.
     private var lastInjected: (vector: UInt64, cause: String)?
     private var tdx: TDXHost
-    /// The machine's request sites as a list: at most eight, so a debug exit finds its site by
-    /// a scan of a few words instead of hashing the address.
+    /// The machine's request sites as a list: at most four per interface, so a debug exit
+    /// finds its site by a scan of a few words instead of hashing the address.
     private let sites: [(address: UInt64, instruction: RequestInstruction)]
 
     init(index: Int, vcpu: VCPU, machine: Machine, control: RunControl) {

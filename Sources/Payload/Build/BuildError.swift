@@ -8,6 +8,8 @@ public enum BuildError: Error, Sendable, Equatable, CustomStringConvertible {
     case noMain(stub: String)
     case link(stub: String, diagnostics: [String])
     case image(stub: String, ImageError)
+    /// The plan cannot be written as the firmware layout's SEV/TDX metadata.
+    case firmwareTables(stub: String, FirmwareTablesError)
     case output(path: String, reason: String)
     case toolFailed(tool: String, message: String)
 
@@ -18,8 +20,9 @@ public enum BuildError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownStub(let name, let why): "unknown stub '\(name)': \(why)"
         case .assembly(let file, let diagnostics): Self.summarize(diagnostics, fallback: "\(file): nasm failed")
         case .noMain(let stub): "stub '\(stub)' defines no global `main` (the runtime calls it; see docs/writing-stubs.md)"
-        case .link(let stub, let diagnostics): Self.summarize(diagnostics, fallback: "linking '\(stub)' failed")
+        case .link(let stub, let diagnostics): "stub '\(stub)': " + Self.summarize(diagnostics, fallback: "linking failed")
         case .image(let stub, let error): "stub '\(stub)': \(error)"
+        case .firmwareTables(let stub, let error): "stub '\(stub)' (firmware layout): the plan does not fit the firmware tables: \(error)"
         case .output(let path, let reason): "cannot write \(path): \(reason)"
         case .toolFailed(let tool, let message): "\(tool): \(message)"
         }

@@ -8,16 +8,24 @@ import Foundation
 public final class ImageBuilder: @unchecked Sendable {
     public let toolchain: Toolchain
     public let root: ProjectRoot
-    /// The builder's own scratch folder (removed when the builder goes).
-    public var scratchFolder: String { workDirectory }
+    /// What to remove to leave nothing of this builder behind: its run folder when it made
+    /// its own, else its folder inside the run folder it was given (removed when it goes).
+    public var scratchFolder: String { ownsRunFolder ? runFolder.path : workDirectory }
+    /// Where the builder's temporary files live (docs/image-format.md, "Build cache and
+    /// temporary files").
+    public let runFolder: RunFolder
+    private let ownsRunFolder: Bool
     private let workDirectory: String
     // Guarded by `lock`: runtime objects per layout, assembled on first use.
     private let lock = NSLock()
     private var libraries: [LibraryKey: Result<[String], BuildError>] = [:]
     private var sharedKeys: [Layout: String] = [:]
-    private var counts = (hits: 0, misses: 0)
+    private var counts = CacheCounts()
     /// Linked images by content (nil: every build is cold).
     public let cache: ImageCache?
+    /// Where the builder says what the user should know but is no error: a cache entry
+    /// refused and rebuilt. One line each, from any thread.
+    private let notices: @Sendable (String) -> Void
 
     /// The runtime is linked whole; the interface library (GuestStubs/abi) lazily, so an
     /// image carries only the interfaces its stub calls, and only their request sites.
@@ -27,22 +35,39 @@ public final class ImageBuilder: @unchecked Sendable {
         let layout: Layout
     }
 
-    public init(toolchain: Toolchain, root: ProjectRoot, cache: ImageCache? = ImageCache.standard()) throws(BuildError) {
+    /// `runFolder`: the command's (which removes it on every exit, signals included); nil
+    /// makes one of the builder's own, removed when the builder goes.
+    public init(toolchain: Toolchain, root: ProjectRoot, cache: ImageCache? = ImageCache.standard(),
+                runFolder: RunFolder? = nil, notices: @escaping @Sendable (String) -> Void = ImageBuilder.warnOnStandardError) throws(BuildError) {
         self.toolchain = toolchain
         self.root = root
         self.cache = cache
-        let template = NSTemporaryDirectory() + "/enlighten-build-XXXXXX"
-        var buffer = Array(template.utf8CString)
-        guard let made = mkdtemp(&buffer) else {
-            throw .output(path: template, reason: String(cString: strerror(errno)))
-        }
-        workDirectory = String(cString: made)
+        self.notices = notices
+        ownsRunFolder = runFolder == nil
+        if let runFolder { self.runFolder = runFolder } else { self.runFolder = try RunFolder() }
+        workDirectory = try self.runFolder.makeFolder("build")
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: workDirectory) }
+    deinit {
+        if ownsRunFolder { runFolder.remove() } else { try? FileManager.default.removeItem(atPath: workDirectory) }
+    }
 
-    /// Images taken from the cache and images built, since this builder was made.
-    public var cacheCounts: (hits: Int, misses: Int) {
+    /// The default `notices`: `warning: …` on stderr, where `--json` output does not go.
+    public static let warnOnStandardError: @Sendable (String) -> Void = { notice in
+        FileHandle.standardError.write(Data("warning: \(notice)\n".utf8))
+    }
+
+    public struct CacheCounts: Sendable, Equatable {
+        /// Images taken from the cache.
+        public var hits = 0
+        /// Images built (a refused entry's rebuild included).
+        public var misses = 0
+        /// Entries found but refused: changed, truncated, another key's, not a file.
+        public var refused = 0
+    }
+
+    /// What the cache did since this builder was made.
+    public var cacheCounts: CacheCounts {
         lock.lock()
         defer { lock.unlock() }
         return counts
@@ -58,19 +83,35 @@ public final class ImageBuilder: @unchecked Sendable {
     public func build(_ stub: StubSource, layout: Layout) throws(BuildError) -> Image {
         guard let cache else { return try buildFresh(stub, layout: layout) }
         let key = ImageCache.key(shared: sharedKey(layout), stub: stub)
-        if let elf = cache.load(key), let image = try? Image(name: stub.name, elf: elf) {
-            count(hit: true)
-            return image
+        var refusal: String?
+        switch cache.load(key) {
+        case .absent:
+            break
+        case .found(let elf):
+            do {
+                let image = try Image(name: stub.name, elf: elf)
+                count { $0.hits += 1 }
+                return image
+            } catch {
+                refusal = "is no image (\(error))"
+            }
+        case .refused(let why):
+            refusal = why
+        }
+        if let refusal {
+            // Never used: rebuilt, and the rebuild replaces it.
+            count { $0.refused += 1 }
+            notices("image cache entry \(cache.path(key)) for stub '\(stub.name)' (\(layout.rawValue)) \(refusal): not used, rebuilding it")
         }
         let image = try buildFresh(stub, layout: layout)
-        cache.store(image.elf, key: key)
-        count(hit: false)
+        cache.store(image.elf, key: key, folder: runFolder)
+        count { $0.misses += 1 }
         return image
     }
 
-    private func count(hit: Bool) {
+    private func count(_ change: (inout CacheCounts) -> Void) {
         lock.lock()
-        if hit { counts.hits += 1 } else { counts.misses += 1 }
+        change(&counts)
         lock.unlock()
     }
 
@@ -93,11 +134,11 @@ public final class ImageBuilder: @unchecked Sendable {
         let stubObjects = try assemble(stub.files, layout: layout, into: folder, extraInclude: stub.files.first.map(parentFolder))
         try requireMain(stub, objects: stubObjects)
         let elfPath = folder + "/\(stub.name).elf"
-        let result = try Subprocess.run(toolchain.linker, [
+        let result = try Subprocess.run(toolchain.linker, for: runFolder, [
             "-T", root.linkerScript(for: layout)] + Self.linkerFlags + ["-o", elfPath,
         ] + runtime + stubObjects + ["--start-lib"] + interfaces + ["--end-lib"])
         guard result.status == 0 else {
-            throw .link(stub: stub.name, diagnostics: Self.diagnostics(result.errorOutput, marker: "error:"))
+            throw .link(stub: stub.name, diagnostics: Self.diagnostics(result.errorOutput, markers: ["error:"]))
         }
         guard let data = FileManager.default.contents(atPath: elfPath) else {
             throw .output(path: elfPath, reason: "the linker wrote no output")
@@ -108,10 +149,12 @@ public final class ImageBuilder: @unchecked Sendable {
             return try Image(name: stub.name, elf: elf)
         } catch let error as ImageError {
             throw .image(stub: stub.name, error)
+        } catch let error as ELFError {
+            throw .image(stub: stub.name, .elf(error))
         } catch let error as BuildError {
             throw error
         } catch {
-            throw .toolFailed(tool: "firmware tables", message: "\(error)")
+            throw .link(stub: stub.name, diagnostics: ["firmware tables: \(error)"])
         }
     }
 
@@ -129,7 +172,7 @@ public final class ImageBuilder: @unchecked Sendable {
         do {
             tables = try FirmwareTables.build(plan: linked.plan, romBase: Layout.romWindow.start, romSize: Layout.romSize)
         } catch {
-            throw BuildError.link(stub: name, diagnostics: ["firmware tables for the plan: \(error)"])
+            throw BuildError.firmwareTables(stub: name, error)
         }
         let start = Int(footer.offset)
         guard elf[start..<(start + tables.count)].allSatisfy({ $0 == 0 }) else {
@@ -183,9 +226,10 @@ public final class ImageBuilder: @unchecked Sendable {
                              "-I", root.interfacesDirectory + "/"]
             if let extraInclude { arguments += ["-I", extraInclude + "/"] }
             arguments += ["-o", objects[index], files[index]]
-            switch Result(catching: { () throws(BuildError) in try Subprocess.run(toolchain.assembler, arguments) }) {
+            switch Result(catching: { () throws(BuildError) in try Subprocess.run(toolchain.assembler, for: runFolder, arguments) }) {
             case .success(let result) where result.status != 0:
-                failures.set(index, .assembly(file: files[index], diagnostics: Self.diagnostics(result.errorOutput, marker: "error:")))
+                // nasm reports `file:line: error:` and, for %fatal (PLAN_RANGE's limit), `fatal:`.
+                failures.set(index, .assembly(file: files[index], diagnostics: Self.diagnostics(result.errorOutput, markers: ["error:", "fatal:"])))
             case .success:
                 break
             case .failure(let error):
@@ -205,12 +249,9 @@ public final class ImageBuilder: @unchecked Sendable {
         throw .noMain(stub: stub.name)
     }
 
+    /// mkdir(2), not `mkdir -p`: once the run folder is removed nothing may re-create it.
     private func makeFolder(_ path: String) throws(BuildError) {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw .output(path: path, reason: error.localizedDescription)
-        }
+        guard mkdir(path, 0o700) == 0 else { throw .output(path: path, reason: String(cString: strerror(errno))) }
     }
 
     private func parentFolder(_ file: String) -> String {
@@ -218,10 +259,10 @@ public final class ImageBuilder: @unchecked Sendable {
     }
 
     /// The tool's error lines, paths made relative to the working directory for reading.
-    static func diagnostics(_ output: String, marker: String) -> [String] {
+    static func diagnostics(_ output: String, markers: [String]) -> [String] {
         let cwd = FileManager.default.currentDirectoryPath + "/"
         let lines = output.split(separator: "\n").map { $0.replacingOccurrences(of: cwd, with: "") }
-        let errors = lines.filter { $0.contains(marker) }
+        let errors = lines.filter { line in markers.contains { line.contains($0) } }
         return errors.isEmpty ? lines.filter { !$0.isEmpty } : errors
     }
 }

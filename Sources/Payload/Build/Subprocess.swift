@@ -8,7 +8,9 @@ struct Subprocess {
         let errorOutput: String
     }
 
-    static func run(_ executable: String, _ arguments: [String]) throws(BuildError) -> Result {
+    /// Runs `executable`; `folder` learns of it while it runs, so removing the folder (say on
+    /// SIGTERM) stops it rather than leaving it writing there.
+    static func run(_ executable: String, for folder: RunFolder, _ arguments: [String]) throws(BuildError) -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -21,6 +23,13 @@ struct Subprocess {
         } catch {
             throw .toolFailed(tool: executable, message: "could not start: \(error.localizedDescription)")
         }
+        let pid = process.processIdentifier
+        guard folder.adopt(pid) else {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+            throw .toolFailed(tool: executable, message: "stopped: the run is ending and its folder \(folder.path) is gone")
+        }
+        defer { folder.release(pid) }
         // Reading before waiting: a tool that fills the pipe would otherwise never exit.
         let data = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

@@ -1,9 +1,12 @@
 /// A linked guest image as the host sees it: where its bytes go, where it starts, what the
 /// host must populate first, and where it issues conversion requests.
 public struct Image: Sendable {
-    /// Request sites an image may label; each run arms only its platform's, at most four (the
-    /// x86 debug registers), which the runner checks.
-    public static let maximumRequestSites = 8
+    /// Request sites of one interface an image may label. The trap transport arms a run's
+    /// platform's sites as hardware breakpoints, and x86 has four breakpoint address
+    /// registers, DR0–DR3 (AMD APM Vol. 2 §13.1.1; Linux arch/x86/kvm/x86.c `__kvm_set_dr`
+    /// keeps `db[0..3]`). A firmware image may carry several interfaces' sites, as a run arms
+    /// only one interface's: the limit is per interface, as the runner applies it.
+    public static let maximumSitesPerInterface = 4
     public static let siteSymbolPrefix = "__enlighten_site_"
     public static let pageTableRootSymbol = "__enlighten_pml4"
 
@@ -58,8 +61,27 @@ public struct Image: Sendable {
             .filter { $0.isGlobal && $0.isDefined && $0.name.hasPrefix(Self.siteSymbolPrefix) }
             .map { RequestSite(name: $0.name, address: $0.value) }
             .sorted { $0.address < $1.address }
-        guard sites.count <= Self.maximumRequestSites else { throw .tooManySites(sites.map(\.name)) }
+        try Self.checkSites(sites, segments: self.segments)
         self.sites = sites
+    }
+
+    /// The rules a run applies to request sites, applied when the image is read so `build`
+    /// refuses what `run` would: each site holds a request instruction, and no interface has
+    /// more sites than one run can arm.
+    private static func checkSites(_ sites: [RequestSite], segments: [LoadSegment]) throws(ImageError) {
+        var byInterface: [RequestInterface: [String]] = [:]
+        for site in sites {
+            let bytes = contents(of: GPARange(start: site.address, end: site.address &+ UInt64(RequestInstruction.longest)), in: segments)
+            guard let instruction = bytes.withUnsafeBytes({ RequestInstruction(bytes: $0) }) else {
+                throw .siteHoldsNoRequest(name: site.name, address: site.address, bytes: bytes)
+            }
+            byInterface[instruction.interface, default: []].append(site.name)
+        }
+        for interface in RequestInterface.allCases {
+            if let names = byInterface[interface], names.count > maximumSitesPerInterface {
+                throw .tooManySites(interface, names)
+            }
+        }
     }
 
     /// An image made in memory rather than linked: for benchmarks and tests that need a plan
@@ -84,7 +106,9 @@ public struct Image: Sendable {
     }
 
     /// The bytes the image puts at `range` (zero where no segment has file bytes).
-    public func contents(of range: GPARange) -> [UInt8] {
+    public func contents(of range: GPARange) -> [UInt8] { Self.contents(of: range, in: segments) }
+
+    private static func contents(of range: GPARange, in segments: [LoadSegment]) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: Int(range.size))
         for segment in segments {
             let segmentRange = GPARange(start: segment.address, end: segment.address + UInt64(segment.bytes.count))
@@ -154,7 +178,8 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
     case notLinked
     case missingSymbol(String)
     case plan(PlanError)
-    case tooManySites([String])
+    case tooManySites(RequestInterface, [String])
+    case siteHoldsNoRequest(name: String, address: UInt64, bytes: [UInt8])
 
     public var description: String {
         switch self {
@@ -162,8 +187,10 @@ public enum ImageError: Error, Sendable, Equatable, CustomStringConvertible {
         case .notLinked: "not a linked image (ELF type is not EXEC)"
         case .missingSymbol(let name): "the image defines no `\(name)` (was it linked with Enlighten's runtime?)"
         case .plan(let error): error.description
-        case .tooManySites(let names):
-            "the image has \(names.count) request sites (\(names.joined(separator: ", "))); at most \(Image.maximumRequestSites) may be labelled, and a run arms at most four, its platform's, in the hardware breakpoints"
+        case .tooManySites(let interface, let names):
+            "the image has \(names.count) \(interface.rawValue) request sites (\(names.joined(separator: ", "))); a run traps at most \(Image.maximumSitesPerInterface) per interface, one per x86 debug address register (DR0-DR3)"
+        case .siteHoldsNoRequest(let name, let address, let bytes):
+            "request site \(name) at \(hex(address)) holds \(bytes.map { ($0 < 0x10 ? "0" : "") + String($0, radix: 16) }.joined(separator: " ")), not vmcall, vmmcall, VMGEXIT, TDCALL or PVALIDATE"
         }
     }
 }

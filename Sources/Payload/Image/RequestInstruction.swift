@@ -1,8 +1,7 @@
-import Payload
-
-/// The instructions a request site may hold, identified by their exact bytes (the trap
-/// transport checks them before serving, so a mislabelled site is a diagnosis, not a guess).
-enum RequestInstruction: Sendable, Equatable {
+/// The instructions a request site may hold, identified by their exact bytes: the builder
+/// checks every site with them (a mislabelled site is refused by name) and the trap transport
+/// checks them again before serving, so a site is a diagnosis, never a guess.
+public enum RequestInstruction: String, Sendable, Equatable, CaseIterable {
     /// `vmcall` (Intel) — KVM_HC_MAP_GPA_RANGE.
     case vmcall
     /// `vmmcall` (AMD) — KVM_HC_MAP_GPA_RANGE.
@@ -15,9 +14,9 @@ enum RequestInstruction: Sendable, Equatable {
     /// off SNP hardware, so the runner serves it as the RMP would.
     case pvalidate
 
-    static let longest = 4
+    public static let longest = 4
 
-    init?(bytes: UnsafeRawBufferPointer) {
+    public init?(bytes: UnsafeRawBufferPointer) {
         let prefix = Array(bytes.prefix(Self.longest))
         if prefix.starts(with: [0x0F, 0x01, 0xC1]) { self = .vmcall }
         else if prefix.starts(with: [0x0F, 0x01, 0xD9]) { self = .vmmcall }
@@ -27,18 +26,25 @@ enum RequestInstruction: Sendable, Equatable {
         else { return nil }
     }
 
-    var length: UInt64 {
+    public var length: UInt64 {
         switch self {
         case .vmcall, .vmmcall: 3
         case .vmgexit, .tdcall, .pvalidate: 4
         }
     }
 
-    var platform: ConversionPlatform {
+    /// The interface whose requests it issues. A run arms one interface's sites (its
+    /// platform's) in the debug registers, so the limit of four applies per interface.
+    public var interface: RequestInterface {
         switch self {
         case .vmcall, .vmmcall: .kvm
         case .vmgexit, .pvalidate: .ghcb
         case .tdcall: .tdx
         }
     }
+}
+
+/// The three conversion interfaces, named as `--platform` names them.
+public enum RequestInterface: String, Sendable, CaseIterable {
+    case kvm, ghcb, tdx
 }
