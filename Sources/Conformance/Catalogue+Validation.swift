@@ -2,7 +2,7 @@ import HostRunner
 import Payload
 
 // The guest's half of private memory: GuestStubs/scenarios/validation.asm. Every address is
-// the stub's own constant; every answer is the platform's (../shared/PLATFORM-FACTS.md §0:
+// the stub's own constant; every answer is the platform's (docs/platform-model.md §2.1, §3.1:
 // PVALIDATE RAX/CF, TDX module status codes), not what this runner happened to say.
 extension Catalogue {
     static let launchedPage: UInt64 = 0x40_0000

@@ -59,7 +59,7 @@ import Glibc
 extension HostMemory {
     /// mprotect of the page-aligned `[offset, offset + length)`: what a memslot over this
     /// mapping lets the guest do there (an access the protection forbids comes back as
-    /// KVM_EXIT_MMIO on this host: shared/HOST-NOTES.md).
+    /// KVM_EXIT_MMIO on this host: docs/host-findings.md §5).
     public func protect(offset: Int, length: Int, readWrite: Bool) throws(KVMError) {
         try checkRange(offset: offset, count: length)
         // SAFETY: the range was bounds-checked against this live mapping.

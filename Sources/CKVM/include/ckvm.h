@@ -7,7 +7,7 @@
  * header takes those basics from the system and declares everything newer itself, under
  * `ckvm_` / `CKVM_` names so nothing can clash with a newer system header.
  *
- * Every number here is a documented ABI value (see shared/ABI-FACTS.md for sources);
+ * Every number here is a documented ABI value (docs/abi.md names each one's source);
  * every layout is pinned with _Static_assert below, and every ioctl number written as a
  * literal is checked against the _IOC formula applied to the structure it carries.
  *

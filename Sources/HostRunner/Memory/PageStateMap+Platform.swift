@@ -3,7 +3,7 @@ import Payload
 /// The platform rules over the page-state model: what SEV-SNP's PVALIDATE, TDX's
 /// TDG.MEM.PAGE.ACCEPT and a guest's memory access meet, page by page. Pure: the runner applies
 /// the outcomes (implicit conversions through the conversion service, zeroing, faults).
-/// Sources for every rule: ../shared/PLATFORM-FACTS.md §0, A.1–A.2, B.1–B.2.
+/// Every rule with its public source: docs/platform-model.md §1–§3.
 extension PageStateMap {
     /// How a conversion leaves the pages it flips on `platform`: to private, guest-owned but
     /// not validated (SNP) / PENDING after KVM's AUG (TDX); to shared, nothing for the guest.
@@ -165,7 +165,7 @@ extension PageStateMap {
         }
     }
 
-    /// The state a guest starts in (PLATFORM-FACTS §0, launch state): RAM private and, on
+    /// The state a guest starts in (docs/platform-model.md §1.2): RAM private and, on
     /// SNP/TDX, not validated/accepted; what the plan populates (measured, unmeasured, zero)
     /// validated by SNP_LAUNCH_UPDATE / accepted by TDH.MEM.PAGE.ADD; plan ranges that start
     /// shared hypervisor-owned.

@@ -6,7 +6,7 @@ public enum PageState: String, Sendable, Codable {
 }
 
 /// The guest's half of a private page: what SEV-SNP's RMP Validated bit and the TDX
-/// module's Secure-EPT PENDING/MAPPED state record (../shared/PLATFORM-FACTS.md §0).
+/// module's Secure-EPT PENDING/MAPPED state record (docs/platform-model.md §1.1).
 public enum GuestAcceptance: String, Sendable, Codable {
     /// Shared pages, and every page of a KVM-platform guest (no validation concept there).
     case notApplicable

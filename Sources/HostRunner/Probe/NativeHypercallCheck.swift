@@ -5,7 +5,7 @@ import KVM
 /// Finds out whether a guest's hypercall instruction really reaches KVM_EXIT_HYPERCALL.
 ///
 /// KVM_CAP_EXIT_HYPERCALL can be advertised and enabled on a host whose backend never
-/// delivers the exit (see shared/HOST-NOTES.md: the guest spins or takes #UD instead), so
+/// delivers the exit (docs/host-findings.md §2: the guest spins or takes #UD instead), so
 /// the only honest answer comes from running a guest: a few hand-assembled long-mode
 /// instructions issuing KVM_HC_MAP_GPA_RANGE, under a short timeout.
 enum NativeHypercallCheck {

@@ -54,7 +54,7 @@ public final class Machine {
         do {
             let vm = try system.createVM(type: .default)
             self.vm = vm
-            // A test harness must never have its guest code patched (HOST-NOTES.md).
+            // A test harness must never have its guest code patched (docs/host-findings.md §2).
             if capabilities.disableQuirks2.contains(.fixHypercallInstruction) {
                 try vm.disableQuirks(.fixHypercallInstruction)
             }
@@ -182,7 +182,7 @@ public final class Machine {
         if let forced = options.transport {
             if forced == .native, options.platform == .kvm, !probe.nativeHypercallDelivered {
                 // The probe ran a guest's vmcall and vmmcall: forcing the exit on anyway only
-                // turns every request into a guest #UD or a hang (shared/HOST-NOTES.md).
+                // turns every request into a guest #UD or a hang (docs/host-findings.md §2).
                 let seen = probe.nativeHypercall.sorted { $0.key < $1.key }.map(\.value).joined(separator: "; ")
                 throw .invalidOptions("--transport native: this host's KVM does not deliver KVM_EXIT_HYPERCALL (\(seen.isEmpty ? "the probe saw no delivery" : seen)); use --transport trap or auto")
             }
