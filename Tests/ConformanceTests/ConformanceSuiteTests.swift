@@ -16,8 +16,8 @@ final class ConformanceSuiteTests: XCTestCase {
                        planned.map { "\($0.scenario.name) on \($0.platform.rawValue)" }.sorted(), "every applicable case ran, once")
         XCTAssertEqual(Set(report.results.map(\.interface)), Set(ConversionPlatform.allCases), "every interface has cases")
 
-        // This host kind (shared/HOST-NOTES.md): the hypercall exit never arrives and there are no
-        // SNP/TDX VM types, so every interface must go through the trap transport.
+        // This host kind (docs/host-findings.md §1–§2): the hypercall exit never arrives and there
+        // are no SNP/TDX VM types, so every interface must go through the trap transport.
         let trapOnly = !probe.nativeHypercallDelivered && !probe.capabilities.snp && !probe.capabilities.tdx
         for result in report.results {
             let name = "\(result.scenario) on \(result.interface.rawValue)"

@@ -53,8 +53,8 @@ final class CLITests: XCTestCase {
         XCTAssertNotNil(json["vmTypes"] as? [String])
         let transports = try XCTUnwrap(json["transports"] as? [String: String])
         XCTAssertEqual(Set(transports.keys), ["kvm", "ghcb", "tdx"])
-        // Each value follows from the capabilities printed beside it (HOST-NOTES.md: on these
-        // machines no memory attributes, no SNP/TDX, hypercalls never delivered → all "trap").
+        // Each value follows from the capabilities printed beside it (docs/host-findings.md §1–§2:
+        // on these machines no memory attributes, no SNP/TDX, hypercalls never delivered → all "trap").
         if json["nativeHypercallDelivered"] as? Bool == false, json["hardwareBreakpoints"] as? Bool == true {
             XCTAssertEqual(transports["kvm"], "trap")
         }

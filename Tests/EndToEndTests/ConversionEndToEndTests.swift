@@ -7,7 +7,7 @@ import XCTest
 
 /// Issue 4's acceptance, end to end on /dev/kvm, for each of the three interfaces: the
 /// scenario stubs of GuestStubs/scenarios run through the trap transport, and both sides are
-/// checked against what the stub asks and what the specs answer (ABI-FACTS §1–3), never
+/// checked against what the stub asks and what the specs answer (docs/abi.md §1–§3), never
 /// against the runner's own output.
 final class ConversionEndToEndTests: XCTestCase {
     // MARK: private → shared → private (roundtrip.asm: 64 KiB at 0x410000, 4 KiB granules)

@@ -3,7 +3,7 @@ import Payload
 import XCTest
 
 /// Private memory enforced in software where KVM enforces none: what a guest's access meets
-/// is what the platform would make it meet (../shared/PLATFORM-FACTS.md §0, B.2).
+/// is what the platform would make it meet (docs/platform-model.md §2.3, §3.3).
 final class PrivateMemoryEnforcementTests: XCTestCase {
     /// RAM outside the plan is private and pending in a TD: reading it before accepting is
     /// KVM's "guest access before accepting" (SEPT_VE_DISABLE, the default), naming the GPA.

@@ -9,7 +9,7 @@ import XCTest
 /// the documented offsets, since this host's backend never delivers one) is decoded by the KVM
 /// module's exit view and served by the host exactly as the vCPU loop serves it — through a
 /// real conversion service over a real guest_memfd — and the answer lands in `ret` the way
-/// KVM's `complete_hypercall_exit` expects it (ABI-FACTS §1).
+/// KVM's `complete_hypercall_exit` expects it (docs/abi.md §1.3).
 final class NativeTransportTests: XCTestCase {
     private var raw: UnsafeMutableRawPointer!
 
@@ -21,7 +21,8 @@ final class NativeTransportTests: XCTestCase {
 
     override func tearDown() { raw.deallocate() }
 
-    // kvm_run offsets (ABI-FACTS §1): exit_reason 8, hypercall.nr 32, args 40.., ret 88, flags 96.
+    // kvm_run offsets (docs/abi.md §1.3): exit_reason 8, hypercall.nr 32, args 40.., ret 88,
+    // flags 96.
     private static let exitReasonOffset = 8, nrOffset = 32, argsOffset = 40, retOffset = 88, flagsOffset = 96
     private static let longMode: UInt64 = 1         // KVM_EXIT_HYPERCALL_LONG_MODE
     private static let encrypted: UInt64 = 0x10     // KVM_MAP_GPA_RANGE_ENCRYPTED
@@ -144,7 +145,7 @@ final class NativeTransportTests: XCTestCase {
     }
 
     /// On SNP and TDX hardware KVM turns PSC and MapGPA into this same exit; the shapes it
-    /// gives (ABI-FACTS §2, §3) are served like any other.
+    /// gives (docs/abi.md §2.5, §3.5) are served like any other.
     func testExitsShapedAsKVMMakesThemForPSCAndMapGPA() throws {
         var host = try ServiceFixture.make(ram: Self.ram)
         let frame = r(0x20_0000, 0x40_0000)
@@ -166,7 +167,7 @@ final class NativeTransportTests: XCTestCase {
 
     // MARK: choosing the transport
 
-    /// This machine kind's capabilities (shared/HOST-NOTES.md).
+    /// This machine kind's capabilities (docs/host-findings.md §1).
     private static let pvmHost = HostCapabilities(
         apiVersion: 12, vmTypesMask: 1, guestMemfd: true, guestMemfdFlags: [.mmap, .initShared], memoryAttributes: [],
         exitHypercallMask: 1 << 12, userSpaceMSR: true, msrFilter: true,

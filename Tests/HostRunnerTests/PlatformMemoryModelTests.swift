@@ -5,7 +5,7 @@ import XCTest
 @testable import HostRunner
 
 /// The page-state model's platform rules, transition by transition, each against the value
-/// the SNP/TDX sources give (../shared/PLATFORM-FACTS.md), then a property test against a
+/// the SNP/TDX sources give (docs/platform-model.md), then a property test against a
 /// naive per-page reference.
 final class PlatformMemoryModelTests: XCTestCase {
     private static let ram = GPARange(start: 0, end: 8 << 20)

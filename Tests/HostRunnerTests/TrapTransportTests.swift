@@ -11,7 +11,7 @@ final class TrapTransportTests: XCTestCase {
     private static let sharedBit: UInt64 = 1 << 47          // GPAW 48
 
     /// TDG.VP.VMCALL<MapGPA> as tdx.asm issues it: rax 0, rcx 0xFC00 (R10–R15 exposed), r10 0,
-    /// r11 0x10001, r12 gpa (shared bit for shared), r13 size (ABI-FACTS §3).
+    /// r11 0x10001, r12 gpa (shared bit for shared), r13 size (docs/abi.md §3.2–§3.3).
     private func mapGPA(_ gpa: UInt64, _ size: UInt64) -> TDCallRegisters {
         var registers = TDCallRegisters()
         registers.rcx = 0xFC00

@@ -190,7 +190,8 @@ final class VCPUStateTests: XCTestCase {
     }
 
     /// out 0xE9, al; jmp back — prints the cost of one port-I/O exit round trip through
-    /// `run()` (HOST-NOTES measured 17–20 µs for the raw ioctl loop) and bounds it loosely.
+    /// `run()` (docs/host-findings.md §6: 17–20 µs for the raw ioctl loop) and bounds it
+    /// loosely.
     func testPortExitRoundTripCost() throws {
         try requireKVM()
         let guest = try RealModeGuest(code: [0xE6, 0xE9, 0xEB, 0xFC])

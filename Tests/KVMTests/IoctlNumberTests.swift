@@ -55,7 +55,7 @@ final class IoctlNumberTests: XCTestCase {
         XCTAssertEqual(CKVM_IOCTL_SET_MP_STATE, iow(0x99, MemoryLayout<kvm_mp_state>.size))
     }
 
-    /// Numbers from ABI-FACTS that are not ioctls.
+    /// Numbers from docs/abi.md §4–§5 that are not ioctls.
     func testCapabilityExitAndFlagNumbers() {
         XCTAssertEqual(CKVM_CAP_SYNC_REGS, 74)
         XCTAssertEqual(CKVM_CAP_X86_USER_SPACE_MSR, 188)

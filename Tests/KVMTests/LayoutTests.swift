@@ -3,7 +3,7 @@ import XCTest
 
 @testable import KVM
 
-/// Structure layouts against the documented ABI (shared/ABI-FACTS.md §4–§5), seen from
+/// Structure layouts against the documented ABI (docs/abi.md §4–§5), seen from
 /// Swift (MemoryLayout) and from C (offsetof constants in ckvm.h).
 final class LayoutTests: XCTestCase {
     func testGuestMemfdStructures() {
@@ -47,7 +47,8 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<kvm_sync_regs>.offset(of: \.sregs), MemoryLayout<kvm_regs>.size)
     }
 
-    /// Exit views: offsets inside the union, plus 32 = the kvm_run offsets ABI-FACTS lists.
+    /// Exit views: offsets inside the union, plus 32 = the kvm_run offsets docs/abi.md lists
+    /// (§1.3, §4.5, §5.2–§5.4).
     func testExitViewLayouts() {
         let base = Int(CKVM_RUN_EXIT_OFFSET)
         XCTAssertEqual(MemoryLayout<ckvm_exit_io>.size, 16)

@@ -50,7 +50,8 @@ final class ProbeTests: XCTestCase {
         let system = try KVMSystem.open()
         XCTAssertGreaterThan(try system.vcpuMmapSize, 2352)
         XCTAssertEqual(try system.check(.userMemory), 1)
-        // VM types 1..5 are refused here with EINVAL (HOST-NOTES), and the error says so.
+        // VM types 1..5 are refused here with EINVAL (docs/host-findings.md §1), and the error
+        // says so.
         XCTAssertThrowsError(try system.createVM(type: .snp)) { error in
             XCTAssertEqual(error as? KVMError, .ioctl(name: "KVM_CREATE_VM", errno: EINVAL))
         }
@@ -92,7 +93,8 @@ final class ProbeTests: XCTestCase {
         XCTAssertThrowsError(try Memfd(name: "empty", size: 0))
     }
 
-    /// HOST-NOTES: KVM_CAP_PRE_FAULT_MEMORY is 0 here, so the ioctl is refused, by name.
+    /// KVM_CAP_PRE_FAULT_MEMORY is 0 here (docs/host-findings.md §1), so the ioctl is refused,
+    /// by name.
     func testPreFaultMemoryFollowsTheProbe() throws {
         try requireKVM()
         let guest = try RealModeGuest(code: [0xF4])

@@ -1,6 +1,6 @@
 ; broken-kvm-encrypted.asm — the roundtrip scenario's two KVM_HC_MAP_GPA_RANGE requests with
 ; ONE deliberate mistake: the private→shared request sets KVM_MAP_GPA_RANGE_ENCRYPTED (bit 4),
-; which asks for private (ABI-FACTS §1: ENCRYPTED = 0x10 means private, DECRYPTED = 0 shared).
+; which asks for private (docs/abi.md §1.1: ENCRYPTED = 0x10 means private, DECRYPTED = 0 shared).
 ;
 ; The guest checks only what a wrong guest would believe it got (rax 0: the host serves what it
 ; is asked), so the guest side passes; the host's event log shows conversion 1 going to private,

@@ -1,6 +1,6 @@
 ; broken-mapgpa-no-shared-bit.asm — the roundtrip scenario's two TDVMCALL<MapGPA> requests with
 ; ONE deliberate mistake: the private→shared request leaves the shared bit out of R12, which
-; asks for private (ABI-FACTS §3: the shared bit set asks for shared, clear for private).
+; asks for private (docs/abi.md §3.3: the shared bit set asks for shared, clear for private).
 ;
 ; The guest checks only R10 (SUCCESS: the host serves what it is asked), so the guest side
 ; passes; the host's event log shows conversion 1 going to private, and the conformance tests

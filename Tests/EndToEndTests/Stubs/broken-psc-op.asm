@@ -1,7 +1,7 @@
 ; broken-psc-op.asm — the roundtrip scenario's two GHCB Page State Changes (16 4 KiB entries
 ; each, one PSC NAE event per direction) with ONE deliberate mistake: the entries that should
 ; make the range private again carry operation 2 (SHARED) instead of 1 (PRIVATE)
-; (ABI-FACTS §2: entry bits [55:52], PRIVATE 1, SHARED 2).
+; (docs/abi.md §2.4: entry bits [55:52], PRIVATE 1, SHARED 2).
 ;
 ; The guest checks only SW_EXITINFO2 (0: the host serves what it is asked), so the guest side
 ; passes; the host's event log shows conversion 2 going to shared, and the conformance tests
