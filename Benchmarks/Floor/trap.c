@@ -1,7 +1,7 @@
 /*
  * trap.c — the least a VMM must do to serve KVM_HC_MAP_GPA_RANGE from a hardware
  * breakpoint, as the runner's trap transport does where the kernel cannot deliver the
- * hypercall (shared/HOST-NOTES.md): DR0 on the request instruction, registers through
+ * hypercall (docs/host-findings.md §2–§3): DR0 on the request instruction, registers through
  * kvm_run's sync regs, one PUNCH_HOLE for the flipped range (a conversion is destructive),
  * rax = 0 and RIP past the instruction. No validation, no bookkeeping: a floor.
  */

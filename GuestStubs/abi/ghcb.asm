@@ -1,5 +1,5 @@
 ; ghcb.asm — SEV-SNP guest→host requests: the GHCB MSR protocol and the Page State Change
-; (PSC) NAE event over the GHCB page. Numbers: ABI-FACTS §2 (Linux asm/sev-common.h, asm/svm.h,
+; (PSC) NAE event over the GHCB page. Numbers: docs/abi.md §2 (Linux asm/sev-common.h, asm/svm.h,
 ; arch/x86/kvm/svm/sev.c; OVMF and coconut-svsm agree).
 ;
 ; Every VMGEXIT (`rep vmmcall`, F3 0F 01 D9) goes through one instruction, the request site

@@ -1,5 +1,5 @@
 ; tdx.asm — Intel TDX guest→host requests through TDCALL: TDG.VP.INFO (the GPA width, hence
-; the shared bit) and TDG.VP.VMCALL<MapGPA>. Numbers: ABI-FACTS §3 (Linux asm/shared/tdx.h and
+; the shared bit) and TDG.VP.VMCALL<MapGPA>. Numbers: docs/abi.md §3 (Linux asm/shared/tdx.h and
 ; arch/x86/kvm/vmx/tdx.c, td-shim tdx-tdcall, OVMF Tdx.h, the TDX module's td_call()).
 ;
 ; Every TDCALL (66 0F 01 CC; nasm has no mnemonic for it) goes through one instruction, the

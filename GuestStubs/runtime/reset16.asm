@@ -2,7 +2,7 @@
 ;
 ; The vCPU starts in real mode at 0xFFFFFFF0 with CS base 0xFFFF0000 (so CS-relative offsets
 ; of the top 64 KiB are address - 0xFFFF0000). This host's KVM emulates real and protected
-; mode one instruction at a time (~0.6 µs each; shared/HOST-NOTES.md), so the path is a few
+; mode one instruction at a time (~0.6 µs each; docs/host-findings.md §4), so the path is a few
 ; instructions long and touches memory once (lgdt). No x87, nothing vendor-specific.
 ;   real mode:   lgdt (32-bit base, o32), CR0.PE, far jump with a 32-bit offset
 ;   32-bit mode: edi = initial APIC ID (CPUID.1:EBX[31:24]); on SEV-SNP, the C-bit into the

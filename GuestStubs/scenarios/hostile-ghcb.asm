@@ -3,7 +3,7 @@
 ; answered with its spec error, and the guest carries on; a valid PSC afterwards must still
 ; work.
 ;
-; Expected values (ABI-FACTS §2; Linux arch/x86/kvm/svm/sev.c and asm/sev-common.h):
+; Expected values (docs/abi.md §2.2–§2.5; Linux arch/x86/kvm/svm/sev.c and asm/sev-common.h):
 ;   PSC (SW_EXITINFO2): end_entry 253 → INVALID_HDR (1 << 32 | 1); an undefined operation and
 ;   a 2 MiB entry with an unaligned GFN → INVALID_ENTRY (1 << 32 | 2) — for the operation this
 ;   is the GHCB spec's answer and Enlighten's default; Linux KVM instead completes undefined

@@ -3,14 +3,14 @@
 ; TDVMCALL subfunction and an unknown TDCALL leaf. Each must be answered with its status and
 ; the guest carries on; a valid MapGPA afterwards must still work.
 ;
-; Expected values (ABI-FACTS §3; Linux arch/x86/kvm/vmx/tdx.c tdx_map_gpa, the TDX module's
-; td_call()): KVM checks wrap / illegal GPA / start and end on different sides of the shared
-; bit first → INVALID_OPERAND (0x8000000000000000), so a zero size (gpa + 0 <= gpa) and a
-; range that is both straddling and unaligned get INVALID_OPERAND; then alignment →
-; ALIGN_ERROR (0x8000000000000002). Every MapGPA error sets R11 = the request's gpa. A range
-; the VMM cannot convert (outside guest memory) → INVALID_OPERAND. An unknown subfunction →
-; SUBFUNC_UNSUPPORTED (0x8000000000000003). An unknown TDCALL leaf → TDX_OPERAND_INVALID with
-; operand id RAX (0xC000010000000000).
+; Expected values (docs/abi.md §3.1, §3.3, §3.5; Linux arch/x86/kvm/vmx/tdx.c tdx_map_gpa,
+; the TDX module's td_call()): KVM checks wrap / illegal GPA / start and end on different sides
+; of the shared bit first → INVALID_OPERAND (0x8000000000000000), so a zero size
+; (gpa + 0 <= gpa) and a range that is both straddling and unaligned get INVALID_OPERAND; then
+; alignment → ALIGN_ERROR (0x8000000000000002). Every MapGPA error sets R11 = the request's gpa.
+; A range the VMM cannot convert (outside guest memory) → INVALID_OPERAND. An unknown
+; subfunction → SUBFUNC_UNSUPPORTED (0x8000000000000003). An unknown TDCALL leaf →
+; TDX_OPERAND_INVALID with operand id RAX (0xC000010000000000).
 ;
 ; Records: CHECK tdx.platform (3), tdx.shared_bit (1 << 47), tdx.unaligned_gpa.r10, tdx.unaligned_gpa.r11,
 ; tdx.unaligned_size.r10, tdx.zero_size.r10, tdx.wrap.r10, tdx.straddle.r10, tdx.straddle.r11,

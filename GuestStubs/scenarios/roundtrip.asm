@@ -6,7 +6,7 @@
 ; throughout. A conversion acts on whole pages, so one probe qword per page (pages.inc) shows
 ; what happened to that page: every flipped page and every page of the 16 KiB on either side
 ; is looked at, none read whole (guest instructions are slow on emulating backends, see
-; shared/HOST-NOTES.md).
+; docs/host-findings.md §4).
 ;
 ; Records: VALUE roundtrip.platform, roundtrip.to_shared.rax, roundtrip.to_private.rax;
 ; CHECK roundtrip.to_shared (0), roundtrip.shared.old_content_gone (0 non-zero probes in the

@@ -21,7 +21,7 @@ SHARED_TAG      equ 0x5348415200000000  ; "SHAR"
 
 ; Probe pages: the first and last page of each 2 MiB chunk, so both sides of wherever the
 ; host stopped are looked at without touching all 4 MiB (guest loops are slow on emulating
-; backends, see shared/HOST-NOTES.md).
+; backends, see docs/host-findings.md §4).
 PROBE_COUNT     equ 4
 
 PLAN_RANGE AREA_START, AREA_START + AREA_SIZE, PLAN_ZERO, PLAN_PRIVATE, "mapgpa-area"
