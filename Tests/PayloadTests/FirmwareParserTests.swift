@@ -1,5 +1,6 @@
 import XCTest
 @testable import Payload
+import TestSupport
 
 /// The footer and metadata parsers on hand-assembled images: well-formed tables read back as
 /// written, and every malformation yields its own precise error.
