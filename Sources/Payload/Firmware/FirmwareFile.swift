@@ -1,50 +1,47 @@
 import Foundation
 
 /// Reads a file that should be a firmware volume, refusing before it reads a byte anything a
-/// VMM could not map below 4 GiB: a firmware volume ends at 4 GiB − 1, so it is at most 4 GiB.
+/// VMM could not map below 4 GiB (a firmware volume ends at 4 GiB − 1, so it is at most 4 GiB)
+/// and anything that is not a regular file (`RegularFile`: a FIFO, a device or a directory is
+/// refused before it is opened for reading).
 public enum FirmwareFile {
     public static let maximumSize = FirmwareImage.fourGiB
 
     public enum ReadError: Error, Equatable, Sendable, CustomStringConvertible {
         case cannotOpen(path: String, reason: String)
-        case notARegularFile(path: String)
+        /// `kind`: "a FIFO", "a character device", "a directory", …
+        case notARegularFile(path: String, kind: String)
         case tooLarge(path: String, size: UInt64)
-        case changedWhileReading(path: String)
 
         public var description: String {
             switch self {
             case .cannotOpen(let path, let reason): return "cannot read \(path): \(reason)"
-            case .notARegularFile(let path): return "\(path) is not a regular file"
+            case .notARegularFile(let path, let kind):
+                return "\(path) is \(kind), not a regular file: firmware volumes are read from regular files only"
             case .tooLarge(let path, let size):
                 return "\(path) is \(size) bytes; a firmware volume ends at 4 GiB − 1 and so is at most 4 GiB (\(FirmwareFile.maximumSize) bytes)"
-            case .changedWhileReading(let path): return "\(path) changed size while it was being read"
+            }
+        }
+
+        init(_ error: RegularFile.OpenError) {
+            switch error {
+            case .cannotOpen(let path, let reason): self = .cannotOpen(path: path, reason: reason)
+            case .notARegularFile(let path, let kind): self = .notARegularFile(path: path, kind: kind)
+            case .tooLarge(let path, let size, _): self = .tooLarge(path: path, size: size)
             }
         }
     }
 
-    /// The file's bytes, after checking its size with fstat on the descriptor that is read.
+    /// The file's bytes.
     public static func read(_ path: String) throws(ReadError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw .notARegularFile(path: path) }
-        let size = UInt64(status.st_size)
-        guard size <= maximumSize else { throw .tooLarge(path: path, size: size) }
-
-        var bytes = [UInt8](repeating: 0, count: Int(size))
-        var filled = 0
-        while filled < bytes.count {
-            let got = bytes.withUnsafeMutableBytes { buffer -> Int in
-                guard let start = buffer.baseAddress else { return 0 }
-                return Glibc.read(fd, start + filled, buffer.count - filled)
-            }
-            if got < 0, errno == EINTR { continue }
-            guard got >= 0 else { throw .cannotOpen(path: path, reason: String(cString: strerror(errno))) }
-            guard got > 0 else { throw .changedWhileReading(path: path) }
-            filled += got
+        let file: RegularFile
+        do { file = try RegularFile.open(path, maximumSize: maximumSize) } catch { throw ReadError(error) }
+        var bytes = [UInt8](repeating: 0, count: Int(file.size))
+        let failure = bytes.withUnsafeMutableBytes { buffer -> RegularFile.ReadError? in
+            do throws(RegularFile.ReadError) { try file.read(into: buffer, at: 0) } catch { return error }
+            return nil
         }
+        if let failure { throw .cannotOpen(path: path, reason: "at file offset \(hex(failure.offset)): \(failure.reason)") }
         return bytes
     }
 }
