@@ -30,11 +30,13 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
     case tdxSectionRawDataMismatch(index: Int, type: String, rawSize: UInt32)
     case tdxSectionOutsideAddressSpace(index: Int, memoryAddress: UInt64, memorySize: UInt64)
     case tdxSectionTooLarge(index: Int, memorySize: UInt64, limit: UInt64)
+    /// The file could not be read at `at` (an I/O error, or it shrank after it was opened).
+    case unreadable(path: String, at: UInt64, reason: String)
 
     /// The structure this error is about.
     public var structure: FirmwareStructure {
         switch self {
-        case .imageTooSmall, .imageSizeNotPageMultiple: return .image
+        case .imageTooSmall, .imageSizeNotPageMultiple, .unreadable: return .image
         case .noFooterTable, .footerLengthTooSmall, .footerLengthPastImage,
              .entryLengthTooSmall, .entryLengthPastTable, .footerLeftoverBytes: return .footer
         case .entryDataTooShort(let structure, _, _),
@@ -100,6 +102,8 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
             return "TDX metadata section \(index) (address \(hex(address)), size \(hex(size))) is not 4 KiB aligned"
         case .tdxSectionRawLargerThanMemory(let index, let raw, let memory):
             return "TDX metadata section \(index) has raw size \(hex(raw)) larger than its memory size \(hex(memory))"
+        case .unreadable(let path, let at, let reason):
+            return "cannot read \(path) at file offset \(hex(at)): \(reason)"
         case .tdxSectionRawDataMismatch(let index, let type, let raw):
             return "TDX metadata section \(index) of type \(type) has raw size \(hex(raw)); that type must \(raw == 0 ? "carry" : "not carry") file data"
         }

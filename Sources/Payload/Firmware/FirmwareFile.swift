@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reads a file that should be a firmware volume, refusing before it reads a byte anything a
+/// Opens a file that should be a firmware volume, refusing before it reads a byte anything a
 /// VMM could not map below 4 GiB (a firmware volume ends at 4 GiB − 1, so it is at most 4 GiB)
 /// and anything that is not a regular file (`RegularFile`: a FIFO, a device or a directory is
 /// refused before it is opened for reading).
@@ -32,17 +32,19 @@ public enum FirmwareFile {
         }
     }
 
-    /// The file's bytes.
+    /// The file opened for reading by offset: `inspect` reads the tables and hashes the image
+    /// from it piece by piece, never holding the whole volume.
+    public static func open(_ path: String) throws(ReadError) -> FirmwareContents {
+        do { return FirmwareContents(try RegularFile.open(path, maximumSize: maximumSize)) } catch { throw ReadError(error) }
+    }
+
+    /// The file's bytes, for the commands that load the whole image into guest memory anyway.
     public static func read(_ path: String) throws(ReadError) -> [UInt8] {
-        let file: RegularFile
-        do { file = try RegularFile.open(path, maximumSize: maximumSize) } catch { throw ReadError(error) }
-        var bytes = [UInt8](repeating: 0, count: Int(file.size))
-        let failure = bytes.withUnsafeMutableBytes { buffer -> RegularFile.ReadError? in
-            do throws(RegularFile.ReadError) { try file.read(into: buffer, at: 0) } catch { return error }
-            return nil
+        let contents = try open(path)
+        do { return try contents.bytes(at: 0, count: contents.count) ?? [] } catch {
+            guard case .unreadable(_, let at, let reason) = error else { throw .cannotOpen(path: path, reason: error.description) }
+            throw .cannotOpen(path: path, reason: "at file offset \(hex(at)): \(reason)")
         }
-        if let failure { throw .cannotOpen(path: path, reason: "at file offset \(hex(failure.offset)): \(failure.reason)") }
-        return bytes
     }
 }
 
@@ -58,11 +60,17 @@ public enum FirmwareFileKind: Equatable, Sendable {
     case unknown
 
     public init(_ bytes: [UInt8]) {
-        if bytes.count >= 4, bytes[0..<4].elementsEqual([0x7F, 0x45, 0x4C, 0x46]) {
+        self.init(FirmwareContents(bytes))
+    }
+
+    /// Reads only the first 0x2C bytes and the footer table.
+    public init(_ contents: FirmwareContents) {
+        let head = (try? contents.bytes(at: 0, count: min(contents.count, 0x2C))) ?? []
+        if head.count >= 4, head[0..<4].elementsEqual([0x7F, 0x45, 0x4C, 0x46]) {
             self = .elf
-        } else if bytes.count >= 0x2C, bytes[0x28..<0x2C].elementsEqual(Array("_FVH".utf8)) {
+        } else if head.count >= 0x2C, head[0x28..<0x2C].elementsEqual(Array("_FVH".utf8)) {
             self = .uefiVolume
-        } else if (try? FooterTable.parse(bytes)) != nil {
+        } else if (try? FooterTable.parse(contents)) != nil {
             self = .resetVectorImage
         } else {
             self = .unknown

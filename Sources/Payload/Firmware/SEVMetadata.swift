@@ -69,23 +69,22 @@ public struct SEVMetadata: Equatable, Sendable {
     public let sections: [SEVSection]
 
     /// Parses the table the `sevMetadataOffset` footer entry points at.
-    public static func parse(_ image: [UInt8], footer: FooterTable) throws(FirmwareError) -> SEVMetadata? {
+    public static func parse(_ image: FirmwareContents, footer: FooterTable) throws(FirmwareError) -> SEVMetadata? {
         guard let header = try MetadataHeader.read(image, footer: footer, guid: KnownFirmwareGUID.sevMetadataOffset,
                                                    signature: "ASEV", structure: .sevMetadata)
         else { return nil }
         // OVMF's length covers header and sections; we accept trailing bytes as sev-snp-measure does.
-        let needed = try header.checkExtent(sectionSize: sectionSize, exact: false, fileSize: image.count, structure: .sevMetadata)
-        let start = header.start
+        let table = try header.sectionBytes(image, sectionSize: sectionSize, exact: false, structure: .sevMetadata)
         var sections: [SEVSection] = []
-        for index in 0..<Int(header.count) {
-            let at = start + MetadataHeader.size + index * sectionSize
-            guard let gpa = image.readLE(UInt32.self, at: at),
-                  let size = image.readLE(UInt32.self, at: at + 4),
-                  let type = image.readLE(UInt32.self, at: at + 8)
-            else { throw .metadataPastFile(structure: .sevMetadata, at: start, length: needed, fileSize: image.count) }
+        sections.reserveCapacity(Int(header.count))
+        for at in stride(from: 0, to: table.count, by: sectionSize) {
+            guard let gpa = table.readLE(UInt32.self, at: at),
+                  let size = table.readLE(UInt32.self, at: at + 4),
+                  let type = table.readLE(UInt32.self, at: at + 8)
+            else { break } // unreachable: the table holds whole sections
             sections.append(SEVSection(gpa: gpa, size: size, type: SEVSectionType(rawValue: type)))
         }
-        return SEVMetadata(offset: start, sections: sections)
+        return SEVMetadata(offset: header.start, sections: sections)
     }
 
     /// Problems that do not stop the table from being read but stop a digest from being computed.

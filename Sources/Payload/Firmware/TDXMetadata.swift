@@ -111,28 +111,27 @@ public struct TDXMetadata: Equatable, Sendable {
     public let offset: Int
     public let sections: [TDXSection]
 
-    public static func parse(_ image: [UInt8], footer: FooterTable) throws(FirmwareError) -> TDXMetadata? {
+    public static func parse(_ image: FirmwareContents, footer: FooterTable) throws(FirmwareError) -> TDXMetadata? {
         guard let header = try MetadataHeader.read(image, footer: footer, guid: KnownFirmwareGUID.tdxMetadataOffset,
                                                    signature: "TDVF", structure: .tdxMetadata)
         else { return nil }
         // QEMU insists on an exact length; so do we, since a mismatch means a miscounted table.
-        let expected = try header.checkExtent(sectionSize: sectionSize, exact: true, fileSize: image.count, structure: .tdxMetadata)
-        let start = header.start
+        let table = try header.sectionBytes(image, sectionSize: sectionSize, exact: true, structure: .tdxMetadata)
         var sections: [TDXSection] = []
-        for index in 0..<Int(header.count) {
-            let at = start + MetadataHeader.size + index * sectionSize
-            guard let dataOffset = image.readLE(UInt32.self, at: at),
-                  let rawSize = image.readLE(UInt32.self, at: at + 4),
-                  let address = image.readLE(UInt64.self, at: at + 8),
-                  let memorySize = image.readLE(UInt64.self, at: at + 16),
-                  let type = image.readLE(UInt32.self, at: at + 24),
-                  let attributes = image.readLE(UInt32.self, at: at + 28)
-            else { throw .metadataPastFile(structure: .tdxMetadata, at: start, length: expected, fileSize: image.count) }
+        sections.reserveCapacity(Int(header.count))
+        for at in stride(from: 0, to: table.count, by: sectionSize) {
+            guard let dataOffset = table.readLE(UInt32.self, at: at),
+                  let rawSize = table.readLE(UInt32.self, at: at + 4),
+                  let address = table.readLE(UInt64.self, at: at + 8),
+                  let memorySize = table.readLE(UInt64.self, at: at + 16),
+                  let type = table.readLE(UInt32.self, at: at + 24),
+                  let attributes = table.readLE(UInt32.self, at: at + 28)
+            else { break } // unreachable: the table holds whole sections
             sections.append(TDXSection(dataOffset: dataOffset, rawSize: rawSize, memoryAddress: address,
                                        memorySize: memorySize, type: TDXSectionType(rawValue: type),
                                        attributes: TDXSectionAttributes(rawValue: attributes)))
         }
-        return TDXMetadata(offset: start, sections: sections)
+        return TDXMetadata(offset: header.start, sections: sections)
     }
 
     /// Per-section problems (the checks QEMU's TDVF loader makes, plus data inside the file):
