@@ -65,7 +65,8 @@ public struct FirmwareImage: Sendable {
             sevHashTableArea = nil
             sevSecretArea = nil
         }
-        if let sevMetadata { problems += sevMetadata.sectionProblems }
+        let imageRange = GPARange(start: Self.fourGiB &- UInt64(min(UInt64(contents.count), Self.fourGiB)), end: Self.fourGiB)
+        if let sevMetadata { problems += sevMetadata.sectionProblems(image: imageRange) }
         if let tdxMetadata { problems += tdxMetadata.sectionProblems(fileSize: contents.count) }
         self.problems = problems
     }

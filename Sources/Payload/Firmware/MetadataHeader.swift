@@ -3,6 +3,13 @@
 /// entry holds a u32 offset from the end of the image.
 struct MetadataHeader {
     static let size = 16
+    /// The most sections a table may declare. OVMF's tables carry fewer than ten and ours at
+    /// most about 160 (they fit in the 0x7E0-byte area `FirmwareTables` fills); 4096 is far
+    /// above any real table and bounds what a hostile one costs before anything is hashed: the
+    /// table read (128 KiB at most), the checks, and the report, whose JSON grows by about 1 KiB
+    /// of memory per section and population step.
+    static let maximumSections: UInt32 = 4096
+
     /// File offset of the signature.
     let start: Int
     let length: UInt32
@@ -33,7 +40,8 @@ struct MetadataHeader {
     }
 
     /// The bytes of the `count` sections of `sectionSize` after the header, once they are
-    /// checked to fit in the declared length (exactly, when `exact`) and in the file.
+    /// checked to fit in the declared length (exactly, when `exact`) and in the file, and to be
+    /// no more than `maximumSections`.
     func sectionBytes(_ image: FirmwareContents, sectionSize: Int, exact: Bool,
                       structure: FirmwareStructure) throws(FirmwareError) -> [UInt8] {
         let needed = UInt64(Self.size) + UInt64(count) * UInt64(sectionSize)
@@ -42,6 +50,9 @@ struct MetadataHeader {
         }
         guard UInt64(start) + UInt64(length) <= UInt64(image.count) else {
             throw .metadataPastFile(structure: structure, at: start, length: UInt64(length), fileSize: image.count)
+        }
+        guard count <= Self.maximumSections else {
+            throw .tooManySections(structure: structure, count: count, limit: Self.maximumSections)
         }
         guard let bytes = try image.bytes(at: start + Self.size, count: Int(count) * sectionSize) else {
             throw .metadataPastFile(structure: structure, at: start, length: needed, fileSize: image.count)
