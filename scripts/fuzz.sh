@@ -56,6 +56,17 @@ modules_for() {
     esac
 }
 
+# libFuzzer limits each target runs under, beyond its own oracles. firmware: one input's
+# digests must finish within 120 s and the process stay under 512 MB (docs/measurement.md
+# bounds inspect at a few seconds and tens of MB for such images; the margin is for the
+# coverage instrumentation and a loaded machine).
+limits_for() {
+    case "$1" in
+    firmware) echo "-timeout=120 -rss_limit_mb=512" ;;
+    *) echo "" ;;
+    esac
+}
+
 status=0
 for target in $targets; do
     objects=""
@@ -75,13 +86,13 @@ for target in $targets; do
     # Swift's own backtracer would take the oracle's abort() before libFuzzer's handler,
     # which then never writes the crash input: turn it off for the fuzz runs.
     # shellcheck disable=SC2086
-    if ! SWIFT_BACKTRACE=enable=no "$build/fuzz/$target" -runs="$runs" -max_len=8192 $limit -print_final_stats=1 \
+    if ! SWIFT_BACKTRACE=enable=no "$build/fuzz/$target" -runs="$runs" -max_len=8192 $limit $(limits_for "$target") -print_final_stats=1 \
         -artifact_prefix="$build/findings/$target/" "$build/corpus/$target" "Fuzz/Corpus/$target" \
         2>"$build/fuzz/$target.log"; then
         echo "fuzz $target: FINDING (see $build/fuzz/$target.log and $build/findings/$target/)" >&2
-        grep -E "oracle failed|ERROR|Fatal error" "$build/fuzz/$target.log" | head -5 >&2
+        grep -E "oracle failed|ERROR|Fatal error|timeout|out-of-memory" "$build/fuzz/$target.log" | head -5 >&2
         status=1
     fi
-    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/fuzz/$target.log" | sed "s/^/  $target /"
+    grep -E "stat::number_of_executed_units|stat::average_exec_per_sec|stat::peak_rss_mb" "$build/fuzz/$target.log" | sed "s/^/  $target /"
 done
 exit $status

@@ -1,7 +1,12 @@
 import Crypto
-import Foundation
+import Payload
 
 extension SEVKernelHashes {
+    /// The largest kernel or initrd hashed: 4 GiB. QEMU loads both below 4 GiB (the initrd under
+    /// the 32-bit `initrd_max`, hw/i386/x86-common.c `x86_load_linux`, formerly hw/i386/x86.c), so a larger file is no
+    /// direct boot; the bound also caps the time hashing takes (seconds).
+    public static let maximumFileSize: UInt64 = 1 << 32
+
     /// Why a kernel or initrd file could not be hashed.
     public struct FileError: Error, Equatable, Sendable, CustomStringConvertible {
         public let path: String
@@ -10,7 +15,8 @@ extension SEVKernelHashes {
     }
 
     /// The hashes of a kernel, an optional initrd and an optional command line, reading the
-    /// files in 1 MiB pieces so a large initrd is never held in memory whole.
+    /// files in 1 MiB pieces so a large initrd is never held in memory whole. Only regular files
+    /// are read (`RegularFile`): a FIFO or a device (/dev/zero) is refused before it is opened.
     public init(kernelFile: String, initrdFile: String?, commandLine: String?) throws(FileError) {
         let initrd = try initrdFile.map { path throws(FileError) in try Self.sha256(ofFile: path) }
         self.init(kernelSHA256: try Self.sha256(ofFile: kernelFile),
@@ -18,19 +24,19 @@ extension SEVKernelHashes {
     }
 
     static func sha256(ofFile path: String) throws(FileError) -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            throw FileError(path: path, reason: "it is a directory")
+        let file: RegularFile
+        do { file = try RegularFile.open(path, maximumSize: maximumFileSize) } catch {
+            switch error {
+            case .cannotOpen(_, let reason): throw FileError(path: path, reason: reason)
+            case .notARegularFile(_, let kind):
+                throw FileError(path: path, reason: "it is \(kind), not a regular file; --kernel and --initrd take regular files")
+            case .tooLarge(_, let size, let limit):
+                throw FileError(path: path, reason: "it is \(size) bytes, more than the \(limit) (4 GiB) a direct boot loads below 4 GiB")
+            }
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw FileError(path: path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
-        }
-        defer { try? handle.close() }
         var hasher = SHA256()
-        do {
-            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hasher.update(data: chunk) }
-        } catch {
-            throw FileError(path: path, reason: "read failed (\((error as NSError).localizedDescription))")
+        do { try file.forEachPiece(in: 0..<file.size, pieceSize: 1 << 20) { hasher.update(bufferPointer: $0) } } catch {
+            throw FileError(path: path, reason: "at offset \(hex(error.offset)): \(error.reason)")
         }
         return Array(hasher.finalize())
     }

@@ -5,17 +5,30 @@ import Payload
 /// LAUNCH_UPDATE_VMSA encrypt, in order — the image, the kernel-hash table when there is one,
 /// and (SEV-ES) one VMSA per vCPU (sev-snp-measure 0.0.13 guest.py `seves_calc_launch_digest`).
 public enum SEVMeasurement {
-    public static func sevDigest(of image: FirmwareImage, kernelHashes: SEVKernelHashes? = nil) throws(MeasurementError) -> [UInt8] {
+    /// SHA-256 over the image's bytes, read piece by piece: the state both digests continue from,
+    /// so a caller computing both (`inspect`) reads and hashes the image once.
+    public struct ImageHash {
+        fileprivate let hasher: SHA256
+    }
+
+    public static func imageHash(of image: FirmwareImage) throws(FirmwareError) -> ImageHash {
+        if let problem = image.problems(of: .image).first { throw problem }
         var hasher = SHA256()
-        try hashImageAndTable(image, kernelHashes: kernelHashes, kind: .sev, into: &hasher)
+        try image.contents.forEachPiece(in: 0..<image.size) { hasher.update(bufferPointer: $0) }
+        return ImageHash(hasher: hasher)
+    }
+
+    public static func sevDigest(of image: FirmwareImage, kernelHashes: SEVKernelHashes? = nil,
+                                 imageHash: ImageHash? = nil) throws(MeasurementError) -> [UInt8] {
+        let hasher = try hashImageAndTable(image, kernelHashes: kernelHashes, imageHash: imageHash, kind: .sev)
         return Array(hasher.finalize())
     }
 
     /// SEV-ES: VMSAs carry SEV_FEATURES = 0 (QEMU sets none for SEV-ES).
     public static func sevESDigest(of image: FirmwareImage, vcpus: Int, vcpuSignature: UInt32,
-                                   kernelHashes: SEVKernelHashes? = nil, vmm: VMMType = .qemu) throws(MeasurementError) -> [UInt8] {
-        var hasher = SHA256()
-        try hashImageAndTable(image, kernelHashes: kernelHashes, kind: .sevES, into: &hasher)
+                                   kernelHashes: SEVKernelHashes? = nil, vmm: VMMType = .qemu,
+                                   imageHash: ImageHash? = nil) throws(MeasurementError) -> [UInt8] {
+        var hasher = try hashImageAndTable(image, kernelHashes: kernelHashes, imageHash: imageHash, kind: .sevES)
         for page in try sevESVMSAs(of: image, vcpus: vcpus, vcpuSignature: vcpuSignature, vmm: vmm) {
             hasher.update(data: page)
         }
@@ -42,16 +55,21 @@ public enum SEVMeasurement {
         return reset.rawValue
     }
 
-    private static func hashImageAndTable(_ image: FirmwareImage, kernelHashes: SEVKernelHashes?,
-                                          kind: DigestKind, into hasher: inout SHA256) throws(MeasurementError) {
-        if let problem = image.problems(of: .image).first { throw .brokenStructure(kind, problem) }
-        hasher.update(data: image.bytes)
-        guard let kernelHashes else { return }
+    private static func hashImageAndTable(_ image: FirmwareImage, kernelHashes: SEVKernelHashes?, imageHash: ImageHash?,
+                                          kind: DigestKind) throws(MeasurementError) -> SHA256 {
+        var hasher: SHA256
+        if let imageHash {
+            hasher = imageHash.hasher
+        } else {
+            do { hasher = try self.imageHash(of: image).hasher } catch { throw .brokenStructure(kind, error) }
+        }
+        guard let kernelHashes else { return hasher }
         if let problem = image.problems(of: .sevHashTableBlock).first { throw .brokenStructure(kind, problem) }
         guard let area = image.sevHashTableArea, area.gpa != 0 else {
             throw .kernelHashesUnsupported(kind, why: image.sevHashTableArea == nil
                 ? "the footer table has no SEV hash-table entry" : "its SEV hash-table entry names GPA 0, no area")
         }
         hasher.update(data: kernelHashes.table)
+        return hasher
     }
 }

@@ -32,11 +32,10 @@ public struct SNPLaunchUpdate: Equatable, Sendable {
 
 extension SNPLaunchDigest {
     /// Extends the digest with every page of `update`; image pages are read from `image`.
-    public mutating func apply(_ update: SNPLaunchUpdate, image: [UInt8]) {
+    public mutating func apply(_ update: SNPLaunchUpdate, image: FirmwareContents) throws(FirmwareError) {
         switch update.contents {
         case .image(let offset):
-            let end = offset + Int(update.size)
-            addNormalPages(gpa: update.gpa, data: image[offset..<end])
+            try addNormalPages(gpa: update.gpa, image: image, range: offset..<(offset + Int(update.size)))
         case .bytes(let bytes) where update.type == .vmsa:
             addVMSA(bytes)
         case .bytes(let bytes):

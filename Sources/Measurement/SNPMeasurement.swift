@@ -36,13 +36,25 @@ public enum SNPMeasurement {
     public static let maxVCPUs = 4096
 
     public static func launchDigest(of image: FirmwareImage, options: SNPOptions) throws(MeasurementError) -> [UInt8] {
-        digest(of: try launchUpdates(of: image, options: options), image: image, options: options)
+        try digest(of: try launchUpdates(of: image, options: options), image: image, options: options)
     }
 
-    /// The digest of `updates` as the PSP computes it, starting from `options.imageDigest` when given.
-    public static func digest(of updates: [SNPLaunchUpdate], image: FirmwareImage, options: SNPOptions) -> [UInt8] {
+    /// The digest of `updates` as the PSP computes it, starting from `options.imageDigest` when
+    /// given. `imagePagesDigest`, the digest of the image's own pages (`imageDigest(of:)`) when
+    /// the caller has it already, stands for the first update when that is the whole image, so
+    /// `inspect` hashes the image once for both.
+    public static func digest(of updates: [SNPLaunchUpdate], image: FirmwareImage, options: SNPOptions,
+                              imagePagesDigest: [UInt8]? = nil) throws(MeasurementError) -> [UInt8] {
         var digest = options.imageDigest.map { SNPLaunchDigest(seed: $0) } ?? SNPLaunchDigest()
-        for update in updates { digest.apply(update, image: image.bytes) }
+        var rest = updates[...]
+        if options.imageDigest == nil, let imagePagesDigest, let first = rest.first, first.contents == .image(fileOffset: 0),
+           first.gpa == image.base, first.size == UInt64(image.size) {
+            digest = SNPLaunchDigest(seed: imagePagesDigest)
+            rest = rest.dropFirst()
+        }
+        for update in rest {
+            do { try digest.apply(update, image: image.contents) } catch { throw .brokenStructure(.snp, error) }
+        }
         return digest.value
     }
 
@@ -50,7 +62,9 @@ public enum SNPMeasurement {
     public static func imageDigest(of image: FirmwareImage) throws(MeasurementError) -> [UInt8] {
         if let problem = image.problems(of: .image).first { throw .brokenStructure(.snp, problem) }
         var digest = SNPLaunchDigest()
-        digest.addNormalPages(gpa: image.base, data: image.bytes)
+        do { try digest.addNormalPages(gpa: image.base, image: image.contents, range: 0..<image.size) } catch {
+            throw .brokenStructure(.snp, error)
+        }
         return digest.value
     }
 
@@ -71,7 +85,7 @@ public enum SNPMeasurement {
 
         var updates: [SNPLaunchUpdate] = []
         if options.imageDigest == nil {
-            updates.append(SNPLaunchUpdate(type: .normal, gpa: image.base, size: UInt64(image.bytes.count),
+            updates.append(SNPLaunchUpdate(type: .normal, gpa: image.base, size: UInt64(image.size),
                                            contents: .image(fileOffset: 0), source: "image"))
         }
         let sections = image.sevMetadata?.sections ?? []

@@ -32,54 +32,101 @@ public enum TDXMeasurement {
         guard let metadata = image.tdxMetadata else {
             throw .missingStructure(.mrtd, .tdxMetadata, why: "no TDVF descriptor is referenced by the footer table")
         }
-        return mrtd(sections: metadata.sections, image: image.bytes, order: order)
+        do { return try mrtd(sections: metadata.sections, image: image.contents, order: order) } catch {
+            throw .brokenStructure(.mrtd, error)
+        }
     }
 
-    /// MRTD of already-validated sections (pages are read from `image` at DataOffset; bytes past
-    /// RawDataSize are zero). PAGE.AUG sections are accepted by the guest later and not added.
-    public static func mrtd(sections: [TDXSection], image: [UInt8], order: MRTDOrder) -> [UInt8] {
-        var hasher = SHA384()
+    public static func mrtd(sections: [TDXSection], image: [UInt8], order: MRTDOrder) throws(FirmwareError) -> [UInt8] {
+        try mrtd(sections: sections, image: FirmwareContents(image), order: order)
+    }
+
+    /// MRTD of already-validated sections (pages are read from `image` at DataOffset, piece by
+    /// piece; bytes past RawDataSize, or past the image, are zero). PAGE.AUG sections are
+    /// accepted by the guest later and not added.
+    public static func mrtd(sections: [TDXSection], image: FirmwareContents, order: MRTDOrder) throws(FirmwareError) -> [UInt8] {
+        var log = MRTDLog()
         for section in sections where !section.attributes.contains(.pageAug) {
             let pages = section.memorySize / UInt64(pageSize)
-            let extend = section.attributes.contains(.mrExtend)
+            guard section.attributes.contains(.mrExtend) else {
+                for page in 0..<pages { log.add(section.memoryAddress + page * UInt64(pageSize)) }
+                continue
+            }
             switch order {
             case .interleaved:
-                for page in 0..<pages {
-                    addPage(section, page: page, hasher: &hasher)
-                    if extend { extendPage(section, page: page, image: image, hasher: &hasher) }
+                try forEachPage(of: section, pages: pages, image: image) { gpa, bytes in
+                    log.add(gpa)
+                    log.extend(gpa, page: bytes)
                 }
             case .twoPass:
-                for page in 0..<pages { addPage(section, page: page, hasher: &hasher) }
-                if extend {
-                    for page in 0..<pages { extendPage(section, page: page, image: image, hasher: &hasher) }
+                for page in 0..<pages { log.add(section.memoryAddress + page * UInt64(pageSize)) }
+                try forEachPage(of: section, pages: pages, image: image) { gpa, bytes in log.extend(gpa, page: bytes) }
+            }
+        }
+        return log.finalize()
+    }
+
+    /// Calls `body` with each page's GPA and its 4096 bytes: the image's bytes from DataOffset
+    /// (read in pieces) up to RawDataSize, then zero.
+    private static func forEachPage(of section: TDXSection, pages: UInt64, image: FirmwareContents,
+                                    _ body: (UInt64, UnsafeRawBufferPointer) -> Void) throws(FirmwareError) {
+        let start = Int(section.dataOffset)
+        let rawEnd = min(start + Int(min(UInt64(section.rawSize), section.memorySize)), image.count)
+        var page = UInt64(0)
+        let partial = UnsafeMutableRawBufferPointer.allocate(byteCount: pageSize, alignment: 16)
+        defer { partial.deallocate() }
+        if start < rawEnd {
+            try image.forEachPiece(in: start..<rawEnd) { piece in
+                var offset = 0
+                while offset < piece.count {
+                    let end = min(offset + pageSize, piece.count)
+                    let gpa = section.memoryAddress + page * UInt64(pageSize)
+                    if end - offset == pageSize {
+                        body(gpa, UnsafeRawBufferPointer(rebasing: piece[offset..<end]))
+                    } else {
+                        partial.initializeMemory(as: UInt8.self, repeating: 0)
+                        UnsafeMutableRawBufferPointer(rebasing: partial[0..<(end - offset)])
+                            .copyMemory(from: UnsafeRawBufferPointer(rebasing: piece[offset..<end]))
+                        body(gpa, UnsafeRawBufferPointer(partial))
+                    }
+                    offset = end
+                    page += 1
                 }
             }
         }
-        return Array(hasher.finalize())
+        partial.initializeMemory(as: UInt8.self, repeating: 0)
+        while page < pages {
+            body(section.memoryAddress + page * UInt64(pageSize), UnsafeRawBufferPointer(partial))
+            page += 1
+        }
+    }
+}
+
+/// The SHA-384 the TDX module keeps, fed from two 128-byte record buffers reused for every
+/// operation, so a section costs its hashing and no allocation per page.
+private struct MRTDLog {
+    private var hasher = SHA384()
+    private var addRecord = TDXMeasurement.record("MEM.PAGE.ADD", gpa: 0)
+    private var extendRecord = TDXMeasurement.record("MR.EXTEND", gpa: 0)
+
+    mutating func add(_ gpa: UInt64) {
+        Self.feed(&addRecord, gpa: gpa, into: &hasher)
     }
 
-    private static func addPage(_ section: TDXSection, page: UInt64, hasher: inout SHA384) {
-        hasher.update(data: record("MEM.PAGE.ADD", gpa: section.memoryAddress + page * UInt64(pageSize)))
-    }
-
-    private static func extendPage(_ section: TDXSection, page: UInt64, image: [UInt8], hasher: inout SHA384) {
-        let gpa = section.memoryAddress + page * UInt64(pageSize)
-        for chunk in stride(from: 0, to: pageSize, by: extendChunk) {
-            hasher.update(data: record("MR.EXTEND", gpa: gpa + UInt64(chunk)))
-            hasher.update(data: bytes(of: section, at: page * UInt64(pageSize) + UInt64(chunk), image: image))
+    /// TDH.MR.EXTEND of each 256-byte chunk of the page at `gpa`.
+    mutating func extend(_ gpa: UInt64, page: UnsafeRawBufferPointer) {
+        for chunk in stride(from: 0, to: TDXMeasurement.pageSize, by: TDXMeasurement.extendChunk) {
+            Self.feed(&extendRecord, gpa: gpa + UInt64(chunk), into: &hasher)
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: page[chunk..<(chunk + TDXMeasurement.extendChunk)]))
         }
     }
 
-    /// 256 bytes of the section's memory image at `offset`: file data up to RawDataSize, then zero.
-    private static func bytes(of section: TDXSection, at offset: UInt64, image: [UInt8]) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: extendChunk)
-        let raw = UInt64(section.rawSize)
-        guard offset < raw else { return out }
-        let count = Int(min(UInt64(extendChunk), raw - offset))
-        let start = Int(UInt64(section.dataOffset) + offset)
-        if start >= 0, start + count <= image.count {
-            out.replaceSubrange(0..<count, with: image[start..<(start + count)])
+    mutating func finalize() -> [UInt8] { Array(hasher.finalize()) }
+
+    private static func feed(_ record: inout [UInt8], gpa: UInt64, into hasher: inout SHA384) {
+        record.withUnsafeMutableBytes { bytes in
+            bytes.storeBytes(of: gpa.littleEndian, toByteOffset: 16, as: UInt64.self)
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
         }
-        return out
     }
 }

@@ -72,7 +72,9 @@ struct FirmwareRunLink: Encodable {
         for page in vmsas {
             updates.append(SNPLaunchUpdate(type: .vmsa, gpa: SNPLaunchDigest.vmsaGPA, size: UInt64(page.count), contents: .bytes(page), source: "VMSA"))
         }
-        return DigestFormat.hex.render(SNPMeasurement.digest(of: updates, image: firmware, options: SNPOptions(vcpus: options.vcpus, vcpuSignature: options.vcpuSignature)))
+        let digest = try? SNPMeasurement.digest(of: updates, image: firmware,
+                                                options: SNPOptions(vcpus: options.vcpus, vcpuSignature: options.vcpuSignature))
+        return digest.map { DigestFormat.hex.render($0) }
     }
 
     private static func union(_ ranges: [GPARange]) -> [GPARange] {

@@ -3,7 +3,9 @@ import Payload
 
 extension InspectReport {
     func printText() {
-        func pad(_ text: String, _ width: Int) -> String { text.padding(toLength: max(width, text.count), withPad: " ", startingAt: 0) }
+        // Plain Swift padding: a table of 2^20 sections prints 2^21 lines, and Foundation's
+        // padding(toLength:) costs several times the hashing behind them.
+        func pad(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(0, width - text.count)) }
         let last = size == 0 ? baseAddress : baseAddress + UInt64(size) - 1
         print("\(image): \(size) bytes at \(base)..\(hex(last))")
         if let footer {

@@ -58,7 +58,7 @@ struct InspectReport: Encodable {
     init(path: String, firmware: FirmwareImage, options: SNPOptions, order: MRTDOrder,
          digests computed: InspectDigests, format: DigestFormat) {
         image = path
-        size = firmware.bytes.count
+        size = firmware.size
         base = hex(firmware.base)
         footer = firmware.footer?.entries.map {
             FooterItem(guid: $0.guid.description, name: $0.name, dataOffset: hex($0.dataOffset), dataSize: $0.data.count)
@@ -94,6 +94,7 @@ struct InspectReport: Encodable {
         var digests: [String: Digest] = [:]
         for kind in [DigestKind.snp, .sev, .sevES, .mrtd] {
             switch computed.result(kind) {
+            case nil: continue
             case .success(let value): digests[kind.rawValue] = Digest(value: format.render(value), error: nil, failed: false)
             case .failure(let error):
                 let missing = if case .missingStructure = error { true } else { false }

@@ -6,7 +6,8 @@ import XCTest
 /// OvmfSevMetadata.asm and IntelTdxMetadata.asm lay out, as issue 6's acceptance counts them.
 final class OVMFTablesTests: XCTestCase {
     func testFooterCarriesTheEdk2Entries() throws {
-        let image = FirmwareImage(bytes: try ExternalTools.ovmfBytes())
+        let bytes = try ExternalTools.ovmfBytes()
+        let image = FirmwareImage(bytes: bytes)
         XCTAssertEqual(image.problems, [])
         let footer = try XCTUnwrap(image.footer)
         // The GUIDs as written in edk2's ResetVectorVtf0.asm comments.
@@ -18,18 +19,19 @@ final class OVMFTablesTests: XCTestCase {
         XCTAssertEqual(Set(footer.entries.map(\.guid.description)), expected)
         XCTAssertFalse(footer.entries.contains { $0.name == "unknown" })
         // The table ends where the AP entry begins, 32 bytes before the end of the image.
-        XCTAssertEqual(footer.footerOffset + FooterTable.entryHeaderSize, image.bytes.count - 32)
+        XCTAssertEqual(footer.footerOffset + FooterTable.entryHeaderSize, bytes.count - 32)
     }
 
     func testMetadataHasFiveSEVAndSixTDVFSections() throws {
-        let image = FirmwareImage(bytes: try ExternalTools.ovmfBytes())
+        let bytes = try ExternalTools.ovmfBytes()
+        let image = FirmwareImage(bytes: bytes)
         let sev = try XCTUnwrap(image.sevMetadata)
         XCTAssertEqual(sev.sections.count, 5)
         XCTAssertEqual(Set(sev.sections.map(\.type.description)), ["SNP_SEC_MEM", "SNP_SECRETS", "CPUID"])
         let tdx = try XCTUnwrap(image.tdxMetadata)
         XCTAssertEqual(tdx.sections.count, 6)
         // The TDVF GUID precedes the descriptor (IntelTdxMetadata.asm).
-        XCTAssertEqual(Array(image.bytes[(tdx.offset - 16)..<tdx.offset]), KnownFirmwareGUID.tdxMetadata.bytes)
+        XCTAssertEqual(Array(bytes[(tdx.offset - 16)..<tdx.offset]), KnownFirmwareGUID.tdxMetadata.bytes)
         let bfv = try XCTUnwrap(tdx.sections.first { $0.type == .bfv })
         XCTAssertTrue(bfv.attributes.contains(.mrExtend))
         XCTAssertEqual(bfv.memoryAddress + bfv.memorySize, FirmwareImage.fourGiB, "the code volume ends at 4 GiB")
@@ -39,7 +41,8 @@ final class OVMFTablesTests: XCTestCase {
     }
 
     func testMRTDOrdersDifferAndArePopulatedFromTheImage() throws {
-        let image = FirmwareImage(bytes: try ExternalTools.ovmfBytes())
+        let original = try ExternalTools.ovmfBytes()
+        let image = FirmwareImage(bytes: original)
         let interleaved = try TDXMeasurement.mrtd(of: image, order: .interleaved)
         let twoPass = try TDXMeasurement.mrtd(of: image, order: .twoPass)
         XCTAssertEqual(interleaved.count, 48)
@@ -48,10 +51,10 @@ final class OVMFTablesTests: XCTestCase {
         let tdx = try XCTUnwrap(image.tdxMetadata)
         let bfv = try XCTUnwrap(tdx.sections.first { $0.type == .bfv })
         let cfv = try XCTUnwrap(tdx.sections.first { $0.type == .cfv })
-        var bytes = image.bytes
+        var bytes = original
         bytes[Int(bfv.dataOffset) + 0x100] ^= 0xFF
         XCTAssertNotEqual(try TDXMeasurement.mrtd(of: FirmwareImage(bytes: bytes), order: .interleaved), interleaved)
-        bytes = image.bytes
+        bytes = original
         bytes[Int(cfv.dataOffset) + 0x100] ^= 0xFF
         XCTAssertEqual(try TDXMeasurement.mrtd(of: FirmwareImage(bytes: bytes), order: .interleaved), interleaved)
     }

@@ -1,5 +1,6 @@
 import XCTest
 @testable import Payload
+import TestSupport
 
 /// The footer and metadata parsers on hand-assembled images: well-formed tables read back as
 /// written, and every malformation yields its own precise error.
@@ -121,10 +122,10 @@ final class FirmwareParserTests: XCTestCase {
     }
 
     func testSEVSectionProblems() {
-        let sev = T.sev([(0x1000, 0x1000, 0x77), (0x1800, 0x1000, 1), (0xFFFF_F000, 0x2000, 1)])
+        let sev = T.sev([(0x1000, 0x1000, 0x77), (0x3800, 0x1000, 1), (0xFFFF_F000, 0x2000, 1)])
         XCTAssertEqual(FirmwareImage(bytes: wellFormed(sev: sev).bytes).problems, [
             .unknownSEVSectionType(index: 0, type: 0x77),
-            .sevSectionMisaligned(index: 1, gpa: 0x1800, size: 0x1000),
+            .sevSectionMisaligned(index: 1, gpa: 0x3800, size: 0x1000),
             .sevSectionPastFourGiB(index: 2, gpa: 0xFFFF_F000, size: 0x2000),
         ])
     }
@@ -136,7 +137,7 @@ final class FirmwareParserTests: XCTestCase {
             (0xF000, 0x2000, 0xFFFF_0000, 0x2000, 0, 1),     // data past the 64 KiB file
             (0, 0, 0x80_0800, 0x1000, 3, 0),                 // misaligned
             (0, 0, 0x1000, 0x1000, 9, 0),                    // unknown type
-            (0, 0x1000, 0x1000, 0x1000, 3, 0),               // TEMP_MEM with data
+            (0, 0x1000, 0x2000, 0x1000, 3, 0),               // TEMP_MEM with data
             (0, 0, 0xFFFF_FFFF_FFFF_0000, 0x2_0000, 3, 0),   // wraps the address space
         ])
         XCTAssertEqual(FirmwareImage(bytes: wellFormed(tdvf: tdvf).bytes).problems, [
@@ -149,5 +150,89 @@ final class FirmwareParserTests: XCTestCase {
         for problem in FirmwareImage(bytes: wellFormed(tdvf: tdvf).bytes).problems {
             XCTAssertTrue(problem.description.hasPrefix("TDX metadata section"), problem.description)
         }
+    }
+}
+
+/// The checks that bound what a table can ask a VMM (and our digests) to do: no section twice,
+/// none empty, none over the image, and the memory added before launch at most 4 GiB.
+final class FirmwareSectionBoundTests: XCTestCase {
+    typealias T = FirmwareTestImage
+
+    private func problems(sev: [UInt8]? = nil, tdvf: [UInt8]? = nil, size: Int = 0x1_0000) -> [FirmwareError] {
+        var image = T(size: size)
+        var entries: [(String, [UInt8])] = []
+        if let sev {
+            image.put(sev, at: 0x1000)
+            entries.append((T.sevMetadataGUID, T.le32(UInt32(size - 0x1000))))
+        }
+        if let tdvf {
+            let at = 0x1000 + (sev.map { ($0.count + 15) / 16 * 16 } ?? 0)
+            image.put(tdvf, at: at)
+            entries.append((T.tdxMetadataGUID, T.le32(UInt32(size - at))))
+        }
+        image.writeTable(entries)
+        return FirmwareImage(bytes: image.bytes).problems
+    }
+
+    func testSEVSectionsThatOverlapAreEmptyOrCoverTheImageAreNamed() {
+        // The 64 KiB image lies at 0xFFFF0000..4 GiB.
+        let sev = T.sev([(0x80_0000, 0x2000, 1), (0x80_1000, 0x1000, 2), (0x90_0000, 0, 3), (0xFFFF_8000, 0x1000, 1)])
+        XCTAssertEqual(problems(sev: sev), [
+            .sevSectionEmpty(index: 2, gpa: 0x90_0000, type: "CPUID"),
+            .sevSectionOverlapsImage(index: 3, gpa: 0xFFFF_8000, size: 0x1000, imageBase: 0xFFFF_0000),
+            .sevSectionsOverlap(index: 1, gpa: 0x80_1000, size: 0x1000, other: 0, otherGPA: 0x80_0000, otherSize: 0x2000),
+        ])
+        XCTAssertEqual(FirmwareError.sevSectionsOverlap(index: 1, gpa: 0x80_1000, size: 0x1000, other: 0, otherGPA: 0x80_0000,
+                                                        otherSize: 0x2000).description,
+                       "SEV metadata section 1 (GPA 0x801000, size 0x1000) overlaps section 0 (GPA 0x800000, size 0x2000): a VMM cannot add a page twice")
+        // Adjacent sections share no page.
+        XCTAssertEqual(problems(sev: T.sev([(0x80_0000, 0x1000, 1), (0x80_1000, 0x1000, 2), (0x7F_F000, 0x1000, 3)])), [])
+    }
+
+    func testTDXSectionsThatOverlapOrAreEmptyAreNamedAndPageAugIsExempt() {
+        let tdvf = T.tdvf([
+            (0, 0x1_0000, 0xFFFF_0000, 0x1_0000, 0, 1), // BFV: the whole image, extended
+            (0, 0, 0x80_0000, 0, 3, 0),                 // an empty TEMP_MEM
+            (0, 0, 0x80_0000, 0x2000, 2, 0),            // TD_HOB
+            (0, 0, 0x80_1000, 0x1000, 3, 0),            // TEMP_MEM over the TD_HOB's second page
+            (0, 0, 0, 0x1000_0000, 3, 2),               // PAGE.AUG over all of them: added later by the guest
+        ])
+        XCTAssertEqual(problems(tdvf: tdvf), [
+            .tdxSectionEmpty(index: 1, type: "TEMP_MEM"),
+            .tdxSectionsOverlap(index: 3, memoryAddress: 0x80_1000, memorySize: 0x1000,
+                                other: 2, otherAddress: 0x80_0000, otherSize: 0x2000),
+        ])
+    }
+
+    func testMemoryAddedBeforeLaunchIsAtMostFourGiBInAll() {
+        // Four 1 GiB TEMP_MEM sections after the image's 64 KiB: the fourth passes 4 GiB.
+        typealias Section = (UInt32, UInt32, UInt64, UInt64, UInt32, UInt32)
+        let volume: Section = (0, 0x1_0000, 0xFFFF_0000, 0x1_0000, 0, 1)
+        let gigabytes: [Section] = (1...4).map { (0, 0, UInt64($0) << 32, 1 << 30, 3, 0) }
+        let tdvf = T.tdvf([volume] + gigabytes)
+        XCTAssertEqual(problems(tdvf: tdvf), [.tdxPrelaunchTotalTooLarge(index: 4, total: 0x1_0001_0000, limit: 1 << 32)])
+        // Exactly 4 GiB is accepted; PAGE.AUG sections do not count.
+        let short: Section = (0, 0, 1 << 32, (1 << 30) - 0x1_0000, 3, 0)
+        let later: Section = (0, 0, 1 << 40, 1 << 40, 3, 2)
+        let exact = T.tdvf([volume, short] + gigabytes.dropFirst() + [later])
+        XCTAssertEqual(problems(tdvf: exact), [])
+    }
+
+    func testExtendedMemoryIsAtMostTheImage() {
+        // The BFV extends the whole 64 KiB image; a TEMP_MEM page extended as well is one more
+        // page of measured content than the volume holds.
+        let tdvf = T.tdvf([(0, 0x1_0000, 0xFFFF_0000, 0x1_0000, 0, 1), (0, 0, 0x80_0000, 0x1000, 3, 1)])
+        XCTAssertEqual(problems(tdvf: tdvf), [.tdxExtendedTotalTooLarge(index: 1, total: 0x1_1000, imageSize: 0x1_0000)])
+    }
+
+    func testATableDeclaringMoreSectionsThanWeReadIsNotRead() {
+        // 4097 SEV sections, length and file both large enough.
+        let count = 4097
+        var sev = Array("ASEV".utf8) + T.le32(UInt32(16 + 12 * count)) + T.le32(1) + T.le32(UInt32(count))
+        sev += [UInt8](repeating: 0, count: 12 * count)
+        XCTAssertEqual(problems(sev: sev), [.tooManySections(structure: .sevMetadata, count: UInt32(count), limit: 4096)])
+        let tdvf = Array("TDVF".utf8) + T.le32(UInt32(16 + 32 * count)) + T.le32(1) + T.le32(UInt32(count))
+            + [UInt8](repeating: 0, count: 32 * count)
+        XCTAssertEqual(problems(tdvf: tdvf, size: 0x4_0000), [.tooManySections(structure: .tdxMetadata, count: UInt32(count), limit: 4096)])
     }
 }

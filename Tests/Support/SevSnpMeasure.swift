@@ -45,6 +45,8 @@ public enum Command {
         public let status: Int32
         public let stdout: String
         public let stderr: String
+        /// The run was killed (SIGKILL) because it outlived the `timeout` it was given.
+        public var timedOut = false
     }
 
     public struct Failed: Error, CustomStringConvertible {
@@ -60,8 +62,11 @@ public enum Command {
         return result.stdout
     }
 
-    /// Runs `executable` and returns its status and output, whatever the status.
-    public static func execute(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> Result {
+    /// Runs `executable` and returns its status and output, whatever the status. With `timeout`,
+    /// a run still going after that many seconds is killed and returned with `timedOut` set, so
+    /// a test of a command that must finish fails instead of hanging.
+    public static func execute(_ executable: String, _ arguments: [String], in directory: URL? = nil,
+                               timeout: Double? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -73,10 +78,16 @@ public enum Command {
         try process.run()
         // Read stderr on another thread so neither pipe can fill and block the child.
         let errors = ErrorCollector(err.fileHandleForReading)
+        let pid = process.processIdentifier
+        let watchdog = DispatchWorkItem { kill(pid, SIGKILL) }
+        if let timeout { DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: watchdog) }
         let output = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
-                      stderr: String(decoding: errors.wait(), as: UTF8.self))
+        watchdog.cancel()
+        var result = Result(status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
+                            stderr: String(decoding: errors.wait(), as: UTF8.self))
+        result.timedOut = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
+        return result
     }
 
     private final class ErrorCollector: @unchecked Sendable {

@@ -30,11 +30,22 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
     case tdxSectionRawDataMismatch(index: Int, type: String, rawSize: UInt32)
     case tdxSectionOutsideAddressSpace(index: Int, memoryAddress: UInt64, memorySize: UInt64)
     case tdxSectionTooLarge(index: Int, memorySize: UInt64, limit: UInt64)
+    case tooManySections(structure: FirmwareStructure, count: UInt32, limit: UInt32)
+    case sevSectionEmpty(index: Int, gpa: UInt32, type: String)
+    case sevSectionOverlapsImage(index: Int, gpa: UInt32, size: UInt32, imageBase: UInt64)
+    case sevSectionsOverlap(index: Int, gpa: UInt32, size: UInt32, other: Int, otherGPA: UInt32, otherSize: UInt32)
+    case tdxSectionEmpty(index: Int, type: String)
+    case tdxSectionsOverlap(index: Int, memoryAddress: UInt64, memorySize: UInt64,
+                            other: Int, otherAddress: UInt64, otherSize: UInt64)
+    case tdxPrelaunchTotalTooLarge(index: Int, total: UInt64, limit: UInt64)
+    case tdxExtendedTotalTooLarge(index: Int, total: UInt64, imageSize: Int)
+    /// The file could not be read at `at` (an I/O error, or it shrank after it was opened).
+    case unreadable(path: String, at: UInt64, reason: String)
 
     /// The structure this error is about.
     public var structure: FirmwareStructure {
         switch self {
-        case .imageTooSmall, .imageSizeNotPageMultiple: return .image
+        case .imageTooSmall, .imageSizeNotPageMultiple, .unreadable: return .image
         case .noFooterTable, .footerLengthTooSmall, .footerLengthPastImage,
              .entryLengthTooSmall, .entryLengthPastTable, .footerLeftoverBytes: return .footer
         case .entryDataTooShort(let structure, _, _),
@@ -42,11 +53,14 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
              .badSignature(let structure, _, _, _),
              .unsupportedVersion(let structure, _),
              .metadataLengthMismatch(let structure, _, _),
-             .metadataPastFile(let structure, _, _, _): return structure
-        case .unknownSEVSectionType, .sevSectionMisaligned, .sevSectionPastFourGiB: return .sevMetadata
+             .metadataPastFile(let structure, _, _, _),
+             .tooManySections(let structure, _, _): return structure
+        case .unknownSEVSectionType, .sevSectionMisaligned, .sevSectionPastFourGiB, .sevSectionEmpty,
+             .sevSectionOverlapsImage, .sevSectionsOverlap: return .sevMetadata
         case .unknownTDXSectionType, .tdxSectionDataPastFile, .tdxSectionMisaligned,
              .tdxSectionRawLargerThanMemory, .tdxSectionRawDataMismatch,
-             .tdxSectionOutsideAddressSpace, .tdxSectionTooLarge:
+             .tdxSectionOutsideAddressSpace, .tdxSectionTooLarge, .tdxSectionEmpty, .tdxSectionsOverlap,
+             .tdxPrelaunchTotalTooLarge, .tdxExtendedTotalTooLarge:
             return .tdxMetadata
         }
     }
@@ -100,6 +114,24 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
             return "TDX metadata section \(index) (address \(hex(address)), size \(hex(size))) is not 4 KiB aligned"
         case .tdxSectionRawLargerThanMemory(let index, let raw, let memory):
             return "TDX metadata section \(index) has raw size \(hex(raw)) larger than its memory size \(hex(memory))"
+        case .tooManySections(let structure, let count, let limit):
+            return "\(structure.rawValue) declares \(count) sections, more than the \(limit) we read (real tables carry a handful)"
+        case .sevSectionEmpty(let index, let gpa, let type):
+            return "SEV metadata section \(index) (\(type), GPA \(hex(gpa))) has size 0: KVM refuses an empty SNP_LAUNCH_UPDATE"
+        case .sevSectionOverlapsImage(let index, let gpa, let size, let base):
+            return "SEV metadata section \(index) (GPA \(hex(gpa)), size \(hex(size))) overlaps the image at \(hex(base))..0xffffffff: a VMM cannot add those pages twice"
+        case .sevSectionsOverlap(let index, let gpa, let size, let other, let otherGPA, let otherSize):
+            return "SEV metadata section \(index) (GPA \(hex(gpa)), size \(hex(size))) overlaps section \(other) (GPA \(hex(otherGPA)), size \(hex(otherSize))): a VMM cannot add a page twice"
+        case .tdxSectionEmpty(let index, let type):
+            return "TDX metadata section \(index) (\(type)) has memory size 0: KVM refuses to add an empty region"
+        case .tdxSectionsOverlap(let index, let address, let size, let other, let otherAddress, let otherSize):
+            return "TDX metadata section \(index) (address \(hex(address)), size \(hex(size))) overlaps section \(other) (address \(hex(otherAddress)), size \(hex(otherSize))): a VMM cannot add a page twice before launch"
+        case .tdxPrelaunchTotalTooLarge(let index, let total, let limit):
+            return "TDX metadata section \(index) brings the memory added before launch to \(hex(total)) bytes, more than the \(hex(limit)) (4 GiB) we accept for a whole image"
+        case .tdxExtendedTotalTooLarge(let index, let total, let imageSize):
+            return "TDX metadata section \(index) brings the memory extended into MRTD to \(hex(total)) bytes, more than the \(hex(imageSize))-byte image holds: MR.EXTEND measures image bytes"
+        case .unreadable(let path, let at, let reason):
+            return "cannot read \(path) at file offset \(hex(at)): \(reason)"
         case .tdxSectionRawDataMismatch(let index, let type, let raw):
             return "TDX metadata section \(index) of type \(type) has raw size \(hex(raw)); that type must \(raw == 0 ? "carry" : "not carry") file data"
         }

@@ -53,7 +53,7 @@ public struct FirmwarePopulationStep: Equatable, Sendable, Encodable {
 public enum FirmwarePopulation {
     /// SEV-SNP: the whole image as NORMAL pages, then the SEV metadata sections in order.
     public static func snp(_ image: FirmwareImage) -> [FirmwarePopulationStep] {
-        var steps = [FirmwarePopulationStep(platform: .snp, gpa: image.base, size: UInt64(image.bytes.count),
+        var steps = [FirmwarePopulationStep(platform: .snp, gpa: image.base, size: UInt64(image.size),
                                             how: "image bytes, LAUNCH_UPDATE NORMAL pages", contentsMeasured: true,
                                             source: "image")]
         for (index, section) in (image.sevMetadata?.sections ?? []).enumerated() {

@@ -32,14 +32,18 @@ public struct FooterTable: Equatable, Sendable {
 
     /// Parses the table at the end of `image` (the last byte of the image is at 4 GiB - 1).
     public static func parse(_ image: [UInt8]) throws(FirmwareError) -> FooterTable {
-        let footerOffset = image.count - bytesAfterTable - entryHeaderSize
-        guard footerOffset >= 0 else {
-            throw .imageTooSmall(size: image.count, needed: bytesAfterTable + entryHeaderSize)
-        }
-        guard let footerLength = image.readLE(UInt16.self, at: footerOffset),
-              let footerGUIDBytes = image.bytes(at: footerOffset + 2, count: 16),
-              let footerGUID = FirmwareGUID(bytes: footerGUIDBytes)
-        else { throw .imageTooSmall(size: image.count, needed: bytesAfterTable + entryHeaderSize) }
+        try parse(FirmwareContents(image))
+    }
+
+    /// Parses the table at the end of `contents`, reading only the footer and the table (its
+    /// u16 length bounds it to 64 KiB).
+    public static func parse(_ contents: FirmwareContents) throws(FirmwareError) -> FooterTable {
+        let size = contents.count
+        let footerOffset = size - bytesAfterTable - entryHeaderSize
+        guard footerOffset >= 0, let footer = try contents.bytes(at: footerOffset, count: entryHeaderSize),
+              let footerLength = footer.readLE(UInt16.self, at: 0),
+              let footerGUID = FirmwareGUID(bytes: Array(footer[2..<entryHeaderSize]))
+        else { throw .imageTooSmall(size: size, needed: bytesAfterTable + entryHeaderSize) }
         guard footerGUID == KnownFirmwareGUID.footer else {
             throw .noFooterTable(found: footerGUID, at: footerOffset + 2)
         }
@@ -50,13 +54,16 @@ public struct FooterTable: Equatable, Sendable {
             throw .footerLengthPastImage(length: length, available: footerOffset)
         }
         let tableOffset = footerOffset - bodyLength
+        // The table's bytes; `local` turns a file offset into an index of them.
+        let table = try contents.bytes(at: tableOffset, count: bodyLength) ?? []
+        func local(_ fileOffset: Int) -> Int { fileOffset - tableOffset }
 
         var entries: [FooterEntry] = []
         var end = footerOffset // exclusive end of the part not yet read
         while end - tableOffset >= entryHeaderSize {
             let trailer = end - entryHeaderSize
-            guard let entryLength = image.readLE(UInt16.self, at: trailer),
-                  let guidBytes = image.bytes(at: trailer + 2, count: 16),
+            guard let entryLength = table.readLE(UInt16.self, at: local(trailer)),
+                  let guidBytes = table.bytes(at: local(trailer) + 2, count: 16),
                   let guid = FirmwareGUID(bytes: guidBytes)
             else { break } // unreachable: the loop condition keeps the trailer inside the table
             let size = Int(entryLength)
@@ -68,7 +75,7 @@ public struct FooterTable: Equatable, Sendable {
                                             remaining: end - tableOffset, at: trailer)
             }
             let dataOffset = end - size
-            let data = image.bytes(at: dataOffset, count: size - entryHeaderSize) ?? []
+            let data = table.bytes(at: local(dataOffset), count: size - entryHeaderSize) ?? []
             entries.append(FooterEntry(guid: guid, data: data, dataOffset: dataOffset))
             end = dataOffset
         }

@@ -69,36 +69,59 @@ public struct SEVMetadata: Equatable, Sendable {
     public let sections: [SEVSection]
 
     /// Parses the table the `sevMetadataOffset` footer entry points at.
-    public static func parse(_ image: [UInt8], footer: FooterTable) throws(FirmwareError) -> SEVMetadata? {
+    public static func parse(_ image: FirmwareContents, footer: FooterTable) throws(FirmwareError) -> SEVMetadata? {
         guard let header = try MetadataHeader.read(image, footer: footer, guid: KnownFirmwareGUID.sevMetadataOffset,
                                                    signature: "ASEV", structure: .sevMetadata)
         else { return nil }
         // OVMF's length covers header and sections; we accept trailing bytes as sev-snp-measure does.
-        let needed = try header.checkExtent(sectionSize: sectionSize, exact: false, fileSize: image.count, structure: .sevMetadata)
-        let start = header.start
+        let table = try header.sectionBytes(image, sectionSize: sectionSize, exact: false, structure: .sevMetadata)
         var sections: [SEVSection] = []
-        for index in 0..<Int(header.count) {
-            let at = start + MetadataHeader.size + index * sectionSize
-            guard let gpa = image.readLE(UInt32.self, at: at),
-                  let size = image.readLE(UInt32.self, at: at + 4),
-                  let type = image.readLE(UInt32.self, at: at + 8)
-            else { throw .metadataPastFile(structure: .sevMetadata, at: start, length: needed, fileSize: image.count) }
+        sections.reserveCapacity(Int(header.count))
+        for at in stride(from: 0, to: table.count, by: sectionSize) {
+            guard let gpa = table.readLE(UInt32.self, at: at),
+                  let size = table.readLE(UInt32.self, at: at + 4),
+                  let type = table.readLE(UInt32.self, at: at + 8)
+            else { break } // unreachable: the table holds whole sections
             sections.append(SEVSection(gpa: gpa, size: size, type: SEVSectionType(rawValue: type)))
         }
-        return SEVMetadata(offset: start, sections: sections)
+        return SEVMetadata(offset: header.start, sections: sections)
     }
 
-    /// Problems that do not stop the table from being read but stop a digest from being computed.
-    public var sectionProblems: [FirmwareError] {
-        sections.enumerated().compactMap { index, section in
+    /// Problems that do not stop the table from being read but stop the SNP digest from being
+    /// computed: per section the first of an unknown type, misalignment, a range past 4 GiB,
+    /// size 0 (KVM's SNP_LAUNCH_UPDATE refuses an empty range, arch/x86/kvm/svm/sev.c
+    /// `snp_launch_update`) or a range over the image at `image` (which the VMM has already
+    /// added); then the first two sections that overlap. A page can be added to an SNP guest
+    /// once: a second SNP_LAUNCH_UPDATE of it fails (`sev_gmem_post_populate` finds its RMP
+    /// entry assigned, and guest_memfd's `kvm_gmem_populate` refuses a prepared folio,
+    /// -EEXIST). QEMU's `snp_populate_metadata_pages` (target/i386/sev.c) passes the sections
+    /// to KVM as they are, so the launch would fail there; we refuse them here. The checks also
+    /// bound the digest: non-overlapping sections below 4 GiB add at most 2^20 pages.
+    public func sectionProblems(image: GPARange) -> [FirmwareError] {
+        var problems: [FirmwareError] = sections.enumerated().compactMap { index, section in
             if case .unknown(let raw) = section.type { return .unknownSEVSectionType(index: index, type: raw) }
             if section.gpa % 4096 != 0 || section.size % 4096 != 0 {
                 return .sevSectionMisaligned(index: index, gpa: section.gpa, size: section.size)
             }
-            if UInt64(section.gpa) + UInt64(section.size) > 0x1_0000_0000 {
+            if UInt64(section.gpa) + UInt64(section.size) > FirmwareImage.fourGiB {
                 return .sevSectionPastFourGiB(index: index, gpa: section.gpa, size: section.size)
+            }
+            if section.size == 0 { return .sevSectionEmpty(index: index, gpa: section.gpa, type: section.type.description) }
+            if section.range.overlaps(image) {
+                return .sevSectionOverlapsImage(index: index, gpa: section.gpa, size: section.size, imageBase: image.start)
             }
             return nil
         }
+        let ranges = sections.enumerated().map { ($0.offset, $0.element.range) }
+        if let (first, second) = FirstOverlap.find(in: ranges) {
+            let (a, b) = (sections[first], sections[second])
+            problems.append(.sevSectionsOverlap(index: second, gpa: b.gpa, size: b.size, other: first, otherGPA: a.gpa, otherSize: a.size))
+        }
+        return problems
     }
+}
+
+extension SEVSection {
+    /// The guest-physical range the section names.
+    public var range: GPARange { GPARange(start: UInt64(gpa), exactByteCount: UInt64(size)) }
 }

@@ -107,38 +107,56 @@ public struct TDXMetadata: Equatable, Sendable {
     /// MiB; the cap keeps a hostile table from making MRTD computation run for hours.
     public static let prelaunchSectionLimit: UInt64 = 1 << 30
 
+    /// The most all sections added before launch may ask for together: 4 GiB, 2^20 pages. A
+    /// TDVF's pre-launch sections are its volumes (BFV/CFV, image bytes: a volume is at most
+    /// 4 GiB) and a few MiB of TEMP_MEM and TD_HOB its reset-vector code uses; the bound keeps
+    /// MRTD at most 2^20 TDH.MEM.PAGE.ADD records. The sections extended into MRTD together
+    /// may cover at most the image's size: MR.EXTEND measures the volume's own bytes (OVMF and
+    /// td-shim extend only BFV and payload sections, which carry image data; td-shim's
+    /// `validate_sections` refuses MR.EXTEND on TEMP_MEM), so a volume of S bytes makes MRTD
+    /// hash at most 1.5 S bytes of extends.
+    public static let prelaunchTotalLimit: UInt64 = 1 << 32
+
     /// File offset of the "TDVF" signature.
     public let offset: Int
     public let sections: [TDXSection]
 
-    public static func parse(_ image: [UInt8], footer: FooterTable) throws(FirmwareError) -> TDXMetadata? {
+    public static func parse(_ image: FirmwareContents, footer: FooterTable) throws(FirmwareError) -> TDXMetadata? {
         guard let header = try MetadataHeader.read(image, footer: footer, guid: KnownFirmwareGUID.tdxMetadataOffset,
                                                    signature: "TDVF", structure: .tdxMetadata)
         else { return nil }
         // QEMU insists on an exact length; so do we, since a mismatch means a miscounted table.
-        let expected = try header.checkExtent(sectionSize: sectionSize, exact: true, fileSize: image.count, structure: .tdxMetadata)
-        let start = header.start
+        let table = try header.sectionBytes(image, sectionSize: sectionSize, exact: true, structure: .tdxMetadata)
         var sections: [TDXSection] = []
-        for index in 0..<Int(header.count) {
-            let at = start + MetadataHeader.size + index * sectionSize
-            guard let dataOffset = image.readLE(UInt32.self, at: at),
-                  let rawSize = image.readLE(UInt32.self, at: at + 4),
-                  let address = image.readLE(UInt64.self, at: at + 8),
-                  let memorySize = image.readLE(UInt64.self, at: at + 16),
-                  let type = image.readLE(UInt32.self, at: at + 24),
-                  let attributes = image.readLE(UInt32.self, at: at + 28)
-            else { throw .metadataPastFile(structure: .tdxMetadata, at: start, length: expected, fileSize: image.count) }
+        sections.reserveCapacity(Int(header.count))
+        for at in stride(from: 0, to: table.count, by: sectionSize) {
+            guard let dataOffset = table.readLE(UInt32.self, at: at),
+                  let rawSize = table.readLE(UInt32.self, at: at + 4),
+                  let address = table.readLE(UInt64.self, at: at + 8),
+                  let memorySize = table.readLE(UInt64.self, at: at + 16),
+                  let type = table.readLE(UInt32.self, at: at + 24),
+                  let attributes = table.readLE(UInt32.self, at: at + 28)
+            else { break } // unreachable: the table holds whole sections
             sections.append(TDXSection(dataOffset: dataOffset, rawSize: rawSize, memoryAddress: address,
                                        memorySize: memorySize, type: TDXSectionType(rawValue: type),
                                        attributes: TDXSectionAttributes(rawValue: attributes)))
         }
-        return TDXMetadata(offset: start, sections: sections)
+        return TDXMetadata(offset: header.start, sections: sections)
     }
 
-    /// Per-section problems (the checks QEMU's TDVF loader makes, plus data inside the file):
-    /// each one stops MRTD from being computed.
+    /// Per-section problems (the checks QEMU's TDVF loader makes, plus data inside the file),
+    /// then the checks on the sections added before launch together: the first two that
+    /// overlap (KVM_TDX_INIT_MEM_REGION adds each page through guest_memfd's
+    /// `kvm_gmem_populate`, which refuses a page already added, -EEXIST), the section at which
+    /// their total passes `prelaunchTotalLimit` and the one at which the extended ones pass the
+    /// image's size. Each one stops MRTD from being computed.
     public func sectionProblems(fileSize: Int) -> [FirmwareError] {
         var problems: [FirmwareError] = []
+        var prelaunch: [(index: Int, range: GPARange)] = []
+        var total: UInt128 = 0
+        var totalPassed = false
+        var extended: UInt128 = 0
+        var extendedPassed = false
         for (index, section) in sections.enumerated() {
             if case .unknown(let raw) = section.type {
                 problems.append(.unknownTDXSectionType(index: index, type: raw))
@@ -147,14 +165,38 @@ public struct TDXMetadata: Equatable, Sendable {
                 problems.append(.tdxSectionMisaligned(index: index, memoryAddress: section.memoryAddress,
                                                       memorySize: section.memorySize))
             }
+            // QEMU issues KVM_TDX_INIT_MEM_REGION for every section (target/i386/kvm/tdx.c),
+            // and KVM refuses nr_pages 0 (arch/x86/kvm/vmx/tdx.c `tdx_vcpu_init_mem_region`).
+            // td-shim's TD_INFO has size 0 by definition, but it also carries data larger than
+            // its memory, which the raw-size check below refuses as QEMU's TDVF loader does.
+            if section.memorySize == 0 {
+                problems.append(.tdxSectionEmpty(index: index, type: section.type.description))
+            }
             let (end, overflow) = section.memoryAddress.addingReportingOverflow(section.memorySize)
             if overflow || end > Self.addressLimit {
                 problems.append(.tdxSectionOutsideAddressSpace(index: index, memoryAddress: section.memoryAddress,
                                                                memorySize: section.memorySize))
             }
-            if !section.attributes.contains(.pageAug), section.memorySize > Self.prelaunchSectionLimit {
-                problems.append(.tdxSectionTooLarge(index: index, memorySize: section.memorySize,
-                                                    limit: Self.prelaunchSectionLimit))
+            if !section.attributes.contains(.pageAug) {
+                if section.memorySize > Self.prelaunchSectionLimit {
+                    problems.append(.tdxSectionTooLarge(index: index, memorySize: section.memorySize,
+                                                        limit: Self.prelaunchSectionLimit))
+                }
+                prelaunch.append((index, section.range))
+                total += UInt128(section.memorySize)
+                if !totalPassed, total > UInt128(Self.prelaunchTotalLimit) {
+                    totalPassed = true
+                    problems.append(.tdxPrelaunchTotalTooLarge(index: index, total: UInt64(clamping: total),
+                                                               limit: Self.prelaunchTotalLimit))
+                }
+                if section.attributes.contains(.mrExtend) {
+                    extended += UInt128(section.memorySize)
+                    if !extendedPassed, extended > UInt128(fileSize) {
+                        extendedPassed = true
+                        problems.append(.tdxExtendedTotalTooLarge(index: index, total: UInt64(clamping: extended),
+                                                                  imageSize: fileSize))
+                    }
+                }
             }
             if UInt64(section.rawSize) > section.memorySize {
                 problems.append(.tdxSectionRawLargerThanMemory(index: index, rawSize: section.rawSize,
@@ -169,6 +211,16 @@ public struct TDXMetadata: Equatable, Sendable {
                                                         rawSize: section.rawSize, fileSize: fileSize))
             }
         }
+        if let (first, second) = FirstOverlap.find(in: prelaunch) {
+            let (a, b) = (sections[first], sections[second])
+            problems.append(.tdxSectionsOverlap(index: second, memoryAddress: b.memoryAddress, memorySize: b.memorySize,
+                                                other: first, otherAddress: a.memoryAddress, otherSize: a.memorySize))
+        }
         return problems
     }
+}
+
+extension TDXSection {
+    /// The guest-physical range the section names, exact past 2^64.
+    public var range: GPARange { GPARange(start: memoryAddress, exactByteCount: memorySize) }
 }
