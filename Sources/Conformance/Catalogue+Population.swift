@@ -67,7 +67,7 @@ extension Catalogue {
         Scenario(
             name: layout == .direct64 ? "payload-integrity" : "payload-integrity-fw",
             stub: "payload-integrity",
-            proves: "measured and unmeasured payloads pre-populated into guest_memfd before the private conversion are exactly what the guest reads (its CRC32C of each whole payload equals the host's and the stub's), and zero ranges read as zero"
+            proves: "measured and unmeasured payloads pre-populated into guest RAM (guest_memfd or its memfd stand-in) before the private conversion are exactly what the guest reads (its CRC32C of each whole payload equals the host's and the stub's), and zero ranges read as zero"
                 + (layout == .firmware ? ", in the firmware layout (payloads in the ROM, reached through the reset vector)" : ""),
             failureMeans: "population wrote the wrong bytes, to the wrong place, or not before the guest ran; or a zero range was not zero",
             layout: layout,

@@ -11,7 +11,8 @@ struct Enlighten: ParsableCommand {
             Guest stubs (nasm) ask the host to convert memory between private and shared through \
             the three real interfaces: KVM_HC_MAP_GPA_RANGE, the SEV-SNP GHCB Page State Change \
             and TDX TDVMCALL MapGPA. Enlighten builds them into images with a population plan, \
-            pre-populates guest_memfd, runs them on /dev/kvm and checks every conversion.
+            pre-populates guest RAM (guest_memfd where the kernel offers it, else a memfd), runs \
+            them on /dev/kvm and checks every conversion.
 
             Exit codes: 0 pass, 1 a check failed, 2 usage or input error, 3 the host cannot run it.
             `--json` on any command prints JSON on stdout instead of the human output.

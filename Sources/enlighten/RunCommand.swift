@@ -10,7 +10,8 @@ struct Run: ParsableCommand {
         discussion: """
             IMAGE is a linked .elf (from `enlighten build`); anything else is taken as a stub \
             (scenario name, .asm file or folder) and built first. The host creates a VM, \
-            pre-populates guest_memfd from the image's plan, starts every vCPU, streams the \
+            pre-populates guest RAM (guest_memfd, or its memfd stand-in: --backing) from the \
+            image's plan, starts every vCPU, streams the \
             guest's log, and checks its reports: exit codes, CHECK records, and every CHECKSUM \
             against the host's own checksum of the planned bytes.
 
