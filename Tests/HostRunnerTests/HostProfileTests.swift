@@ -171,10 +171,7 @@ final class HostProfileTests: XCTestCase {
     /// On this host, the memfd stand-in always binds, and whether its views hold is exactly
     /// what the probe records.
     func testTheBackingTrialAgreesWithTheProbe() throws {
-        guard FileManager.default.fileExists(atPath: "/dev/kvm") else {
-            print("skipping: /dev/kvm is absent on this host")
-            throw XCTSkip("/dev/kvm is absent on this host")
-        }
+        try requireKVM()
         let system = try KVMSystem()
         let memfd = RAMBacking(kind: .memfd, memslotCall: try system.check(.userMemory2) != 0 ? .region2 : .region, reason: "test")
         let outcome = BackingTrial.run(system: system, backing: memfd)

@@ -203,10 +203,7 @@ final class NativeTransportTests: XCTestCase {
     /// `--transport native` is honoured for KVM (the exit is enabled and nothing is trapped) and
     /// refused, by name, for an interface only SNP/TDX hardware can carry natively.
     func testForcedNativeTransportOnThisHost() throws {
-        guard FileManager.default.fileExists(atPath: "/dev/kvm") else {
-            print("skipping: /dev/kvm is absent on this host")
-            throw XCTSkip("/dev/kvm is absent on this host")
-        }
+        try requireKVM()
         let system = try KVMSystem()
         let capabilities = try system.probe()
         let probe = HostProbe(capabilities: capabilities, nativeHypercall: [:], nativeHypercallDelivered: true)
@@ -263,10 +260,7 @@ struct ServiceFixture {
     /// host's probe chose, as a run's), bound as memslot 0, starting private. Needs /dev/kvm
     /// (printed skip without).
     static func make(ram: GPARange) throws -> ServiceFixture {
-        guard FileManager.default.fileExists(atPath: "/dev/kvm") else {
-            print("skipping: /dev/kvm is absent on this host (a conversion service needs a VM)")
-            throw XCTSkip("/dev/kvm is absent on this host")
-        }
+        try requireKVM("a conversion service needs a VM")
         let system = try KVMSystem()
         let vm = try system.createVM(type: .default)
         let mapping = try HostProbe.once(system: system).ramBacking.slot(vm: vm, slot: 0, range: ram, name: "fixture")

@@ -233,10 +233,7 @@ final class SNPCPUIDModelTests: XCTestCase {
     /// given the model's list (so the page, where such a leaf reads zero to Linux's `snp_cpuid`,
     /// and the vCPU agree), and the page made from what the vCPU returns holds the same leaves.
     func testLeavesLeftOutReadZeroInTheVCPU() throws {
-        guard FileManager.default.fileExists(atPath: "/dev/kvm") else {
-            print("skipping: /dev/kvm is absent on this host")
-            throw XCTSkip("/dev/kvm is absent on this host")
-        }
+        try requireKVM()
         let system = try KVMSystem()
         let supported = try system.supportedCPUID()
         let list = snp(supported)
