@@ -133,10 +133,12 @@ public enum GHCBMSRResponse {
         ((bitmap & GHCBMSRProtocol.gpaValueMask) << 12) | GHCBMSRProtocol.Code.hypervisorFeaturesResponse
     }
 
-    /// The CPUID register value travels in GHCBData[63:32]; the request's register
-    /// selector in [31:30] is kept (sev.c answers by editing the request in place).
+    /// The CPUID register value travels in GHCBData[63:32]; GHCBData[31:12] stay as
+    /// the guest wrote them, register selector [31:30] included: sev.c answers by
+    /// editing the request in place (`set_ghcb_msr_bits` on [63:32] and on the info
+    /// field only). KVM serves the request as CPUID with ECX = 0.
     public static func cpuid(request: UInt64, value: UInt32) -> UInt64 {
-        (UInt64(value) << 32) | (request & 0xC000_0000) | GHCBMSRProtocol.Code.cpuidResponse
+        (UInt64(value) << 32) | (request & 0xFFFF_F000) | GHCBMSRProtocol.Code.cpuidResponse
     }
 
     /// A PSC response with an explicit error code in GHCBData[63:32] (0 = success).
