@@ -47,11 +47,15 @@ public enum GHCBExitHandler {
 
     /// Leaves the page as KVM does on resuming the guest: the valid bitmap cleared,
     /// RAX/RBX/RCX/RDX written back (each the guest's value if it was marked valid,
-    /// else 0, or `rax` if given) and marked valid, then SW_EXITINFO1/2 set and
+    /// else 0, or the value given here) and marked valid, then SW_EXITINFO1/2 set and
     /// marked valid (sev.c `sev_es_sync_from_ghcb` / `sev_es_sync_to_ghcb`).
-    public static func complete(_ page: inout GHCBPage, exitInfo1: UInt64, exitInfo2: UInt64, rax: UInt64? = nil) {
+    public static func complete(
+        _ page: inout GHCBPage, exitInfo1: UInt64, exitInfo2: UInt64,
+        rax: UInt64? = nil, rbx: UInt64? = nil, rcx: UInt64? = nil, rdx: UInt64? = nil
+    ) {
         func echoed(_ field: GHCBField) -> UInt64 { page.isValid(field) ? page[field] : 0 }
-        let values = (rax: rax ?? echoed(.rax), rbx: echoed(.rbx), rcx: echoed(.rcx), rdx: echoed(.rdx))
+        let values = (
+            rax: rax ?? echoed(.rax), rbx: rbx ?? echoed(.rbx), rcx: rcx ?? echoed(.rcx), rdx: rdx ?? echoed(.rdx))
         page.clearValidBitmap()
         page.set(.rax, values.rax)
         page.set(.rbx, values.rbx)

@@ -4,6 +4,8 @@
 /// edk2 `MdePkg/Include/Register/Amd/Ghcb.h` and coconut-svsm `sev/ghcb.rs` agree with.
 public enum GHCBField: Int, Sendable, CaseIterable {
     case cpl = 0x0CB
+    /// IA32_XSS, supplied with a CPUID event (KVM reads it when marked valid).
+    case xss = 0x140
     case rax = 0x1F8
     case rcx = 0x308
     case rdx = 0x310
@@ -13,6 +15,8 @@ public enum GHCBField: Int, Sendable, CaseIterable {
     case swExitInfo1 = 0x398
     case swExitInfo2 = 0x3A0
     case swScratch = 0x3A8
+    /// XCR0, required with CPUID leaf 0xD (sev.c `sev_es_validate_vmgexit`).
+    case xcr0 = 0x3E8
 
     public var offset: Int { rawValue }
 
