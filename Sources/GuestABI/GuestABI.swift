@@ -11,6 +11,13 @@
 //   `GHCBExitHandler.handle`, write back `changedRanges`.
 // - TDX (a trapped TDCALL): `TDCall.decode`; MapGPA through `TDXMapGPAProcessor`,
 //   TDG.VP.INFO through `TDXVPInfo`; answers applied with `TDVMCallCompletion.apply`.
+//
+// The hypervisor's other half, requests that convert nothing:
+// - GHCB NAE events (IOIO, MSR, CPUID, MMIO, termination): `GHCBEventDecoder.decode`
+//   → the runner serves the `GHCBEvent` → `GHCBEventAnswer.write`.
+// - TDG.VP.VMCALL sub-functions (IO, RDMSR, WRMSR, CPUID, HLT, #VE.RequestMMIO,
+//   GetTdVmCallInfo, ReportFatalError): `TDVMCallRequest.decode` → the runner serves
+//   the request → `TDVMCallAnswer.apply`.
 
 // Every range a request names is a `GuestPhysical.GPARange`, the project's one range type.
 @_exported import GuestPhysical
