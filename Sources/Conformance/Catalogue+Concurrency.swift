@@ -78,9 +78,15 @@ extension Catalogue {
             var flips: [PageState: Int] = [:]
             for vcpu in 0..<concurrentVCPUs {
                 let records = result.conversions.filter { $0.vcpu == vcpu }.map(\.record)
-                let asked = records.map { "\($0.range) → \($0.direction.rawValue) via \($0.form) \($0.outcome)" }
-                let expected = [PageState.shared, .private].map { "\(sameRange) → \($0.rawValue) via \(form(platform)) converted" }
-                if asked != expected { return "vCPU \(vcpu): expected \(expected), the host served \(asked)" }
+                let expected = [PageState.shared, .private].map {
+                    ExpectedConversion(sameRange.start, sameRange.end, to: $0, form: form(platform))
+                }
+                let asRequested = records.count == expected.count && zip(expected, records).allSatisfy { want, record in
+                    record.range == want.range && record.direction == want.direction && record.form == want.form && record.outcome == want.outcome
+                }
+                if !asRequested {
+                    return "vCPU \(vcpu): expected \(expected.map(\.description)), the host served \(records.map(ExpectedConversion.describe))"
+                }
                 for record in records {
                     switch (record.flipped, record.unchanged) {
                     case ([sameRange], []): flips[record.direction, default: 0] += 1

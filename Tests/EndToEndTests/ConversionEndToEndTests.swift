@@ -329,8 +329,8 @@ struct Served: Equatable, CustomStringConvertible {
     }
 
     init(_ record: ConversionRecord) {
-        self.init(record.interface, record.form, record.range, record.direction, pageSize: record.pageSize,
-                  outcome: record.outcome, flipped: record.flipped, unchanged: record.unchanged, transport: record.transport)
+        self.init(record.interface, record.form.description, record.range, record.direction, pageSize: record.pageSize,
+                  outcome: record.outcome.name, flipped: record.flipped, unchanged: record.unchanged, transport: record.transport)
     }
 
     var description: String {

@@ -83,7 +83,7 @@ struct TDXHost {
             case .notPrivate(let page):
                 let request = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .tdxMapGPA)
                 let outcome = ConversionLog.convert(request, transport: transport, service: service, vcpu: vcpu, events: &events,
-                                                    as: (.tdx, "KVM_EXIT_MEMORY_FAULT (TDG.MEM.PAGE.ACCEPT of a shared page)"))
+                                                    as: (.tdx, .memoryFault(.acceptOfSharedPage)))
                 guard outcome.succeeded else { return .memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: "TDG.MEM.PAGE.ACCEPT") }
                 continue
             case .outsideMemory:
@@ -92,23 +92,12 @@ struct TDXHost {
                 guard let rax = result.rax else { return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)) has no answer") }
                 registers.rax = rax
                 events.append(.validation(vcpu: vcpu, ValidationRecord(
-                    interface: .tdx, instruction: "TDG.MEM.PAGE.ACCEPT", operation: "accept", range: range,
-                    pageSize: size, result: Self.describe(result), changed: rax == TDCall.success,
-                    transport: transport)))
+                    interface: .tdx, operation: .accept, range: range,
+                    pageSize: size, result: .accept(result), transport: transport)))
                 return nil
             }
         }
         return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)) did not settle after an implicit conversion")
-    }
-
-    private static func describe(_ result: PageStateMap.AcceptResult) -> String {
-        switch result {
-        case .accepted: "TDX_SUCCESS"
-        case .alreadyAccepted: "TDX_PAGE_ALREADY_ACCEPTED (\(hex(result.rax ?? 0)))"
-        case .sizeMismatch: "TDX_PAGE_SIZE_MISMATCH (\(hex(result.rax ?? 0)))"
-        case .operandInvalid: "TDX_OPERAND_INVALID (\(hex(result.rax ?? 0)))"
-        case .notPrivate, .outsideMemory: "-"
-        }
     }
 
     /// Converts chunk by chunk. A forced RETRY is spent only where KVM could answer one:
