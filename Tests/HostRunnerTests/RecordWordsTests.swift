@@ -79,4 +79,16 @@ final class RecordWordsTests: XCTestCase {
             XCTAssertEqual(record.changed, changed, expected)
         }
     }
+
+    /// A launch page's source as `run --json` (firmware.launchPages) and the SNP digest's steps name it.
+    func testLaunchPageSourceWords() {
+        let words: [(LaunchPage.Source, String)] = [
+            (.image, "image"),
+            (.sevSection(index: 2, .cpuid), "SEV section 2 (CPUID)"),
+            (.sevSection(index: 0, .snpSecureMemory), "SEV section 0 (SNP_SEC_MEM)"),
+            (.sevSection(index: 5, .kernelHashes, kernelHashTable: true), "SEV section 5 (KERNEL_HASHES), the kernel/initrd/cmdline hash table"),
+            (.tdHobSection, "TDX TD_HOB section"),
+        ]
+        for (source, expected) in words { XCTAssertEqual(source.description, expected) }
+    }
 }
