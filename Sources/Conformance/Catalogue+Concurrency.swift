@@ -33,13 +33,13 @@ extension Catalogue {
     static let perVCPUGHCBs = Expectation.custom("per-vCPU GHCBs") { result in
         guard let base = result.image.symbols.address(of: "ghcb_page") else { return "the image has no ghcb_page symbol" }
         for vcpu in 0..<result.vcpus {
-            let registered = result.events.compactMap { event -> String? in
-                guard case .served(vcpu, .ghcb, let request, _) = event, request.hasPrefix("REGISTER_GHCB") else { return nil }
+            let registered = result.events.compactMap { event -> ServedRequest? in
+                guard case .served(vcpu, .ghcb, let request, _) = event, case .registerGHCB = request else { return nil }
                 return request
             }
-            let expected = "REGISTER_GHCB \(hex(base + UInt64(vcpu) * 0x1000))"
+            let expected = ServedRequest.registerGHCB(gpa: base + UInt64(vcpu) * 0x1000)
             if registered != [expected] {
-                return "vCPU \(vcpu) registered \(registered.isEmpty ? "no GHCB" : registered.joined(separator: ", ")), expected once: \(expected)"
+                return "vCPU \(vcpu) registered \(registered.isEmpty ? "no GHCB" : registered.map(\.description).joined(separator: ", ")), expected once: \(expected)"
             }
         }
         return nil

@@ -359,7 +359,7 @@ extension RunResult {
     /// The answers of MapGPA calls the host ended with TDVMCALL_STATUS_RETRY.
     var retryAnswers: [String] {
         events.compactMap { event in
-            if case .served(_, .tdx, let request, let answer) = event, request.hasPrefix("MapGPA"), answer.hasPrefix("RETRY") { answer } else { nil }
+            if case .served(_, .tdx, .mapGPA, let answer) = event, answer.hasPrefix("RETRY") { answer } else { nil }
         }
     }
 }

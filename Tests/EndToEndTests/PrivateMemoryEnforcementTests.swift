@@ -53,8 +53,8 @@ extension PrivateMemoryEnforcementTests {
     /// is #VC with error code 0x404 (SVM_EXIT_PAGE_NOT_VALIDATED), at the read, CR2 irrelevant.
     func testSNPReadOfUnvalidatedRAMIsAPageNotValidatedVC() throws {
         let result = try assertPageNotValidatedVC(.direct64)
-        let served = result.events.compactMap { event -> String? in if case .served(_, .ghcb, let request, _) = event { request } else { nil } }
-        XCTAssertTrue(served.contains { $0.hasPrefix("read of unvalidated page 0x400000") }, "\(served)")
+        let served = result.events.compactMap { event -> ServedRequest? in if case .served(_, .ghcb, let request, _) = event { request } else { nil } }
+        XCTAssertTrue(served.contains { if case .unvalidatedAccess(.read, 0x40_0000, _) = $0 { true } else { false } }, "\(served)")
     }
 
     /// outside-plan under --platform ghcb in `layout`: #VC 0x404 at the read, naming the GPA,

@@ -91,4 +91,23 @@ final class RecordWordsTests: XCTestCase {
         ]
         for (source, expected) in words { XCTAssertEqual(source.description, expected) }
     }
+
+    /// The requests the host served besides conversions, as the event log names them.
+    func testServedRequestWords() {
+        let words: [(ServedRequest, String)] = [
+            (.sevInformation, "SEV_INFO"),
+            (.registerGHCB(gpa: 0x10_3000), "REGISTER_GHCB 0x103000"),
+            (.hypervisorFeatures, "HV_FEATURES"),
+            (.tdVPInfo, "TDG.VP.INFO"),
+            (.veInfoGet, "TDG.VP.VEINFO.GET"),
+            (.mapGPA(gpa: 0x40_0000, size: 0x40_0000), "MapGPA gpa 0x400000 size 0x400000"),
+            (.ciphertextRead(page: 0x40_0000, at: "main+0x4"), "C=0 read of private page 0x400000 at main+0x4"),
+            (.unvalidatedAccess(.read, gpa: 0x40_0008, at: "main"), "read of unvalidated page 0x400008 at main"),
+            (.unvalidatedAccess(.write, gpa: 0x40_0008, at: "main"), "write of unvalidated page 0x400008 at main"),
+            (.pendingAccess(.read, gpa: 0x40_0000, at: "probe"), "read of pending page 0x400000 at probe"),
+            (.pendingAccess(.write, gpa: 0x40_0000, at: "probe"), "write of pending page 0x400000 at probe"),
+            (.pvalidate(at: "entry+0x10"), "PVALIDATE at entry+0x10"),
+        ]
+        for (request, expected) in words { XCTAssertEqual(request.description, expected) }
+    }
 }

@@ -46,9 +46,3 @@ public enum ImplicitConversionCause: Sendable, Hashable, CustomStringConvertible
         }
     }
 }
-
-/// A guest's data access, as the view enforcement sees it.
-public enum GuestAccess: String, Sendable, Hashable {
-    case read
-    case write
-}

@@ -272,7 +272,7 @@ final class VCPULoop {
         if case .ciphertextRead = outcome {
             // Not cancelled: the read completes (KVM finishes the instruction with these bytes).
             views.ciphertext(at: gpa, into: data, memory: machine.memory)
-            pending.append(.served(vcpu: index, interface: .ghcb, request: "C=0 read of private page \(hex(gpa & ~0xFFF)) at \(at)",
+            pending.append(.served(vcpu: index, interface: .ghcb, request: .ciphertextRead(page: gpa & ~0xFFF, at: at),
                                   answer: "ciphertext (the RMP checks no C=0 read)"))
             return nil
         }
@@ -339,7 +339,7 @@ final class VCPULoop {
                 return .stopped(.hostError("injecting #VC: \(error)"))
             }
             lastInjected = (UInt64(vmmCommunicationException), "a C=1 \(isWrite ? "write" : "read") of GPA \(hex(gpa)), guest-owned but not validated; page states: \(machine.service.describeStates(around: gpa))")
-            pending.append(.served(vcpu: index, interface: .ghcb, request: "\(isWrite ? "write" : "read") of unvalidated page \(hex(gpa)) at \(at)",
+            pending.append(.served(vcpu: index, interface: .ghcb, request: .unvalidatedAccess(isWrite ? .write : .read, gpa: gpa, at: at),
                                   answer: "#VC 0x404 (page not validated)"))
             return nil
         case .tdx? where machine.options.tdxAttributes & RunOptions.tdxSeptVEDisable == 0:
@@ -399,7 +399,7 @@ final class VCPULoop {
                 try vcpu.injectException(vector: virtualizationException)
                 lastInjected = (UInt64(virtualizationException), "EPT violation: a private \(isWrite ? "write" : "read") of GPA \(hex(gpa)), pending; page states: \(machine.service.describeStates(around: gpa))")
             }
-            pending.append(.served(vcpu: index, interface: .tdx, request: "\(isWrite ? "write" : "read") of pending page \(hex(gpa)) at \(at)",
+            pending.append(.served(vcpu: index, interface: .tdx, request: .pendingAccess(isWrite ? .write : .read, gpa: gpa, at: at),
                                   answer: answer))
             return nil
         } catch {
@@ -433,7 +433,7 @@ final class VCPULoop {
         let gva: UInt64, pageSize: UInt32, validate: UInt32
         switch operands {
         case .generalProtection(let why):
-            pending.append(.served(vcpu: index, interface: .ghcb, request: "PVALIDATE at \(at)", answer: "#GP(0): \(why)"))
+            pending.append(.served(vcpu: index, interface: .ghcb, request: .pvalidate(at: at), answer: "#GP(0): \(why)"))
             return .faulted(TrappedFault(vector: PValidateOperands.generalProtectionVector, errorCode: 0, cause: "PVALIDATE: \(why)"))
         case .operands(let address, let size, let operation):
             (gva, pageSize, validate) = (address, size, operation)

@@ -37,7 +37,7 @@ struct TDXHost {
         case .vpInfo:
             TDXVPInfo(width: width, attributes: attributes, vcpuCount: UInt32(vcpuCount), maxVCPUCount: UInt32(vcpuCount),
                       vcpuIndex: UInt32(vcpu)).apply(to: &registers)
-            events.append(.served(vcpu: vcpu, interface: .tdx, request: "TDG.VP.INFO", answer: "GPAW \(width.rawValue), attributes \(hex(attributes))"))
+            events.append(.served(vcpu: vcpu, interface: .tdx, request: .tdVPInfo, answer: "GPAW \(width.rawValue), attributes \(hex(attributes))"))
         case .veInfoGet:
             // tdg_vp_veinfo_get.c: RCX, RDX, R8, R9, R10 cleared first; VALID cleared after.
             registers.rcx = 0; registers.rdx = 0; registers.r8 = 0; registers.r9 = 0; registers.r10 = 0
@@ -51,7 +51,7 @@ struct TDXHost {
             } else {
                 registers.rax = TDCall.noValidVEInfo
             }
-            events.append(.served(vcpu: vcpu, interface: .tdx, request: "TDG.VP.VEINFO.GET", answer: "rax \(hex(registers.rax))"))
+            events.append(.served(vcpu: vcpu, interface: .tdx, request: .veInfoGet, answer: "rax \(hex(registers.rax))"))
         case .memPageAccept(let pageInfo):
             return accept(pageInfo, registers: &registers, vcpu: vcpu, service: service, transport: transport, events: &events)
         case .failed(let status):
@@ -127,7 +127,7 @@ struct TDXHost {
                 completion = error.completion
             }
             if completion.status == TDVMCallStatus.retry {
-                events.append(.served(vcpu: vcpu, interface: .tdx, request: "MapGPA gpa \(hex(gpa)) size \(hex(size))",
+                events.append(.served(vcpu: vcpu, interface: .tdx, request: .mapGPA(gpa: gpa, size: size),
                                       answer: "RETRY, R11 \(completion.r11.map { hex($0) } ?? "-")"))
             } else if completion.status != TDVMCallStatus.success {
                 events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .tdx, transport: transport,
