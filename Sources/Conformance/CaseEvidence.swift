@@ -45,7 +45,7 @@ enum CaseEvidence {
         case .ignoredIO(let vcpu, let port, let write):
             return on(vcpu) + "unserved \(write ? "out" : "in") port \(hex(port))"
         case .conversion(let vcpu, let record):
-            return on(vcpu) + "convert \(record.range) → \(record.direction.rawValue) via \(record.form) (\(record.transport.rawValue)): \(record.outcome)"
+            return on(vcpu) + "convert \(record.range) → \(record.direction.rawValue) via \(record.form) (\(record.transport.rawValue)): \(record.outcome.name)"
         case .rejected(let vcpu, let request):
             return on(vcpu) + "refused \(request.request) via \(request.interface.rawValue): \(request.answer)"
         case .validation(let vcpu, let record):

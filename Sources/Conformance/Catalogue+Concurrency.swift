@@ -33,13 +33,13 @@ extension Catalogue {
     static let perVCPUGHCBs = Expectation.custom("per-vCPU GHCBs") { result in
         guard let base = result.image.symbols.address(of: "ghcb_page") else { return "the image has no ghcb_page symbol" }
         for vcpu in 0..<result.vcpus {
-            let registered = result.events.compactMap { event -> String? in
-                guard case .served(vcpu, .ghcb, let request, _) = event, request.hasPrefix("REGISTER_GHCB") else { return nil }
+            let registered = result.events.compactMap { event -> ServedRequest? in
+                guard case .served(vcpu, .ghcb, let request, _) = event, case .registerGHCB = request else { return nil }
                 return request
             }
-            let expected = "REGISTER_GHCB \(hex(base + UInt64(vcpu) * 0x1000))"
+            let expected = ServedRequest.registerGHCB(gpa: base + UInt64(vcpu) * 0x1000)
             if registered != [expected] {
-                return "vCPU \(vcpu) registered \(registered.isEmpty ? "no GHCB" : registered.joined(separator: ", ")), expected once: \(expected)"
+                return "vCPU \(vcpu) registered \(registered.isEmpty ? "no GHCB" : registered.map(\.description).joined(separator: ", ")), expected once: \(expected)"
             }
         }
         return nil
@@ -78,9 +78,15 @@ extension Catalogue {
             var flips: [PageState: Int] = [:]
             for vcpu in 0..<concurrentVCPUs {
                 let records = result.conversions.filter { $0.vcpu == vcpu }.map(\.record)
-                let asked = records.map { "\($0.range) → \($0.direction.rawValue) via \($0.form) \($0.outcome)" }
-                let expected = [PageState.shared, .private].map { "\(sameRange) → \($0.rawValue) via \(form(platform)) converted" }
-                if asked != expected { return "vCPU \(vcpu): expected \(expected), the host served \(asked)" }
+                let expected = [PageState.shared, .private].map {
+                    ExpectedConversion(sameRange.start, sameRange.end, to: $0, form: form(platform))
+                }
+                let asRequested = records.count == expected.count && zip(expected, records).allSatisfy { want, record in
+                    record.range == want.range && record.direction == want.direction && record.form == want.form && record.outcome == want.outcome
+                }
+                if !asRequested {
+                    return "vCPU \(vcpu): expected \(expected.map(\.description)), the host served \(records.map(ExpectedConversion.describe))"
+                }
                 for record in records {
                     switch (record.flipped, record.unchanged) {
                     case ([sameRange], []): flips[record.direction, default: 0] += 1

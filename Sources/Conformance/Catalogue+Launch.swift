@@ -9,7 +9,7 @@ extension Catalogue {
     static let launchPagesArePopulated = Expectation.custom("launch pages") { result in
         let pages = result.population.launchPages
         let kinds = pages.map(\.kind)
-        guard kinds.first == .normal, pages.first?.source == "image" else {
+        guard kinds.first == .normal, pages.first?.source == .image else {
             return "the runner populated no SNP launch (pages: \(kinds.map(\.rawValue)))"
         }
         let wanted: [(LaunchPage.Kind, GPARange)] = [

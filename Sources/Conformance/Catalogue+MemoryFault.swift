@@ -4,11 +4,6 @@ import Payload
 
 // Implicit conversion: GuestStubs/scenarios/memory-fault.asm.
 extension Catalogue {
-    /// The forms the runner gives the conversions it makes on an access through the wrong
-    /// view (KVM_EXIT_MEMORY_FAULT where KVM enforces private memory, the runner's own
-    /// enforcement elsewhere: the same conversion either way).
-    static func memoryFaultForm(_ view: String) -> String { "KVM_EXIT_MEMORY_FAULT (\(view))" }
-
     static let memoryFault = Scenario(
         name: "memory-fault",
         proves: "an access through the view that does not match a page's state converts exactly that 4 KiB page implicitly, discarding its old content: a private access to a shared page makes it private and not validated / PENDING, so the retried access takes the platform's fault (SNP #VC 0x404 with CR2, TDX #VE with exit reason 48 and the GPA) the guest answers by validating/accepting the page; a shared write to a private page makes it shared and lands",
@@ -19,8 +14,8 @@ extension Catalogue {
         expectations: { platform in [
             .guestPasses,
             .conversions([
-                ExpectedConversion(0x40_0000, 0x40_1000, to: .private, form: memoryFaultForm("private read")),
-                ExpectedConversion(0x40_1000, 0x40_2000, to: .shared, form: memoryFaultForm("shared write")),
+                ExpectedConversion(0x40_0000, 0x40_1000, to: .private, form: .memoryFault(.access(view: .private, .read))),
+                ExpectedConversion(0x40_1000, 0x40_2000, to: .shared, form: .memoryFault(.access(view: .shared, .write))),
             ]),
             validations([lazyValidation(0x40_0000, platform)]),
             .check("fault.fault_address", equals: 0x40_0000),

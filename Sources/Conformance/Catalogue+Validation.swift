@@ -10,19 +10,24 @@ extension Catalogue {
     static let region2M: UInt64 = 0xA0_0000
     static let ownedPage: UInt64 = 0x44_0000
 
-    /// One validation as the event log must show it: instruction, operation, first address,
-    /// size, and how the answer starts.
+    /// One validation as the event log must show it: operation, first address, size, and
+    /// the platform's answer (which names the instruction).
     struct ExpectedValidation: CustomStringConvertible {
-        let operation: String
+        let operation: ValidationOperation
         let start: UInt64
         let size: UInt64
-        let result: String
+        let result: ValidationResult
 
         var description: String { "\(operation) \(hex(start)) (\(size >> 10) KiB): \(result)" }
 
         func matches(_ record: ValidationRecord) -> Bool {
-            record.operation == operation && record.range.start == start && record.pageSize == size && record.result.hasPrefix(result)
+            record.operation == operation && record.range.start == start && record.pageSize == size && record.result == result
         }
+    }
+
+    /// TDX_SUCCESS for the 4 KiB page at `page`: the TDX module accepted it.
+    static func accepted(_ page: UInt64) -> ValidationResult {
+        .accept(.accepted(GPARange(start: page, exactByteCount: 0x1000)))
     }
 
     /// Exactly these validations, in order.
@@ -48,31 +53,31 @@ extension Catalogue {
         let fallback = (0..<512).map { index in (region2M + UInt64(index) * page) }
         switch platform {
         case .ghcb:
-            let validate = "validate"
+            let validate = ValidationOperation.validate
             return [
-                ExpectedValidation(operation: validate, start: launchedPage, size: page, result: "no update (RAX 0, CF 1)"),
-                ExpectedValidation(operation: validate, start: pendingPage, size: page, result: "success"),
-                ExpectedValidation(operation: validate, start: pendingPage, size: page, result: "no update (RAX 0, CF 1)"),
-                ExpectedValidation(operation: validate, start: region2M, size: huge, result: "FAIL_SIZEMISMATCH (RAX 6)"),
-                ExpectedValidation(operation: validate, start: region2M, size: huge, result: "FAIL_SIZEMISMATCH (RAX 6)"),
-            ] + fallback.map { ExpectedValidation(operation: validate, start: $0, size: page, result: "success") } + [
-                ExpectedValidation(operation: "rescind", start: ownedPage, size: page, result: "success"),
-                ExpectedValidation(operation: validate, start: ownedPage, size: page, result: "success"),
-                ExpectedValidation(operation: "rescind", start: pendingPage, size: page, result: "success"),
-                ExpectedValidation(operation: "rescind", start: pendingPage, size: page, result: "no update (RAX 0, CF 1)"),
+                ExpectedValidation(operation: validate, start: launchedPage, size: page, result: .pvalidate(.noUpdate)),
+                ExpectedValidation(operation: validate, start: pendingPage, size: page, result: .pvalidate(.success)),
+                ExpectedValidation(operation: validate, start: pendingPage, size: page, result: .pvalidate(.noUpdate)),
+                ExpectedValidation(operation: validate, start: region2M, size: huge, result: .pvalidate(.sizeMismatch)),
+                ExpectedValidation(operation: validate, start: region2M, size: huge, result: .pvalidate(.sizeMismatch)),
+            ] + fallback.map { ExpectedValidation(operation: validate, start: $0, size: page, result: .pvalidate(.success)) } + [
+                ExpectedValidation(operation: .rescind, start: ownedPage, size: page, result: .pvalidate(.success)),
+                ExpectedValidation(operation: validate, start: ownedPage, size: page, result: .pvalidate(.success)),
+                ExpectedValidation(operation: .rescind, start: pendingPage, size: page, result: .pvalidate(.success)),
+                ExpectedValidation(operation: .rescind, start: pendingPage, size: page, result: .pvalidate(.noUpdate)),
             ]
         default:
-            let accept = "accept"
+            let accept = ValidationOperation.accept
             return [
-                ExpectedValidation(operation: accept, start: launchedPage, size: page, result: "TDX_PAGE_ALREADY_ACCEPTED (0xb0a00000000)"),
-                ExpectedValidation(operation: accept, start: pendingPage, size: page, result: "TDX_SUCCESS"),
-                ExpectedValidation(operation: accept, start: pendingPage, size: page, result: "TDX_PAGE_ALREADY_ACCEPTED (0xb0a00000000)"),
-                ExpectedValidation(operation: accept, start: region2M, size: huge, result: "TDX_PAGE_SIZE_MISMATCH (0xc0000b0b00000001)"),
-                ExpectedValidation(operation: accept, start: region2M, size: huge, result: "TDX_PAGE_SIZE_MISMATCH (0xc0000b0b00000001)"),
-            ] + fallback.map { ExpectedValidation(operation: accept, start: $0, size: page, result: "TDX_SUCCESS") } + [
-                ExpectedValidation(operation: accept, start: ownedPage, size: page, result: "TDX_SUCCESS"),
-                ExpectedValidation(operation: accept, start: pendingPage, size: 1 << 30, result: "TDX_OPERAND_INVALID (0xc000010000000001)"),
-                ExpectedValidation(operation: accept, start: pendingPage | 1 << 47, size: page, result: "TDX_OPERAND_INVALID (0xc000010000000001)"),
+                ExpectedValidation(operation: accept, start: launchedPage, size: page, result: .accept(.alreadyAccepted(level: 0))),
+                ExpectedValidation(operation: accept, start: pendingPage, size: page, result: accepted(pendingPage)),
+                ExpectedValidation(operation: accept, start: pendingPage, size: page, result: .accept(.alreadyAccepted(level: 0))),
+                ExpectedValidation(operation: accept, start: region2M, size: huge, result: .accept(.sizeMismatch(level: 1))),
+                ExpectedValidation(operation: accept, start: region2M, size: huge, result: .accept(.sizeMismatch(level: 1))),
+            ] + fallback.map { ExpectedValidation(operation: accept, start: $0, size: page, result: accepted($0)) } + [
+                ExpectedValidation(operation: accept, start: ownedPage, size: page, result: accepted(ownedPage)),
+                ExpectedValidation(operation: accept, start: pendingPage, size: 1 << 30, result: .accept(.operandInvalid)),
+                ExpectedValidation(operation: accept, start: pendingPage | 1 << 47, size: page, result: .accept(.operandInvalid)),
             ]
         }
     }
@@ -87,7 +92,7 @@ extension Catalogue {
             .conversions([
                 ExpectedConversion(ownedPage, ownedPage + 0x1000, to: .shared, form: form(platform)),
                 ExpectedConversion(ownedPage, ownedPage + 0x1000, to: .private,
-                                   form: "KVM_EXIT_MEMORY_FAULT (\(platform == .ghcb ? "PVALIDATE of a hypervisor-owned page" : "TDG.MEM.PAGE.ACCEPT of a shared page"))"),
+                                   form: .memoryFault(platform == .ghcb ? .pvalidateOfHypervisorOwnedPage : .acceptOfSharedPage)),
             ]),
             validations(expectedValidations(platform)),
             .finalState(GPARange(start: ownedPage, end: ownedPage + 0x1000), .private),
@@ -100,8 +105,8 @@ extension Catalogue {
     /// The one 4 KiB validation (SNP PVALIDATE) or acceptance (TDX ACCEPT) of `page` a lazy
     /// guest's fault handler (lazy-guest.inc) makes, as the host logs it.
     static func lazyValidation(_ page: UInt64, _ platform: ConversionPlatform) -> ExpectedValidation {
-        platform == .ghcb ? ExpectedValidation(operation: "validate", start: page, size: 0x1000, result: "success (RAX 0)")
-            : ExpectedValidation(operation: "accept", start: page, size: 0x1000, result: "TDX_SUCCESS")
+        platform == .ghcb ? ExpectedValidation(operation: .validate, start: page, size: 0x1000, result: .pvalidate(.success))
+            : ExpectedValidation(operation: .accept, start: page, size: 0x1000, result: accepted(page))
     }
 
     static let touchBeforeAccept = Scenario(
@@ -116,12 +121,12 @@ extension Catalogue {
                 ExpectedConversion(touchPendingPage, touchPendingPage + 0x1000, to: .shared, form: form(platform)),
                 ExpectedConversion(touchPendingPage, touchPendingPage + 0x1000, to: .private, form: form(platform)),
                 ExpectedConversion(touchStalePage, touchStalePage + 0x1000, to: .shared, form: form(platform)),
-                ExpectedConversion(touchStalePage, touchStalePage + 0x1000, to: .private, form: memoryFaultForm("private read")),
+                ExpectedConversion(touchStalePage, touchStalePage + 0x1000, to: .private, form: .memoryFault(.access(view: .private, .read))),
             ]),
             // On SNP en_convert's own rescind (Linux's order: rescind, then the PSC to shared)
             // comes between the handler's two validations.
             validations([lazyValidation(touchPendingPage, platform)]
-                + (platform == .ghcb ? [ExpectedValidation(operation: "rescind", start: touchStalePage, size: 0x1000, result: "success (RAX 0)")] : [])
+                + (platform == .ghcb ? [ExpectedValidation(operation: .rescind, start: touchStalePage, size: 0x1000, result: .pvalidate(.success))] : [])
                 + [lazyValidation(touchStalePage, platform)]),
             .check("touch.pending.fault_address", equals: touchPendingPage),
             .check("touch.stale.fault_address", equals: touchStalePage),
@@ -141,16 +146,16 @@ extension Catalogue {
             .conversions([
                 ExpectedConversion(orderSharedFirst, orderSharedFirst + 0x1000, to: .shared, form: form(platform)),
                 ExpectedConversion(orderSharedFirst, orderSharedFirst + 0x1000, to: .private,
-                                   form: "KVM_EXIT_MEMORY_FAULT (PVALIDATE of a hypervisor-owned page)"),
+                                   form: .memoryFault(.pvalidateOfHypervisorOwnedPage)),
                 ExpectedConversion(orderEarly, orderEarly + 0x1000, to: .shared, form: form(platform)),
                 ExpectedConversion(orderEarly, orderEarly + 0x1000, to: .private,
-                                   form: "KVM_EXIT_MEMORY_FAULT (PVALIDATE of a hypervisor-owned page)"),
+                                   form: .memoryFault(.pvalidateOfHypervisorOwnedPage)),
                 ExpectedConversion(orderEarly, orderEarly + 0x1000, to: .private, form: form(platform), flipped: []),
             ]),
             validations([
-                ExpectedValidation(operation: "rescind", start: orderSharedFirst, size: 0x1000, result: "no update (RAX 0, CF 1)"),
-                ExpectedValidation(operation: "rescind", start: orderEarly, size: 0x1000, result: "success"),
-                ExpectedValidation(operation: "validate", start: orderEarly, size: 0x1000, result: "success"),
+                ExpectedValidation(operation: .rescind, start: orderSharedFirst, size: 0x1000, result: .pvalidate(.noUpdate)),
+                ExpectedValidation(operation: .rescind, start: orderEarly, size: 0x1000, result: .pvalidate(.success)),
+                ExpectedValidation(operation: .validate, start: orderEarly, size: 0x1000, result: .pvalidate(.success)),
             ]),
             .finalState(GPARange(start: orderSharedFirst, end: orderSharedFirst + 0x1000), .private),
             .finalState(GPARange(start: orderEarly, end: orderEarly + 0x1000), .private),

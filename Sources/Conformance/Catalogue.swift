@@ -1,3 +1,4 @@
+import GuestABI
 import HostRunner
 import Payload
 
@@ -31,11 +32,11 @@ public enum Catalogue {
     ]
 
     /// The form each interface's conversions take in the event log.
-    static func form(_ platform: ConversionPlatform) -> String {
+    static func form(_ platform: ConversionPlatform) -> ConversionForm {
         switch platform {
-        case .kvm: "KVM_HC_MAP_GPA_RANGE"
-        case .ghcb: "GHCB PSC NAE event"
-        case .tdx: "TDVMCALL MapGPA"
+        case .kvm: .request(.kvmHypercall)
+        case .ghcb: .request(.ghcbPSC)
+        case .tdx: .request(.tdxMapGPA)
         }
     }
 
@@ -63,12 +64,12 @@ public enum Catalogue {
         expectations: { _ in [
             .guestPasses,
             .conversions([
-                ExpectedConversion(0x40_0000, 0x4F_D000, to: .shared, form: "GHCB PSC NAE event"),
-                ExpectedConversion(0x40_0000, 0x4F_D000, to: .private, form: "GHCB PSC NAE event"),
-                ExpectedConversion(0x40_0000, 0x80_0000, to: .shared, form: "GHCB PSC NAE event"),
-                ExpectedConversion(0x40_0000, 0x80_0000, to: .private, form: "GHCB PSC NAE event"),
-                ExpectedConversion(0x7F_F000, 0x80_0000, to: .shared, form: "GHCB MSR protocol PSC"),
-                ExpectedConversion(0x7F_F000, 0x80_0000, to: .private, form: "GHCB MSR protocol PSC"),
+                ExpectedConversion(0x40_0000, 0x4F_D000, to: .shared, form: .request(.ghcbPSC)),
+                ExpectedConversion(0x40_0000, 0x4F_D000, to: .private, form: .request(.ghcbPSC)),
+                ExpectedConversion(0x40_0000, 0x80_0000, to: .shared, form: .request(.ghcbPSC)),
+                ExpectedConversion(0x40_0000, 0x80_0000, to: .private, form: .request(.ghcbPSC)),
+                ExpectedConversion(0x7F_F000, 0x80_0000, to: .shared, form: .request(.ghcbMSR)),
+                ExpectedConversion(0x7F_F000, 0x80_0000, to: .private, form: .request(.ghcbMSR)),
             ]),
             .rejections(1),
         ] })
@@ -82,10 +83,10 @@ public enum Catalogue {
         expectations: { _ in [
             .guestPasses,
             .conversions([
-                ExpectedConversion(0x40_0000, 0x60_0000, to: .shared, form: "TDVMCALL MapGPA"),
-                ExpectedConversion(0x60_0000, 0x80_0000, to: .shared, form: "TDVMCALL MapGPA"),
-                ExpectedConversion(0x40_0000, 0x60_0000, to: .private, form: "TDVMCALL MapGPA"),
-                ExpectedConversion(0x60_0000, 0x80_0000, to: .private, form: "TDVMCALL MapGPA"),
+                ExpectedConversion(0x40_0000, 0x60_0000, to: .shared, form: .request(.tdxMapGPA)),
+                ExpectedConversion(0x60_0000, 0x80_0000, to: .shared, form: .request(.tdxMapGPA)),
+                ExpectedConversion(0x40_0000, 0x60_0000, to: .private, form: .request(.tdxMapGPA)),
+                ExpectedConversion(0x60_0000, 0x80_0000, to: .private, form: .request(.tdxMapGPA)),
             ]),
         ] })
 
@@ -98,7 +99,7 @@ public enum Catalogue {
             .guestPasses,
             .rejections(4),
             .conversions([
-                ExpectedConversion(0x100_0000_0000, 0x100_0000_1000, to: .private, outcome: "outsideGuestMemory"),
+                ExpectedConversion(0x100_0000_0000, 0x100_0000_1000, to: .private, outcome: .outsideGuestMemory),
                 ExpectedConversion(0x40_0000, 0x40_1000, to: .shared),
                 ExpectedConversion(0x40_0000, 0x40_1000, to: .private),
             ]),
@@ -113,8 +114,8 @@ public enum Catalogue {
             .guestPasses,
             .rejections(10),
             .conversions([
-                ExpectedConversion(0x100_0000_0000, 0x100_0000_1000, to: .shared, outcome: "outsideGuestMemory"),
-                ExpectedConversion(0x100_0000_0000, 0x100_0000_1000, to: .shared, form: "GHCB MSR protocol PSC", outcome: "outsideGuestMemory"),
+                ExpectedConversion(0x100_0000_0000, 0x100_0000_1000, to: .shared, outcome: .outsideGuestMemory),
+                ExpectedConversion(0x100_0000_0000, 0x100_0000_1000, to: .shared, form: .request(.ghcbMSR), outcome: .outsideGuestMemory),
                 ExpectedConversion(0x40_0000, 0x40_1000, to: .shared),
                 ExpectedConversion(0x40_0000, 0x40_1000, to: .private),
             ]),
@@ -129,7 +130,7 @@ public enum Catalogue {
             .guestPasses,
             .rejections(9),
             .conversions([
-                ExpectedConversion(0x100_0000_0000, 0x100_0000_1000, to: .private, outcome: "outsideGuestMemory"),
+                ExpectedConversion(0x100_0000_0000, 0x100_0000_1000, to: .private, outcome: .outsideGuestMemory),
                 ExpectedConversion(0x40_0000, 0x40_1000, to: .shared),
                 ExpectedConversion(0x40_0000, 0x40_1000, to: .private),
             ]),

@@ -1,3 +1,4 @@
+import GuestABI
 import HostRunner
 import Payload
 
@@ -72,13 +73,13 @@ public enum Expectation: Sendable {
 public struct ExpectedConversion: Sendable, Equatable, CustomStringConvertible {
     public let range: GPARange
     public let direction: PageState
-    /// The form of the interface (e.g. "GHCB PSC NAE event"); nil: any.
-    public let form: String?
-    public let outcome: String
+    /// The form of the interface (e.g. `.request(.ghcbPSC)`); nil: any.
+    public let form: ConversionForm?
+    public let outcome: ConversionOutcome
     /// The part that must have flipped (nil: the whole range).
     public let flipped: [GPARange]?
 
-    public init(_ start: UInt64, _ end: UInt64, to direction: PageState, form: String? = nil, outcome: String = "converted", flipped: [GPARange]? = nil) {
+    public init(_ start: UInt64, _ end: UInt64, to direction: PageState, form: ConversionForm? = nil, outcome: ConversionOutcome = .converted, flipped: [GPARange]? = nil) {
         range = GPARange(start: start, end: end)
         self.direction = direction
         self.form = form
@@ -87,11 +88,11 @@ public struct ExpectedConversion: Sendable, Equatable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(range) → \(direction.rawValue)\(form.map { " via \($0)" } ?? "") \(outcome)"
+        "\(range) → \(direction.rawValue)\(form.map { " via \($0)" } ?? "") \(outcome.name)"
     }
 
     static func describe(_ record: ConversionRecord) -> String {
-        "\(record.range) → \(record.direction.rawValue) via \(record.form) \(record.outcome)"
+        "\(record.range) → \(record.direction.rawValue) via \(record.form) \(record.outcome.name)"
     }
 
     func difference(from record: ConversionRecord) -> String? {
@@ -99,7 +100,7 @@ public struct ExpectedConversion: Sendable, Equatable, CustomStringConvertible {
         if record.direction != direction { return "direction" }
         if let form, record.form != form { return "interface form" }
         if record.outcome != outcome { return "outcome" }
-        let expectedFlip = flipped ?? (outcome == "converted" ? [range] : [])
+        let expectedFlip = flipped ?? (outcome.succeeded ? [range] : [])
         if record.flipped != expectedFlip { return "flipped \(record.flipped.map(\.description).joined(separator: " ")), expected \(expectedFlip.map(\.description).joined(separator: " "))" }
         return nil
     }

@@ -13,4 +13,16 @@ public enum ConversionOutcome: Sendable, Hashable {
     case hostFailure
 
     public var succeeded: Bool { self == .converted }
+
+    /// The outcome's name in the event log, reports and `--json` (a literal: the request path
+    /// allocates no text). Not `description`: a `PageStateChangeResult` that carries an outcome
+    /// is logged in Swift's default spelling, which `description` would change.
+    public var name: String {
+        switch self {
+        case .converted: "converted"
+        case .outsideGuestMemory: "outsideGuestMemory"
+        case .invalidRequest: "invalidRequest"
+        case .hostFailure: "hostFailure"
+        }
+    }
 }

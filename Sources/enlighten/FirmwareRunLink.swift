@@ -38,7 +38,7 @@ struct FirmwareRunLink: Encodable {
         snpLaunchDigest = try? DigestFormat.hex.render(SNPMeasurement.launchDigest(of: firmware, options: options))
         mrtd = try? DigestFormat.hex.render(TDXMeasurement.mrtd(of: firmware, order: .interleaved))
 
-        launchPages = result.population.launchPages.map { LaunchItem(type: $0.kind.rawValue, start: hex($0.range.start), end: hex($0.range.end), source: $0.source) }
+        launchPages = result.population.launchPages.map { LaunchItem(type: $0.kind.rawValue, start: hex($0.range.start), end: hex($0.range.end), source: $0.source.description) }
         let pages = result.population.launchPages.filter { $0.kind != .tdHob }
         if pages.isEmpty {
             snpLaunchDigestFromPopulation = nil
@@ -65,7 +65,7 @@ struct FirmwareRunLink: Encodable {
             case .tdHob: return nil
             }
             let contents: SNPLaunchUpdate.Contents = type == .normal ? page.contents.map { .bytes($0) } ?? .none : .none
-            updates.append(SNPLaunchUpdate(type: type, gpa: page.range.start, size: page.range.size, contents: contents, source: page.source))
+            updates.append(SNPLaunchUpdate(type: type, gpa: page.range.start, size: page.range.size, contents: contents, source: page.source.description))
         }
         let vmsas = SEVVMSA.pages(vcpus: options.vcpus, apEIP: firmware.sevESResetBlock?.rawValue, sevFeatures: options.guestFeatures,
                                   vcpuSignature: options.vcpuSignature, vmm: options.vmm)

@@ -44,9 +44,9 @@ struct RunReport {
             Checksum(name: $0.name, gpa: hex($0.gpa), length: $0.length, guest: hex($0.guest), host: $0.host.map { hex($0) }, matches: $0.matches)
         })
         out.array("conversions", result.conversions.lazy.map { vcpu, record in
-            Conversion(vcpu: vcpu, interface: record.interface.rawValue, form: record.form, transport: record.transport.rawValue,
+            Conversion(vcpu: vcpu, interface: record.interface.rawValue, form: record.form.description, transport: record.transport.rawValue,
                        start: hex(record.range.start), end: hex(record.range.upperBound), direction: record.direction.rawValue,
-                       outcome: record.outcome, flipped: record.flipped.map(\.description), unchanged: record.unchanged.map(\.description),
+                       outcome: record.outcome.name, flipped: record.flipped.map(\.description), unchanged: record.unchanged.map(\.description),
                        seconds: record.seconds)
         })
         out.member("eventsNotKept", Dictionary(uniqueKeysWithValues: result.eventsNotKept.map { ($0.key.rawValue, $0.value) }))
@@ -73,9 +73,9 @@ struct RunReport {
         // Every PVALIDATE / TDG.MEM.PAGE.ACCEPT the host served, with the platform's answer.
         out.array("validations", events.lazy.compactMap { (event: RunEvent) -> Validation? in
             guard case .validation(let vcpu, let record) = event else { return nil }
-            return Validation(vcpu: vcpu, interface: record.interface.rawValue, instruction: record.instruction, operation: record.operation,
+            return Validation(vcpu: vcpu, interface: record.interface.rawValue, instruction: record.instruction.description, operation: record.operation.description,
                               start: hex(record.range.start), end: hex(record.range.upperBound), pageSize: record.pageSize,
-                              result: record.result, changed: record.changed, transport: record.transport.rawValue)
+                              result: record.result.description, changed: record.changed, transport: record.transport.rawValue)
         })
         out.array("values", events.lazy.compactMap { (event: RunEvent) -> Value? in
             guard case .record(let vcpu, .value(let name, let value)) = event else { return nil }
@@ -92,7 +92,7 @@ struct RunReport {
             switch event {
             case .conversion(let vcpu, let record):
                 let kept = record.unchanged.isEmpty ? "" : ", already \(record.direction.rawValue): \(record.unchanged.map(\.description).joined(separator: " "))"
-                print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")convert \(record.range) → \(record.direction.rawValue) via \(record.form) (\(record.transport.rawValue)): \(record.outcome)\(kept)")
+                print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")convert \(record.range) → \(record.direction.rawValue) via \(record.form) (\(record.transport.rawValue)): \(record.outcome.name)\(kept)")
             case .validation(let vcpu, let record):
                 print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")\(record.instruction) \(record.operation) \(record.range) (\(record.pageSize >> 10) KiB): \(record.result)")
             case .rejected(let vcpu, let request):

@@ -24,9 +24,9 @@ final class ExpectationTests: XCTestCase {
     /// What hostile-kvm asks, in order.
     private static var hostileConversions: [ExpectedConversion] {
         [
-            ExpectedConversion(unbacked.start, unbacked.end, to: .private, form: "KVM_HC_MAP_GPA_RANGE", outcome: "outsideGuestMemory"),
-            ExpectedConversion(page.start, page.end, to: .shared, form: "KVM_HC_MAP_GPA_RANGE"),
-            ExpectedConversion(page.start, page.end, to: .private, form: "KVM_HC_MAP_GPA_RANGE"),
+            ExpectedConversion(unbacked.start, unbacked.end, to: .private, form: .request(.kvmHypercall), outcome: .outsideGuestMemory),
+            ExpectedConversion(page.start, page.end, to: .shared, form: .request(.kvmHypercall)),
+            ExpectedConversion(page.start, page.end, to: .private, form: .request(.kvmHypercall)),
         ]
     }
 
@@ -64,8 +64,8 @@ final class ExpectationTests: XCTestCase {
         let cases: [(ExpectedConversion, String)] = [
             (ExpectedConversion(page.start, page.end + 0x1000, to: .shared), "(range)"),
             (ExpectedConversion(page.start, page.end, to: .private), "(direction)"),
-            (ExpectedConversion(page.start, page.end, to: .shared, form: "GHCB PSC NAE event"), "(interface form)"),
-            (ExpectedConversion(page.start, page.end, to: .shared, outcome: "outsideGuestMemory"), "(outcome)"),
+            (ExpectedConversion(page.start, page.end, to: .shared, form: .request(.ghcbPSC)), "(interface form)"),
+            (ExpectedConversion(page.start, page.end, to: .shared, outcome: .outsideGuestMemory), "(outcome)"),
             (ExpectedConversion(page.start, page.end, to: .shared, flipped: []),
              "(flipped \(GPARange(start: page.start, end: page.end)), expected )"),
         ]

@@ -329,8 +329,8 @@ struct Served: Equatable, CustomStringConvertible {
     }
 
     init(_ record: ConversionRecord) {
-        self.init(record.interface, record.form, record.range, record.direction, pageSize: record.pageSize,
-                  outcome: record.outcome, flipped: record.flipped, unchanged: record.unchanged, transport: record.transport)
+        self.init(record.interface, record.form.description, record.range, record.direction, pageSize: record.pageSize,
+                  outcome: record.outcome.name, flipped: record.flipped, unchanged: record.unchanged, transport: record.transport)
     }
 
     var description: String {
@@ -359,7 +359,7 @@ extension RunResult {
     /// The answers of MapGPA calls the host ended with TDVMCALL_STATUS_RETRY.
     var retryAnswers: [String] {
         events.compactMap { event in
-            if case .served(_, .tdx, let request, let answer) = event, request.hasPrefix("MapGPA"), answer.hasPrefix("RETRY") { answer } else { nil }
+            if case .served(_, .tdx, .mapGPA, let answer) = event, answer.hasPrefix("RETRY") { answer } else { nil }
         }
     }
 }

@@ -34,7 +34,7 @@ final class GuestExceptionTests: XCTestCase {
         XCTAssertTrue(result.passed, "\(result.failures)")
         XCTAssertEqual(result.check("gp_count")?.actual, 1)
         let served = result.events.compactMap { event -> String? in
-            guard case .served(_, .ghcb, let request, let answer) = event, request.hasPrefix("PVALIDATE") else { return nil }
+            guard case .served(_, .ghcb, .pvalidate, let answer) = event else { return nil }
             return answer
         }
         XCTAssertEqual(served, ["#GP(0): RAX 0xdead000000400000 is not canonical (bits 63:47 differ)"])

@@ -29,12 +29,12 @@ final class PrivateMemoryEnforcementTests: XCTestCase {
     func testTDXImplicitConversionsInBothDirectionsWithAVirtualizationException() throws {
         let result = try KVMHost.run(try KVMHost.build("memory-fault")) { $0.platform = .tdx; $0.tdxAttributes = 0 }
         XCTAssertTrue(result.passed, "\(result.failures)")
-        let implicit = result.conversions.map(\.record).filter { $0.form.hasPrefix("KVM_EXIT_MEMORY_FAULT") }
+        let implicit = result.conversions.map(\.record).filter(\.form.isImplicit)
         XCTAssertEqual(implicit.map(\.range), [GPARange(start: 0x40_0000, end: 0x40_1000), GPARange(start: 0x40_1000, end: 0x40_2000)])
         XCTAssertEqual(implicit.map(\.direction), [.private, .shared])
         let served = result.events.compactMap { event -> String? in if case .served(_, .tdx, _, let answer) = event { answer } else { nil } }
         XCTAssertTrue(served.contains("#VE (EPT violation, GPA 0x400000)"), "\(served)")
-        XCTAssertEqual(result.events.compactMap(\.validation).map(\.result), ["TDX_SUCCESS"])
+        XCTAssertEqual(result.events.compactMap(\.validation).map(\.result.description), ["TDX_SUCCESS"])
     }
 
     /// The same with SEPT_VE_DISABLE set (the default, what Linux requires): the retried read
@@ -53,8 +53,8 @@ extension PrivateMemoryEnforcementTests {
     /// is #VC with error code 0x404 (SVM_EXIT_PAGE_NOT_VALIDATED), at the read, CR2 irrelevant.
     func testSNPReadOfUnvalidatedRAMIsAPageNotValidatedVC() throws {
         let result = try assertPageNotValidatedVC(.direct64)
-        let served = result.events.compactMap { event -> String? in if case .served(_, .ghcb, let request, _) = event { request } else { nil } }
-        XCTAssertTrue(served.contains { $0.hasPrefix("read of unvalidated page 0x400000") }, "\(served)")
+        let served = result.events.compactMap { event -> ServedRequest? in if case .served(_, .ghcb, let request, _) = event { request } else { nil } }
+        XCTAssertTrue(served.contains { if case .unvalidatedAccess(.read, 0x40_0000, _) = $0 { true } else { false } }, "\(served)")
     }
 
     /// outside-plan under --platform ghcb in `layout`: #VC 0x404 at the read, naming the GPA,
@@ -134,7 +134,7 @@ extension PrivateMemoryEnforcementTests {
         let result = try KVMHost.run(try KVMHost.build("first-touch-write.asm")) { $0.platform = .ghcb }
         XCTAssertTrue(result.passed, "\(result.failures)")
         XCTAssertEqual(result.values["vc_cr2"], 0x40_0028)
-        XCTAssertEqual(result.events.compactMap(\.validation).map(\.result).last, "success (RAX 0)")
+        XCTAssertEqual(result.events.compactMap(\.validation).map(\.result.description).last, "success (RAX 0)")
     }
 
     /// The same as a TD with SEPT_VE_DISABLE clear: #VE at the write, whose VE info names the

@@ -86,11 +86,11 @@ final class NativeTransportTests: XCTestCase {
         XCTAssertEqual(host.rejections, [])
         XCTAssertEqual(host.conversions.map(\.transport), [.native, .native])
         XCTAssertEqual(host.conversions.map(\.interface), [.kvm, .kvm])
-        XCTAssertEqual(host.conversions.map(\.form), ["KVM_HC_MAP_GPA_RANGE", "KVM_HC_MAP_GPA_RANGE"])
+        XCTAssertEqual(host.conversions.map(\.form), [.request(.kvmHypercall), .request(.kvmHypercall)])
         XCTAssertEqual(host.conversions.map(\.range), [range, range])
         XCTAssertEqual(host.conversions.map(\.direction), [.shared, .private])
         XCTAssertEqual(host.conversions.map(\.pageSize), [0x1000, 0x1000])
-        XCTAssertEqual(host.conversions.map(\.outcome), ["converted", "converted"])
+        XCTAssertEqual(host.conversions.map(\.outcome), [.converted, .converted])
         XCTAssertEqual(host.conversions.map(\.flipped), [[range], [range]])
     }
 
@@ -126,7 +126,7 @@ final class NativeTransportTests: XCTestCase {
         // runner's is -KVM_EFAULT, with the attempt in the log and nothing converted.
         host.serve(try XCTUnwrap(hypercall(0x1_0000_0000, 1, 0)))
         XCTAssertEqual(ret, Self.efault)
-        XCTAssertEqual(host.conversions.map(\.outcome), ["outsideGuestMemory"])
+        XCTAssertEqual(host.conversions.map(\.outcome), [.outsideGuestMemory])
         XCTAssertEqual(host.conversions.map(\.flipped), [[]])
         XCTAssertEqual(host.service.pageStates, before)
     }

@@ -62,7 +62,7 @@ final class RangeEdgeTests: XCTestCase {
         _ = KVMHypercallHost.serve(nr: 12, a0: 0x40_0000, a1: (1 << 52) + 16, a2: 0, longMode: true, cpl: 0,
                                    transport: .trap, service: fixture.service, vcpu: 0, events: &fixture.events)
         let record = try XCTUnwrap(fixture.conversions.first)
-        XCTAssertEqual(record.outcome, "outsideGuestMemory")
+        XCTAssertEqual(record.outcome, .outsideGuestMemory)
         XCTAssertEqual(record.range.description, "[0x400000, 0x10000000000410000)")
     }
 

@@ -6,20 +6,21 @@ import Payload
 /// of these, in the order each vCPU issued them.
 public struct ConversionRecord: Sendable, Equatable {
     public let interface: ConversionPlatform
-    /// Which form of the interface carried it (e.g. GHCB MSR protocol vs PSC NAE event).
-    public let form: String
+    /// Which form of the interface carried it (e.g. GHCB MSR protocol vs PSC NAE event), or
+    /// what made the host convert without a request.
+    public let form: ConversionForm
     public let transport: Transport
     public let range: GPARange
     public let direction: PageState
     public let pageSize: UInt64
-    public let outcome: String
+    public let outcome: ConversionOutcome
     /// Parts that changed state (and whose old content the host discarded).
     public let flipped: [GPARange]
     /// Parts that were already in the requested state.
     public let unchanged: [GPARange]
     public let seconds: Double
 
-    public var succeeded: Bool { outcome == "converted" }
+    public var succeeded: Bool { outcome.succeeded }
 }
 
 /// A request the host answered with an error before (or instead of) converting anything.
@@ -38,15 +39,6 @@ extension GuestABI.ConversionInterface {
         case .kvmHypercall: .kvm
         case .ghcbMSR, .ghcbPSC: .ghcb
         case .tdxMapGPA: .tdx
-        }
-    }
-
-    var form: String {
-        switch self {
-        case .kvmHypercall: "KVM_HC_MAP_GPA_RANGE"
-        case .ghcbMSR: "GHCB MSR protocol PSC"
-        case .ghcbPSC: "GHCB PSC NAE event"
-        case .tdxMapGPA: "TDVMCALL MapGPA"
         }
     }
 }

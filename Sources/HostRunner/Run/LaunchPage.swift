@@ -17,10 +17,30 @@ public struct LaunchPage: Sendable, Equatable {
     /// The bytes written, for pages the runner fills itself (kernel hashes, CPUID, secrets,
     /// HOB); nil for the image's own bytes (the ROM) and for zero pages.
     public let contents: [UInt8]?
-    /// Where the page comes from ("image", "SEV section 5 (CPUID)", …).
-    public let source: String
+    /// Where the page comes from.
+    public let source: Source
 
-    public init(kind: Kind, range: GPARange, contents: [UInt8]?, source: String) {
+    /// Where a launch page comes from; `description` is how reports and `--json` name it.
+    public enum Source: Sendable, Equatable, CustomStringConvertible {
+        /// The image's own bytes (the ROM).
+        case image
+        /// A section of the firmware's SEV metadata, by index and type; `kernelHashTable` when
+        /// the runner wrote the kernel/initrd/cmdline hashes into it.
+        case sevSection(index: Int, SEVSectionType, kernelHashTable: Bool = false)
+        /// The TD_HOB section of the firmware's TDX metadata.
+        case tdHobSection
+
+        public var description: String {
+            switch self {
+            case .image: "image"
+            case .sevSection(let index, let type, let kernelHashTable):
+                "SEV section \(index) (\(type))" + (kernelHashTable ? ", the kernel/initrd/cmdline hash table" : "")
+            case .tdHobSection: "TDX TD_HOB section"
+            }
+        }
+    }
+
+    public init(kind: Kind, range: GPARange, contents: [UInt8]?, source: Source) {
         self.kind = kind
         self.range = range
         self.contents = contents

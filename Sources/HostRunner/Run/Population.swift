@@ -113,7 +113,7 @@ public struct Population: Sendable {
     /// validated/accepted (SNP_LAUNCH_UPDATE validates every page it adds).
     func initialStates(memory: UInt64, platform: ConversionPlatform?) -> PageStateMap {
         let launched = launchPages.map { page in
-            PlanRange(name: page.source, range: page.range, kind: page.contents == nil ? .zero : .measured, state: .private)
+            PlanRange(name: page.source.description, range: page.range, kind: page.contents == nil ? .zero : .measured, state: .private)
         }
         return PageStateMap.launchState(ram: GPARange(start: 0, end: memory), plan: entries.map(\.range) + launched, platform: platform)
     }

@@ -14,7 +14,7 @@ public enum RunEvent: Sendable, Equatable {
     case validation(vcpu: Int, ValidationRecord)
     /// A request that is not a conversion but part of the protocol (GHCB registration,
     /// SEV information, TDG.VP.INFO, …), with the answer it got.
-    case served(vcpu: Int, interface: ConversionPlatform, request: String, answer: String)
+    case served(vcpu: Int, interface: ConversionPlatform, request: ServedRequest, answer: String)
     case exited(vcpu: Int, code: UInt32)
     case stopped(vcpu: Int, VCPUStop)
 }

@@ -27,10 +27,10 @@ enum SNPLaunchPages {
     static func populate(_ firmware: FirmwareImage, _ metadata: SEVMetadata, memory: GuestMemory, cpuid: [CPUIDEntry],
                          options: RunOptions) throws(RunError) -> [LaunchPage] {
         let romRange = GPARange(start: firmware.base, end: FirmwareImage.fourGiB)
-        var pages = [LaunchPage(kind: .normal, range: romRange, contents: try readBack(romRange, memory), source: "image")]
+        var pages = [LaunchPage(kind: .normal, range: romRange, contents: try readBack(romRange, memory), source: .image)]
         var hashPageUsed = false
         for (index, section) in metadata.sections.enumerated() {
-            let source = "SEV section \(index) (\(section.type))"
+            let source = LaunchPage.Source.sevSection(index: index, section.type)
             let range = GPARange(start: UInt64(section.gpa), end: UInt64(section.gpa) + UInt64(section.size))
             let page = GPARange(start: range.start, end: range.start + UInt64(SNPCPUIDPage.pageSize))
             switch section.type {
@@ -52,7 +52,7 @@ enum SNPLaunchPages {
                     try write(hashPage, to: range, memory)
                     hashPageUsed = true
                     pages.append(LaunchPage(kind: .normal, range: range, contents: try readBack(range, memory),
-                                            source: source + ", the kernel/initrd/cmdline hash table"))
+                                            source: .sevSection(index: index, section.type, kernelHashTable: true)))
                 } else {
                     if options.snpKernelHashPage != nil {
                         throw .invalidOptions("--kernel: SNP_KERNEL_HASHES section \(index) is \(hex(range.size)) bytes, not one page")

@@ -32,6 +32,6 @@ enum TDXLaunchPages {
         }
         destination.initializeMemory(as: UInt8.self, repeating: 0)
         bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
-        return [LaunchPage(kind: .tdHob, range: hobRange, contents: Array(destination), source: "TDX TD_HOB section")]
+        return [LaunchPage(kind: .tdHob, range: hobRange, contents: Array(destination), source: .tdHobSection)]
     }
 }

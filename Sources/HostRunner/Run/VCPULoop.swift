@@ -272,7 +272,7 @@ final class VCPULoop {
         if case .ciphertextRead = outcome {
             // Not cancelled: the read completes (KVM finishes the instruction with these bytes).
             views.ciphertext(at: gpa, into: data, memory: machine.memory)
-            pending.append(.served(vcpu: index, interface: .ghcb, request: "C=0 read of private page \(hex(gpa & ~0xFFF)) at \(at)",
+            pending.append(.served(vcpu: index, interface: .ghcb, request: .ciphertextRead(page: gpa & ~0xFFF, at: at),
                                   answer: "ciphertext (the RMP checks no C=0 read)"))
             return nil
         }
@@ -287,7 +287,7 @@ final class VCPULoop {
             let request = ConversionRequest(range: page, direction: target == .private ? .toPrivate : .toShared, pageSize: .size4K,
                                             origin: machine.options.platform == .ghcb ? .ghcbPSC : .tdxMapGPA)
             let result = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &pending,
-                                               as: (machine.options.platform ?? .kvm, "KVM_EXIT_MEMORY_FAULT (\(privateView ? "private" : "shared") \(isWrite ? "write" : "read"))"))
+                                               as: (machine.options.platform ?? .kvm, .memoryFault(.access(view: privateView ? .private : .shared, isWrite ? .write : .read))))
             guard result.succeeded else {
                 return .stopped(.memoryFault(gpa: address, size: 0x1000, isPrivate: privateView, at: "\(at) (page states: \(machine.service.describeStates(around: gpa)))"))
             }
@@ -339,7 +339,7 @@ final class VCPULoop {
                 return .stopped(.hostError("injecting #VC: \(error)"))
             }
             lastInjected = (UInt64(vmmCommunicationException), "a C=1 \(isWrite ? "write" : "read") of GPA \(hex(gpa)), guest-owned but not validated; page states: \(machine.service.describeStates(around: gpa))")
-            pending.append(.served(vcpu: index, interface: .ghcb, request: "\(isWrite ? "write" : "read") of unvalidated page \(hex(gpa)) at \(at)",
+            pending.append(.served(vcpu: index, interface: .ghcb, request: .unvalidatedAccess(isWrite ? .write : .read, gpa: gpa, at: at),
                                   answer: "#VC 0x404 (page not validated)"))
             return nil
         case .tdx? where machine.options.tdxAttributes & RunOptions.tdxSeptVEDisable == 0:
@@ -399,7 +399,7 @@ final class VCPULoop {
                 try vcpu.injectException(vector: virtualizationException)
                 lastInjected = (UInt64(virtualizationException), "EPT violation: a private \(isWrite ? "write" : "read") of GPA \(hex(gpa)), pending; page states: \(machine.service.describeStates(around: gpa))")
             }
-            pending.append(.served(vcpu: index, interface: .tdx, request: "\(isWrite ? "write" : "read") of pending page \(hex(gpa)) at \(at)",
+            pending.append(.served(vcpu: index, interface: .tdx, request: .pendingAccess(isWrite ? .write : .read, gpa: gpa, at: at),
                                   answer: answer))
             return nil
         } catch {
@@ -433,12 +433,11 @@ final class VCPULoop {
         let gva: UInt64, pageSize: UInt32, validate: UInt32
         switch operands {
         case .generalProtection(let why):
-            pending.append(.served(vcpu: index, interface: .ghcb, request: "PVALIDATE at \(at)", answer: "#GP(0): \(why)"))
+            pending.append(.served(vcpu: index, interface: .ghcb, request: .pvalidate(at: at), answer: "#GP(0): \(why)"))
             return .faulted(TrappedFault(vector: PValidateOperands.generalProtectionVector, errorCode: 0, cause: "PVALIDATE: \(why)"))
         case .operands(let address, let size, let operation):
             (gva, pageSize, validate) = (address, size, operation)
         }
-        let operation = validate == 1 ? "validate" : validate == 0 ? "rescind" : "edx \(hex(UInt64(validate)))"
         guard let gpa = GuestPageWalk.translate(gva, cr3: sregs.cr3, memory: machine.memory, encryptionMask: GHCBHost.cBit) else {
             return .stopped(.platformStopped("PVALIDATE of GVA \(hex(gva)), which the guest's page tables do not map (#PF on hardware), at \(at)"))
         }
@@ -448,7 +447,7 @@ final class VCPULoop {
             case .hypervisorOwned(let page):
                 let request = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .ghcbPSC)
                 let outcome = ConversionLog.convert(request, transport: .trap, service: machine.service, vcpu: index, events: &pending,
-                                                    as: (.ghcb, "KVM_EXIT_MEMORY_FAULT (PVALIDATE of a hypervisor-owned page)"))
+                                                    as: (.ghcb, .memoryFault(.pvalidateOfHypervisorOwnedPage)))
                 guard outcome.succeeded else { return .stopped(.memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: at)) }
                 continue
             case .outsideMemory:
@@ -458,23 +457,13 @@ final class VCPULoop {
                 regs.rflags = result.carry ? regs.rflags | carryFlag : regs.rflags & ~carryFlag
                 let size: UInt64 = pageSize == 1 ? 2 << 20 : 0x1000
                 pending.append(.validation(vcpu: index, ValidationRecord(
-                    interface: .ghcb, instruction: "PVALIDATE", operation: operation,
+                    interface: .ghcb, operation: ValidationOperation(pvalidateEDX: validate),
                     range: GPARange(start: gpa & ~(size - 1), exactByteCount: size), pageSize: size,
-                    result: Self.describe(result), changed: result == .success, transport: .trap)))
+                    result: .pvalidate(result), transport: .trap)))
                 return .completed
             }
         }
         return .stopped(.hostError("PVALIDATE at \(hex(gpa)) did not settle after an implicit conversion"))
-    }
-
-    private static func describe(_ result: PageStateMap.PValidateResult) -> String {
-        switch result {
-        case .success: "success (RAX 0)"
-        case .noUpdate: "no update (RAX 0, CF 1)"
-        case .failInput: "FAIL_INPUT (RAX 1)"
-        case .sizeMismatch: "FAIL_SIZEMISMATCH (RAX 6)"
-        case .hypervisorOwned, .outsideMemory: "-"
-        }
     }
 
     /// KVM_EXIT_MEMORY_FAULT: where KVM enforces private memory, an access that does not match
@@ -490,7 +479,7 @@ final class VCPULoop {
         }
         let request = ConversionRequest(range: range, direction: toPrivate ? .toPrivate : .toShared, pageSize: .size4K, origin: .kvmHypercall)
         let outcome = ConversionLog.convert(request, transport: .native, service: machine.service, vcpu: index, events: &pending,
-                                            as: (machine.options.platform ?? .kvm, "KVM_EXIT_MEMORY_FAULT"))
+                                            as: (machine.options.platform ?? .kvm, .memoryFault(nil)))
         return outcome.succeeded ? nil : .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: toPrivate, at: location()))
     }
 

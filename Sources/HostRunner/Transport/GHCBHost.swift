@@ -50,14 +50,14 @@ struct GHCBHost {
         switch request {
         case .sevInformation:
             msr = GHCBMSRResponse.sevInformation(maxVersion: Self.maximumProtocol, minVersion: Self.minimumProtocol, cBitPosition: Self.cBitPosition)
-            events.append(.served(vcpu: vcpu, interface: .ghcb, request: "SEV_INFO", answer: hex(msr)))
+            events.append(.served(vcpu: vcpu, interface: .ghcb, request: .sevInformation, answer: hex(msr)))
         case .registerGHCB(let gfn):
             registeredGPA = gfn << 12
             msr = GHCBMSRResponse.registerGHCB(gfn: gfn)
-            events.append(.served(vcpu: vcpu, interface: .ghcb, request: "REGISTER_GHCB \(hex(gfn << 12))", answer: hex(msr)))
+            events.append(.served(vcpu: vcpu, interface: .ghcb, request: .registerGHCB(gpa: gfn << 12), answer: hex(msr)))
         case .hypervisorFeatures:
             msr = GHCBMSRResponse.hypervisorFeatures(Self.hypervisorFeatures)
-            events.append(.served(vcpu: vcpu, interface: .ghcb, request: "HV_FEATURES", answer: hex(msr)))
+            events.append(.served(vcpu: vcpu, interface: .ghcb, request: .hypervisorFeatures, answer: hex(msr)))
         case .pageStateChange(let gfn, let operation):
             if let conversion = GHCBMSRProtocol.conversion(gfn: gfn, operation: operation) {
                 let outcome = ConversionLog.convert(conversion, transport: transport, service: service, vcpu: vcpu, events: &events)

@@ -29,31 +29,19 @@ enum KVMHypercallHost {
     }
 }
 
-extension ConversionOutcome {
-    /// The outcome's name in the event log (a literal: the request path allocates no text).
-    var name: String {
-        switch self {
-        case .converted: "converted"
-        case .outsideGuestMemory: "outsideGuestMemory"
-        case .invalidRequest: "invalidRequest"
-        case .hostFailure: "hostFailure"
-        }
-    }
-}
-
 /// Runs a request through the service and records it, timed.
 enum ConversionLog {
     static func convert(
         _ request: ConversionRequest, transport: Transport, service: ConversionService, vcpu: Int, events: inout [RunEvent],
-        as implicit: (platform: ConversionPlatform, form: String)? = nil
+        as implicit: (platform: ConversionPlatform, form: ConversionForm)? = nil
     ) -> ConversionOutcome {
         let started = monotonicNanoseconds()
         let result = service.convert(request)
         let elapsed = monotonicNanoseconds() &- started
         events.append(.conversion(vcpu: vcpu, ConversionRecord(
-            interface: implicit?.platform ?? request.origin.platform, form: implicit?.form ?? request.origin.form, transport: transport,
+            interface: implicit?.platform ?? request.origin.platform, form: implicit?.form ?? .request(request.origin), transport: transport,
             range: request.range, direction: request.direction == .toPrivate ? .private : .shared,
-            pageSize: request.pageSize.byteCount, outcome: result.outcome.name,
+            pageSize: request.pageSize.byteCount, outcome: result.outcome,
             flipped: result.change.flipped, unchanged: result.change.unchanged,
             seconds: Double(elapsed) / 1e9)))
         return result.outcome

@@ -37,7 +37,7 @@ struct TDXHost {
         case .vpInfo:
             TDXVPInfo(width: width, attributes: attributes, vcpuCount: UInt32(vcpuCount), maxVCPUCount: UInt32(vcpuCount),
                       vcpuIndex: UInt32(vcpu)).apply(to: &registers)
-            events.append(.served(vcpu: vcpu, interface: .tdx, request: "TDG.VP.INFO", answer: "GPAW \(width.rawValue), attributes \(hex(attributes))"))
+            events.append(.served(vcpu: vcpu, interface: .tdx, request: .tdVPInfo, answer: "GPAW \(width.rawValue), attributes \(hex(attributes))"))
         case .veInfoGet:
             // tdg_vp_veinfo_get.c: RCX, RDX, R8, R9, R10 cleared first; VALID cleared after.
             registers.rcx = 0; registers.rdx = 0; registers.r8 = 0; registers.r9 = 0; registers.r10 = 0
@@ -51,7 +51,7 @@ struct TDXHost {
             } else {
                 registers.rax = TDCall.noValidVEInfo
             }
-            events.append(.served(vcpu: vcpu, interface: .tdx, request: "TDG.VP.VEINFO.GET", answer: "rax \(hex(registers.rax))"))
+            events.append(.served(vcpu: vcpu, interface: .tdx, request: .veInfoGet, answer: "rax \(hex(registers.rax))"))
         case .memPageAccept(let pageInfo):
             return accept(pageInfo, registers: &registers, vcpu: vcpu, service: service, transport: transport, events: &events)
         case .failed(let status):
@@ -83,7 +83,7 @@ struct TDXHost {
             case .notPrivate(let page):
                 let request = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .tdxMapGPA)
                 let outcome = ConversionLog.convert(request, transport: transport, service: service, vcpu: vcpu, events: &events,
-                                                    as: (.tdx, "KVM_EXIT_MEMORY_FAULT (TDG.MEM.PAGE.ACCEPT of a shared page)"))
+                                                    as: (.tdx, .memoryFault(.acceptOfSharedPage)))
                 guard outcome.succeeded else { return .memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: "TDG.MEM.PAGE.ACCEPT") }
                 continue
             case .outsideMemory:
@@ -92,23 +92,12 @@ struct TDXHost {
                 guard let rax = result.rax else { return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)) has no answer") }
                 registers.rax = rax
                 events.append(.validation(vcpu: vcpu, ValidationRecord(
-                    interface: .tdx, instruction: "TDG.MEM.PAGE.ACCEPT", operation: "accept", range: range,
-                    pageSize: size, result: Self.describe(result), changed: rax == TDCall.success,
-                    transport: transport)))
+                    interface: .tdx, operation: .accept, range: range,
+                    pageSize: size, result: .accept(result), transport: transport)))
                 return nil
             }
         }
         return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)) did not settle after an implicit conversion")
-    }
-
-    private static func describe(_ result: PageStateMap.AcceptResult) -> String {
-        switch result {
-        case .accepted: "TDX_SUCCESS"
-        case .alreadyAccepted: "TDX_PAGE_ALREADY_ACCEPTED (\(hex(result.rax ?? 0)))"
-        case .sizeMismatch: "TDX_PAGE_SIZE_MISMATCH (\(hex(result.rax ?? 0)))"
-        case .operandInvalid: "TDX_OPERAND_INVALID (\(hex(result.rax ?? 0)))"
-        case .notPrivate, .outsideMemory: "-"
-        }
     }
 
     /// Converts chunk by chunk. A forced RETRY is spent only where KVM could answer one:
@@ -138,7 +127,7 @@ struct TDXHost {
                 completion = error.completion
             }
             if completion.status == TDVMCallStatus.retry {
-                events.append(.served(vcpu: vcpu, interface: .tdx, request: "MapGPA gpa \(hex(gpa)) size \(hex(size))",
+                events.append(.served(vcpu: vcpu, interface: .tdx, request: .mapGPA(gpa: gpa, size: size),
                                       answer: "RETRY, R11 \(completion.r11.map { hex($0) } ?? "-")"))
             } else if completion.status != TDVMCallStatus.success {
                 events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .tdx, transport: transport,

@@ -1,0 +1,42 @@
+import Payload
+
+/// A request the host served that is not a conversion (`RunEvent.served`): part of a
+/// platform's protocol, or an access or instruction the runner answered as the platform does.
+/// The event log spells it `description`; checks compare the values.
+public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
+    /// GHCB MSR protocol SEV information request.
+    case sevInformation
+    /// GHCB MSR protocol GHCB registration, with the GHCB's GPA.
+    case registerGHCB(gpa: UInt64)
+    /// GHCB MSR protocol hypervisor feature request.
+    case hypervisorFeatures
+    /// TDG.VP.INFO.
+    case tdVPInfo
+    /// TDG.VP.VEINFO.GET.
+    case veInfoGet
+    /// A TDVMCALL<MapGPA> the host answered with RETRY.
+    case mapGPA(gpa: UInt64, size: UInt64)
+    /// SEV-SNP: a C=0 read of a private page, which reads ciphertext.
+    case ciphertextRead(page: UInt64, at: String)
+    /// SEV-SNP: a C=1 access to a guest-owned page the guest has not validated.
+    case unvalidatedAccess(GuestAccess, gpa: UInt64, at: String)
+    /// TDX: a private access to a PENDING page.
+    case pendingAccess(GuestAccess, gpa: UInt64, at: String)
+    /// A PVALIDATE that faulted before reaching the RMP.
+    case pvalidate(at: String)
+
+    public var description: String {
+        switch self {
+        case .sevInformation: "SEV_INFO"
+        case .registerGHCB(let gpa): "REGISTER_GHCB \(hex(gpa))"
+        case .hypervisorFeatures: "HV_FEATURES"
+        case .tdVPInfo: "TDG.VP.INFO"
+        case .veInfoGet: "TDG.VP.VEINFO.GET"
+        case .mapGPA(let gpa, let size): "MapGPA gpa \(hex(gpa)) size \(hex(size))"
+        case .ciphertextRead(let page, let at): "C=0 read of private page \(hex(page)) at \(at)"
+        case .unvalidatedAccess(let access, let gpa, let at): "\(access.rawValue) of unvalidated page \(hex(gpa)) at \(at)"
+        case .pendingAccess(let access, let gpa, let at): "\(access.rawValue) of pending page \(hex(gpa)) at \(at)"
+        case .pvalidate(let at): "PVALIDATE at \(at)"
+        }
+    }
+}
