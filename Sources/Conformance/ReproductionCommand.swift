@@ -18,7 +18,13 @@ enum ReproductionCommand {
         if options.vcpus != defaults.vcpus { words += ["--vcpus", String(options.vcpus)] }
         if options.injectRetries != defaults.injectRetries { words += ["--inject-retry", String(options.injectRetries)] }
         if options.timeout != defaults.timeout { words += ["--timeout", number(options.timeout)] }
-        let command = words.joined(separator: " ")
+        // The TD attributes decide what a touch before ACCEPT meets (#VE or a stop), so a
+        // case that clears SEPT_VE_DISABLE is only reproduced with them.
+        if options.platform == .tdx, options.tdxAttributes != defaults.tdxAttributes { words += ["--tdx-attributes", "0x" + String(options.tdxAttributes, radix: 16)] }
+        var command = words.joined(separator: " ")
+        // A deliberate launch defect has no `run` option: say so rather than hand out a
+        // command that quietly runs a correct launch instead.
+        if let fault = options.launchFault { command += "  # plus the launch fault \(fault), which `enlighten run` cannot set" }
         return home.map { "ENLIGHTEN_HOME=\(quote($0)) \(command)" } ?? command
     }
 
