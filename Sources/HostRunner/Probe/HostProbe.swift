@@ -2,26 +2,6 @@ import Foundation
 import KVM
 import Synchronization
 
-/// How a guest's conversion requests of one interface reach the host.
-public enum Transport: String, Sendable, Codable, CaseIterable {
-    /// KVM delivers KVM_EXIT_HYPERCALL (on SNP/TDX hardware it turns PSC and MapGPA into it).
-    case native
-    /// The runner traps the request instruction with a hardware breakpoint (and the GHCB MSR
-    /// with user-space MSR exits) and performs the host's side itself.
-    case trap
-    case unavailable
-}
-
-/// The three guest→host conversion interfaces, by the platform that defines each.
-public enum ConversionPlatform: String, Sendable, Codable, CaseIterable {
-    /// KVM_HC_MAP_GPA_RANGE.
-    case kvm
-    /// SEV-SNP GHCB Page State Change.
-    case ghcb
-    /// TDX TDVMCALL MapGPA.
-    case tdx
-}
-
 /// What this host offers and what the runner will therefore do. Computed once per process.
 public struct HostProbe: Sendable {
     public enum PopulationStrategy: String, Sendable, Codable {
