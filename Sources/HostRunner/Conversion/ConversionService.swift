@@ -135,8 +135,9 @@ public final class ConversionService: Sendable {
                 // The first validation since the page was assigned shows what it decrypts to.
                 let frame = gpa >> 12
                 snpUndefined.withLock { undefined in
-                    guard undefined.value(at: frame) == true, let page = memory.bytes(at: frame << 12, count: 0x1000) else { return }
-                    views.encryption.garble(page, at: frame << 12)
+                    guard undefined.value(at: frame) == true,
+                          memory.withBytes(at: frame << 12, count: 0x1000, { views.encryption.garble($0, at: frame << 12) }) != nil
+                    else { return }
                     undefined.assign(nil, from: frame, to: frame + 1)
                 }
             }

@@ -37,7 +37,7 @@ final class GuestViews: @unchecked Sendable {
     func ciphertext(at gpa: UInt64, into data: ExitBytes, memory: GuestMemory) {
         for offset in 0..<data.count {
             let address = gpa &+ UInt64(offset)
-            data[offset] = encryption.ciphertext(of: memory.bytes(at: address, count: 1)?[0] ?? 0, at: address)
+            data[offset] = encryption.ciphertext(of: memory.load(UInt8.self, at: address) ?? 0, at: address)
         }
     }
 

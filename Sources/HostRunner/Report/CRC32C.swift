@@ -14,6 +14,7 @@ public enum CRC32C {
 
     public static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         var crc = crc
+        // SAFETY: iterates the caller's buffer within its count; nothing is kept.
         for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
         return crc
     }

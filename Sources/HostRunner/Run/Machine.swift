@@ -226,6 +226,7 @@ public final class Machine {
         var sites: [UInt64: RequestInstruction] = [:]
         for site in image.sites {
             let bytes = image.contents(of: GPARange(start: site.address, end: site.address + UInt64(RequestInstruction.longest)))
+            // SAFETY: the buffer is the array's own storage, read only inside the closure.
             guard let instruction = bytes.withUnsafeBytes({ RequestInstruction(bytes: $0) }) else {
                 throw .invalidOptions("request site \(site.name) at \(hex(site.address)) holds \(bytes.map { String(format: "%02x", $0) }.joined(separator: " ")), not vmcall, vmmcall, VMGEXIT or TDCALL")
             }

@@ -71,20 +71,16 @@ enum SNPLaunchPages {
     }
 
     private static func write(_ bytes: [UInt8]?, to range: GPARange, _ memory: GuestMemory) throws(RunError) {
-        guard let destination = memory.bytes(at: range.start, count: Int(range.size)) else {
+        guard memory.contains(range.start, count: Int(range.size)) else {
             throw .planExceedsMemory(needed: range.end, available: memory.regions.map(\.range.end).max() ?? 0)
         }
-        if let bytes {
-            bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
-        } else {
-            destination.initializeMemory(as: UInt8.self, repeating: 0)
-        }
+        if let bytes { memory.write(bytes, at: range.start) } else { memory.zero(at: range.start, count: Int(range.size)) }
     }
 
     private static func readBack(_ range: GPARange, _ memory: GuestMemory) throws(RunError) -> [UInt8] {
-        guard let source = memory.bytes(at: range.start, count: Int(range.size)) else {
+        guard let bytes = memory.read(at: range.start, count: Int(range.size)) else {
             throw .planExceedsMemory(needed: range.end, available: memory.regions.map(\.range.end).max() ?? 0)
         }
-        return Array(source)
+        return bytes
     }
 }

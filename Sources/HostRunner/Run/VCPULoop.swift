@@ -362,7 +362,7 @@ final class VCPULoop {
             if pointer & views.viewBit == 0, machine.service.state(at: table) == .private {
                 return " (\(name) points at page-table page \(hex(table)) without the C-bit, and it is private: SNP hardware walks tables as private whatever their C-bit, this runner only through C=1 — give table pointers and CR3 the C-bit)"
             }
-            guard let entry = machine.memory.bytes(at: table + ((regs.rip >> shift) & 0x1FF) * 8, count: 8)?.loadUnaligned(as: UInt64.self),
+            guard let entry = machine.memory.load(UInt64.self, at: table + ((regs.rip >> shift) & 0x1FF) * 8),
                   entry & GuestPageWalk.present != 0, level > 1, entry & GuestPageWalk.largePage == 0 else { return "" }
             pointer = entry
             name = "the level-\(level) entry for RIP"
@@ -373,8 +373,7 @@ final class VCPULoop {
     /// Lands a retired write's bytes in guest memory through the host's own mapping of the
     /// view it went to (one guest_memfd for both SNP views; TDX's shared alias its own).
     private func land(_ bytes: [UInt8], at hostGPA: UInt64) {
-        guard let target = machine.memory.bytes(at: hostGPA, count: bytes.count) else { return }
-        target.copyBytes(from: bytes)
+        machine.memory.write(bytes, at: hostGPA)
     }
 
     /// The TDX module's answer to a private access to a PENDING page when SEPT_VE_DISABLE is
@@ -520,10 +519,10 @@ final class VCPULoop {
     /// Reads and records one report record; an EXCEPTION record or too many malformed ones
     /// end the vCPU's run.
     private func readRecord(gpa: UInt64) -> Finish? {
-        guard let bytes = machine.memory.prefix(at: gpa, upTo: ReportRecord.maximumSize) else {
+        guard let decoded = machine.memory.withPrefix(at: gpa, upTo: ReportRecord.maximumSize, ReportRecord.decode) else {
             return malformedRecord(gpa: gpa, ReportRecordError.outsideMemory.description)
         }
-        switch ReportRecord.decode(UnsafeRawBufferPointer(bytes)) {
+        switch decoded {
         case .success(.log(let text)):
             flushLine()
             keepLog(text)

@@ -85,8 +85,8 @@ struct GHCBHost {
             // KVM fails KVM_RUN for a GHCB GPA the guest never registered (sev.c).
             return .stop(.unsupportedRequest("VMGEXIT with GHCB GPA \(hex(gpa)), which the guest has not registered (MSR protocol REGISTER_GHCB)"))
         }
-        guard let bytes = memory.bytes(at: gpa, count: GHCBLayout.pageSize),
-              (try? page.reload(copying: UnsafeRawBufferPointer(bytes))) != nil else {
+        // SAFETY: a page-sized buffer lent by GuestMemory, copied before the closure returns.
+        guard memory.withBytes(at: gpa, count: GHCBLayout.pageSize, { try? page.reload(copying: UnsafeRawBufferPointer($0)) }) != nil else {
             return .stop(.unsupportedRequest("the registered GHCB at \(hex(gpa)) is not inside guest RAM"))
         }
         if service.state(at: gpa) != .shared {
@@ -112,7 +112,7 @@ struct GHCBHost {
         case .pageStateChange, .hypercall:
             break
         }
-        write(page, to: bytes)
+        memory.withBytes(at: gpa, count: GHCBLayout.pageSize) { write(page, to: $0) }
         return .resume
     }
 
@@ -120,6 +120,7 @@ struct GHCBHost {
     private func write(_ page: GHCBPage, to bytes: UnsafeMutableRawBufferPointer) {
         page.bytes.withUnsafeBytes { source in
             page.forEachChangedRange { range in
+                // SAFETY: `range` is a field of the GHCB layout, inside both page-sized buffers.
                 UnsafeMutableRawBufferPointer(rebasing: bytes[range]).copyMemory(from: UnsafeRawBufferPointer(rebasing: source[range]))
             }
         }
