@@ -41,9 +41,9 @@ final class GuestViews: @unchecked Sendable {
         }
     }
 
-    /// Whether `gpa` names the private view, and the page it names in either.
-    func decode(_ gpa: UInt64) -> (privateView: Bool, gpa: UInt64) {
-        ((gpa & viewBit != 0) == bitMeansPrivate, gpa & ~viewBit)
+    /// Whether `address` names the private view, and the GPA it names in either.
+    func decode(_ address: ViewAddress) -> (privateView: Bool, gpa: UInt64) {
+        ((address.raw & viewBit != 0) == bitMeansPrivate, address.raw & ~viewBit)
     }
 
     /// Opens or closes each run's pages in both views as its state allows.

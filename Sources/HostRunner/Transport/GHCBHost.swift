@@ -4,20 +4,12 @@ import Payload
 /// The host's side of the GHCB protocols for one vCPU, as a hypervisor for SEV-SNP guests
 /// implements it: the GHCB MSR (0xC0010130) the guest writes requests to, the MSR protocol
 /// served on VMGEXIT when the MSR holds a request, and the GHCB page protocol (Page State
-/// Change NAE event) when it holds the registered GHCB's GPA.
+/// Change NAE event) when it holds the registered GHCB's GPA. The platform's own constants
+/// (C-bit, SEV_STATUS) are `SEVSNPPlatform`'s; the MSR's reads and writes reach this through
+/// `SEVSNPVCPU`.
 struct GHCBHost {
-    /// SEV_STATUS (0xC0010131): SEV, SEV-ES and SNP active (Linux msr-index.h bits 0, 1, 2).
-    static let sevStatusMSR: UInt32 = 0xC001_0131
-    static let sevStatusSNPGuest: UInt64 = 0b111
     /// The GHCB protocol versions this host speaks (the GHCB specification's v2 for SNP).
     static let minimumProtocol: UInt16 = 2, maximumProtocol: UInt16 = 2
-    /// The C-bit, reported in SEV_INFO and CPUID 0x8000001F EBX[5:0]: bit 47, the position
-    /// first-generation EPYC parts report (later ones say 51; guests read it, never assume
-    /// it), under a MAXPHYADDR of 48 (CPUID 0x80000008), so that the guest MMU treats it as an
-    /// address bit and a C=1 access reaches the private view's memslot.
-    static let cBitPosition: UInt8 = 47
-    static let physicalAddressBits: UInt32 = 48
-    static var cBit: UInt64 { 1 << UInt64(cBitPosition) }
     /// GHCB_HV_FT_SNP: the hypervisor supports SNP guests.
     static let hypervisorFeatures: UInt64 = 1
 
@@ -49,7 +41,7 @@ struct GHCBHost {
         let asked = "GHCB MSR \(hex(msr))"
         switch request {
         case .sevInformation:
-            msr = GHCBMSRResponse.sevInformation(maxVersion: Self.maximumProtocol, minVersion: Self.minimumProtocol, cBitPosition: Self.cBitPosition)
+            msr = GHCBMSRResponse.sevInformation(maxVersion: Self.maximumProtocol, minVersion: Self.minimumProtocol, cBitPosition: SEVSNPPlatform.cBitPosition)
             events.append(.served(vcpu: vcpu, interface: .ghcb, request: "SEV_INFO", answer: hex(msr)))
         case .registerGHCB(let gfn):
             registeredGPA = gfn << 12
