@@ -34,7 +34,7 @@ public enum Catalogue {
     static func form(_ platform: ConversionPlatform) -> String {
         switch platform {
         case .kvm: "KVM_HC_MAP_GPA_RANGE"
-        case .ghcb: "GHCB PSC NAE event"
+        case .sevSNP: "GHCB PSC NAE event"
         case .tdx: "TDVMCALL MapGPA"
         }
     }
@@ -59,7 +59,7 @@ public enum Catalogue {
         name: "ghcb-batch",
         proves: "one PSC call carries exactly 253 entries, 2 MiB entries merge into one request, the MSR protocol converts one page, and 254 entries are refused with INVALID_HDR",
         failureMeans: "the GHCB page layout, PSC header/entry encoding or batch limit differs from the GHCB specification",
-        platforms: [.ghcb],
+        platforms: [.sevSNP],
         expectations: { _ in [
             .guestPasses,
             .conversions([
@@ -108,7 +108,7 @@ public enum Catalogue {
         name: "hostile-ghcb",
         proves: "bad PSC headers and entries, malformed GHCBs and bad MSR-protocol requests each get the GHCB specification's error, and the guest continues",
         failureMeans: "a malformed GHCB request got the wrong SW_EXITINFO or MSR response, or converted something",
-        platforms: [.ghcb],
+        platforms: [.sevSNP],
         expectations: { _ in [
             .guestPasses,
             .rejections(10),

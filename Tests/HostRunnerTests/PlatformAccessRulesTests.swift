@@ -25,21 +25,21 @@ final class PlatformAccessRulesTests: XCTestCase {
     }
 
     func testSNPPrivateAccessToAnUnvalidatedPageRaisesVCPageNotValidatedWithTheLinearAddressInCR2() {
-        XCTAssertEqual(access(on: .ghcb, privateView: true, isWrite: false), .notAccepted)
+        XCTAssertEqual(access(on: .sevSNP, privateView: true, isWrite: false), .notAccepted)
         let fault = SEVSNPVCPU(index: 0, policy: .strict).unacceptedAccess(unaccepted(gpa: 0x5000, address: 0x5000 | SEVSNPPlatform.cBit))
         XCTAssertEqual(fault, .inject(
             vector: 29, errorCode: 0x404, cr2: 0xFFFF_8000_0000_5010,
             remembered: InjectedException(vector: 29, cause: "a C=1 read of GPA 0x5000, guest-owned but not validated; page states: pending"),
-            served: .served(vcpu: 0, interface: .ghcb, request: "read of unvalidated page 0x5000 at stub+0x10", answer: "#VC 0x404 (page not validated)")))
+            served: .served(vcpu: 0, interface: .sevSNP, request: "read of unvalidated page 0x5000 at stub+0x10", answer: "#VC 0x404 (page not validated)")))
     }
 
     func testSNPSharedViewReadOfAPrivatePageReadsCiphertextWhileAWriteConvertsThroughTheGHCBModel() {
-        XCTAssertEqual(access(on: .ghcb, privateView: false, isWrite: false), .ciphertextRead)
-        XCTAssertEqual(access(on: .ghcb, privateView: false, isWrite: true), .implicitConversion(Self.page, to: .shared))
+        XCTAssertEqual(access(on: .sevSNP, privateView: false, isWrite: false), .ciphertextRead)
+        XCTAssertEqual(access(on: .sevSNP, privateView: false, isWrite: true), .implicitConversion(Self.page, to: .shared))
         let conversion = SEVSNPPlatform().implicitConversion(of: Self.page, to: .shared, privateView: false, isWrite: true)
         XCTAssertEqual(conversion.request.origin, .ghcbPSC)
         XCTAssertEqual(conversion.request.direction, .toShared)
-        XCTAssertEqual(conversion.platform, .ghcb)
+        XCTAssertEqual(conversion.platform, .sevSNP)
         XCTAssertEqual(conversion.form, "KVM_EXIT_MEMORY_FAULT (shared write)")
     }
 

@@ -17,7 +17,7 @@ final class SNPCPUIDModelTests: XCTestCase {
     ]
 
     private func snp(_ supported: [CPUIDEntry], vcpu: Int = 0) -> [CPUIDEntry] {
-        CPUIDTable.forVCPU(vcpu, supported: supported, platform: .ghcb, physicalAddressBits: SEVSNPPlatform.physicalAddressBits)
+        CPUIDTable.forVCPU(vcpu, supported: supported, platform: .sevSNP, physicalAddressBits: SEVSNPPlatform.physicalAddressBits)
     }
 
     private func keys(_ entries: [CPUIDEntry]) -> [Key] { entries.map(Key.init) }

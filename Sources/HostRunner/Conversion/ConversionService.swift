@@ -46,7 +46,7 @@ public final class ConversionService: Sendable {
         self.memoryAttributes = memoryAttributes
         self.platform = platform
         self.views = views
-        snpMemory = platform == .ghcb && views != nil ? memory : nil
+        snpMemory = platform == .sevSNP && views != nil ? memory : nil
         var undefined = IntervalMap<Bool>()
         if snpMemory != nil {
             for run in initial.runs where run.page == Page(state: .private, acceptance: .pending) {

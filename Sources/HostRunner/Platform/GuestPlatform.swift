@@ -76,7 +76,7 @@ enum GuestPlatforms {
         switch options.platform {
         case nil: KVMPlatform(identity: nil)
         case .kvm?: KVMPlatform(identity: .kvm)
-        case .ghcb?: SEVSNPPlatform()
+        case .sevSNP?: SEVSNPPlatform()
         case .tdx?: TDXPlatform(width: options.tdxAddressWidth, attributes: options.tdxAttributes)
         }
     }

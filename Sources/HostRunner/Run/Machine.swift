@@ -160,7 +160,7 @@ public final class Machine {
                 if forced == .native, platform != .kvm, probe.transports[platform] != .native {
                     // Only SNP/TDX hardware turns PSC/MapGPA into exits; nothing else can.
                     if options.platform == platform {
-                        throw .invalidOptions("--transport native: \(platform.rawValue) requests cannot reach the host natively here (no \(platform == .ghcb ? "SEV-SNP" : "TDX") VM type)")
+                        throw .invalidOptions("--transport native: \(platform.rawValue) requests cannot reach the host natively here (no \(platform == .sevSNP ? "SEV-SNP" : "TDX") VM type)")
                     }
                     continue
                 }

@@ -21,7 +21,7 @@ extension VCPULoop {
         if case .ciphertextRead = outcome {
             // Not cancelled: the read completes (KVM finishes the instruction with these bytes).
             views.ciphertext(at: gpa, into: data, memory: machine.memory)
-            recorder.pending.append(.served(vcpu: index, interface: .ghcb, request: "C=0 read of private page \(hex(gpa & ~0xFFF)) at \(at)",
+            recorder.pending.append(.served(vcpu: index, interface: .sevSNP, request: "C=0 read of private page \(hex(gpa & ~0xFFF)) at \(at)",
                                             answer: "ciphertext (the RMP checks no C=0 read)"))
             return nil
         }

@@ -42,21 +42,21 @@ struct GHCBHost {
         switch request {
         case .sevInformation:
             msr = GHCBMSRResponse.sevInformation(maxVersion: Self.maximumProtocol, minVersion: Self.minimumProtocol, cBitPosition: SEVSNPPlatform.cBitPosition)
-            events.append(.served(vcpu: vcpu, interface: .ghcb, request: "SEV_INFO", answer: hex(msr)))
+            events.append(.served(vcpu: vcpu, interface: .sevSNP, request: "SEV_INFO", answer: hex(msr)))
         case .registerGHCB(let gfn):
             registeredGPA = gfn << 12
             msr = GHCBMSRResponse.registerGHCB(gfn: gfn)
-            events.append(.served(vcpu: vcpu, interface: .ghcb, request: "REGISTER_GHCB \(hex(gfn << 12))", answer: hex(msr)))
+            events.append(.served(vcpu: vcpu, interface: .sevSNP, request: "REGISTER_GHCB \(hex(gfn << 12))", answer: hex(msr)))
         case .hypervisorFeatures:
             msr = GHCBMSRResponse.hypervisorFeatures(Self.hypervisorFeatures)
-            events.append(.served(vcpu: vcpu, interface: .ghcb, request: "HV_FEATURES", answer: hex(msr)))
+            events.append(.served(vcpu: vcpu, interface: .sevSNP, request: "HV_FEATURES", answer: hex(msr)))
         case .pageStateChange(let gfn, let operation):
             if let conversion = GHCBMSRProtocol.conversion(gfn: gfn, operation: operation) {
                 let outcome = ConversionLog.convert(conversion, transport: transport, service: service, vcpu: vcpu, events: &events)
                 msr = GHCBMSRProtocol.pageStateChangeResponse(for: outcome)
             } else {
                 msr = GHCBMSRProtocol.pageStateChangeError
-                events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .ghcb, transport: transport,
+                events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
                     request: "MSR PSC gfn \(hex(gfn)) operation \(operation)", answer: "GHCB MSR \(hex(msr))")))
             }
         case .terminate(let reasonSet, let reasonCode):
@@ -92,14 +92,14 @@ struct GHCBHost {
         }
         switch disposition {
         case .pageStateChange(let result) where result.exitInfo2 != 0:
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .ghcb, transport: transport,
+            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
                 request: "PSC NAE event", answer: "SW_EXITINFO2 \(hex(result.exitInfo2)) (\(result))")))
         case .malformed(let error):
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .ghcb, transport: transport,
+            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
                 request: "VMGEXIT exit code \(hex(page[.swExitCode]))", answer: "SW_EXITINFO1 2, SW_EXITINFO2 \(error.rawValue) (\(error))")))
         case .unhandled(let exitCode):
             GHCBExitHandler.complete(&page, exitInfo1: GHCBMalformedInput.exitInfo1, exitInfo2: GHCBMalformedInput.invalidEvent.rawValue)
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .ghcb, transport: transport,
+            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
                 request: "VMGEXIT exit code \(hex(exitCode))", answer: "SW_EXITINFO1 2, SW_EXITINFO2 6 (GHCB_ERR_INVALID_EVENT)")))
         case .pageStateChange, .hypercall:
             break

@@ -20,7 +20,7 @@ enum PValidate {
         let gva: UInt64, pageSize: UInt32, validate: UInt32
         switch operands {
         case .generalProtection(let why):
-            request.events.append(.served(vcpu: vcpu, interface: .ghcb, request: "PVALIDATE at \(at)", answer: "#GP(0): \(why)"))
+            request.events.append(.served(vcpu: vcpu, interface: .sevSNP, request: "PVALIDATE at \(at)", answer: "#GP(0): \(why)"))
             return .faulted(TrappedFault(vector: PValidateOperands.generalProtectionVector, errorCode: 0, cause: "PVALIDATE: \(why)"))
         case .operands(let address, let size, let operation):
             (gva, pageSize, validate) = (address, size, operation)
@@ -35,7 +35,7 @@ enum PValidate {
             case .hypervisorOwned(let page):
                 let conversion = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .ghcbPSC)
                 let outcome = ConversionLog.convert(conversion, transport: .trap, service: machine.service, vcpu: vcpu, events: &request.events,
-                                                    as: (.ghcb, "KVM_EXIT_MEMORY_FAULT (PVALIDATE of a hypervisor-owned page)"))
+                                                    as: (.sevSNP, "KVM_EXIT_MEMORY_FAULT (PVALIDATE of a hypervisor-owned page)"))
                 guard outcome.succeeded else { return .stopped(.memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: at)) }
                 continue
             case .outsideMemory:
@@ -45,7 +45,7 @@ enum PValidate {
                 request.regs.rflags = result.carry ? request.regs.rflags | carryFlag : request.regs.rflags & ~carryFlag
                 let size: UInt64 = pageSize == 1 ? 2 << 20 : 0x1000
                 request.events.append(.validation(vcpu: vcpu, ValidationRecord(
-                    interface: .ghcb, instruction: "PVALIDATE", operation: operation,
+                    interface: .sevSNP, instruction: "PVALIDATE", operation: operation,
                     range: GPARange(start: gpa & ~(size - 1), exactByteCount: size), pageSize: size,
                     result: describe(result), changed: result == .success, transport: .trap)))
                 return .completed

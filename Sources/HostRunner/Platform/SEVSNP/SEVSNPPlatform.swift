@@ -8,7 +8,7 @@ import Payload
 /// with the C-bit. Its per-vCPU half (`SEVSNPVCPU`) serves the GHCB MSR, SEV_STATUS, VMGEXIT
 /// (through `GHCBHost`) and PVALIDATE, and raises #VC for unvalidated pages.
 struct SEVSNPPlatform: GuestPlatform {
-    var identity: ConversionPlatform? { .ghcb }
+    var identity: ConversionPlatform? { .sevSNP }
 
     /// The C-bit, reported in SEV_INFO and CPUID 0x8000001F EBX[5:0]: bit 47, the position
     /// first-generation EPYC parts report (later ones say 51; guests read it, never assume
@@ -77,7 +77,7 @@ struct SEVSNPPlatform: GuestPlatform {
     func implicitConversion(of page: GPARange, to target: PageState, privateView: Bool, isWrite: Bool)
         -> (request: ConversionRequest, platform: ConversionPlatform, form: String) {
         let request = ConversionRequest(range: page, direction: target == .private ? .toPrivate : .toShared, pageSize: .size4K, origin: .ghcbPSC)
-        return (request, .ghcb, "KVM_EXIT_MEMORY_FAULT (\(privateView ? "private" : "shared") \(isWrite ? "write" : "read"))")
+        return (request, .sevSNP, "KVM_EXIT_MEMORY_FAULT (\(privateView ? "private" : "shared") \(isWrite ? "write" : "read"))")
     }
 
     func makeVCPU(index: Int, options: RunOptions) -> any PlatformVCPU {

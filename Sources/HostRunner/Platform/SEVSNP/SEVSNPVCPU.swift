@@ -54,7 +54,7 @@ final class SEVSNPVCPU: PlatformVCPU {
             vector: SEVSNPPlatform.vmmCommunicationException, errorCode: SEVSNPPlatform.pageNotValidated, cr2: access.linear,
             remembered: InjectedException(vector: UInt64(SEVSNPPlatform.vmmCommunicationException),
                                           cause: "a C=1 \(kind) of GPA \(hex(access.gpa)), guest-owned but not validated; page states: \(access.states)"),
-            served: .served(vcpu: index, interface: .ghcb, request: "\(kind) of unvalidated page \(hex(access.gpa)) at \(access.at)",
+            served: .served(vcpu: index, interface: .sevSNP, request: "\(kind) of unvalidated page \(hex(access.gpa)) at \(access.at)",
                             answer: "#VC 0x404 (page not validated)"))
     }
 

@@ -11,7 +11,7 @@ import Payload
 enum SNPLaunchPages {
     /// The image's SEV metadata when this run is an SNP launch of it, else nil.
     static func metadata(image: Image, options: RunOptions) throws(RunError) -> (FirmwareImage, SEVMetadata)? {
-        guard options.platform == .ghcb, image.layout == .firmware, let rom = image.romBytes() else {
+        guard options.platform == .sevSNP, image.layout == .firmware, let rom = image.romBytes() else {
             if options.snpKernelHashPage != nil { throw .invalidOptions("--kernel needs --platform ghcb and a firmware-layout image") }
             return nil
         }
