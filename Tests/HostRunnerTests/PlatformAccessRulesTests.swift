@@ -118,5 +118,12 @@ final class RunOptionsValidationTests: XCTestCase {
         XCTAssertEqual(refusal { $0.injectRetries = -1 }, "--inject-retry must be 0 or more (got -1)")
         XCTAssertEqual(refusal { $0.memory = 3 << 20 }, "--memory must be a multiple of 2 MiB between 2 MiB and 3 GiB (got 0x300000)")
         XCTAssertEqual(refusal { $0.memory = 4 << 30 }, "--memory must be a multiple of 2 MiB between 2 MiB and 3 GiB (got 0x100000000)")
+        // Regression: with the SNP launch pages asked of the SNP platform only, a TDX or KVM
+        // run given --kernel ran without its hashes instead of being refused.
+        for platform in [nil, ConversionPlatform.kvm, .tdx] {
+            XCTAssertEqual(refusal { $0.platform = platform; $0.snpKernelHashPage = [0] },
+                           "--kernel needs --platform ghcb and a firmware-layout image", "\(platform.map(\.rawValue) ?? "no platform")")
+        }
+        XCTAssertNil(refusal { $0.platform = .sevSNP; $0.snpKernelHashPage = [0] })
     }
 }

@@ -72,5 +72,9 @@ public struct RunOptions: Sendable {
         guard memory >= 2 << 20, memory % (2 << 20) == 0, memory <= Layout.ramWindow.end else {
             throw .invalidOptions("--memory must be a multiple of 2 MiB between 2 MiB and 3 GiB (got \(hex(memory)))")
         }
+        // The kernel-hashes page is an SNP launch page: no other platform has anywhere to put it.
+        if snpKernelHashPage != nil, platform != .sevSNP {
+            throw .invalidOptions("--kernel needs --platform ghcb and a firmware-layout image")
+        }
     }
 }
