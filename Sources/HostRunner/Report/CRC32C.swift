@@ -42,6 +42,7 @@ public enum CRC32C {
     }
 
     public static func checksum(_ bytes: [UInt8]) -> UInt32 {
+        // SAFETY: the array's own storage, read only inside the closure.
         bytes.withUnsafeBytes { checksum($0) }
     }
 

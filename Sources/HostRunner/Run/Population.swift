@@ -36,7 +36,7 @@ public struct Population: Sendable {
                 let segmentRange = GPARange(start: segment.address, end: segment.address + UInt64(segment.bytes.count))
                 guard segmentRange.overlaps(range.range) else { continue }
                 let from = max(segmentRange.start, range.range.start), to = min(segmentRange.end, range.range.end)
-                let copied = memory.withBytes(at: from, count: Int(to - from)) { destination in
+                let copied: Void? = memory.withBytes(at: from, count: Int(to - from)) { destination in
                     segment.bytes.withUnsafeBytes { source in
                         // SAFETY: [from, to) lies inside the segment (the overlap computed above),
                         // so the rebased slice is inside `source`; `destination` holds to - from bytes.
