@@ -4,8 +4,9 @@ import Payload
 /// the debug console, report records in guest memory named by the record port, the exit
 /// code on the exit port; every other port answered as a PC bus does and counted as unserved.
 /// Pure code over the exit's bytes and guest memory, one per vCPU: no vCPU needed, so it is
-/// tested over a plain buffer.
-struct ReportChannel {
+/// tested over a plain buffer. A class, so the loop's call on every port exit needs no
+/// exclusive access to a struct property of the loop.
+final class ReportChannel {
     let vcpu: Int
     let memory: GuestMemory
     /// Malformed records after which the vCPU is stopped (`RunOptions.malformedRecordLimit`).
@@ -31,7 +32,7 @@ struct ReportChannel {
 
     /// Serves one port access (`count` items of `size` bytes in `data`); nil to resume.
     /// `injected`: the last exception the runner injected, named in an EXCEPTION record of it.
-    mutating func handle(port: UInt16, isWrite: Bool, size: Int, count: Int, data: some PortData,
+    func handle(port: UInt16, isWrite: Bool, size: Int, count: Int, data: some PortData,
                          recorder: EventRecorder, injected: InjectedException?) -> VCPUFinish? {
         switch (port, isWrite) {
         case (ReportPort.debugConsole, true):
@@ -56,13 +57,13 @@ struct ReportChannel {
     }
 
     /// Keeps the log line still being written, if any (at a record and when the vCPU ends).
-    mutating func flush(_ recorder: EventRecorder) {
+    func flush(_ recorder: EventRecorder) {
         guard !line.isEmpty else { return }
         recorder.keepLog(String(decoding: line, as: UTF8.self))
         line.removeAll(keepingCapacity: true)
     }
 
-    private mutating func append(_ byte: UInt8, _ recorder: EventRecorder) {
+    private func append(_ byte: UInt8, _ recorder: EventRecorder) {
         if byte == UInt8(ascii: "\n") { return flush(recorder) }
         line.append(byte)
         if line.count >= Self.longestLine { flush(recorder) }
@@ -70,7 +71,7 @@ struct ReportChannel {
 
     /// Reads and records one report record; an EXCEPTION record or too many malformed ones
     /// end the vCPU's run.
-    private mutating func readRecord(gpa: UInt64, _ recorder: EventRecorder, _ injected: InjectedException?) -> VCPUFinish? {
+    private func readRecord(gpa: UInt64, _ recorder: EventRecorder, _ injected: InjectedException?) -> VCPUFinish? {
         guard let decoded = memory.withPrefix(at: gpa, upTo: ReportRecord.maximumSize, ReportRecord.decode) else {
             return malformedRecord(gpa: gpa, ReportRecordError.outsideMemory.description, recorder)
         }
@@ -97,7 +98,7 @@ struct ReportChannel {
         return nil
     }
 
-    private mutating func malformedRecord(gpa: UInt64, _ reason: String, _ recorder: EventRecorder) -> VCPUFinish? {
+    private func malformedRecord(gpa: UInt64, _ reason: String, _ recorder: EventRecorder) -> VCPUFinish? {
         malformed += 1
         recorder.keep(.malformedRecord(vcpu: vcpu, gpa: gpa, reason: reason))
         return malformed >= malformedRecordLimit ? .stopped(.reportFlood(malformed: malformed)) : nil

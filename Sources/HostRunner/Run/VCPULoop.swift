@@ -17,7 +17,7 @@ final class VCPULoop {
     let machine: Machine
     let control: RunControl
     let recorder: EventRecorder
-    var channel: ReportChannel
+    let channel: ReportChannel
     /// This vCPU's half of the run's platform.
     let guest: any PlatformVCPU
     /// The last exception the runner injected, for the guest's own report of it.

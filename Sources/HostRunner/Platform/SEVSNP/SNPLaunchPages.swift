@@ -9,9 +9,10 @@ import Payload
 /// hash table when `run --kernel` gave one, else zero pages). Returns the pages in that order
 /// with the bytes read back from guest memory, so the run's digest is of what is really there.
 enum SNPLaunchPages {
-    /// The image's SEV metadata when this run is an SNP launch of it, else nil.
+    /// The image's SEV metadata when it is a firmware image that carries some, else nil (the
+    /// SEV-SNP platform asks; `RunOptions.validate` refuses --kernel on any other).
     static func metadata(image: Image, options: RunOptions) throws(RunError) -> (FirmwareImage, SEVMetadata)? {
-        guard options.platform == .sevSNP, image.layout == .firmware, let rom = image.romBytes() else {
+        guard image.layout == .firmware, let rom = image.romBytes() else {
             if options.snpKernelHashPage != nil { throw .invalidOptions("--kernel needs --platform ghcb and a firmware-layout image") }
             return nil
         }

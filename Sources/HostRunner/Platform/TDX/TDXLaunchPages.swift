@@ -7,7 +7,7 @@ import Payload
 /// guest to accept before use, as QEMU's tdvf-hob.c describes them.
 enum TDXLaunchPages {
     static func populate(image: Image, memory: GuestMemory, options: RunOptions) throws(RunError) -> [LaunchPage] {
-        guard options.platform == .tdx, image.layout == .firmware, let rom = image.romBytes(),
+        guard image.layout == .firmware, let rom = image.romBytes(),
               let metadata = FirmwareImage(bytes: rom).tdxMetadata,
               let hob = metadata.sections.first(where: { $0.type == .tdHob })
         else { return [] }
