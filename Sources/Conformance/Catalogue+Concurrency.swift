@@ -34,7 +34,7 @@ extension Catalogue {
         guard let base = result.image.symbols.address(of: "ghcb_page") else { return "the image has no ghcb_page symbol" }
         for vcpu in 0..<result.vcpus {
             let registered = result.events.compactMap { event -> ServedRequest? in
-                guard case .served(vcpu, .ghcb, let request, _) = event, case .registerGHCB = request else { return nil }
+                guard case .served(vcpu, .sevSNP, let request, _) = event, case .registerGHCB = request else { return nil }
                 return request
             }
             let expected = ServedRequest.registerGHCB(gpa: base + UInt64(vcpu) * 0x1000)
@@ -61,7 +61,7 @@ extension Catalogue {
             }
             expectations.append(valueOnEveryVCPU("disjoint.barrier", equals: 1))
             expectations += [.finalState(concurrentArea, .private), merged(concurrentArea)]
-            if platform == .ghcb { expectations.append(perVCPUGHCBs) }
+            if platform == .sevSNP { expectations.append(perVCPUGHCBs) }
             return expectations
         })
 
@@ -118,7 +118,7 @@ extension Catalogue {
                 .finalState(concurrentArea, .private),
                 merged(concurrentArea),
             ]
-            if platform == .ghcb { expectations.append(perVCPUGHCBs) }
+            if platform == .sevSNP { expectations.append(perVCPUGHCBs) }
             return expectations
         })
 }

@@ -121,7 +121,7 @@ extension Catalogue {
         case .kvm:
             // One hypercall: npages = 1 GiB / 4 KiB = 262144.
             return pieces(of: largeRange.size)
-        case .ghcb:
+        case .sevSNP:
             // 512 2 MiB entries, at most 253 a call: 253 + 253 + 6; the host merges each
             // call's contiguous entries into one request.
             return pieces(of: pscEntriesPerCall * mebibytes2)

@@ -26,7 +26,7 @@ extension Catalogue {
         name: "snp-launch-pages",
         proves: "an SNP launch of a firmware image fills the CPUID page (the snp_cpuid_table of exactly the CPUID the vCPU returns), the secrets page (version, FMS, VMPCKs) and the SNP_SEC_MEM and kernel-hash pages before the first instruction, and the guest's Linux-style check of every CPUID entry, the count and the reserved fields passes",
         failureMeans: "the runner left a launch page out, filled it in the wrong format or at the wrong place, or its CPUID table differs from what the vCPU sees",
-        platforms: [.ghcb], layout: .firmware,
+        platforms: [.sevSNP], layout: .firmware,
         expectations: { _ in [
             .guestPasses, .conversions([]), launchPagesArePopulated,
             .check("cpuid.count.valid", equals: 1), .check("cpuid.header.reserved", equals: 0),
@@ -65,7 +65,7 @@ extension Catalogue {
         stub: "snp-launch-pages",
         proves: "the guest's CPUID-page check catches a table that differs from the CPUID instruction: with one entry corrupted (leaf 0 EBX) the guest fails and names exactly that entry and register",
         failureMeans: "the guest's CPUID-page check misses a wrong entry, or blames the wrong one",
-        platforms: [.ghcb], layout: .firmware,
+        platforms: [.sevSNP], layout: .firmware,
         configure: { options, _ in options.launchFault = .cpuidEntryCorrupted(leaf: corruptedCPUIDLeaf) },
         expectations: { _ in [.conversions([]), launchPagesArePopulated, guestNamesTheCorruptedEntry] })
 }

@@ -7,7 +7,7 @@ extension Catalogue {
     static func platformID(_ platform: ConversionPlatform) -> UInt64 {
         switch platform {
         case .kvm: 1
-        case .ghcb: 2
+        case .sevSNP: 2
         case .tdx: 3
         }
     }

@@ -52,7 +52,7 @@ extension Catalogue {
         let page: UInt64 = 0x1000, huge: UInt64 = 2 << 20
         let fallback = (0..<512).map { index in (region2M + UInt64(index) * page) }
         switch platform {
-        case .ghcb:
+        case .sevSNP:
             let validate = ValidationOperation.validate
             return [
                 ExpectedValidation(operation: validate, start: launchedPage, size: page, result: .pvalidate(.noUpdate)),
@@ -86,13 +86,13 @@ extension Catalogue {
         name: "validation",
         proves: "the guest's half answers as the hardware does: pages populated at launch are already validated/accepted (again: no update / PAGE_ALREADY_ACCEPTED), other RAM starts pending, validating twice is refused, 2 MiB over 4 KiB entries is a size mismatch that the 4 KiB fallback completes, a hypervisor-owned page validated as private is converted implicitly (destroying its shared content), and bad TDX operands get OPERAND_INVALID",
         failureMeans: "PVALIDATE's RAX/CF or TDG.MEM.PAGE.ACCEPT's status differs from the platform's, the launch state is wrong, or an implicit conversion was not served",
-        platforms: [.ghcb, .tdx],
+        platforms: [.sevSNP, .tdx],
         expectations: { platform in [
             .guestPasses,
             .conversions([
                 ExpectedConversion(ownedPage, ownedPage + 0x1000, to: .shared, form: form(platform)),
                 ExpectedConversion(ownedPage, ownedPage + 0x1000, to: .private,
-                                   form: .memoryFault(platform == .ghcb ? .pvalidateOfHypervisorOwnedPage : .acceptOfSharedPage)),
+                                   form: .memoryFault(platform == .sevSNP ? .pvalidateOfHypervisorOwnedPage : .acceptOfSharedPage)),
             ]),
             validations(expectedValidations(platform)),
             .finalState(GPARange(start: ownedPage, end: ownedPage + 0x1000), .private),
@@ -105,7 +105,7 @@ extension Catalogue {
     /// The one 4 KiB validation (SNP PVALIDATE) or acceptance (TDX ACCEPT) of `page` a lazy
     /// guest's fault handler (lazy-guest.inc) makes, as the host logs it.
     static func lazyValidation(_ page: UInt64, _ platform: ConversionPlatform) -> ExpectedValidation {
-        platform == .ghcb ? ExpectedValidation(operation: .validate, start: page, size: 0x1000, result: .pvalidate(.success))
+        platform == .sevSNP ? ExpectedValidation(operation: .validate, start: page, size: 0x1000, result: .pvalidate(.success))
             : ExpectedValidation(operation: .accept, start: page, size: 0x1000, result: accepted(page))
     }
 
@@ -113,7 +113,7 @@ extension Catalogue {
         name: "touch-before-accept",
         proves: "a guest touching private memory before validating or accepting it takes the platform's fault — SNP #VC 0x404 with the GVA in CR2, TDX #VE with the EPT violation and GPA in TDG.VP.VEINFO.GET — which it answers by validating/accepting the page, whether the page is not validated / pending after the conversion request alone or after an implicit conversion through a stale private view, which destroys the shared content",
         failureMeans: "unvalidated/pending pages are not enforced, the fault or its CR2/VE info is wrong, or a stale-view access did not convert (and destroy) the page",
-        platforms: [.ghcb, .tdx],
+        platforms: [.sevSNP, .tdx],
         configure: { options, _ in options.tdxAttributes = 0 },
         expectations: { platform in [
             .guestPasses,
@@ -126,7 +126,7 @@ extension Catalogue {
             // On SNP en_convert's own rescind (Linux's order: rescind, then the PSC to shared)
             // comes between the handler's two validations.
             validations([lazyValidation(touchPendingPage, platform)]
-                + (platform == .ghcb ? [ExpectedValidation(operation: .rescind, start: touchStalePage, size: 0x1000, result: .pvalidate(.success))] : [])
+                + (platform == .sevSNP ? [ExpectedValidation(operation: .rescind, start: touchStalePage, size: 0x1000, result: .pvalidate(.success))] : [])
                 + [lazyValidation(touchStalePage, platform)]),
             .check("touch.pending.fault_address", equals: touchPendingPage),
             .check("touch.stale.fault_address", equals: touchStalePage),
@@ -140,7 +140,7 @@ extension Catalogue {
         name: "validation-order",
         proves: "the wrong order of the two halves is caught as on SNP hardware: rescinding after the PSC to shared meets a hypervisor-owned page, which KVM converts back to private implicitly (the guest's shared page is gone) and the rescind reports no update; validating before the PSC to private converts implicitly too, and the PSC then finds nothing to flip",
         failureMeans: "the host lets a PVALIDATE of a hypervisor-owned page succeed or fail differently from the RMP, or does not convert it implicitly",
-        platforms: [.ghcb],
+        platforms: [.sevSNP],
         expectations: { platform in [
             .guestPasses,
             .conversions([

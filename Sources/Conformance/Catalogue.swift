@@ -35,7 +35,7 @@ public enum Catalogue {
     static func form(_ platform: ConversionPlatform) -> ConversionForm {
         switch platform {
         case .kvm: .request(.kvmHypercall)
-        case .ghcb: .request(.ghcbPSC)
+        case .sevSNP: .request(.ghcbPSC)
         case .tdx: .request(.tdxMapGPA)
         }
     }
@@ -60,7 +60,7 @@ public enum Catalogue {
         name: "ghcb-batch",
         proves: "one PSC call carries exactly 253 entries, 2 MiB entries merge into one request, the MSR protocol converts one page, and 254 entries are refused with INVALID_HDR",
         failureMeans: "the GHCB page layout, PSC header/entry encoding or batch limit differs from the GHCB specification",
-        platforms: [.ghcb],
+        platforms: [.sevSNP],
         expectations: { _ in [
             .guestPasses,
             .conversions([
@@ -109,7 +109,7 @@ public enum Catalogue {
         name: "hostile-ghcb",
         proves: "bad PSC headers and entries, malformed GHCBs and bad MSR-protocol requests each get the GHCB specification's error, and the guest continues",
         failureMeans: "a malformed GHCB request got the wrong SW_EXITINFO or MSR response, or converted something",
-        platforms: [.ghcb],
+        platforms: [.sevSNP],
         expectations: { _ in [
             .guestPasses,
             .rejections(10),

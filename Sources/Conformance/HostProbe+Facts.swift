@@ -27,7 +27,7 @@ extension HostProbe {
         case .kvm:
             nativeHypercallDelivered ? nil
                 : "--transport native: this host's KVM does not deliver KVM_EXIT_HYPERCALL for KVM_HC_MAP_GPA_RANGE (see `enlighten probe`)"
-        case .ghcb, .tdx:
+        case .sevSNP, .tdx:
             // HostProbe: PSC and MapGPA become hypercall exits only inside SNP/TDX VMs, which
             // the runner does not create.
             "--transport native: \(platform.rawValue) requests reach the host natively only from an SNP or TDX VM, which the runner does not create"

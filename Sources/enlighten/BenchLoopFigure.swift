@@ -44,11 +44,11 @@ struct LoopFigure {
                    platform: .kvm, per: .request, target: 1.3, judged: false, rawTrapFloor: true),
         // The MSR protocol: WRMSR, VMGEXIT and RDMSR exits a request off SNP hardware.
         LoopFigure(id: "trap-ghcb", name: "GHCB MSR-protocol PSC request (trap, 3 exits)", stub: "Benchmarks/Stubs/bench-trap-ghcb.asm",
-                   platform: .ghcb, per: .request, target: 1.3, judged: false),
+                   platform: .sevSNP, per: .request, target: 1.3, judged: false),
         // The PSC NAE event over the GHCB page, one 4 KiB entry: the VMGEXIT alone (the GHCB MSR
         // keeps the GHCB's GPA between requests).
         LoopFigure(id: "trap-ghcb-psc", name: "GHCB PSC NAE event, 1 entry (trap, 1 exit)", stub: "Benchmarks/Stubs/bench-trap-ghcb-psc.asm",
-                   platform: .ghcb, per: .request, target: 1.3, judged: false),
+                   platform: .sevSNP, per: .request, target: 1.3, judged: false),
         LoopFigure(id: "trap-tdx", name: "TDVMCALL MapGPA request (trap)", stub: "Benchmarks/Stubs/bench-trap-tdx.asm",
                    platform: .tdx, per: .request, target: 1.3, judged: false),
     ]

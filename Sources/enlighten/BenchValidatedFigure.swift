@@ -29,7 +29,7 @@ struct ValidatedFigure {
                         conversionsPerTrip: 2, validationsPerTrip: 1, target: 1.25, judged: false),
         // PVALIDATE rescind, PSC shared, PSC private, PVALIDATE validate, then a C=1 read.
         ValidatedFigure(id: "validate-ghcb", name: "SNP PVALIDATE + PSC round trip, enforced (trap, same work)",
-                        stub: "Benchmarks/Stubs/bench-validate-ghcb.asm", platform: .ghcb, floorMode: "trap-snp",
+                        stub: "Benchmarks/Stubs/bench-validate-ghcb.asm", platform: .sevSNP, floorMode: "trap-snp",
                         conversionsPerTrip: 2, validationsPerTrip: 2, target: 1.25, judged: false),
     ]
 }

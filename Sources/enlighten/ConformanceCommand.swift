@@ -45,7 +45,7 @@ struct ConformanceRun: ParsableCommand {
         var platforms: [ConversionPlatform] {
             switch self {
             case .kvm: [.kvm]
-            case .ghcb: [.ghcb]
+            case .ghcb: [.sevSNP]
             case .tdx: [.tdx]
             case .all: ConversionPlatform.allCases
             }

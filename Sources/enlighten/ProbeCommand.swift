@@ -117,7 +117,7 @@ struct ProbeReport: Encodable {
         backing = chosen.kind.rawValue
         backingReason = chosen.reason
         memslot = chosen.memslotCall.rawValue
-        enforcementUnavailable = probe.cannotEnforce(.ghcb).map { _ in probe.viewsFailure ?? "" }
+        enforcementUnavailable = probe.cannotEnforce(.sevSNP).map { _ in probe.viewsFailure ?? "" }
         population = chosen.kind == .guestMemfd ? HostProbe.PopulationStrategy.guestMemfdMmap.rawValue : HostProbe.PopulationStrategy.memfdMmap.rawValue
         transports = Dictionary(uniqueKeysWithValues: probe.transports.map { ($0.key.rawValue, $0.value.rawValue) })
     }

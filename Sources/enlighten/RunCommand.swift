@@ -63,22 +63,32 @@ struct Run: ParsableCommand {
     var json = false
 
     /// Every number checked at parse time, each with its own one-line error (exit 2).
-    func validate() throws {
-        guard timeout.isFinite, timeout > 0, timeout <= RunOptions.maximumTimeout else {
-            throw fail("--timeout must be a number of seconds above 0 and at most \(Int(RunOptions.maximumTimeout)) (got \(timeout))", .inputError)
+    func validate() throws { _ = try options() }
+
+    /// The run's options as given, checked by `RunOptions.validate` (the one check every
+    /// caller of the runner goes through); a bad one is a usage error (exit 2) naming it.
+    func options() throws -> RunOptions {
+        var options = RunOptions()
+        let size = ByteSize(argument: memory)
+        options.memory = size?.bytes ?? options.memory
+        options.vcpus = vcpus
+        options.timeout = timeout
+        options.platform = platform
+        options.transport = transport.forced
+        options.injectRetries = injectRetry
+        options.maxEvents = maxEvents
+        do { try options.validate() } catch { throw fail(error, .inputError) }
+        guard size != nil else { throw fail("--memory: cannot read '\(memory)' as a size (try 64M or 1G)", .inputError) }
+        let attributesText = tdxAttributes.hasPrefix("0x") ? String(tdxAttributes.dropFirst(2)) : tdxAttributes
+        guard let attributes = UInt64(attributesText, radix: 16) else {
+            throw fail("--tdx-attributes: cannot read '\(tdxAttributes)' as a hex number (e.g. 0x10000000 or 0)", .inputError)
         }
-        guard (1...RunOptions.maximumVCPUs).contains(vcpus) else {
-            throw fail("--vcpus must be between 1 and \(RunOptions.maximumVCPUs) (got \(vcpus))", .inputError)
-        }
-        guard injectRetry >= 0 else { throw fail("--inject-retry must be 0 or more (got \(injectRetry))", .inputError) }
-        guard (1...RunOptions.maximumMaxEvents).contains(maxEvents) else {
-            throw fail("--max-events must be between 1 and \(RunOptions.maximumMaxEvents) (got \(maxEvents))", .inputError)
-        }
-        guard ByteSize(argument: memory) != nil else { throw fail("--memory: cannot read '\(memory)' as a size (try 64M or 1G)", .inputError) }
+        options.tdxAttributes = attributes
+        return options
     }
 
     func run() throws {
-        guard let size = ByteSize(argument: memory) else { throw fail("--memory: cannot read '\(memory)' as a size (try 64M or 1G)", .inputError) }
+        var options = try options()
         let loaded: Image
         do {
             // Only building has temporary files; the run itself keeps the default signal actions.
@@ -88,19 +98,6 @@ struct Run: ParsableCommand {
         } catch {
             throw fail(error, .inputError)
         }
-        var options = RunOptions()
-        options.memory = size.bytes
-        options.vcpus = vcpus
-        options.timeout = timeout
-        options.platform = platform
-        options.transport = transport.forced
-        options.injectRetries = injectRetry
-        let attributesText = tdxAttributes.hasPrefix("0x") ? String(tdxAttributes.dropFirst(2)) : tdxAttributes
-        guard let attributes = UInt64(attributesText, radix: 16) else {
-            throw fail("--tdx-attributes: cannot read '\(tdxAttributes)' as a hex number (e.g. 0x10000000 or 0)", .inputError)
-        }
-        options.tdxAttributes = attributes
-        options.maxEvents = maxEvents
         let hashes = try directBoot.hashes()
         if let hashes { options.snpKernelHashPage = try DirectBoot.page(hashes, for: loaded) }
         let handle: KVMSystemHandle

@@ -21,7 +21,7 @@ final class BrokenInterfaceTests: XCTestCase {
         // KVM_HC_MAP_GPA_RANGE going shared with KVM_MAP_GPA_RANGE_ENCRYPTED set.
         Broken(stub: "broken-kvm-encrypted.asm", platform: .kvm, conversion: 1, expected: .shared, asked: .private),
         // PSC entries back to private with operation 2 (SHARED) instead of 1 (PRIVATE).
-        Broken(stub: "broken-psc-op.asm", platform: .ghcb, conversion: 2, expected: .private, asked: .shared),
+        Broken(stub: "broken-psc-op.asm", platform: .sevSNP, conversion: 2, expected: .private, asked: .shared),
         // MapGPA going shared without the shared bit in R12.
         Broken(stub: "broken-mapgpa-no-shared-bit.asm", platform: .tdx, conversion: 1, expected: .shared, asked: .private),
     ]

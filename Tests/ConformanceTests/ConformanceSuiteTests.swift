@@ -73,7 +73,7 @@ final class ConformanceSuiteTests: XCTestCase {
         blind.guestDebug = []
         let noTransport = HostProbe(capabilities: blind, nativeHypercall: [:], nativeHypercallDelivered: false)
         let runsNowhere = Scenario(name: "runs-nowhere", stub: "hello", proves: "nothing", failureMeans: "nothing",
-                                   platforms: [.ghcb], expectations: { _ in [.guestPasses] })
+                                   platforms: [.sevSNP], expectations: { _ in [.guestPasses] })
         let unreachable = try SuiteHost.run([runsNowhere], probe: noTransport)
         XCTAssertEqual(unreachable.results.map(\.status), [.skip])
         XCTAssertTrue(unreachable.results.first?.reason?.contains("ghcb") ?? false, "\(unreachable.results)")

@@ -25,6 +25,6 @@ final class FirmwareLayoutTests: XCTestCase {
         for result in report.results where result.status != .pass {
             XCTFail("\(result.scenario) on \(result.interface.rawValue), firmware layout: \(result.explanation)")
         }
-        XCTAssertTrue(report.results.contains { $0.interface == .ghcb } && report.results.contains { $0.interface == .tdx })
+        XCTAssertTrue(report.results.contains { $0.interface == .sevSNP } && report.results.contains { $0.interface == .tdx })
     }
 }

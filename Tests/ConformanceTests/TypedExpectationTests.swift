@@ -9,7 +9,7 @@ final class TypedExpectationTests: XCTestCase {
     private static let page = GPARange(start: 0x40_0000, exactByteCount: 0x1000)
 
     private func validation(_ operation: ValidationOperation, _ result: ValidationResult, size: UInt64 = 0x1000) -> ValidationRecord {
-        ValidationRecord(interface: result.changed || operation != .accept ? .ghcb : .tdx, operation: operation,
+        ValidationRecord(interface: result.changed || operation != .accept ? .sevSNP : .tdx, operation: operation,
                          range: GPARange(start: Self.page.start, exactByteCount: size), pageSize: size, result: result, transport: .trap)
     }
 
@@ -38,7 +38,7 @@ final class TypedExpectationTests: XCTestCase {
     /// access that caused one from KVM's own exit and from the other view.
     func testExpectedConversionComparesTheForm() {
         func record(_ form: ConversionForm, outsideGuestMemory: Bool = false) -> ConversionRecord {
-            ConversionRecord(interface: .ghcb, form: form, transport: .trap, range: Self.page, direction: .private, pageSize: 0x1000,
+            ConversionRecord(interface: .sevSNP, form: form, transport: .trap, range: Self.page, direction: .private, pageSize: 0x1000,
                              outcome: outsideGuestMemory ? .outsideGuestMemory : .converted, flipped: outsideGuestMemory ? [] : [Self.page],
                              unchanged: [], seconds: 0)
         }

@@ -18,7 +18,7 @@ final class ConversionEndToEndTests: XCTestCase {
 
     func testGHCBPageStateChangeRoundTrip() throws {
         // 16 contiguous 4 KiB entries of one operation merge into one request, as KVM merges them.
-        try assertRoundTrip(.ghcb, form: "GHCB PSC NAE event", platformID: 2)
+        try assertRoundTrip(.sevSNP, form: "GHCB PSC NAE event", platformID: 2)
     }
 
     func testTDXMapGPARoundTrip() throws {
@@ -56,19 +56,19 @@ final class ConversionEndToEndTests: XCTestCase {
     // MARK: GHCB at its limits (ghcb-batch.asm)
 
     func testGHCBBatchOf253EntriesTwoMiBEntriesAndMSRProtocolPage() throws {
-        let result = try ConversionRun.run("ghcb-batch", platform: .ghcb)
+        let result = try ConversionRun.run("ghcb-batch", platform: .sevSNP)
         let nae = "GHCB PSC NAE event", msr = "GHCB MSR protocol PSC"
         // 253 entries from 0x400000: [0x400000, 0x400000 + 253 × 4 KiB) in one request.
         let batch = GPARange(start: 0x40_0000, end: 0x40_0000 + 253 * 0x1000)
         let huge = GPARange(start: 0x40_0000, end: 0x80_0000)          // two 2 MiB entries
         let msrPage = GPARange(start: 0x7F_F000, end: 0x80_0000)       // the area's last page
         XCTAssertEqual(result.conversions.map { Served($0.record) }, [
-            Served(.ghcb, nae, batch, .shared, pageSize: 0x1000),
-            Served(.ghcb, nae, batch, .private, pageSize: 0x1000),
-            Served(.ghcb, nae, huge, .shared, pageSize: 0x20_0000),
-            Served(.ghcb, nae, huge, .private, pageSize: 0x20_0000),
-            Served(.ghcb, msr, msrPage, .shared, pageSize: 0x1000),
-            Served(.ghcb, msr, msrPage, .private, pageSize: 0x1000),
+            Served(.sevSNP, nae, batch, .shared, pageSize: 0x1000),
+            Served(.sevSNP, nae, batch, .private, pageSize: 0x1000),
+            Served(.sevSNP, nae, huge, .shared, pageSize: 0x20_0000),
+            Served(.sevSNP, nae, huge, .private, pageSize: 0x20_0000),
+            Served(.sevSNP, msr, msrPage, .shared, pageSize: 0x1000),
+            Served(.sevSNP, msr, msrPage, .private, pageSize: 0x1000),
         ])
         assertChecks(result, [
             "ghcb.platform": 2,                         // EN_PLATFORM_SNP
@@ -186,7 +186,7 @@ final class ConversionEndToEndTests: XCTestCase {
     }
 
     func testHostileGHCBRequestsGetGHCBErrorsAndTheGuestContinues() throws {
-        let result = try ConversionRun.run("hostile-ghcb", platform: .ghcb)
+        let result = try ConversionRun.run("hostile-ghcb", platform: .sevSNP)
         let invalidHeader: UInt64 = 1 << 32 | 1, invalidEntry: UInt64 = 1 << 32 | 2, generic: UInt64 = 0x100 << 32
         let malformed: UInt64 = 2                       // SW_EXITINFO1 = GHCB_HV_RESP_MALFORMED_INPUT
         assertChecks(result, [
@@ -218,10 +218,10 @@ final class ConversionEndToEndTests: XCTestCase {
         // Only the unbacked requests reach the conversion service (and fail); nothing else converts.
         let unbacked = GPARange(start: 0x100_0000_0000, end: 0x100_0000_1000), page = GPARange(start: 0x40_0000, end: 0x40_1000)
         XCTAssertEqual(result.conversions.map { Served($0.record) }, [
-            Served(.ghcb, "GHCB PSC NAE event", unbacked, .shared, pageSize: 0x1000, outcome: "outsideGuestMemory", flipped: []),
-            Served(.ghcb, "GHCB MSR protocol PSC", unbacked, .shared, pageSize: 0x1000, outcome: "outsideGuestMemory", flipped: []),
-            Served(.ghcb, "GHCB PSC NAE event", page, .shared, pageSize: 0x1000),
-            Served(.ghcb, "GHCB PSC NAE event", page, .private, pageSize: 0x1000),
+            Served(.sevSNP, "GHCB PSC NAE event", unbacked, .shared, pageSize: 0x1000, outcome: "outsideGuestMemory", flipped: []),
+            Served(.sevSNP, "GHCB MSR protocol PSC", unbacked, .shared, pageSize: 0x1000, outcome: "outsideGuestMemory", flipped: []),
+            Served(.sevSNP, "GHCB PSC NAE event", page, .shared, pageSize: 0x1000),
+            Served(.sevSNP, "GHCB PSC NAE event", page, .private, pageSize: 0x1000),
         ])
         assertRanToTheEnd(result, lastCheck: "ghcb.after_hostile.back.exitinfo2")
     }
@@ -263,7 +263,7 @@ final class ConversionEndToEndTests: XCTestCase {
     /// hostile-hardening issue's finding 6: the host used to answer "malformed input" by
     /// writing into the private page and let the guest go on.)
     func testGHCBInPrivateMemoryStopsTheRunWithoutTheHostWritingIntoIt() throws {
-        let result = try ConversionRun.run("broken-ghcb-private.asm", platform: .ghcb)
+        let result = try ConversionRun.run("broken-ghcb-private.asm", platform: .sevSNP)
         let ghcb = try XCTUnwrap(result.image.symbols.address(of: "ghcb_page"))
         let ghcbPage = GPARange(start: ghcb, end: ghcb + 0x1000)
         XCTAssertFalse(result.passed)
@@ -271,7 +271,7 @@ final class ConversionEndToEndTests: XCTestCase {
         XCTAssertTrue(reason.contains("GHCB at \(hex(ghcb)) in private memory"), reason)
         XCTAssertEqual(result.rejections.count, 0, "nothing was answered through the private GHCB")
         XCTAssertEqual(result.conversions.map { Served($0.record) }, [
-            Served(.ghcb, "GHCB MSR protocol PSC", ghcbPage, .private, pageSize: 0x1000),
+            Served(.sevSNP, "GHCB MSR protocol PSC", ghcbPage, .private, pageSize: 0x1000),
         ], "only the MSR-protocol PSC that made the GHCB private")
         XCTAssertNil(result.values["ghcbpriv.exitinfo1"], "the guest did not go on past the VMGEXIT")
     }

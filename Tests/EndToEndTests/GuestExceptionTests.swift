@@ -30,11 +30,11 @@ final class GuestExceptionTests: XCTestCase {
     /// validate 0x400000, bits 63:48 dropped); RCX/RDX bits 63:32 are not read; ECX 2 is
     /// FAIL_INPUT.
     func testPValidateAnswersItsOperandsAsTheInstructionReadsThem() throws {
-        let result = try ConversionRun.run("pvalidate-operands.asm", platform: .ghcb)
+        let result = try ConversionRun.run("pvalidate-operands.asm", platform: .sevSNP)
         XCTAssertTrue(result.passed, "\(result.failures)")
         XCTAssertEqual(result.check("gp_count")?.actual, 1)
         let served = result.events.compactMap { event -> String? in
-            guard case .served(_, .ghcb, .pvalidate, let answer) = event else { return nil }
+            guard case .served(_, .sevSNP, .pvalidate, let answer) = event else { return nil }
             return answer
         }
         XCTAssertEqual(served, ["#GP(0): RAX 0xdead000000400000 is not canonical (bits 63:47 differ)"])

@@ -53,7 +53,7 @@ extension PrivateMemoryEnforcementTests {
     /// is #VC with error code 0x404 (SVM_EXIT_PAGE_NOT_VALIDATED), at the read, CR2 irrelevant.
     func testSNPReadOfUnvalidatedRAMIsAPageNotValidatedVC() throws {
         let result = try assertPageNotValidatedVC(.direct64)
-        let served = result.events.compactMap { event -> ServedRequest? in if case .served(_, .ghcb, let request, _) = event { request } else { nil } }
+        let served = result.events.compactMap { event -> ServedRequest? in if case .served(_, .sevSNP, let request, _) = event { request } else { nil } }
         XCTAssertTrue(served.contains { if case .unvalidatedAccess(.read, 0x40_0000, _) = $0 { true } else { false } }, "\(served)")
     }
 
@@ -61,7 +61,7 @@ extension PrivateMemoryEnforcementTests {
     /// and nothing converted.
     @discardableResult
     private func assertPageNotValidatedVC(_ layout: Layout, file: StaticString = #filePath, line: UInt = #line) throws -> RunResult {
-        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm", layout: layout)) { $0.platform = .ghcb }
+        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm", layout: layout)) { $0.platform = .sevSNP }
         XCTAssertFalse(result.passed, file: file, line: line)
         guard case .exception(let vector, let errorCode, let at, _)? = result.stops.first?.reason else {
             XCTFail("\(result.failures)", file: file, line: line)
@@ -131,7 +131,7 @@ extension PrivateMemoryEnforcementTests {
     /// validates the page at CR2 (the faulting GVA, AMD APM vol. 2 §15.36.10), the write runs
     /// again and lands, and the next write does not fault.
     func testSNPFirstWriteToAnUnvalidatedPageFaultsAtTheWriteWithCR2AndRunsAgain() throws {
-        let result = try KVMHost.run(try KVMHost.build("first-touch-write.asm")) { $0.platform = .ghcb }
+        let result = try KVMHost.run(try KVMHost.build("first-touch-write.asm")) { $0.platform = .sevSNP }
         XCTAssertTrue(result.passed, "\(result.failures)")
         XCTAssertEqual(result.values["vc_cr2"], 0x40_0028)
         XCTAssertEqual(result.events.compactMap(\.validation).map(\.result.description).last, "success (RAX 0)")
@@ -157,7 +157,7 @@ extension PrivateMemoryEnforcementTests {
     /// C=0 reads of private memory meet no RMP check (APM vol. 2 table 15-39): they read
     /// ciphertext, convert nothing and raise nothing; a C=0 write converts the page to shared.
     func testSNPUnencryptedReadsOfPrivateMemoryReadCiphertextAndConvertNothing() throws {
-        let result = try KVMHost.run(try KVMHost.build("unencrypted-read.asm")) { $0.platform = .ghcb }
+        let result = try KVMHost.run(try KVMHost.build("unencrypted-read.asm")) { $0.platform = .sevSNP }
         XCTAssertTrue(result.passed, "\(result.failures)")
         XCTAssertEqual(result.conversions.map(\.record.range), [GPARange(start: 0x40_0000, end: 0x40_1000)], "only the C=0 write converts")
         XCTAssertEqual(result.conversions.map(\.record.direction), [.shared])
@@ -169,7 +169,7 @@ extension PrivateMemoryEnforcementTests {
     /// A walk through a C=0 CR3 to private tables: fine on hardware, a shutdown here whose
     /// diagnosis names the cause and the table.
     func testAPageTableWalkThroughAC0CR3IsDiagnosed() throws {
-        let result = try KVMHost.run(try KVMHost.build("c0-page-tables.asm")) { $0.platform = .ghcb }
+        let result = try KVMHost.run(try KVMHost.build("c0-page-tables.asm")) { $0.platform = .sevSNP }
         guard case .tripleFault(let at)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
         XCTAssertTrue(at.contains("CR3 points at page-table page 0x"), at)
         XCTAssertTrue(at.contains("without the C-bit, and it is private"), at)
@@ -184,11 +184,11 @@ extension PrivateMemoryEnforcementTests {
     /// leaves the content as it was.
     func testAPageMadePrivateAtRunTimeReadsAsEachPlatformLeavesIt() throws {
         let image = try KVMHost.build("fresh-private-content.asm")
-        for platform in [ConversionPlatform.kvm, .ghcb, .tdx] {
+        for platform in [ConversionPlatform.kvm, .sevSNP, .tdx] {
             let result = try KVMHost.run(image) { $0.platform = platform }
             XCTAssertTrue(result.passed, "\(platform): \(result.failures)")
             let first = try XCTUnwrap(result.values["fresh.first_qword"], "\(platform)")
-            if platform == .ghcb {
+            if platform == .sevSNP {
                 XCTAssertNotEqual(first, 0, "SNP: noise, not zeros")
                 let kept = result.events.contains { event in
                     if case .record(_, .check("fresh.revalidated_kept", _, _, true)) = event { true } else { false }

@@ -32,7 +32,7 @@ final class CPUIDTableTests: XCTestCase {
 
     /// An SNP guest sees SEV, SEV-ES and SEV-SNP and the runner's C-bit position (47).
     func testAnSNPGuestSeesSNPAndTheCBit() throws {
-        let entry = try XCTUnwrap(leaf(.ghcb))
+        let entry = try XCTUnwrap(leaf(.sevSNP))
         XCTAssertEqual(entry.eax & 0b1_1010, 0b1_1010)
         XCTAssertEqual(entry.ebx & 0x3F, 47)
     }

@@ -113,11 +113,11 @@ final class HostProfileTests: XCTestCase {
 
     func testMasksNameTheMissingCapabilityInTheTransportsTheyRemove() throws {
         let noMSR = probe(Self.full, profile: try HostProfile.resolve(name: nil, masking: ["user_space_msr"]))
-        XCTAssertEqual(noMSR.transports, [.kvm: .trap, .ghcb: .unavailable, .tdx: .trap])
-        XCTAssertEqual(noMSR.missingForTrap(.ghcb), "KVM_CAP_X86_USER_SPACE_MSR")
+        XCTAssertEqual(noMSR.transports, [.kvm: .trap, .sevSNP: .unavailable, .tdx: .trap])
+        XCTAssertEqual(noMSR.missingForTrap(.sevSNP), "KVM_CAP_X86_USER_SPACE_MSR")
         XCTAssertNil(noMSR.missingForTrap(.kvm))
         let blind = probe(Self.full, profile: try HostProfile.resolve(name: "linux-6.8", masking: ["hardware_breakpoints,sync_regs"]))
-        XCTAssertEqual(blind.transports, [.kvm: .unavailable, .ghcb: .unavailable, .tdx: .unavailable])
+        XCTAssertEqual(blind.transports, [.kvm: .unavailable, .sevSNP: .unavailable, .tdx: .unavailable])
         for platform in ConversionPlatform.allCases {
             XCTAssertEqual(blind.missingForTrap(platform), "KVM_GUESTDBG_USE_HW_BP (hardware breakpoints)")
         }
@@ -153,11 +153,11 @@ final class HostProfileTests: XCTestCase {
     /// attributes nor the runner's views can, they are refused by name, not run wrongly.
     func testPlatformsThatNeedEnforcementAreRefusedWhereTheViewsDoNotHold() {
         var probe = probe(Self.full)
-        XCTAssertNil(probe.cannotEnforce(.ghcb))
+        XCTAssertNil(probe.cannotEnforce(.sevSNP))
         probe.viewsFailure = "a guest read of a page whose memfd mapping is closed ended in KVM_EXIT_MEMORY_FAULT, not an MMIO exit"
         XCTAssertNil(probe.cannotEnforce(.kvm))
         XCTAssertNil(probe.cannotEnforce(nil))
-        for platform in [ConversionPlatform.ghcb, .tdx] {
+        for platform in [ConversionPlatform.sevSNP, .tdx] {
             let why = probe.cannotEnforce(platform) ?? ""
             XCTAssertTrue(why.contains("no KVM_CAP_MEMORY_ATTRIBUTES") && why.contains("KVM_EXIT_MEMORY_FAULT"), why)
         }

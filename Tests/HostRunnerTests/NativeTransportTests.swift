@@ -176,16 +176,16 @@ final class NativeTransportTests: XCTestCase {
 
     func testProbeChoosesNativeOnlyWhereKVMDeliversTheExit() {
         var trapOnly = HostProbe(capabilities: Self.pvmHost, nativeHypercall: [:], nativeHypercallDelivered: false)
-        XCTAssertEqual(trapOnly.transports, [.kvm: .trap, .ghcb: .trap, .tdx: .trap])
+        XCTAssertEqual(trapOnly.transports, [.kvm: .trap, .sevSNP: .trap, .tdx: .trap])
 
         let delivered = HostProbe(capabilities: Self.pvmHost, nativeHypercall: [:], nativeHypercallDelivered: true)
-        XCTAssertEqual(delivered.transports, [.kvm: .native, .ghcb: .trap, .tdx: .trap])
+        XCTAssertEqual(delivered.transports, [.kvm: .native, .sevSNP: .trap, .tdx: .trap])
 
         // SNP/TDX hardware alone does not make GHCB or MapGPA native: KVM converts them into
         // hypercall exits only inside SNP/TDX VMs, and the runner creates default VMs.
         var snp = Self.pvmHost
         snp.vmTypesMask |= 1 << 4
-        XCTAssertEqual(HostProbe(capabilities: snp, nativeHypercall: [:], nativeHypercallDelivered: false).transports[.ghcb], .trap)
+        XCTAssertEqual(HostProbe(capabilities: snp, nativeHypercall: [:], nativeHypercallDelivered: false).transports[.sevSNP], .trap)
         var tdx = Self.pvmHost
         tdx.vmTypesMask |= 1 << 5
         XCTAssertEqual(HostProbe(capabilities: tdx, nativeHypercall: [:], nativeHypercallDelivered: false).transports[.tdx], .trap)
@@ -193,11 +193,11 @@ final class NativeTransportTests: XCTestCase {
         var blind = Self.pvmHost
         blind.guestDebug = []
         trapOnly = HostProbe(capabilities: blind, nativeHypercall: [:], nativeHypercallDelivered: false)
-        XCTAssertEqual(trapOnly.transports, [.kvm: .unavailable, .ghcb: .unavailable, .tdx: .unavailable])
+        XCTAssertEqual(trapOnly.transports, [.kvm: .unavailable, .sevSNP: .unavailable, .tdx: .unavailable])
         var noMSRExits = Self.pvmHost
         noMSRExits.userSpaceMSR = false
         XCTAssertEqual(HostProbe(capabilities: noMSRExits, nativeHypercall: [:], nativeHypercallDelivered: false).transports,
-                       [.kvm: .trap, .ghcb: .unavailable, .tdx: .trap])
+                       [.kvm: .trap, .sevSNP: .unavailable, .tdx: .trap])
     }
 
     /// `--transport native` is honoured for KVM (the exit is enabled and nothing is trapped) and
@@ -221,7 +221,7 @@ final class NativeTransportTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("--transport native") && "\(error)".contains("vmcall raised an exception"), "\(error)")
         }
 
-        for (platform, hardware) in [(ConversionPlatform.ghcb, "SEV-SNP"), (.tdx, "TDX")] where probe.transports[platform] != .native {
+        for (platform, hardware) in [(ConversionPlatform.sevSNP, "SEV-SNP"), (.tdx, "TDX")] where probe.transports[platform] != .native {
             options.platform = platform
             XCTAssertThrowsError(try Machine(image: image, options: options, system: system, probe: probe)) { error in
                 XCTAssertTrue("\(error)".contains(hardware), "\(error)")

@@ -22,7 +22,7 @@ final class PlatformMemoryModelTests: XCTestCase {
     }
 
     func testLaunchState() {
-        for platform in [ConversionPlatform.ghcb, .tdx] {
+        for platform in [ConversionPlatform.sevSNP, .tdx] {
             let map = map(platform)
             XCTAssertEqual(map.page(at: 0x10_0000), accepted, "populated at launch: validated/accepted")
             XCTAssertEqual(map.page(at: 0x10_4000), shared, "planned shared: hypervisor-owned")
@@ -33,7 +33,7 @@ final class PlatformMemoryModelTests: XCTestCase {
     }
 
     func testConversionsResetTheGuestHalfOnlyWhereTheyFlip() {
-        var map = map(.ghcb)
+        var map = map(.sevSNP)
         let change = map.set(GPARange(start: 0x10_0000, end: 0x10_2000), to: .private, flippedAcceptance: .pending)
         XCTAssertEqual(change.flipped, [])
         XCTAssertEqual(map.page(at: 0x10_0000), accepted, "a no-op PSC leaves the RMP entry alone")
@@ -44,7 +44,7 @@ final class PlatformMemoryModelTests: XCTestCase {
     }
 
     func testPValidateResults() {
-        var map = map(.ghcb)
+        var map = map(.sevSNP)
         let page = UInt64(0x40_0000)
         XCTAssertEqual(map.pvalidate(gpa: page, pageSize: 0, validate: 1, ram: Self.ram), .success)
         XCTAssertEqual(map.page(at: page), accepted)
@@ -82,7 +82,7 @@ final class PlatformMemoryModelTests: XCTestCase {
     }
 
     func testAccessOutcomes() {
-        for platform in [ConversionPlatform.ghcb, .tdx] {
+        for platform in [ConversionPlatform.sevSNP, .tdx] {
             let map = map(platform)
             for isWrite in [false, true] {
                 XCTAssertEqual(map.access(gpa: 0x10_0010, privateView: true, isWrite: isWrite, platform: platform), .allowed)
@@ -99,8 +99,8 @@ final class PlatformMemoryModelTests: XCTestCase {
         // violation, converted); SNP's RMP does not check C=0 reads (APM table 15-39).
         XCTAssertEqual(map(.tdx).access(gpa: 0x40_0010, privateView: false, isWrite: false, platform: .tdx),
                        .implicitConversion(GPARange(start: 0x40_0000, end: 0x40_1000), to: .shared))
-        XCTAssertEqual(map(.ghcb).access(gpa: 0x40_0010, privateView: false, isWrite: false, platform: .ghcb), .ciphertextRead)
-        XCTAssertEqual(map(.ghcb).access(gpa: 0x10_0010, privateView: false, isWrite: false, platform: .ghcb), .ciphertextRead,
+        XCTAssertEqual(map(.sevSNP).access(gpa: 0x40_0010, privateView: false, isWrite: false, platform: .sevSNP), .ciphertextRead)
+        XCTAssertEqual(map(.sevSNP).access(gpa: 0x10_0010, privateView: false, isWrite: false, platform: .sevSNP), .ciphertextRead,
                        "validated or not")
         XCTAssertEqual(map(.kvm).access(gpa: 0x40_0010, privateView: true, isWrite: false, platform: .kvm), .allowed, "no validation concept on KVM")
     }
@@ -114,7 +114,7 @@ final class PlatformMemoryModelTests: XCTestCase {
         let pages: UInt64 = 1024                          // 4 MiB: two 2 MiB regions
         let ram = GPARange(start: 0, end: pages << 12)
         for sequence in 0..<100_000 {
-            let platform: ConversionPlatform = [.kvm, .ghcb, .tdx][Int(rng.next() % 3)]
+            let platform: ConversionPlatform = [.kvm, .sevSNP, .tdx][Int(rng.next() % 3)]
             var map = PageStateMap.launchState(ram: ram, plan: [], platform: platform)
             var reference = [Page](repeating: map.page(at: 0)!, count: Int(pages))
             for step in 0..<8 {
@@ -124,7 +124,7 @@ final class PlatformMemoryModelTests: XCTestCase {
                 let gpa = frame << 12
                 // PVALIDATE exists on SNP only and ACCEPT on TDX only (#UD elsewhere).
                 var operation = rng.next() % 4
-                if (operation == 1 && platform != .ghcb) || (operation == 2 && platform != .tdx) { operation = 0 }
+                if (operation == 1 && platform != .sevSNP) || (operation == 2 && platform != .tdx) { operation = 0 }
                 switch operation {
                 case 0:
                     let count = min(rng.next() % 24 + 1, pages - frame)
@@ -180,7 +180,7 @@ final class PlatformMemoryModelTests: XCTestCase {
                     case (.shared, false): .allowed
                     case (.private, true): page.acceptance == .pending && platform != .kvm ? .notAccepted : .allowed
                     case (.shared, true): .implicitConversion(GPARange(start: gpa, end: gpa + 0x1000), to: .private)
-                    case (.private, false) where platform == .ghcb && !isWrite: .ciphertextRead
+                    case (.private, false) where platform == .sevSNP && !isWrite: .ciphertextRead
                     case (.private, false): .implicitConversion(GPARange(start: gpa, end: gpa + 0x1000), to: .shared)
                     }
                     XCTAssertEqual(map.access(gpa: gpa | 0x18, privateView: privateView, isWrite: isWrite, platform: platform), expected, context)

@@ -73,7 +73,7 @@ final class RecordWordsTests: XCTestCase {
         for (result, expected, changed, instruction) in words {
             XCTAssertEqual(result.description, expected)
             XCTAssertEqual(result.changed, changed, expected)
-            let record = ValidationRecord(interface: instruction == .pvalidate ? .ghcb : .tdx, operation: .validate, range: page,
+            let record = ValidationRecord(interface: instruction == .pvalidate ? .sevSNP : .tdx, operation: .validate, range: page,
                                           pageSize: page.size, result: result, transport: .trap)
             XCTAssertEqual(record.instruction, instruction, expected)
             XCTAssertEqual(record.changed, changed, expected)

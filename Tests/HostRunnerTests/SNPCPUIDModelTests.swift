@@ -17,7 +17,7 @@ final class SNPCPUIDModelTests: XCTestCase {
     ]
 
     private func snp(_ supported: [CPUIDEntry], vcpu: Int = 0) -> [CPUIDEntry] {
-        CPUIDTable.forVCPU(vcpu, supported: supported, platform: .ghcb, physicalAddressBits: GHCBHost.physicalAddressBits)
+        CPUIDTable.forVCPU(vcpu, supported: supported, platform: .sevSNP, physicalAddressBits: SEVSNPPlatform.physicalAddressBits)
     }
 
     private func keys(_ entries: [CPUIDEntry]) -> [Key] { entries.map(Key.init) }
@@ -62,9 +62,9 @@ final class SNPCPUIDModelTests: XCTestCase {
 
             // The platform's own leaves survive the model.
             let sev = try XCTUnwrap(entry(list, CPUIDTable.sevLeaf), name)
-            XCTAssertEqual(sev.eax, CPUIDTable.sevFeatures, name)
-            XCTAssertEqual(sev.ebx & 0x3F, UInt32(GHCBHost.cBitPosition), name)
-            XCTAssertGreaterThanOrEqual(try XCTUnwrap(entry(list, CPUIDTable.addressSizesLeaf), name).eax & 0xFF, GHCBHost.physicalAddressBits, name)
+            XCTAssertEqual(sev.eax, SEVSNPPlatform.sevFeatures, name)
+            XCTAssertEqual(sev.ebx & 0x3F, UInt32(SEVSNPPlatform.cBitPosition), name)
+            XCTAssertGreaterThanOrEqual(try XCTUnwrap(entry(list, CPUIDTable.addressSizesLeaf), name).eax & 0xFF, SEVSNPPlatform.physicalAddressBits, name)
         }
     }
 
@@ -224,8 +224,8 @@ final class SNPCPUIDModelTests: XCTestCase {
                 XCTAssertTrue(Set(keys(supported)).isSubset(of: Set(keys(list))), "\(name) \(String(describing: platform))")
             }
             let td = CPUIDTable.forVCPU(0, supported: supported, platform: .tdx, physicalAddressBits: 48)
-            XCTAssertEqual(td.count, Set(keys(supported)).union([Key(CPUIDTable.tdxLeaf), Key(CPUIDTable.addressSizesLeaf)]).count, name)
-            XCTAssertGreaterThanOrEqual(entry(td, 0)?.eax ?? 0, CPUIDTable.tdxLeaf, name)
+            XCTAssertEqual(td.count, Set(keys(supported)).union([Key(TDXPlatform.identityLeaf), Key(CPUIDTable.addressSizesLeaf)]).count, name)
+            XCTAssertGreaterThanOrEqual(entry(td, 0)?.eax ?? 0, TDXPlatform.identityLeaf, name)
         }
     }
 

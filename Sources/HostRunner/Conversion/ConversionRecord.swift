@@ -37,7 +37,7 @@ extension GuestABI.ConversionInterface {
     var platform: ConversionPlatform {
         switch self {
         case .kvmHypercall: .kvm
-        case .ghcbMSR, .ghcbPSC: .ghcb
+        case .ghcbMSR, .ghcbPSC: .sevSNP
         case .tdxMapGPA: .tdx
         }
     }

@@ -46,7 +46,7 @@ public final class ConversionService: Sendable {
         self.memoryAttributes = memoryAttributes
         self.platform = platform
         self.views = views
-        snpMemory = platform == .ghcb && views != nil ? memory : nil
+        snpMemory = platform == .sevSNP && views != nil ? memory : nil
         var undefined = IntervalMap<Bool>()
         if snpMemory != nil {
             for run in initial.runs where run.page == Page(state: .private, acceptance: .pending) {
@@ -135,8 +135,9 @@ public final class ConversionService: Sendable {
                 // The first validation since the page was assigned shows what it decrypts to.
                 let frame = gpa >> 12
                 snpUndefined.withLock { undefined in
-                    guard undefined.value(at: frame) == true, let page = memory.bytes(at: frame << 12, count: 0x1000) else { return }
-                    views.encryption.garble(page, at: frame << 12)
+                    guard undefined.value(at: frame) == true,
+                          memory.withBytes(at: frame << 12, count: 0x1000, { views.encryption.garble($0, at: frame << 12) }) != nil
+                    else { return }
                     undefined.assign(nil, from: frame, to: frame + 1)
                 }
             }

@@ -95,7 +95,7 @@ enum FaultingAccess {
 
     private static func code(at gva: UInt64, cr3: UInt64, memory: GuestMemory, encryptionMask: UInt64) -> UInt8? {
         guard let physical = GuestPageWalk.translate(gva, cr3: cr3, memory: memory, encryptionMask: encryptionMask) else { return nil }
-        return memory.bytes(at: physical, count: 1)?[0]
+        return memory.load(UInt8.self, at: physical)
     }
 
     /// Legacy prefixes and REX (SDM vol. 2 §2.1.1, §2.2.1).

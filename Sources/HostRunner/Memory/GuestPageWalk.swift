@@ -19,8 +19,7 @@ enum GuestPageWalk {
         // PML4 (bits 47:39), PDPT (38:30), PD (29:21), PT (20:12).
         for (level, shift) in [(4, UInt64(39)), (3, 30), (2, 21), (1, 12)] {
             let index = (gva >> shift) & 0x1FF
-            guard let bytes = memory.bytes(at: table + index * 8, count: 8) else { return nil }
-            let entry = bytes.loadUnaligned(as: UInt64.self)
+            guard let entry = memory.load(UInt64.self, at: table + index * 8) else { return nil }
             guard entry & present != 0 else { return nil }
             if level == 1 || (level <= 3 && entry & largePage != 0) {
                 let pageMask: UInt64 = (1 << shift) - 1
@@ -37,7 +36,7 @@ enum GuestPageWalk {
     static func codeByte(at linear: UInt64, sregs: SpecialRegisters, memory: GuestMemory, encryptionMask: UInt64 = 0) -> UInt8? {
         let physical = sregs.cr0 & BootState.cr0Paging == 0 ? linear
             : translate(linear, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask)
-        return physical.flatMap { memory.bytes(at: $0, count: 1)?[0] }
+        return physical.flatMap { memory.load(UInt8.self, at: $0) }
     }
 
     /// The linear addresses that map the guest-physical address `gpa` under `cr3`, at most
@@ -74,10 +73,13 @@ enum GuestPageWalk {
             guard found.count < limit, !exhausted else { return }
             guard budget > 0 else { exhausted = true; return }
             budget -= 1
-            guard let entries = memory.bytes(at: table, count: 4096) else { return }
+            guard let entries = memory.withBytes(at: table, count: 4096, { table in
+                // SAFETY: 512 aligned 8-byte entries fill the 4096-byte buffer exactly.
+                (0..<512).map { table.load(fromByteOffset: $0 * 8, as: UInt64.self) }
+            }) else { return }
             let shift = UInt64(12 + 9 * (level - 1))
             for index in 0..<512 where found.count < limit && !exhausted {
-                let entry = entries.load(fromByteOffset: index * 8, as: UInt64.self)
+                let entry = entries[index]
                 guard entry & present != 0 else { continue }
                 var linear = base | UInt64(index) << shift
                 if level == 4, index >= 256 { linear |= 0xFFFF_0000_0000_0000 }   // canonical upper half

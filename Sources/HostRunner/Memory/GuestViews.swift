@@ -37,13 +37,13 @@ final class GuestViews: @unchecked Sendable {
     func ciphertext(at gpa: UInt64, into data: ExitBytes, memory: GuestMemory) {
         for offset in 0..<data.count {
             let address = gpa &+ UInt64(offset)
-            data[offset] = encryption.ciphertext(of: memory.bytes(at: address, count: 1)?[0] ?? 0, at: address)
+            data[offset] = encryption.ciphertext(of: memory.load(UInt8.self, at: address) ?? 0, at: address)
         }
     }
 
-    /// Whether `gpa` names the private view, and the page it names in either.
-    func decode(_ gpa: UInt64) -> (privateView: Bool, gpa: UInt64) {
-        ((gpa & viewBit != 0) == bitMeansPrivate, gpa & ~viewBit)
+    /// Whether `address` names the private view, and the GPA it names in either.
+    func decode(_ address: ViewAddress) -> (privateView: Bool, gpa: UInt64) {
+        ((address.raw & viewBit != 0) == bitMeansPrivate, address.raw & ~viewBit)
     }
 
     /// Opens or closes each run's pages in both views as its state allows.

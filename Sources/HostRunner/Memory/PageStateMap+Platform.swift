@@ -9,7 +9,7 @@ extension PageStateMap {
     /// not validated (SNP) / PENDING after KVM's AUG (TDX); to shared, nothing for the guest.
     public static func flippedAcceptance(to state: PageState, on platform: ConversionPlatform?) -> GuestAcceptance {
         switch (state, platform) {
-        case (.private, .ghcb?), (.private, .tdx?): .pending
+        case (.private, .sevSNP?), (.private, .tdx?): .pending
         default: .notApplicable
         }
     }
@@ -161,7 +161,7 @@ extension PageStateMap {
         case (.shared, true):
             return .implicitConversion(pageRange, to: .private)
         case (.private, false):
-            return platform == .ghcb && !isWrite ? .ciphertextRead : .implicitConversion(pageRange, to: .shared)
+            return platform == .sevSNP && !isWrite ? .ciphertextRead : .implicitConversion(pageRange, to: .shared)
         }
     }
 

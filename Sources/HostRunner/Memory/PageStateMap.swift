@@ -19,8 +19,8 @@ public enum GuestAcceptance: String, Sendable, Codable {
     public func name(on platform: ConversionPlatform?) -> String {
         switch (self, platform) {
         case (.notApplicable, _): "-"
-        case (.pending, .ghcb?): "not validated"
-        case (.accepted, .ghcb?): "validated"
+        case (.pending, .sevSNP?): "not validated"
+        case (.accepted, .sevSNP?): "validated"
         case (.pending, _): "pending"
         case (.accepted, _): "accepted"
         }

@@ -2,26 +2,6 @@ import Foundation
 import KVM
 import Synchronization
 
-/// How a guest's conversion requests of one interface reach the host.
-public enum Transport: String, Sendable, Codable, CaseIterable {
-    /// KVM delivers KVM_EXIT_HYPERCALL (on SNP/TDX hardware it turns PSC and MapGPA into it).
-    case native
-    /// The runner traps the request instruction with a hardware breakpoint (and the GHCB MSR
-    /// with user-space MSR exits) and performs the host's side itself.
-    case trap
-    case unavailable
-}
-
-/// The three guest→host conversion interfaces, by the platform that defines each.
-public enum ConversionPlatform: String, Sendable, Codable, CaseIterable {
-    /// KVM_HC_MAP_GPA_RANGE.
-    case kvm
-    /// SEV-SNP GHCB Page State Change.
-    case ghcb
-    /// TDX TDVMCALL MapGPA.
-    case tdx
-}
-
 /// What this host offers and what the runner will therefore do. Computed once per process.
 public struct HostProbe: Sendable {
     public enum PopulationStrategy: String, Sendable, Codable {
@@ -115,7 +95,7 @@ public struct HostProbe: Sendable {
         // requests are trapped even on such hardware; the probe still reports the hardware.
         transports = [
             .kvm: nativeHypercallDelivered ? .native : trap,
-            .ghcb: canTrapInstructions && capabilities.userSpaceMSR ? .trap : .unavailable,
+            .sevSNP: canTrapInstructions && capabilities.userSpaceMSR ? .trap : .unavailable,
             .tdx: trap,
         ]
         let memslotCall: RAMBacking.MemslotCall = capabilities.userMemory2 ? .region2 : .region
@@ -137,15 +117,15 @@ public struct HostProbe: Sendable {
         if !capabilities.guestDebug.isSuperset(of: [.enable, .useHardwareBreakpoints]) {
             return "\(HostProfile.Capability.hardwareBreakpoints.kvmName) (hardware breakpoints)"
         }
-        if platform == .ghcb, !capabilities.userSpaceMSR { return HostProfile.Capability.userSpaceMSR.kvmName }
+        if platform == .sevSNP, !capabilities.userSpaceMSR { return HostProfile.Capability.userSpaceMSR.kvmName }
         return nil
     }
 
     /// Why this host cannot run `platform`'s guests as the hardware would, or nil: SEV-SNP
     /// and TDX need private memory enforced, by KVM's memory attributes or the runner's views.
     public func cannotEnforce(_ platform: ConversionPlatform?) -> String? {
-        guard platform == .ghcb || platform == .tdx, !usesMemoryAttributes, let why = viewsFailure else { return nil }
-        return "this host's KVM gives the runner no way to enforce \(platform == .ghcb ? "SEV-SNP" : "TDX") private memory (no KVM_CAP_MEMORY_ATTRIBUTES, and \(why))"
+        guard platform == .sevSNP || platform == .tdx, !usesMemoryAttributes, let why = viewsFailure else { return nil }
+        return "this host's KVM gives the runner no way to enforce \(platform == .sevSNP ? "SEV-SNP" : "TDX") private memory (no KVM_CAP_MEMORY_ATTRIBUTES, and \(why))"
     }
 
     /// The backing a run uses: the probe's choice, or the one asked for. Asking for

@@ -76,6 +76,7 @@ enum NativeHypercallCheck {
 
     /// mov eax, 12; mov ebx, GPA; mov ecx, 1; mov edx, 0x10 (encrypted); <hypercall>; hlt
     private static func program(_ instruction: Instruction) -> [UInt8] {
+        // SAFETY: the eight bytes of a local integer, copied into an array before the closure returns.
         let gpa = withUnsafeBytes(of: requestGPA.littleEndian, Array.init)
         return [0xB8, 12, 0, 0, 0, 0xBB] + gpa + [0xB9, 1, 0, 0, 0, 0xBA, 0x10, 0, 0, 0] + instruction.bytes + [0xF4]
     }

@@ -14,6 +14,7 @@ public enum ReportRecord: Sendable, Equatable {
     /// than the record (the host reads the maximum size once); the header says how much counts.
     public static func decode(_ bytes: UnsafeRawBufferPointer) -> Result<ReportRecord, ReportRecordError> {
         guard bytes.count >= headerSize else { return .failure(.truncated(bytes.count)) }
+        // SAFETY: every load below lies inside the header, and bytes.count >= headerSize (checked).
         let magic = bytes.loadUnaligned(fromByteOffset: 0, as: UInt32.self)
         guard magic == Self.magic else { return .failure(.badMagic(magic)) }
         let type = bytes[4]

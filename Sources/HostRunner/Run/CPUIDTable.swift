@@ -8,16 +8,14 @@ import KVM
 /// which fits the SNP CPUID page; the other platforms get every leaf KVM supports (why a TD
 /// may: docs/cpuid.md).
 enum CPUIDTable {
-    static let tdxLeaf: UInt32 = 0x21
-    static let kvmSignatureLeaf: UInt32 = 0x4000_0000
-    static let kvmFeaturesLeaf: UInt32 = 0x4000_0001
-    static let kvmFeatureMapGPARange: UInt32 = 1 << 16
     static let sevLeaf: UInt32 = 0x8000_001F
-    static let sevFeatures: UInt32 = (1 << 1) | (1 << 3) | (1 << 4) // SEV, SEV-ES, SEV-SNP
     static let addressSizesLeaf: UInt32 = 0x8000_0008
 
-    static func forVCPU(_ index: Int, supported: [CPUIDEntry], platform: ConversionPlatform?,
-                        physicalAddressBits: UInt32? = nil) -> [CPUIDEntry] {
+    /// vCPU `index`'s CPUID on `platform`: the APIC ID, the guest physical address width
+    /// the platform's view bit needs (`physicalAddressBits`), then the platform's identity
+    /// (`GuestPlatform.identify`).
+    static func forVCPU(_ index: Int, supported: [CPUIDEntry], platform: any GuestPlatform,
+                        physicalAddressBits: UInt32?) -> [CPUIDEntry] {
         var entries = supported.map { entry in
             var entry = entry
             // EBX[31:24] = initial APIC ID.
@@ -25,28 +23,22 @@ enum CPUIDTable {
             return entry
         }
         if let bits = physicalAddressBits { widenPhysicalAddress(&entries, to: bits) }
-        if platform != .ghcb, entries.contains(where: { $0.function == sevLeaf }) {
-            // An AMD host's KVM reports its SEV features here; a guest that is not an SEV guest
-            // must not see them (QEMU zeroes the leaf unless SEV is on), or it would read the
-            // SEV_STATUS MSR, which only an SEV guest has.
-            set(&entries, leaf: sevLeaf, eax: 0, ebx: 0, ecx: 0, edx: 0)
-        }
-        switch platform {
-        case .tdx?:
-            // "IntelTDX    " in EBX, EDX, ECX order (Linux TDX_IDENT), and leaf 0 reaching it.
-            raiseMaximum(&entries, leaf: 0, to: tdxLeaf)
-            set(&entries, leaf: tdxLeaf, eax: 0, ebx: fourCC("Inte"), ecx: fourCC("    "), edx: fourCC("lTDX"))
-        case .ghcb?:
-            raiseMaximum(&entries, leaf: 0x8000_0000, to: sevLeaf)
-            set(&entries, leaf: sevLeaf, eax: sevFeatures, ebx: UInt32(GHCBHost.cBitPosition), ecx: 0, edx: 0)
-        case .kvm?:
-            let existing = entries.first { $0.function == kvmFeaturesLeaf }
-            set(&entries, leaf: kvmSignatureLeaf, eax: kvmFeaturesLeaf, ebx: fourCC("KVMK"), ecx: fourCC("VMKV"), edx: fourCC("M\0\0\0"))
-            set(&entries, leaf: kvmFeaturesLeaf, eax: (existing?.eax ?? 0) | kvmFeatureMapGPARange, ebx: 0, ecx: 0, edx: existing?.edx ?? 0)
-        case nil:
-            break
-        }
-        return platform == .ghcb ? SNPCPUIDModel.entries(entries) : entries
+        return platform.identify(entries)
+    }
+
+    /// The same for the platform `RunOptions.platform` names (its defaults otherwise).
+    static func forVCPU(_ index: Int, supported: [CPUIDEntry], platform: ConversionPlatform?,
+                        physicalAddressBits: UInt32? = nil) -> [CPUIDEntry] {
+        var options = RunOptions()
+        options.platform = platform
+        return forVCPU(index, supported: supported, platform: GuestPlatforms.platform(for: options), physicalAddressBits: physicalAddressBits)
+    }
+
+    /// An AMD host's KVM reports its SEV features in leaf 0x8000001F; a guest that is not an
+    /// SEV guest must not see them (QEMU zeroes the leaf unless SEV is on), or it would read
+    /// the SEV_STATUS MSR, which only an SEV guest has.
+    static func hideSEV(_ entries: inout [CPUIDEntry]) {
+        if entries.contains(where: { $0.function == sevLeaf }) { set(&entries, leaf: sevLeaf, eax: 0, ebx: 0, ecx: 0, edx: 0) }
     }
 
     /// Leaf 0x80000008 EAX[7:0] (MAXPHYADDR) and [23:16] (guest physical address width, from
@@ -64,13 +56,13 @@ enum CPUIDTable {
         entries.append(entry)
     }
 
-    private static func raiseMaximum(_ entries: inout [CPUIDEntry], leaf: UInt32, to maximum: UInt32) {
+    static func raiseMaximum(_ entries: inout [CPUIDEntry], leaf: UInt32, to maximum: UInt32) {
         if let index = entries.firstIndex(where: { $0.function == leaf }), entries[index].eax < maximum {
             entries[index].eax = maximum
         }
     }
 
-    private static func set(_ entries: inout [CPUIDEntry], leaf: UInt32, eax: UInt32, ebx: UInt32, ecx: UInt32, edx: UInt32) {
+    static func set(_ entries: inout [CPUIDEntry], leaf: UInt32, eax: UInt32, ebx: UInt32, ecx: UInt32, edx: UInt32) {
         var entry = entries.first { $0.function == leaf && $0.index == 0 } ?? CPUIDEntry()
         entry.function = leaf
         entry.index = 0
@@ -82,7 +74,7 @@ enum CPUIDTable {
         entries.append(entry)
     }
 
-    private static func fourCC(_ text: String) -> UInt32 {
+    static func fourCC(_ text: String) -> UInt32 {
         text.utf8.prefix(4).enumerated().reduce(0) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
     }
 }

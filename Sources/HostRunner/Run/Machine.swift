@@ -14,6 +14,8 @@ public final class Machine {
     public let memory: GuestMemory
     public let population: Population
     public let service: ConversionService
+    /// The platform's rules for this run (`RunOptions.platform`).
+    let platform: any GuestPlatform
     /// Where guest RAM lives in this run, and why.
     public let ramBacking: RAMBacking
     /// The transport serving each interface in this run.
@@ -32,17 +34,14 @@ public final class Machine {
     static let romPrivateAliasSlot: UInt32 = 3
 
     public init(image: Image, options: RunOptions, system: KVMSystem, probe: HostProbe) throws(RunError) {
-        guard options.vcpus >= 1, options.vcpus <= RunOptions.maximumVCPUs else {
-            throw .invalidOptions("--vcpus must be between 1 and \(RunOptions.maximumVCPUs) (the runtime has one stack per vCPU)")
-        }
-        guard options.memory >= 1 << 20, options.memory % (2 << 20) == 0, options.memory <= Layout.ramWindow.end else {
-            throw .invalidOptions("--memory must be a multiple of 2 MiB between 2 MiB and 3 GiB (got \(hex(options.memory)))")
-        }
+        try options.validate()
         guard image.plan.ramEnd <= options.memory else {
             throw .planExceedsMemory(needed: image.plan.ramEnd, available: options.memory)
         }
         self.image = image
         self.options = options
+        let platform = GuestPlatforms.platform(for: options)
+        self.platform = platform
         let transports = try Self.resolveTransports(options: options, probe: probe)
         self.transports = transports
         let sites = try Self.classifySites(image)
@@ -50,123 +49,27 @@ public final class Machine {
         if let why = probe.cannotEnforce(options.platform) { throw .hostUnavailable(why) }
         let ramBacking = try probe.backing(requested: options.backing)
         self.ramBacking = ramBacking
-        let capabilities = probe.capabilities
         do {
-            let vm = try system.createVM(type: .default)
+            let vm = try Self.createVM(system: system, capabilities: probe.capabilities, transports: transports)
             self.vm = vm
-            // A test harness must never have its guest code patched (docs/host-findings.md §2).
-            if capabilities.disableQuirks2.contains(.fixHypercallInstruction) {
-                try vm.disableQuirks(.fixHypercallInstruction)
-            }
-            if capabilities.userSpaceMSR { try vm.enableUserSpaceMSR(.all) }
-            if transports[.kvm] == .native { try vm.enableHypercallExits(mask: 1 << MapGPARange.hypercallNumber) }
-
-            var regions: [GuestMemory.Region] = []
-            var backings: [AnyObject] = []
-            let ramRange = GPARange(start: 0, end: options.memory)
-            // SEV-SNP where KVM enforces nothing: RAM's private view at GPA | C-bit, its
-            // shared view at GPA, both memslots, so the runner can enforce the RMP itself.
-            // The guest's page tables carry the C-bit: a direct64 image's as the VMM hands them
-            // over, a firmware image's as its reset path makes them.
-            let enforceSNP = options.platform == .ghcb && !probe.usesMemoryAttributes
-            let ramSlotRange = enforceSNP ? GPARange(start: GHCBHost.cBit, end: GHCBHost.cBit + options.memory) : ramRange
-            let ram = try ramBacking.slot(vm: vm, slot: Self.ramSlot, range: ramSlotRange, name: "ram")
-            backings.append(ram)
-            var backing = ConversionService.Backing.unified(ram.file)
-            var views: GuestViews?
-            if enforceSNP {
-                let sharedView = try ram.file.map(), hostView = try ram.file.map()
-                try vm.setUserMemoryRegion(slot: Self.sharedAliasSlot, guestPhysicalAddress: 0, size: options.memory, userspaceAddress: sharedView.userspaceAddress)
-                backings.append(sharedView)
-                backings.append(hostView)
-                regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: hostView.base))
-                views = GuestViews(privateView: ram, sharedView: sharedView, viewBit: GHCBHost.cBit, bitMeansPrivate: true)
-            } else if options.platform == .tdx {
-                // As a TDX VMM does: shared pages live at GPA | shared bit, in a backing of
-                // their own, while RAM's file holds the private side at GPA.
-                let sharedBit = options.tdxAddressWidth.sharedBit
-                let shared = try MemoryMapping.pair(size: Int(options.memory), name: "enlighten-shared")
-                try vm.setUserMemoryRegion(slot: Self.sharedAliasSlot, guestPhysicalAddress: sharedBit, size: options.memory, userspaceAddress: shared.guest.userspaceAddress)
-                backings.append(shared.guest)
-                backings.append(shared.host)
-                backing = .split(private: ram.file, shared: shared.host)
-                if !probe.usesMemoryAttributes {
-                    // KVM enforces nothing here: the runner does, through the guest's views,
-                    // while the host keeps mappings of its own that no protection touches.
-                    let hostRAM = try ram.file.map()
-                    backings.append(hostRAM)
-                    regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: hostRAM.base))
-                    views = GuestViews(privateView: ram, sharedView: shared.guest, viewBit: sharedBit, bitMeansPrivate: false)
-                } else {
-                    regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: ram.base))
-                }
-                regions.append(GuestMemory.Region(name: "shared-alias", range: GPARange(start: sharedBit, end: sharedBit + options.memory), base: shared.host.base))
-            } else {
-                regions.append(GuestMemory.Region(name: "ram", range: ramRange, base: ram.base))
-            }
-            if image.layout == .firmware {
-                let rom = try ramBacking.slot(vm: vm, slot: Self.romSlot, range: Layout.romWindow, name: "rom")
-                regions.append(GuestMemory.Region(name: "rom", range: Layout.romWindow, base: rom.base))
-                backings.append(rom)
-                if enforceSNP {
-                    // The ROM is private memory an SNP launch validated; the guest reaches it at
-                    // GPA before paging (every access private then) and at GPA | C-bit after.
-                    // Both are the same bytes; the guest never converts it, so neither view is
-                    // ever closed.
-                    let romPrivate = try rom.file.map()
-                    try vm.setUserMemoryRegion(slot: Self.romPrivateAliasSlot, guestPhysicalAddress: Layout.romWindow.start | GHCBHost.cBit,
-                                               size: Layout.romWindow.size, userspaceAddress: romPrivate.userspaceAddress)
-                    backings.append(romPrivate)
-                }
-            }
-            self.backings = backings
-            let memory = GuestMemory(regions: regions)
+            let context = LayoutContext(vm: vm, ramBacking: ramBacking, ram: GPARange(start: 0, end: options.memory),
+                                        enforcing: !probe.usesMemoryAttributes)
+            let laidOut = try Self.layOut(image: image, platform: platform, context)
+            self.backings = laidOut.keepAlive
+            let memory = GuestMemory(regions: laidOut.regions)
             self.memory = memory
-
-            // Population happens before any vCPU exists, let alone runs.
-            let supported = try system.supportedCPUID()
             // The CPUID each vCPU is given; the SNP CPUID page holds vCPU 0's.
+            let supported = try system.supportedCPUID()
             let cpuid = { (index: Int) in
-                CPUIDTable.forVCPU(index, supported: supported, platform: options.platform,
-                                   physicalAddressBits: Self.physicalAddressBits(options))
+                CPUIDTable.forVCPU(index, supported: supported, platform: platform, physicalAddressBits: platform.physicalAddressBits)
             }
-            var population = try Population.populate(image: image, into: memory)
-            if let (firmware, metadata) = try SNPLaunchPages.metadata(image: image, options: options) {
-                let seen = try ObservedCPUID.observe(system: system, entries: cpuid(0))
-                population.launchPages = try SNPLaunchPages.populate(firmware, metadata, memory: memory, cpuid: seen, options: options)
-            }
-            population.launchPages += try TDXLaunchPages.populate(image: image, memory: memory, options: options)
-            self.population = population
-            let vmmGivesCBit = enforceSNP && image.layout == .direct64
-            if vmmGivesCBit {
-                // The boot page tables as an SNP VMM must hand them over: with the C-bit.
-                guard SNPBootPaging.encrypt(root: image.pageTableRoot, memory: memory, cBit: GHCBHost.cBit) else {
-                    throw RunError.invalidOptions("the image's page tables at \(hex(image.pageTableRoot)) are not the runtime's: cannot give them the C-bit")
-                }
-            }
-            self.cr3Bits = vmmGivesCBit ? GHCBHost.cBit : 0
-            let initial = population.initialStates(memory: options.memory, platform: options.platform)
-            if probe.usesMemoryAttributes {
-                // Populated first, then made private: the order pre-population requires.
-                for interval in initial.intervals where interval.state == .private {
-                    try vm.setMemoryAttributes(address: interval.range.start, size: interval.range.size, attributes: .private)
-                }
-            }
-            self.service = try ConversionService(
-                initial: initial, ram: ramRange, backing: backing,
-                memoryAttributes: probe.usesMemoryAttributes ? vm : nil, platform: options.platform, views: views, memory: memory)
-
-            let trapped = try Self.armedSites(sites, platform: options.platform, transports: transports)
-            var vcpus: [VCPU] = []
-            for index in 0..<options.vcpus {
-                let vcpu = try vm.createVCPU(id: UInt32(index))
-                try vcpu.setCPUID(cpuid(index))
-                if capabilities.syncRegs.isSuperset(of: [.registers, .specialRegisters]) { try vcpu.enableSyncRegisters([.registers, .specialRegisters]) }
-                try BootState.prepare(vcpu, index: index, image: image, cr3Bits: cr3Bits)
-                if !trapped.isEmpty { try vcpu.setHardwareBreakpoints(trapped) }
-                vcpus.append(vcpu)
-            }
-            self.vcpus = vcpus
+            let launched = try Self.launch(image: image, options: options, platform: platform, memory: memory, laidOut: laidOut,
+                                           vm: vm, context: context, cpuid: { try ObservedCPUID.observe(system: system, entries: cpuid(0)) })
+            self.population = launched.population
+            self.cr3Bits = launched.cr3Bits
+            self.service = launched.service
+            self.vcpus = try Self.setUpVCPUs(vm: vm, image: image, options: options, capabilities: probe.capabilities, cpuid: cpuid,
+                                            cr3Bits: launched.cr3Bits, trapped: try Self.armedSites(sites, platform: options.platform, transports: transports))
         } catch let error as KVMError {
             throw .kvm(error)
         } catch let error as RunError {
@@ -174,6 +77,73 @@ public final class Machine {
         } catch {
             throw .hostUnavailable("\(error)")
         }
+    }
+
+    /// A default VM as a test harness needs it: guest code never patched, MSRs and the
+    /// native hypercall exit to user space where the run uses them.
+    private static func createVM(system: KVMSystem, capabilities: HostCapabilities,
+                                 transports: [ConversionPlatform: Transport]) throws(KVMError) -> VirtualMachine {
+        let vm = try system.createVM(type: .default)
+        // A test harness must never have its guest code patched (docs/host-findings.md §2).
+        if capabilities.disableQuirks2.contains(.fixHypercallInstruction) {
+            try vm.disableQuirks(.fixHypercallInstruction)
+        }
+        if capabilities.userSpaceMSR { try vm.enableUserSpaceMSR(.all) }
+        if transports[.kvm] == .native { try vm.enableHypercallExits(mask: 1 << MapGPARange.hypercallNumber) }
+        return vm
+    }
+
+    /// Step 1, the layout: RAM's memslots, views and host mappings as the platform lays
+    /// them out, and the firmware ROM's.
+    private static func layOut(image: Image, platform: any GuestPlatform, _ context: LayoutContext) throws -> MachineMemory {
+        var memory = try platform.layOutRAM(context)
+        if image.layout == .firmware {
+            let rom = try context.ramBacking.slot(vm: context.vm, slot: Self.romSlot, range: Layout.romWindow, name: "rom")
+            memory.regions.append(GuestMemory.Region(name: "rom", range: Layout.romWindow, base: rom.base))
+            memory.keepAlive.append(rom)
+            try platform.mapROM(rom, context, into: &memory)
+        }
+        return memory
+    }
+
+    /// Step 2, the launch: the plan populated, the platform's launch pages and boot tables,
+    /// RAM's launch states (made private in KVM's attributes where it has them) and the
+    /// conversion service over them. Population happens before any vCPU exists, let alone runs.
+    private static func launch(
+        image: Image, options: RunOptions, platform: any GuestPlatform, memory: GuestMemory, laidOut: MachineMemory,
+        vm: VirtualMachine, context: LayoutContext, cpuid: () throws -> [CPUIDEntry]
+    ) throws -> (population: Population, cr3Bits: UInt64, service: ConversionService) {
+        var population = try Population.populate(image: image, into: memory)
+        population.launchPages = try platform.launchPages(image: image, memory: memory, options: options, cpuid: cpuid)
+        let cr3Bits = try platform.prepareBootPaging(image: image, memory: memory, enforcing: context.enforcing)
+        let initial = population.initialStates(memory: options.memory, platform: options.platform)
+        if !context.enforcing {
+            // Populated first, then made private: the order pre-population requires.
+            for interval in initial.intervals where interval.state == .private {
+                try vm.setMemoryAttributes(address: interval.range.start, size: interval.range.size, attributes: .private)
+            }
+        }
+        let service = try ConversionService(
+            initial: initial, ram: context.ram, backing: laidOut.backing,
+            memoryAttributes: context.enforcing ? nil : vm, platform: options.platform, views: laidOut.views, memory: memory)
+        return (population, cr3Bits, service)
+    }
+
+    /// Step 3, the vCPUs: each with its CPUID, its boot state and the armed request sites.
+    private static func setUpVCPUs(
+        vm: VirtualMachine, image: Image, options: RunOptions, capabilities: HostCapabilities, cpuid: (Int) -> [CPUIDEntry],
+        cr3Bits: UInt64, trapped: [UInt64]
+    ) throws -> [VCPU] {
+        var vcpus: [VCPU] = []
+        for index in 0..<options.vcpus {
+            let vcpu = try vm.createVCPU(id: UInt32(index))
+            try vcpu.setCPUID(cpuid(index))
+            if capabilities.syncRegs.isSuperset(of: [.registers, .specialRegisters]) { try vcpu.enableSyncRegisters([.registers, .specialRegisters]) }
+            try BootState.prepare(vcpu, index: index, image: image, cr3Bits: cr3Bits)
+            if !trapped.isEmpty { try vcpu.setHardwareBreakpoints(trapped) }
+            vcpus.append(vcpu)
+        }
+        return vcpus
     }
 
     /// Each interface's transport: the override if given and possible here, else the probe's.
@@ -190,7 +160,7 @@ public final class Machine {
                 if forced == .native, platform != .kvm, probe.transports[platform] != .native {
                     // Only SNP/TDX hardware turns PSC/MapGPA into exits; nothing else can.
                     if options.platform == platform {
-                        throw .invalidOptions("--transport native: \(platform.rawValue) requests cannot reach the host natively here (no \(platform == .ghcb ? "SEV-SNP" : "TDX") VM type)")
+                        throw .invalidOptions("--transport native: \(platform.rawValue) requests cannot reach the host natively here (no \(platform == .sevSNP ? "SEV-SNP" : "TDX") VM type)")
                     }
                     continue
                 }
@@ -198,15 +168,6 @@ public final class Machine {
             }
         }
         return transports
-    }
-
-    /// The guest MAXPHYADDR a platform's view bit needs (TDX: GPAW; SNP: above the C-bit).
-    private static func physicalAddressBits(_ options: RunOptions) -> UInt32? {
-        switch options.platform {
-        case .tdx?: UInt32(options.tdxAddressWidth.rawValue)
-        case .ghcb?: GHCBHost.physicalAddressBits
-        default: nil
-        }
     }
 
     /// The sites the run arms: its platform's trapped ones (without a platform, every trapped
@@ -226,6 +187,7 @@ public final class Machine {
         var sites: [UInt64: RequestInstruction] = [:]
         for site in image.sites {
             let bytes = image.contents(of: GPARange(start: site.address, end: site.address + UInt64(RequestInstruction.longest)))
+            // SAFETY: the buffer is the array's own storage, read only inside the closure.
             guard let instruction = bytes.withUnsafeBytes({ RequestInstruction(bytes: $0) }) else {
                 throw .invalidOptions("request site \(site.name) at \(hex(site.address)) holds \(bytes.map { String(format: "%02x", $0) }.joined(separator: " ")), not vmcall, vmmcall, VMGEXIT or TDCALL")
             }

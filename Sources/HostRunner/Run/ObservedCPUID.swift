@@ -15,6 +15,7 @@ enum ObservedCPUID {
             let vm = try system.createVM(type: .default)
             let page = try MemoryMapping(size: 4096)
             let code: [UInt8] = [0x0F, 0xA2, 0xF4] // cpuid; hlt
+            // SAFETY: three bytes at the start of a 4096-byte mapping this function owns.
             for (offset, byte) in code.enumerated() { page.base.storeBytes(of: byte, toByteOffset: offset, as: UInt8.self) }
             try vm.setUserMemoryRegion(slot: 0, guestPhysicalAddress: 0, size: 4096, userspaceAddress: page.userspaceAddress)
             let vcpu = try vm.createVCPU(id: 0)

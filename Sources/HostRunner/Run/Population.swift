@@ -28,7 +28,7 @@ public struct Population: Sendable {
                 entries.append(Entry(range: range, bytesWritten: 0))
                 continue
             }
-            guard memory.bytes(at: range.range.start, count: Int(range.range.size)) != nil else {
+            guard memory.contains(range.range.start, count: Int(range.range.size)) else {
                 throw .planExceedsMemory(needed: range.range.end, available: memory.regions.map(\.range.end).max() ?? 0)
             }
             var written: UInt64 = 0
@@ -36,10 +36,14 @@ public struct Population: Sendable {
                 let segmentRange = GPARange(start: segment.address, end: segment.address + UInt64(segment.bytes.count))
                 guard segmentRange.overlaps(range.range) else { continue }
                 let from = max(segmentRange.start, range.range.start), to = min(segmentRange.end, range.range.end)
-                guard let destination = memory.bytes(at: from, count: Int(to - from)) else { continue }
-                segment.bytes.withUnsafeBytes { source in
-                    copyPrefaulted(to: destination, from: UnsafeRawBufferPointer(rebasing: source[Int(from - segment.address)..<Int(to - segment.address)]))
+                let copied: Void? = memory.withBytes(at: from, count: Int(to - from)) { destination in
+                    segment.bytes.withUnsafeBytes { source in
+                        // SAFETY: [from, to) lies inside the segment (the overlap computed above),
+                        // so the rebased slice is inside `source`; `destination` holds to - from bytes.
+                        copyPrefaulted(to: destination, from: UnsafeRawBufferPointer(rebasing: source[Int(from - segment.address)..<Int(to - segment.address)]))
+                    }
                 }
+                guard copied != nil else { continue }
                 written += to - from
             }
             entries.append(Entry(range: range, bytesWritten: written))
@@ -67,6 +71,7 @@ public struct Population: Sendable {
             // `destination` (mappings are page aligned); the advice only faults pages in.
             _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, madvisePopulateWrite)
             #endif
+            // SAFETY: offset + length <= count, the smaller of the two buffers' sizes.
             (target + offset).copyMemory(from: origin + offset, byteCount: length)
         }
     }
@@ -90,6 +95,7 @@ public struct Population: Sendable {
             guard from < to else { continue }
             crc = CRC32C.updateZeros(crc, count: from - cursor)
             crc = segment.bytes.withUnsafeBytes { bytes in
+                // SAFETY: [from, to) lies inside the segment (clamped to its range above).
                 CRC32C.update(crc, UnsafeRawBufferPointer(rebasing: bytes[Int(from - segment.address)..<Int(to - segment.address)]))
             }
             cursor = to

@@ -1,4 +1,5 @@
 import GuestABI
+import Payload
 
 /// How to run an image. Defaults are what `enlighten run` uses without options.
 public struct RunOptions: Sendable {
@@ -53,4 +54,27 @@ public struct RunOptions: Sendable {
     public static let maximumTimeout: Double = 3600
     public static let defaultMaxEvents = 10_000
     public static let maximumMaxEvents = 1_000_000
+
+    /// Checks every option against its range, once, wherever the options come from (the CLI
+    /// calls this at parse time, `Runner.run` and `Machine` before they create anything):
+    /// one one-line error naming the option for the first that is out of range.
+    public func validate() throws(RunError) {
+        guard timeout.isFinite, timeout > 0, timeout <= Self.maximumTimeout else {
+            throw .invalidOptions("--timeout must be a number of seconds above 0 and at most \(Int(Self.maximumTimeout)) (got \(timeout))")
+        }
+        guard (1...Self.maximumVCPUs).contains(vcpus) else {
+            throw .invalidOptions("--vcpus must be between 1 and \(Self.maximumVCPUs) (got \(vcpus))")
+        }
+        guard injectRetries >= 0 else { throw .invalidOptions("--inject-retry must be 0 or more (got \(injectRetries))") }
+        guard (1...Self.maximumMaxEvents).contains(maxEvents) else {
+            throw .invalidOptions("--max-events must be between 1 and \(Self.maximumMaxEvents) (got \(maxEvents))")
+        }
+        guard memory >= 2 << 20, memory % (2 << 20) == 0, memory <= Layout.ramWindow.end else {
+            throw .invalidOptions("--memory must be a multiple of 2 MiB between 2 MiB and 3 GiB (got \(hex(memory)))")
+        }
+        // The kernel-hashes page is an SNP launch page: no other platform has anywhere to put it.
+        if snpKernelHashPage != nil, platform != .sevSNP {
+            throw .invalidOptions("--kernel needs --platform ghcb and a firmware-layout image")
+        }
+    }
 }

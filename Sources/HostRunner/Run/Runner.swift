@@ -10,12 +10,7 @@ public enum Runner {
         sink: (@Sendable (RunEvent) -> Void)? = nil
     ) throws(RunError) -> RunResult {
         let started = ContinuousClock.now
-        guard options.timeout.isFinite, options.timeout > 0, options.timeout <= RunOptions.maximumTimeout else {
-            throw .invalidOptions("--timeout must be a number of seconds above 0 and at most \(Int(RunOptions.maximumTimeout)) (got \(options.timeout))")
-        }
-        guard (1...RunOptions.maximumMaxEvents).contains(options.maxEvents) else {
-            throw .invalidOptions("--max-events must be between 1 and \(RunOptions.maximumMaxEvents) (got \(options.maxEvents))")
-        }
+        try options.validate()
         let resolved: HostProbe
         if let probe {
             resolved = probe

@@ -4,20 +4,12 @@ import Payload
 /// The host's side of the GHCB protocols for one vCPU, as a hypervisor for SEV-SNP guests
 /// implements it: the GHCB MSR (0xC0010130) the guest writes requests to, the MSR protocol
 /// served on VMGEXIT when the MSR holds a request, and the GHCB page protocol (Page State
-/// Change NAE event) when it holds the registered GHCB's GPA.
+/// Change NAE event) when it holds the registered GHCB's GPA. The platform's own constants
+/// (C-bit, SEV_STATUS) are `SEVSNPPlatform`'s; the MSR's reads and writes reach this through
+/// `SEVSNPVCPU`.
 struct GHCBHost {
-    /// SEV_STATUS (0xC0010131): SEV, SEV-ES and SNP active (Linux msr-index.h bits 0, 1, 2).
-    static let sevStatusMSR: UInt32 = 0xC001_0131
-    static let sevStatusSNPGuest: UInt64 = 0b111
     /// The GHCB protocol versions this host speaks (the GHCB specification's v2 for SNP).
     static let minimumProtocol: UInt16 = 2, maximumProtocol: UInt16 = 2
-    /// The C-bit, reported in SEV_INFO and CPUID 0x8000001F EBX[5:0]: bit 47, the position
-    /// first-generation EPYC parts report (later ones say 51; guests read it, never assume
-    /// it), under a MAXPHYADDR of 48 (CPUID 0x80000008), so that the guest MMU treats it as an
-    /// address bit and a C=1 access reaches the private view's memslot.
-    static let cBitPosition: UInt8 = 47
-    static let physicalAddressBits: UInt32 = 48
-    static var cBit: UInt64 { 1 << UInt64(cBitPosition) }
     /// GHCB_HV_FT_SNP: the hypervisor supports SNP guests.
     static let hypervisorFeatures: UInt64 = 1
 
@@ -49,22 +41,22 @@ struct GHCBHost {
         let asked = "GHCB MSR \(hex(msr))"
         switch request {
         case .sevInformation:
-            msr = GHCBMSRResponse.sevInformation(maxVersion: Self.maximumProtocol, minVersion: Self.minimumProtocol, cBitPosition: Self.cBitPosition)
-            events.append(.served(vcpu: vcpu, interface: .ghcb, request: .sevInformation, answer: hex(msr)))
+            msr = GHCBMSRResponse.sevInformation(maxVersion: Self.maximumProtocol, minVersion: Self.minimumProtocol, cBitPosition: SEVSNPPlatform.cBitPosition)
+            events.append(.served(vcpu: vcpu, interface: .sevSNP, request: .sevInformation, answer: hex(msr)))
         case .registerGHCB(let gfn):
             registeredGPA = gfn << 12
             msr = GHCBMSRResponse.registerGHCB(gfn: gfn)
-            events.append(.served(vcpu: vcpu, interface: .ghcb, request: .registerGHCB(gpa: gfn << 12), answer: hex(msr)))
+            events.append(.served(vcpu: vcpu, interface: .sevSNP, request: .registerGHCB(gpa: gfn << 12), answer: hex(msr)))
         case .hypervisorFeatures:
             msr = GHCBMSRResponse.hypervisorFeatures(Self.hypervisorFeatures)
-            events.append(.served(vcpu: vcpu, interface: .ghcb, request: .hypervisorFeatures, answer: hex(msr)))
+            events.append(.served(vcpu: vcpu, interface: .sevSNP, request: .hypervisorFeatures, answer: hex(msr)))
         case .pageStateChange(let gfn, let operation):
             if let conversion = GHCBMSRProtocol.conversion(gfn: gfn, operation: operation) {
                 let outcome = ConversionLog.convert(conversion, transport: transport, service: service, vcpu: vcpu, events: &events)
                 msr = GHCBMSRProtocol.pageStateChangeResponse(for: outcome)
             } else {
                 msr = GHCBMSRProtocol.pageStateChangeError
-                events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .ghcb, transport: transport,
+                events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
                     request: "MSR PSC gfn \(hex(gfn)) operation \(operation)", answer: "GHCB MSR \(hex(msr))")))
             }
         case .terminate(let reasonSet, let reasonCode):
@@ -85,8 +77,8 @@ struct GHCBHost {
             // KVM fails KVM_RUN for a GHCB GPA the guest never registered (sev.c).
             return .stop(.unsupportedRequest("VMGEXIT with GHCB GPA \(hex(gpa)), which the guest has not registered (MSR protocol REGISTER_GHCB)"))
         }
-        guard let bytes = memory.bytes(at: gpa, count: GHCBLayout.pageSize),
-              (try? page.reload(copying: UnsafeRawBufferPointer(bytes))) != nil else {
+        // SAFETY: a page-sized buffer lent by GuestMemory, copied before the closure returns.
+        guard memory.withBytes(at: gpa, count: GHCBLayout.pageSize, { try? page.reload(copying: UnsafeRawBufferPointer($0)) }) != nil else {
             return .stop(.unsupportedRequest("the registered GHCB at \(hex(gpa)) is not inside guest RAM"))
         }
         if service.state(at: gpa) != .shared {
@@ -100,19 +92,19 @@ struct GHCBHost {
         }
         switch disposition {
         case .pageStateChange(let result) where result.exitInfo2 != 0:
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .ghcb, transport: transport,
+            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
                 request: "PSC NAE event", answer: "SW_EXITINFO2 \(hex(result.exitInfo2)) (\(result))")))
         case .malformed(let error):
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .ghcb, transport: transport,
+            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
                 request: "VMGEXIT exit code \(hex(page[.swExitCode]))", answer: "SW_EXITINFO1 2, SW_EXITINFO2 \(error.rawValue) (\(error))")))
         case .unhandled(let exitCode):
             GHCBExitHandler.complete(&page, exitInfo1: GHCBMalformedInput.exitInfo1, exitInfo2: GHCBMalformedInput.invalidEvent.rawValue)
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .ghcb, transport: transport,
+            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
                 request: "VMGEXIT exit code \(hex(exitCode))", answer: "SW_EXITINFO1 2, SW_EXITINFO2 6 (GHCB_ERR_INVALID_EVENT)")))
         case .pageStateChange, .hypercall:
             break
         }
-        write(page, to: bytes)
+        memory.withBytes(at: gpa, count: GHCBLayout.pageSize) { write(page, to: $0) }
         return .resume
     }
 
@@ -120,6 +112,7 @@ struct GHCBHost {
     private func write(_ page: GHCBPage, to bytes: UnsafeMutableRawBufferPointer) {
         page.bytes.withUnsafeBytes { source in
             page.forEachChangedRange { range in
+                // SAFETY: `range` is a field of the GHCB layout, inside both page-sized buffers.
                 UnsafeMutableRawBufferPointer(rebasing: bytes[range]).copyMemory(from: UnsafeRawBufferPointer(rebasing: source[range]))
             }
         }

@@ -5,7 +5,7 @@ extension RequestInstruction {
     var platform: ConversionPlatform {
         switch interface {
         case .kvm: .kvm
-        case .ghcb: .ghcb
+        case .ghcb: .sevSNP
         case .tdx: .tdx
         }
     }

@@ -1,32 +1,20 @@
 import GuestABI
 import Payload
 
-/// The host's side of TDCALL for one vCPU, standing in for both the TDX module (TDG.VP.INFO,
-/// TDG.VP.VEINFO.GET, TDG.MEM.PAGE.ACCEPT, unknown leaves) and KVM (TDG.VP.VMCALL<MapGPA>,
-/// served in ≤ 2 MiB chunks, with RETRY when the runner is asked to force one).
+/// The host's side of TDCALL for one vCPU: decodes each TDCALL, hands the TDX module's leaves
+/// (TDG.VP.INFO, TDG.VP.VEINFO.GET, TDG.MEM.PAGE.ACCEPT) to the platform's `TDXModule`, and
+/// serves KVM's (TDG.VP.VMCALL<MapGPA>, in ≤ 2 MiB chunks, with RETRY when the runner is
+/// asked to force one) and unknown leaves itself.
 struct TDXHost {
-    let width: TDXGuestPhysicalAddressWidth
-    let vcpuCount: Int
-    /// TD ATTRIBUTES (RunOptions.tdxAttributes).
-    let attributes: UInt64
+    /// The TDX module this vCPU's TDCALLs reach (its VE_INFO is per vCPU).
+    var module: TDXModule
+    var width: TDXGuestPhysicalAddressWidth { module.width }
     /// RETRYs still to force (a test hook: `--inject-retry N`).
     var retriesToInject: Int
-    /// The #VE information the last injected #VE left for TDG.VP.VEINFO.GET (VE_INFO.VALID).
-    var pendingVEInfo: VEInfo?
-
-    /// What the TDX module records for a #VE (tdx_inject_ve; edk2 TDCALL_VEINFO_RETURN_DATA).
-    struct VEInfo: Equatable {
-        var exitReason: UInt32
-        var exitQualification: UInt64
-        var gla: UInt64
-        var gpa: UInt64
-    }
 
     init(width: TDXGuestPhysicalAddressWidth, vcpuCount: Int, retriesToInject: Int, attributes: UInt64 = RunOptions.tdxSeptVEDisable) {
-        self.width = width
-        self.vcpuCount = vcpuCount
+        module = TDXModule(width: width, vcpuCount: vcpuCount, attributes: attributes)
         self.retriesToInject = retriesToInject
-        self.attributes = attributes
     }
 
     /// Serves one TDCALL; a stop is returned where the platform would not resume the guest.
@@ -35,25 +23,11 @@ struct TDXHost {
                          events: inout [RunEvent]) -> VCPUStop? {
         switch TDCall.decode(registers) {
         case .vpInfo:
-            TDXVPInfo(width: width, attributes: attributes, vcpuCount: UInt32(vcpuCount), maxVCPUCount: UInt32(vcpuCount),
-                      vcpuIndex: UInt32(vcpu)).apply(to: &registers)
-            events.append(.served(vcpu: vcpu, interface: .tdx, request: .tdVPInfo, answer: "GPAW \(width.rawValue), attributes \(hex(attributes))"))
+            module.vpInfo(&registers, vcpu: vcpu, events: &events)
         case .veInfoGet:
-            // tdg_vp_veinfo_get.c: RCX, RDX, R8, R9, R10 cleared first; VALID cleared after.
-            registers.rcx = 0; registers.rdx = 0; registers.r8 = 0; registers.r9 = 0; registers.r10 = 0
-            if let info = pendingVEInfo {
-                registers.rax = TDCall.success
-                registers.rcx = UInt64(info.exitReason)
-                registers.rdx = info.exitQualification
-                registers.r8 = info.gla
-                registers.r9 = info.gpa
-                pendingVEInfo = nil
-            } else {
-                registers.rax = TDCall.noValidVEInfo
-            }
-            events.append(.served(vcpu: vcpu, interface: .tdx, request: .veInfoGet, answer: "rax \(hex(registers.rax))"))
+            module.veInfoGet(&registers, vcpu: vcpu, events: &events)
         case .memPageAccept(let pageInfo):
-            return accept(pageInfo, registers: &registers, vcpu: vcpu, service: service, transport: transport, events: &events)
+            return module.accept(pageInfo, registers: &registers, vcpu: vcpu, service: service, transport: transport, events: &events)
         case .failed(let status):
             events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .tdx, transport: transport,
                 request: "TDCALL leaf \(registers.rax)", answer: "rax = \(hex(status))")))
@@ -64,40 +38,6 @@ struct TDXHost {
             completion.apply(to: &registers, exposedMask: exposed)
         }
         return nil
-    }
-
-    /// TDG.MEM.PAGE.ACCEPT. A page the Secure EPT does not hold (shared in KVM's attributes)
-    /// takes the EPT-violation path: KVM_EXIT_MEMORY_FAULT, the VMM converts the page to
-    /// private, KVM AUGs it, and the TDCALL runs again, now finding it pending.
-    private func accept(_ rcx: UInt64, registers: inout TDCallRegisters, vcpu: Int, service: ConversionService,
-                        transport: Transport, events: inout [RunEvent]) -> VCPUStop? {
-        for _ in 0..<2 {
-            guard let result = service.accept(rcx: rcx, sharedBit: width.sharedBit) else {
-                return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)): discarding the accepted page failed")
-            }
-            let level = rcx & 0x7
-            // The size the level names (4 KiB, 2 MiB, 1 GiB; anything else as 4 KiB, for the log).
-            let size: UInt64 = level == 1 ? 2 << 20 : level == 2 ? 1 << 30 : 0x1000
-            let range = GPARange(start: rcx & ~UInt64(0xFFF), exactByteCount: size)
-            switch result {
-            case .notPrivate(let page):
-                let request = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .tdxMapGPA)
-                let outcome = ConversionLog.convert(request, transport: transport, service: service, vcpu: vcpu, events: &events,
-                                                    as: (.tdx, .memoryFault(.acceptOfSharedPage)))
-                guard outcome.succeeded else { return .memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: "TDG.MEM.PAGE.ACCEPT") }
-                continue
-            case .outsideMemory:
-                return .platformStopped("TDG.MEM.PAGE.ACCEPT of \(range), which is not guest RAM: the EPT violation has no memslot to fault in, so KVM stops the TD")
-            default:
-                guard let rax = result.rax else { return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)) has no answer") }
-                registers.rax = rax
-                events.append(.validation(vcpu: vcpu, ValidationRecord(
-                    interface: .tdx, operation: .accept, range: range,
-                    pageSize: size, result: .accept(result), transport: transport)))
-                return nil
-            }
-        }
-        return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)) did not settle after an implicit conversion")
     }
 
     /// Converts chunk by chunk. A forced RETRY is spent only where KVM could answer one:

@@ -22,21 +22,25 @@ enum SNPBootPaging {
 
     private static func rewrite(table: UInt64, level: Int, memory: GuestMemory, cBit: UInt64, visited: inout Set<UInt64>) -> Bool {
         guard visited.insert(table).inserted else { return true }
-        guard let entries = memory.bytes(at: table, count: 4096) else { return false }
         let addressMask: UInt64 = 0x000F_FFFF_FFFF_F000 & ~cBit
-        for index in 0..<512 {
-            var entry = entries.load(fromByteOffset: index * 8, as: UInt64.self)
-            guard entry & present != 0 else { continue }
-            if level == 2 && entry & largePage != 0 {
-                entry ^= cBit                           // a 2 MiB leaf: identity ↔ private, alias ↔ shared
-            } else if level > 1 && entry & largePage == 0 {
-                guard rewrite(table: entry & addressMask, level: level - 1, memory: memory, cBit: cBit, visited: &visited) else { return false }
-                entry |= cBit                           // the next table lives in private memory
-            } else {
-                return false                            // 1 GiB or 4 KiB leaves: not the runtime's tables
+        return memory.withBytes(at: table, count: 4096) { entries in
+            for index in 0..<512 {
+                // SAFETY: index * 8 + 8 <= 4096, the buffer's size; the table is 8-byte aligned
+                // (a page), so the aligned load and store are in bounds and aligned.
+                var entry = entries.load(fromByteOffset: index * 8, as: UInt64.self)
+                guard entry & present != 0 else { continue }
+                if level == 2 && entry & largePage != 0 {
+                    entry ^= cBit                       // a 2 MiB leaf: identity ↔ private, alias ↔ shared
+                } else if level > 1 && entry & largePage == 0 {
+                    guard rewrite(table: entry & addressMask, level: level - 1, memory: memory, cBit: cBit, visited: &visited) else { return false }
+                    entry |= cBit                       // the next table lives in private memory
+                } else {
+                    return false                        // 1 GiB or 4 KiB leaves: not the runtime's tables
+                }
+                // SAFETY: as the load above.
+                entries.storeBytes(of: entry, toByteOffset: index * 8, as: UInt64.self)
             }
-            entries.storeBytes(of: entry, toByteOffset: index * 8, as: UInt64.self)
-        }
-        return true
+            return true
+        } ?? false
     }
 }

@@ -9,9 +9,10 @@ import Payload
 /// hash table when `run --kernel` gave one, else zero pages). Returns the pages in that order
 /// with the bytes read back from guest memory, so the run's digest is of what is really there.
 enum SNPLaunchPages {
-    /// The image's SEV metadata when this run is an SNP launch of it, else nil.
+    /// The image's SEV metadata when it is a firmware image that carries some, else nil (the
+    /// SEV-SNP platform asks; `RunOptions.validate` refuses --kernel on any other).
     static func metadata(image: Image, options: RunOptions) throws(RunError) -> (FirmwareImage, SEVMetadata)? {
-        guard options.platform == .ghcb, image.layout == .firmware, let rom = image.romBytes() else {
+        guard image.layout == .firmware, let rom = image.romBytes() else {
             if options.snpKernelHashPage != nil { throw .invalidOptions("--kernel needs --platform ghcb and a firmware-layout image") }
             return nil
         }
@@ -71,20 +72,16 @@ enum SNPLaunchPages {
     }
 
     private static func write(_ bytes: [UInt8]?, to range: GPARange, _ memory: GuestMemory) throws(RunError) {
-        guard let destination = memory.bytes(at: range.start, count: Int(range.size)) else {
+        guard memory.contains(range.start, count: Int(range.size)) else {
             throw .planExceedsMemory(needed: range.end, available: memory.regions.map(\.range.end).max() ?? 0)
         }
-        if let bytes {
-            bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
-        } else {
-            destination.initializeMemory(as: UInt8.self, repeating: 0)
-        }
+        if let bytes { memory.write(bytes, at: range.start) } else { memory.zero(at: range.start, count: Int(range.size)) }
     }
 
     private static func readBack(_ range: GPARange, _ memory: GuestMemory) throws(RunError) -> [UInt8] {
-        guard let source = memory.bytes(at: range.start, count: Int(range.size)) else {
+        guard let bytes = memory.read(at: range.start, count: Int(range.size)) else {
             throw .planExceedsMemory(needed: range.end, available: memory.regions.map(\.range.end).max() ?? 0)
         }
-        return Array(source)
+        return bytes
     }
 }

@@ -7,7 +7,7 @@ import Payload
 /// guest to accept before use, as QEMU's tdvf-hob.c describes them.
 enum TDXLaunchPages {
     static func populate(image: Image, memory: GuestMemory, options: RunOptions) throws(RunError) -> [LaunchPage] {
-        guard options.platform == .tdx, image.layout == .firmware, let rom = image.romBytes(),
+        guard image.layout == .firmware, let rom = image.romBytes(),
               let metadata = FirmwareImage(bytes: rom).tdxMetadata,
               let hob = metadata.sections.first(where: { $0.type == .tdHob })
         else { return [] }
@@ -27,11 +27,10 @@ enum TDXLaunchPages {
         do { bytes = try TDHob.bytes(base: hobRange.start, capacity: hobRange.size, resources: resources) } catch {
             throw .invalidOptions("\(error)")
         }
-        guard let destination = memory.bytes(at: hobRange.start, count: Int(hobRange.size)) else {
+        guard memory.zero(at: hobRange.start, count: Int(hobRange.size)), memory.write(bytes, at: hobRange.start),
+              let contents = memory.read(at: hobRange.start, count: Int(hobRange.size)) else {
             throw .planExceedsMemory(needed: hobRange.end, available: options.memory)
         }
-        destination.initializeMemory(as: UInt8.self, repeating: 0)
-        bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
-        return [LaunchPage(kind: .tdHob, range: hobRange, contents: Array(destination), source: .tdHobSection)]
+        return [LaunchPage(kind: .tdHob, range: hobRange, contents: contents, source: .tdHobSection)]
     }
 }

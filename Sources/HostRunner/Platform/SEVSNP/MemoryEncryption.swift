@@ -30,6 +30,7 @@ struct MemoryEncryption: Sendable {
     /// under the guest's key: one keystream qword per 8 bytes.
     func garble(_ page: UnsafeMutableRawBufferPointer, at address: UInt64) {
         for offset in stride(from: 0, to: page.count & ~7, by: 8) {
+            // SAFETY: offset + 8 <= page.count (the stride stops at the last whole qword).
             page.storeBytes(of: word(at: address &+ UInt64(offset)), toByteOffset: offset, as: UInt64.self)
         }
     }

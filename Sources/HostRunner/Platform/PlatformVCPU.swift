@@ -1,0 +1,86 @@
+import KVM
+import Payload
+
+/// One vCPU's half of its platform: the state the guest builds up with it (SNP: the GHCB MSR
+/// and the registered GHCB; TDX: VE_INFO and forced retries) and what it serves — the
+/// platform's MSRs, its trapped request instructions, and the fault for an access to a page
+/// the guest has not validated or accepted. One instance per vCPU thread.
+protocol PlatformVCPU: AnyObject {
+    /// RDMSR of an MSR the platform serves, or nil (refused: #GP, as hardware).
+    func readMSR(_ index: UInt32) -> UInt64?
+    /// WRMSR of an MSR the platform serves; false: refused (#GP).
+    func writeMSR(_ index: UInt32, value: UInt64) -> Bool
+    /// Serves `instruction` (one of this platform's, trapped before it executed) with the
+    /// vCPU's registers; the runner then skips it unless it faulted.
+    func serve(_ instruction: RequestInstruction, _ request: inout TrappedRequest) -> TrappedOutcome
+    /// What a private-view access to a page the guest has not validated (SNP) or accepted
+    /// (TDX) meets. Pure apart from the platform's own state (TDX's VE_INFO).
+    func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault
+    /// Why the guest may have shut down here but not on the platform's hardware (appended to
+    /// the triple fault's location); empty when nothing is known.
+    func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String
+}
+
+extension PlatformVCPU {
+    func readMSR(_ index: UInt32) -> UInt64? { nil }
+    func writeMSR(_ index: UInt32, value: UInt64) -> Bool { false }
+    func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String { "" }
+}
+
+/// A trapped request as its platform serves it: the registers to answer in, what the
+/// instruction reads of the special registers, and where the service records what it did.
+struct TrappedRequest {
+    var regs: Registers
+    let sregs: SpecialRegisters
+    /// The instruction's linear address.
+    let pc: UInt64
+    let machine: Machine
+    /// Where the events of serving it go (`EventRecorder.pending`).
+    var events: [RunEvent]
+}
+
+/// How a served instruction ended.
+enum TrappedOutcome: Equatable {
+    case completed
+    /// It raises an exception instead of completing (taken at the instruction).
+    case faulted(TrappedFault)
+    case stopped(VCPUStop)
+}
+
+/// An exception a served instruction raises instead of completing.
+struct TrappedFault: Equatable {
+    let vector: UInt8
+    let errorCode: UInt32?
+    let cause: String
+}
+
+/// A private-view access to a page not validated / accepted, as the runner saw it.
+struct UnacceptedAccess: Equatable {
+    /// The page's GPA (view bit dropped).
+    let gpa: UInt64
+    /// The address the guest used, view bit included.
+    let address: ViewAddress
+    /// The linear address the instruction used, when the runner could recover it.
+    let linear: UInt64?
+    let isWrite: Bool
+    /// Where the vCPU is (symbolized).
+    let at: String
+    /// The page states around `gpa`, in words.
+    let states: String
+}
+
+/// What the platform answers an unaccepted access with.
+enum AccessFault: Equatable {
+    /// An exception delivered at the instruction: vector, error code, CR2 when the platform
+    /// sets it, the cause remembered for the guest's report (nil: none remembered), and the
+    /// event that records the answer.
+    case inject(vector: UInt8, errorCode: UInt32?, cr2: UInt64?, remembered: InjectedException?, served: RunEvent)
+    case stop(VCPUStop)
+}
+
+/// A guest-physical address as the guest put it on the bus: with the view bit (SNP's C-bit,
+/// TDX's shared bit) that chooses the private or shared view, so not yet a page's GPA.
+struct ViewAddress: Equatable {
+    let raw: UInt64
+    init(_ raw: UInt64) { self.raw = raw }
+}

@@ -1,0 +1,119 @@
+import GuestABI
+import Payload
+
+/// The TDX module's side of the TDCALLs it serves itself for one vCPU (TDG.VP.INFO,
+/// TDG.VP.VEINFO.GET, TDG.MEM.PAGE.ACCEPT), and the #VE it delivers for a private access to a
+/// pending page when SEPT_VE_DISABLE is clear, with the VE_INFO it leaves for
+/// TDG.VP.VEINFO.GET. `TDXHost` decodes the TDCALL and hands these leaves here.
+struct TDXModule {
+    let width: TDXGuestPhysicalAddressWidth
+    let vcpuCount: Int
+    /// TD ATTRIBUTES (RunOptions.tdxAttributes).
+    let attributes: UInt64
+    /// The #VE information the last injected #VE left for TDG.VP.VEINFO.GET (VE_INFO.VALID).
+    var pendingVEInfo: VEInfo?
+
+    /// What the TDX module records for a #VE (tdx_inject_ve; edk2 TDCALL_VEINFO_RETURN_DATA).
+    struct VEInfo: Equatable {
+        var exitReason: UInt32
+        var exitQualification: UInt64
+        var gla: UInt64
+        var gpa: UInt64
+    }
+
+    /// #VE and #DF vectors (Intel SDM vol. 3 table 6-1), and the exit reason a #VE for an EPT
+    /// violation reports (48: Intel SDM vol. 3 appendix C).
+    static let virtualizationException: UInt8 = 20
+    static let doubleFault: UInt8 = 8
+    static let eptViolation: UInt32 = 48
+
+    init(width: TDXGuestPhysicalAddressWidth, vcpuCount: Int, attributes: UInt64) {
+        self.width = width
+        self.vcpuCount = vcpuCount
+        self.attributes = attributes
+    }
+
+    /// TDG.VP.INFO: GPAW, ATTRIBUTES, the vCPU counts and this vCPU's index.
+    func vpInfo(_ registers: inout TDCallRegisters, vcpu: Int, events: inout [RunEvent]) {
+        TDXVPInfo(width: width, attributes: attributes, vcpuCount: UInt32(vcpuCount), maxVCPUCount: UInt32(vcpuCount),
+                  vcpuIndex: UInt32(vcpu)).apply(to: &registers)
+        events.append(.served(vcpu: vcpu, interface: .tdx, request: .tdVPInfo, answer: "GPAW \(width.rawValue), attributes \(hex(attributes))"))
+    }
+
+    /// TDG.VP.VEINFO.GET (tdg_vp_veinfo_get.c): RCX, RDX, R8, R9, R10 cleared first; VALID
+    /// cleared after.
+    mutating func veInfoGet(_ registers: inout TDCallRegisters, vcpu: Int, events: inout [RunEvent]) {
+        registers.rcx = 0; registers.rdx = 0; registers.r8 = 0; registers.r9 = 0; registers.r10 = 0
+        if let info = pendingVEInfo {
+            registers.rax = TDCall.success
+            registers.rcx = UInt64(info.exitReason)
+            registers.rdx = info.exitQualification
+            registers.r8 = info.gla
+            registers.r9 = info.gpa
+            pendingVEInfo = nil
+        } else {
+            registers.rax = TDCall.noValidVEInfo
+        }
+        events.append(.served(vcpu: vcpu, interface: .tdx, request: .veInfoGet, answer: "rax \(hex(registers.rax))"))
+    }
+
+    /// The TDX module's answer to a private access to a PENDING page when SEPT_VE_DISABLE is
+    /// clear: #VE (vector 20, no error code) with VE_INFO filled for TDG.VP.VEINFO.GET — exit
+    /// reason 48 (EPT violation), the qualification's access bits, the GPA — or #DF when
+    /// VE_INFO is still valid from a #VE the guest has not read (td_other_exits.c
+    /// tdx_inject_ve). With the GLA (`FaultingAccess`: this host's MMIO exit gives none), the
+    /// qualification's bits 7 (GLA valid) and 8 (an access to the translation, not a page walk:
+    /// Intel SDM vol. 3 table 28-7; Linux asm/vmx.h EPT_VIOLATION_GVA_IS_VALID and
+    /// EPT_VIOLATION_GVA_TRANSLATED) are set; without, GLA 0 with bit 7 clear.
+    mutating func virtualizationException(for access: UnacceptedAccess, vcpu: Int) -> AccessFault {
+        let glaValid: UInt64 = 1 << 7, translatedAccess: UInt64 = 1 << 8
+        let kind = access.isWrite ? "write" : "read"
+        let qualification = (access.isWrite ? 0b10 : 0b01) | (access.linear == nil ? 0 : glaValid | translatedAccess)
+        let gpa = access.address.raw
+        let served = RunEvent.served(vcpu: vcpu, interface: .tdx, request: .pendingAccess(access.isWrite ? .write : .read, gpa: gpa, at: access.at),
+                                     answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (EPT violation, GPA \(hex(gpa)))")
+        guard pendingVEInfo == nil else {
+            return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+        }
+        pendingVEInfo = VEInfo(exitReason: Self.eptViolation, exitQualification: qualification, gla: access.linear ?? 0, gpa: gpa)
+        return .inject(vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+                       remembered: InjectedException(vector: UInt64(Self.virtualizationException),
+                                                     cause: "EPT violation: a private \(kind) of GPA \(hex(gpa)), pending; page states: \(access.states)"),
+                       served: served)
+    }
+
+    /// TDG.MEM.PAGE.ACCEPT. A page the Secure EPT does not hold (shared in KVM's attributes)
+    /// takes the EPT-violation path: KVM_EXIT_MEMORY_FAULT, the VMM converts the page to
+    /// private, KVM AUGs it, and the TDCALL runs again, now finding it pending.
+    func accept(_ rcx: UInt64, registers: inout TDCallRegisters, vcpu: Int, service: ConversionService,
+                        transport: Transport, events: inout [RunEvent]) -> VCPUStop? {
+        for _ in 0..<2 {
+            guard let result = service.accept(rcx: rcx, sharedBit: width.sharedBit) else {
+                return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)): discarding the accepted page failed")
+            }
+            let level = rcx & 0x7
+            // The size the level names (4 KiB, 2 MiB, 1 GiB; anything else as 4 KiB, for the log).
+            let size: UInt64 = level == 1 ? 2 << 20 : level == 2 ? 1 << 30 : 0x1000
+            let range = GPARange(start: rcx & ~UInt64(0xFFF), exactByteCount: size)
+            switch result {
+            case .notPrivate(let page):
+                let request = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .tdxMapGPA)
+                let outcome = ConversionLog.convert(request, transport: transport, service: service, vcpu: vcpu, events: &events,
+                                                    as: (.tdx, .memoryFault(.acceptOfSharedPage)))
+                guard outcome.succeeded else { return .memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: "TDG.MEM.PAGE.ACCEPT") }
+                continue
+            case .outsideMemory:
+                return .platformStopped("TDG.MEM.PAGE.ACCEPT of \(range), which is not guest RAM: the EPT violation has no memslot to fault in, so KVM stops the TD")
+            default:
+                guard let rax = result.rax else { return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)) has no answer") }
+                registers.rax = rax
+                events.append(.validation(vcpu: vcpu, ValidationRecord(
+                    interface: .tdx, operation: .accept, range: range,
+                    pageSize: size, result: .accept(result), transport: transport)))
+                return nil
+            }
+        }
+        return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)) did not settle after an implicit conversion")
+    }
+
+}

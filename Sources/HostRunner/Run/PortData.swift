@@ -1,0 +1,30 @@
+import KVM
+
+/// The data bytes of a port-I/O exit as the report channel reads and answers them: KVM's
+/// `ExitBytes` in a run, a plain buffer in tests.
+protocol PortData {
+    var count: Int { get }
+    subscript(index: Int) -> UInt8 { get nonmutating set }
+}
+
+extension ExitBytes: PortData {}
+
+/// Item-wise access to a string I/O exit (`rep outs`/`rep ins`): `count` items of `width`
+/// bytes laid end to end in the kvm_run data area.
+extension PortData {
+    func load(width: Int, item: Int = 0) -> UInt64 {
+        var value: UInt64 = 0
+        let base = item * width
+        for byte in 0..<min(width, 8) where base + byte < count {
+            value |= UInt64(self[base + byte]) << (8 * UInt64(byte))
+        }
+        return value
+    }
+
+    func store(_ value: UInt64, width: Int, item: Int) {
+        let base = item * width
+        for byte in 0..<min(width, 8) where base + byte < count {
+            self[base + byte] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte)))
+        }
+    }
+}

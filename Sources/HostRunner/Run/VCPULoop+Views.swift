@@ -1,0 +1,122 @@
+import GuestABI
+import KVM
+import Payload
+
+/// Accesses the platform's private memory did not let through, as the vCPU's exits bring
+/// them: the run's platform decides (`GuestPlatform.implicitConversion`,
+/// `PlatformVCPU.unacceptedAccess`); this applies its answer to the vCPU.
+extension VCPULoop {
+    /// An access the guest's views did not let through (KVM_EXIT_MMIO at a protected page):
+    /// answered as the platform does. A read exits before it retires: it is cancelled
+    /// (completed with immediate_exit, then the registers put back), so it has no effect and
+    /// runs again, after an implicit conversion, or meets the platform's fault at its own RIP.
+    /// A write exits after KVM's emulator retired it (RIP past it, its bytes in the exit): the
+    /// runner lands those bytes itself where the platform lets the retried write through, and
+    /// where the platform faults, puts RIP back at the instruction (`FaultingAccess`).
+    func enforce(_ address: ViewAddress, isWrite: Bool, data: ExitBytes, views: GuestViews) -> VCPUFinish? {
+        let (privateView, gpa) = views.decode(address)
+        var outcome = machine.service.access(gpa: gpa, privateView: privateView, isWrite: isWrite)
+        if case .outsideMemory = outcome { return .stopped(.unmappedAccess(gpa: address.raw, isWrite: isWrite, at: location())) }
+        let at = location()
+        if case .ciphertextRead = outcome {
+            // Not cancelled: the read completes (KVM finishes the instruction with these bytes).
+            views.ciphertext(at: gpa, into: data, memory: machine.memory)
+            recorder.pending.append(.served(vcpu: index, interface: .sevSNP, request: .ciphertextRead(page: gpa & ~0xFFF, at: at),
+                                            answer: "ciphertext (the RMP checks no C=0 read)"))
+            return nil
+        }
+        let written: [UInt8]? = isWrite ? Array(data.bytes) : nil
+        do {
+            try cancelAccess(restoringRegisters: !isWrite)
+        } catch {
+            return .stopped(.hostError("cancelling the access at \(hex(address.raw)): \(error)"))
+        }
+        if control.timedOut { return .stopped(.timeout(after: control.timeout, at: at)) }
+        if case .implicitConversion(let page, let target) = outcome {
+            let conversion = machine.platform.implicitConversion(of: page, to: target, privateView: privateView, isWrite: isWrite)
+            let result = ConversionLog.convert(conversion.request, transport: .trap, service: machine.service, vcpu: index,
+                                               events: &recorder.pending, as: (conversion.platform, conversion.form))
+            guard result.succeeded else {
+                return .stopped(.memoryFault(gpa: address.raw, size: 0x1000, isPrivate: privateView, at: "\(at) (page states: \(machine.service.describeStates(around: gpa)))"))
+            }
+            guard isWrite else { return nil }   // the read runs again
+            outcome = machine.service.access(gpa: gpa, privateView: privateView, isWrite: true)
+        }
+        guard case .notAccepted = outcome else {
+            // Let through (after the conversion, or because another vCPU changed the page
+            // meanwhile): a read runs again; a write lands as the retried write would.
+            if let written { machine.memory.write(written, at: views.bitMeansPrivate ? gpa : address.raw) }
+            return nil
+        }
+        return unaccepted(address, gpa: gpa, written: written, views: views, at: at)
+    }
+
+    /// The platform's answer to an access of a page not validated (SNP) / pending (TDX): the
+    /// fault at the instruction, naming the linear address it used, or the guest's end.
+    private func unaccepted(_ address: ViewAddress, gpa: UInt64, written: [UInt8]?, views: GuestViews, at: String) -> VCPUFinish? {
+        var at = at
+        // The host's GPA of the access as the guest's tables map it (SNP: C-bit dropped from them).
+        let walked = views.bitMeansPrivate ? gpa : address.raw, encryptionMask = views.bitMeansPrivate ? views.viewBit : 0
+        var linear: UInt64?
+        if let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters() {
+            var rip: UInt64? = regs.rip
+            if let written {
+                rip = FaultingAccess.instructionStart(ripAfter: regs.rip, wrote: walked, bytes: written.count, regs: regs, sregs: sregs,
+                                                     memory: machine.memory, encryptionMask: encryptionMask)
+                if let start = rip, (try? vcpu.modifyRegisters { $0.rip = start }) != nil {
+                    at = location()
+                } else {
+                    at += " (just after the writing instruction, whose start could not be recovered)"
+                }
+            }
+            linear = rip.flatMap { FaultingAccess.linearAddress(instructionAt: $0, accessed: walked, regs: regs, sregs: sregs,
+                                                               memory: machine.memory, encryptionMask: encryptionMask) }
+                ?? GuestPageWalk.linearAddresses(mapping: walked, cr3: sregs.cr3, memory: machine.memory, encryptionMask: encryptionMask)
+                    .flatMap { $0.count == 1 ? $0.first : nil }
+        }
+        let access = UnacceptedAccess(gpa: gpa, address: address, linear: linear, isWrite: written != nil, at: at,
+                                      states: machine.service.describeStates(around: gpa))
+        switch guest.unacceptedAccess(access) {
+        case .stop(let reason):
+            return .stopped(reason)
+        case .inject(let vector, let errorCode, let cr2, let remembered, let served):
+            do {
+                if let cr2 { try vcpu.modifySpecialRegisters { $0.cr2 = cr2 } }
+                try vcpu.injectException(vector: vector, errorCode: errorCode)
+            } catch {
+                return .stopped(.hostError("injecting \(VCPUStop.vectorName(UInt64(vector))): \(error)"))
+            }
+            if let remembered { injected = remembered }
+            recorder.pending.append(served)
+            return nil
+        }
+    }
+
+    /// Completes the pending MMIO access with immediate_exit set, so KVM retires the
+    /// instruction and returns before entering the guest; for a read, then restores the
+    /// registers it had before: the access never happened (memory was never touched: the host
+    /// completed nothing into it). A write was retired before the exit already.
+    private func cancelAccess(restoringRegisters: Bool) throws(KVMError) {
+        let before = try vcpu.getRegisters()
+        vcpu.kicker.kick()          // not in KVM_RUN: only sets immediate_exit
+        _ = try vcpu.run()
+        if restoringRegisters { try vcpu.setRegisters(before) }
+    }
+
+    /// KVM_EXIT_MEMORY_FAULT: where KVM enforces private memory, an access that does not match
+    /// a page's state is an implicit conversion request (the PRIVATE flag gives the access's
+    /// kind): convert the page(s) and let the access retry. Elsewhere it is a diagnosis.
+    func serveImplicit(gpa: UInt64, size: UInt64, toPrivate: Bool) -> VCPUFinish? {
+        let pageMask: UInt64 = 0xFFF
+        let start = gpa & ~pageMask
+        let (end, overflow) = gpa.addingReportingOverflow(max(size, 1) + pageMask)
+        guard machine.service.enforcesPrivateMemory, !overflow,
+              let range = try? GPARange(start: start, byteCount: (end & ~pageMask) - start) else {
+            return .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: toPrivate, at: location()))
+        }
+        let request = ConversionRequest(range: range, direction: toPrivate ? .toPrivate : .toShared, pageSize: .size4K, origin: .kvmHypercall)
+        let outcome = ConversionLog.convert(request, transport: .native, service: machine.service, vcpu: index, events: &recorder.pending,
+                                            as: (machine.platform.identity ?? .kvm, .memoryFault(nil)))
+        return outcome.succeeded ? nil : .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: toPrivate, at: location()))
+    }
+}
