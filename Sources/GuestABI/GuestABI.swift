@@ -12,5 +12,5 @@
 // - TDX (a trapped TDCALL): `TDCall.decode`; MapGPA through `TDXMapGPAProcessor`,
 //   TDG.VP.INFO through `TDXVPInfo`; answers applied with `TDVMCallCompletion.apply`.
 
-// Every range a request names is a `GuestPhysical.GPARange`, the project's one range type.
-@_exported import GuestPhysical
+// Every range a request names is a `GuestPhysical.GPARange`, the project's one range type;
+// clients import GuestPhysical themselves (no re-export, so each file says what it uses).

@@ -1,4 +1,5 @@
 @testable import HostRunner
+import GuestPhysical
 import KVM
 import Payload
 import XCTest

@@ -1,4 +1,4 @@
-import Payload
+import GuestPhysical
 
 /// One range the runner filled before the first instruction as a confidential VMM's launch
 /// does, in the order it filled them, with the SNP page type the launch gives it. This list is

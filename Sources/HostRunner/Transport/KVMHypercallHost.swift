@@ -4,7 +4,7 @@ import Glibc
 import Musl
 #endif
 import GuestABI
-import Payload
+import GuestPhysical
 
 /// The host's side of KVM_HC_MAP_GPA_RANGE, the same for a trapped `vmcall`/`vmmcall` and a
 /// native KVM_EXIT_HYPERCALL: decode as KVM does, convert, answer in rax.

@@ -1,5 +1,5 @@
 import GuestABI
-import Payload
+import GuestPhysical
 
 /// The host's side of TDCALL for one vCPU, standing in for both the TDX module (TDG.VP.INFO,
 /// TDG.VP.VEINFO.GET, TDG.MEM.PAGE.ACCEPT, unknown leaves) and KVM (TDG.VP.VMCALL<MapGPA>,
