@@ -24,14 +24,14 @@ let package = Package(
         .target(name: "Payload", dependencies: ["GuestPhysical", .product(name: "Crypto", package: "swift-crypto")]),
         // Launch measurements (SEV, SEV-ES, SEV-SNP digests, TDX MRTD).
         .target(name: "Measurement", dependencies: [
-            "Payload", .product(name: "Crypto", package: "swift-crypto"),
+            "GuestPhysical", "Payload", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Machine layout, population, conversion service, transports, exit loop.
-        .target(name: "HostRunner", dependencies: ["KVM", "GuestABI", "Payload"]),
+        .target(name: "HostRunner", dependencies: ["KVM", "GuestABI", "GuestPhysical", "Payload"]),
         // Scenario catalogue, expectations, verdicts and reporters.
-        .target(name: "Conformance", dependencies: ["HostRunner", "Payload", "GuestABI"]),
+        .target(name: "Conformance", dependencies: ["HostRunner", "Payload", "GuestABI", "GuestPhysical"]),
         .executableTarget(name: "enlighten", dependencies: [
-            "KVM", "GuestABI", "Payload", "Measurement", "HostRunner", "Conformance",
+            "KVM", "GuestABI", "GuestPhysical", "Payload", "Measurement", "HostRunner", "Conformance",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // The raw-ioctl floor `enlighten bench` compares the runner against.
@@ -42,11 +42,11 @@ let package = Package(
 
         .testTarget(name: "KVMTests", dependencies: ["KVM", "CKVM"]),
         .testTarget(name: "GuestPhysicalTests", dependencies: ["GuestPhysical"]),
-        .testTarget(name: "GuestABITests", dependencies: ["GuestABI", "TestSupport"]),
-        .testTarget(name: "PayloadTests", dependencies: ["Payload", "TestSupport"]),
-        .testTarget(name: "MeasurementTests", dependencies: ["Measurement", "Payload", "TestSupport"]),
-        .testTarget(name: "HostRunnerTests", dependencies: ["HostRunner", "KVM", "Payload", "GuestABI", "TestSupport"]),
-        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "HostRunner", "Payload", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["HostRunner", "Payload", "KVM", "TestSupport"]),
+        .testTarget(name: "GuestABITests", dependencies: ["GuestABI", "GuestPhysical", "TestSupport"]),
+        .testTarget(name: "PayloadTests", dependencies: ["GuestPhysical", "Payload", "TestSupport"]),
+        .testTarget(name: "MeasurementTests", dependencies: ["GuestPhysical", "Measurement", "Payload", "TestSupport"]),
+        .testTarget(name: "HostRunnerTests", dependencies: ["HostRunner", "KVM", "Payload", "GuestABI", "GuestPhysical", "TestSupport"]),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "HostRunner", "GuestPhysical", "Payload", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["HostRunner", "GuestPhysical", "Payload", "KVM", "TestSupport"]),
     ]
 )

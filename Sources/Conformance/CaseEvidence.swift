@@ -1,5 +1,5 @@
+import GuestPhysical
 import HostRunner
-import Payload
 
 /// What a finished run leaves in a case's report: the first failed CHECK, the guest's last
 /// log lines and the host's event log as text, so a failure explains itself in CI.

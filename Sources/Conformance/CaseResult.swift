@@ -1,5 +1,5 @@
+import GuestPhysical
 import HostRunner
-import Payload
 
 /// The verdict of one scenario on one interface, with everything needed to understand a
 /// failure without re-running it: the differing expectations, the first failed CHECK, the

@@ -1,5 +1,5 @@
+import GuestPhysical
 import HostRunner
-import Payload
 
 // Two vCPUs: GuestStubs/scenarios/concurrent-disjoint.asm and concurrent-same.asm.
 extension Catalogue {

@@ -1,5 +1,5 @@
+import GuestPhysical
 import HostRunner
-import Payload
 
 // Conversions on one vCPU: GuestStubs/scenarios/roundtrip-shared-first.asm, split-merge.asm,
 // idempotent.asm and large-range.asm. Every range below is the stub's own constant.

@@ -1,6 +1,6 @@
+import GuestPhysical
 import HostRunner
 import KVM
-import Payload
 
 // Implicit conversion: GuestStubs/scenarios/memory-fault.asm.
 extension Catalogue {

@@ -1,3 +1,4 @@
+import GuestPhysical
 import HostRunner
 import Payload
 

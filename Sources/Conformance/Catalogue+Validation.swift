@@ -1,5 +1,5 @@
+import GuestPhysical
 import HostRunner
-import Payload
 
 // The guest's half of private memory: GuestStubs/scenarios/validation.asm. Every address is
 // the stub's own constant; every answer is the platform's (docs/platform-model.md §2.1, §3.1:

@@ -1,6 +1,6 @@
 import GuestABI
+import GuestPhysical
 import HostRunner
-import Payload
 
 /// Every scenario the suite runs. README.md's scenario table describes the same list.
 public enum Catalogue {

@@ -1,6 +1,6 @@
 import GuestABI
+import GuestPhysical
 import HostRunner
-import Payload
 
 /// Something a case must observe. Each evaluates a run to nil (met) or a sentence naming
 /// exactly what differed, which is what a failing case reports.

@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// One private/shared conversion, as every interface is reduced to it.
 ///
 /// Everything after the codecs (the conversion service, the page-state map, the

@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// The GHCB MSR protocol: requests a guest writes to MSR 0xC0010130 before it has
 /// (or instead of using) a GHCB page.
 ///

@@ -19,5 +19,5 @@
 //   GetTdVmCallInfo, ReportFatalError): `TDVMCallRequest.decode` → the runner serves
 //   the request → `TDVMCallAnswer.apply`.
 
-// Every range a request names is a `GuestPhysical.GPARange`, the project's one range type.
-@_exported import GuestPhysical
+// Every range a request names is a `GuestPhysical.GPARange`, the project's one range type;
+// clients import GuestPhysical themselves (no re-export, so each file says what it uses).

@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// KVM_HC_MAP_GPA_RANGE: the guest's plain KVM hypercall for conversions.
 ///
 /// Register ABI: RAX = nr, RBX = gpa, RCX = npages (4 KiB), RDX = attributes; the

@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// The page granularity a guest names for a conversion.
 ///
 /// Every interface counts in 4 KiB frames underneath; the page size is a hint the

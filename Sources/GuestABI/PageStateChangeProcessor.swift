@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// Carries out a PSC descriptor the way KVM's `snp_begin_psc` / `snp_complete_psc`
 /// (arch/x86/kvm/svm/sev.c) do, asking the host for each merged run.
 ///

@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// Serves one TDG.VP.VMCALL<MapGPA> the way KVM's `tdx_map_gpa`,
 /// `__tdx_map_gpa` and `tdx_complete_vmcall_map_gpa` (arch/x86/kvm/vmx/tdx.c) do:
 /// validate once, then convert in chunks of at most 2 MiB, one chunk per `step`.

@@ -1,4 +1,5 @@
 import Crypto
+import GuestPhysical
 import Payload
 
 extension SEVKernelHashes {

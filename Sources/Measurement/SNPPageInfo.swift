@@ -1,8 +1,3 @@
-/// Page types of SNP_LAUNCH_UPDATE (SEV-SNP firmware ABI, PAGE_TYPE).
-public enum SNPPageType: UInt8, Sendable {
-    case normal = 1, vmsa = 2, zero = 3, unmeasured = 4, secrets = 5, cpuid = 6
-}
-
 /// The PAGE_INFO structure the SNP firmware hashes for every launch-update page
 /// (SEV-SNP firmware ABI, "Layout of the PAGE_INFO structure"): the new launch digest is
 /// SHA-384 of these 0x70 bytes.

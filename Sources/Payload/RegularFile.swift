@@ -1,4 +1,5 @@
 import Foundation
+import GuestPhysical
 
 /// A regular file open for reading, and only a regular file. The path is checked with stat(2)
 /// before it is opened, so a FIFO with no writer (where open(2) for reading blocks until one

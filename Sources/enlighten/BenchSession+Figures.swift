@@ -1,4 +1,5 @@
 import Foundation
+import GuestPhysical
 import HostRunner
 import Payload
 

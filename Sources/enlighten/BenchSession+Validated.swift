@@ -1,5 +1,5 @@
+import GuestPhysical
 import HostRunner
-import Payload
 
 /// The guest's half of a conversion with private memory enforced, against a floor doing the
 /// same work (docs/benchmarks.md).

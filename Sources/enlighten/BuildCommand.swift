@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GuestPhysical
 import Payload
 
 struct Build: ParsableCommand {

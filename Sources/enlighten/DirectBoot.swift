@@ -1,4 +1,5 @@
 import ArgumentParser
+import GuestPhysical
 import Measurement
 import Payload
 

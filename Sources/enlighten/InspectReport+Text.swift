@@ -1,5 +1,5 @@
+import GuestPhysical
 import Measurement
-import Payload
 
 extension InspectReport {
     func printText() {

@@ -149,14 +149,3 @@ extension Run {
 
 extension Layout: ExpressibleByArgument {}
 extension ConversionPlatform: ExpressibleByArgument {}
-
-enum TransportChoice: String, ExpressibleByArgument, CaseIterable {
-    case auto, native, trap
-    var forced: Transport? {
-        switch self {
-        case .auto: nil
-        case .native: .native
-        case .trap: .trap
-        }
-    }
-}

@@ -1,8 +1,8 @@
 import Conformance
 import Foundation
+import GuestPhysical
 import HostRunner
 import Measurement
-import Payload
 
 /// `run --json`: the whole result, in a shape that scripts can rely on (docs/report-protocol.md).
 struct RunReport {

@@ -1,7 +1,7 @@
 import Conformance
 import Foundation
+import GuestPhysical
 import HostRunner
-import Payload
 import XCTest
 
 /// Expectation.evaluate on real runs (RunResult has no public initializer): each kind says nil

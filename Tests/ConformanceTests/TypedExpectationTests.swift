@@ -1,5 +1,6 @@
 @testable import Conformance
 @testable import HostRunner
+import GuestPhysical
 import Payload
 import XCTest
 

@@ -1,4 +1,5 @@
 import GuestABI
+import GuestPhysical
 import XCTest
 
 /// KVM's VMGEXIT checks (sev.c `sev_es_validate_vmgexit`, `setup_vmgexit_scratch`):

@@ -1,4 +1,5 @@
 import GuestABI
+import GuestPhysical
 import XCTest
 
 /// Expectations follow the PSC rules of the GHCB spec as KVM implements them

@@ -1,4 +1,5 @@
 import GuestABI
+import GuestPhysical
 import XCTest
 
 /// KVM's MapGPA service (tdx.c `tdx_map_gpa` and friends): INVALID_OPERAND

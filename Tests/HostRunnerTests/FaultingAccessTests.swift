@@ -1,6 +1,6 @@
 @testable import HostRunner
+import GuestPhysical
 import KVM
-import Payload
 import XCTest
 
 /// Finding the instruction behind a retired write, and the linear address an access used, in a

@@ -1,5 +1,5 @@
 @testable import HostRunner
-import Payload
+import GuestPhysical
 import XCTest
 
 /// The guest's 4-level tables read forwards (a GVA's GPA, for PVALIDATE) and backwards (a

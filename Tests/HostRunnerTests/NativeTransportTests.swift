@@ -1,4 +1,5 @@
 import CKVM
+import GuestPhysical
 import Payload
 import XCTest
 

@@ -1,5 +1,5 @@
+import GuestPhysical
 import HostRunner
-import Payload
 import XCTest
 
 final class PageStateMapTests: XCTestCase {

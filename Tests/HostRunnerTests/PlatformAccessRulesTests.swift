@@ -1,4 +1,5 @@
 @testable import HostRunner
+import GuestPhysical
 import GuestABI
 import Payload
 import XCTest

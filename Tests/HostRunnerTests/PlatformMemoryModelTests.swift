@@ -1,3 +1,4 @@
+import GuestPhysical
 import Payload
 import TestSupport
 import XCTest

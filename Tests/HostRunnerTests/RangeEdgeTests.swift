@@ -1,4 +1,5 @@
 import GuestABI
+import GuestPhysical
 import XCTest
 
 @testable import HostRunner

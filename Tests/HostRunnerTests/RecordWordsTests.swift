@@ -1,3 +1,4 @@
+import GuestPhysical
 import GuestABI
 @testable import HostRunner
 import Payload

@@ -1,4 +1,5 @@
 @testable import HostRunner
+import GuestPhysical
 import Payload
 import XCTest
 

@@ -1,6 +1,6 @@
 @testable import HostRunner
+import GuestPhysical
 import KVM
-import Payload
 import XCTest
 
 /// The CPUID an SEV-SNP guest gets (`SNPCPUIDModel`, docs/cpuid.md) on the lists of several

@@ -1,5 +1,5 @@
+import GuestPhysical
 import HostRunner
-import Payload
 import XCTest
 
 /// The TD HOB byte for byte against the PI specification's HOB structures.

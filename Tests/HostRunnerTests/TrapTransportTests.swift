@@ -1,5 +1,5 @@
 import GuestABI
-import Payload
+import GuestPhysical
 import XCTest
 
 @testable import HostRunner

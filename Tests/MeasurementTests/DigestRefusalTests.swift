@@ -1,3 +1,4 @@
+import GuestPhysical
 import Measurement
 import Payload
 import XCTest

@@ -1,3 +1,4 @@
+import GuestPhysical
 import XCTest
 @testable import Payload
 

@@ -1,5 +1,5 @@
 import GuestABI
-import Payload
+import GuestPhysical
 
 /// One conversion request as the host served it: what was asked, through which interface
 /// and transport, what actually changed, and how it ended. The event log of a run is a list

@@ -1,6 +1,6 @@
 import GuestABI
+import GuestPhysical
 import KVM
-import Payload
 import Synchronization
 
 /// The one place every conversion request ends up, whatever interface or transport carried

@@ -1,4 +1,4 @@
-import Payload
+import GuestPhysical
 
 /// One guest-side validation as the host served it: SNP PVALIDATE or TDX
 /// TDG.MEM.PAGE.ACCEPT, the page(s) it named, and the platform's answer.

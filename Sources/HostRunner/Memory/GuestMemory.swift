@@ -1,3 +1,4 @@
+import GuestPhysical
 import Payload
 
 /// The host's view of guest-physical memory: which GPA ranges are backed, and where.

@@ -1,3 +1,4 @@
+import GuestPhysical
 import Payload
 
 /// The platform rules over the page-state model: what SEV-SNP's PVALIDATE, TDX's

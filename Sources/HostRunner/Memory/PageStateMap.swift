@@ -1,4 +1,4 @@
-import Payload
+import GuestPhysical
 
 /// Whether a page is private to the guest or shared with the host.
 public enum PageState: String, Sendable, Codable {

@@ -1,5 +1,5 @@
+import GuestPhysical
 import KVM
-import Payload
 
 /// Where guest RAM lives: the one decision between guest_memfd and its memfd stand-in, made
 /// once per run from the probe (and the user's choice), and the one place that binds a

@@ -1,4 +1,5 @@
 import GuestABI
+import GuestPhysical
 import KVM
 import Payload
 

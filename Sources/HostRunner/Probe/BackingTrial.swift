@@ -1,5 +1,5 @@
+import GuestPhysical
 import KVM
-import Payload
 
 /// Whether a default VM really takes a RAM backing as the runner uses it. Capabilities alone
 /// do not say: Linux 6.8-6.17 report KVM_CAP_GUEST_MEMFD on /dev/kvm and let a default VM

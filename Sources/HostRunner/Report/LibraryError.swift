@@ -1,4 +1,4 @@
-import Payload
+import GuestPhysical
 
 /// The errors the guest's interface library answers itself, without asking the host
 /// (GuestStubs/abi/interfaces.inc, EN_ABI_ERR_*): tagged "EN" in the top bytes so they never

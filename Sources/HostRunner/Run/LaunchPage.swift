@@ -1,3 +1,4 @@
+import GuestPhysical
 import Payload
 
 /// One range the runner filled before the first instruction as a confidential VMM's launch

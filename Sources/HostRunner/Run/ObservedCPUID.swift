@@ -1,5 +1,5 @@
+import GuestPhysical
 import KVM
-import Payload
 
 /// What the CPUID instruction really returns in a vCPU given `entries` with KVM_SET_CPUID2.
 /// A VMM fills the SNP CPUID page with what the vCPU will see; on most KVM hosts that is the

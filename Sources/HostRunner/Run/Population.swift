@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import GuestPhysical
 import Payload
 
 /// Pre-population: the plan's ranges written into guest memory before any vCPU runs, with

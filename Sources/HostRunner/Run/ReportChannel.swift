@@ -1,3 +1,4 @@
+import GuestPhysical
 import Payload
 
 /// The guest's report channel as the host reads it (docs/report-protocol.md): log bytes on

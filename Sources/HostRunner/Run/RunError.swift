@@ -1,6 +1,6 @@
 import Foundation
+import GuestPhysical
 import KVM
-import Payload
 
 /// Why a run could not start (as opposed to a guest that ran and failed).
 public enum RunError: Error, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-import Payload
+import GuestPhysical
 
 /// Everything that happened in a run, in order per vCPU: what the guest reported and what
 /// the host did. Reports and verdicts are computed from these, never from side channels.

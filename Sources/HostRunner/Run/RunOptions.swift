@@ -1,4 +1,5 @@
 import GuestABI
+import GuestPhysical
 import Payload
 
 /// How to run an image. Defaults are what `enlighten run` uses without options.

@@ -1,3 +1,4 @@
+import GuestPhysical
 import Payload
 
 /// What a run produced, and the verdict derived from it.

@@ -1,3 +1,4 @@
+import GuestPhysical
 import Payload
 
 /// A request the host served that is not a conversion (`RunEvent.served`): part of a

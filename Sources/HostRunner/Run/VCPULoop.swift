@@ -1,5 +1,6 @@
 import Foundation
 import GuestABI
+import GuestPhysical
 import KVM
 import Payload
 

@@ -1,5 +1,5 @@
 import GuestABI
-import Payload
+import GuestPhysical
 
 /// The host's side of the GHCB protocols for one vCPU, as a hypervisor for SEV-SNP guests
 /// implements it: the GHCB MSR (0xC0010130) the guest writes requests to, the MSR protocol

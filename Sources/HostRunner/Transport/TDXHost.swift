@@ -1,5 +1,5 @@
 import GuestABI
-import Payload
+import GuestPhysical
 
 /// The host's side of TDCALL for one vCPU: decodes each TDCALL, hands the TDX module's leaves
 /// (TDG.VP.INFO, TDG.VP.VEINFO.GET, TDG.MEM.PAGE.ACCEPT) to the platform's `TDXModule`, and

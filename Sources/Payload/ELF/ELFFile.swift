@@ -221,6 +221,8 @@ enum ELFLayout {
     static let magic: [UInt8] = [0x7F, 0x45, 0x4C, 0x46]
     static let class64: UInt8 = 2
     static let littleEndian: UInt8 = 1
+    // EM_X86_64, spelled as the ELF specification names it.
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     static let machineX86_64: UInt16 = 62
     static let headerSize = 64
     static let programHeaderSize: UInt16 = 56

@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// The structure of a firmware image an error is about, so callers can say which digest a
 /// problem prevents (a broken TDX table does not stop the SNP digest, and vice versa).
 public enum FirmwareStructure: String, Sendable, Codable {

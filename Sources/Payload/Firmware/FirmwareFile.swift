@@ -1,4 +1,5 @@
 import Foundation
+import GuestPhysical
 
 /// Opens a file that should be a firmware volume, refusing before it reads a byte anything a
 /// VMM could not map below 4 GiB (a firmware volume ends at 4 GiB − 1, so it is at most 4 GiB)

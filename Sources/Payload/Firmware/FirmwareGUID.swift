@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// A GUID as firmware stores it: the first three groups little-endian, the last two as written.
 /// We keep the 16 on-disk bytes so comparisons never depend on a conversion being right twice.
 public struct FirmwareGUID: Hashable, Sendable, CustomStringConvertible {

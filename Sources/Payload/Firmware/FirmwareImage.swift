@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// A firmware image mapped so its last byte is at 4 GiB - 1, with every table we understand.
 /// Parsing never throws: each structure that cannot be read is nil and its reason is in
 /// `problems`, so a broken TDX table still leaves the SEV digests computable (and vice versa).

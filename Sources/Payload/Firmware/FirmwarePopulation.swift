@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// One range a VMM populates before the first instruction, as a firmware image's metadata
 /// directs it, and what the launch measurement records of it.
 public struct FirmwarePopulationStep: Equatable, Sendable, Encodable {

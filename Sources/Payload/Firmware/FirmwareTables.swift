@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// Generates the bytes of the firmware layout's reserved footer area (docs/image-format.md:
 /// 0xFFFFF800..0xFFFFFFDF) from an image's population plan, in the format edk2's OVMF uses, so
 /// QEMU's SNP and TDX loaders and sev-snp-measure read our images as they read OVMF.

@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// Why a population plan cannot be expressed as OVMF-style footer tables.
 public enum FirmwareTablesError: Error, Equatable, Sendable, CustomStringConvertible {
     case romGeometry(base: UInt64, size: UInt64)

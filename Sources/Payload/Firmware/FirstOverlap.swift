@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// The first two ranges of a metadata table that overlap, found in O(n log n) so a table of
 /// 2^20 sections is checked in well under a second.
 enum FirstOverlap {

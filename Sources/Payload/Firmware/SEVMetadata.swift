@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// Section types of OVMF's SEV metadata (edk2 OvmfPkg/ResetVector/X64/OvmfSevMetadata.asm).
 public enum SEVSectionType: Equatable, Sendable, CustomStringConvertible {
     /// Zero pages the VMM pre-validates (SNP LAUNCH_UPDATE page type ZERO).

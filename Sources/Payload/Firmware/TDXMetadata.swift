@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// TDVF section types (TDVF design guide; QEMU include/hw/i386/tdvf.h; td-shim adds 4...7).
 public enum TDXSectionType: Equatable, Sendable, CustomStringConvertible {
     case bfv, cfv, tdHob, tempMem, permMem, payload, payloadParam, tdInfo

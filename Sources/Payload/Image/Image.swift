@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// A linked guest image as the host sees it: where its bytes go, where it starts, what the
 /// host must populate first, and where it issues conversion requests.
 public struct Image: Sendable {

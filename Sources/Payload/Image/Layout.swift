@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// How an image is placed in guest-physical memory and how the vCPU starts it
 /// (docs/image-format.md; the linker scripts in Linker/ are the other half of this).
 public enum Layout: String, Sendable, CaseIterable, Codable {

@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// The `NAME.plan.json` document and `build --json` output: everything the host needs to know
 /// about an image without reading its ELF. Addresses are `0x…` strings so no JSON reader
 /// rounds them.

@@ -1,3 +1,5 @@
+import GuestPhysical
+
 /// What the host writes into guest memory before the guest runs, and in which state each
 /// range starts. Read from the image's `.enlighten.plan` section (docs/image-format.md).
 public struct PopulationPlan: Sendable, Equatable {

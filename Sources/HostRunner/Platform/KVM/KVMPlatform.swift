@@ -1,3 +1,4 @@
+import GuestPhysical
 import KVM
 import Payload
 

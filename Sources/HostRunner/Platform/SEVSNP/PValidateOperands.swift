@@ -1,4 +1,4 @@
-import Payload
+import GuestPhysical
 
 /// PVALIDATE's operands as the instruction reads them from the registers, or the #GP(0) it
 /// raises instead. Pure: the runner walks the address and applies the RMP rules

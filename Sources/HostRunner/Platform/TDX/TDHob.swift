@@ -1,4 +1,4 @@
-import Payload
+import GuestPhysical
 
 /// The TD HOB a TDX VMM writes for TDVF at the TD_HOB section (QEMU hw/i386/tdvf-hob.c, the
 /// PI specification's HOB formats, edk2 MdePkg/Include/Pi/PiHob.h): a PHIT, one resource

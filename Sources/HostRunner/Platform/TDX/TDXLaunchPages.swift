@@ -1,3 +1,4 @@
+import GuestPhysical
 import Payload
 
 /// What a TDX VMM writes before the first instruction for TDVF, done by the runner for

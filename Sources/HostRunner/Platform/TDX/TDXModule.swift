@@ -1,4 +1,5 @@
 import GuestABI
+import GuestPhysical
 import Payload
 
 /// The TDX module's side of the TDCALLs it serves itself for one vCPU (TDG.VP.INFO,

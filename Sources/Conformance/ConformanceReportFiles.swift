@@ -1,6 +1,4 @@
-import Conformance
 import Foundation
-import Payload
 import Synchronization
 
 /// The `--junit` and `--report` files of one suite run, kept current: written (each
@@ -13,7 +11,7 @@ import Synchronization
 /// reserve outgrown, the folder gone) is reported at once on stderr with the path and errno,
 /// the file keeps its last good version, and the run goes on; the end of the run says which
 /// version a file kept.
-final class ConformanceReportFiles: Sendable {
+public final class ConformanceReportFiles: Sendable {
     private let files: [Destination]
     private let planned: [ConformanceSuite.PlannedCase]
     private let context: SuiteContext
@@ -51,7 +49,7 @@ final class ConformanceReportFiles: Sendable {
     static let reservePerCase = 64 << 10
     static let minimumReserve = 1 << 20
 
-    init(junit: String?, json: String?, planned: [ConformanceSuite.PlannedCase], context: SuiteContext,
+    public init(junit: String?, json: String?, planned: [ConformanceSuite.PlannedCase], context: SuiteContext,
          warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
         var files: [Destination] = []
         if let junit { files.append(Destination(format: .junit, file: AtomicReportFile(url: URL(fileURLWithPath: junit)))) }
@@ -68,7 +66,7 @@ final class ConformanceReportFiles: Sendable {
 
     /// Creates the folders, holds the space, and writes the initial report, so an unwritable
     /// path is a usage error before anything runs. Throws the message to print.
-    func prepare() throws(ReportFileError) {
+    public func prepare() throws(ReportFileError) {
         let reserve = max(Self.minimumReserve, planned.count * Self.reservePerCase)
         try state.withLock { state throws(ReportFileError) in
             for destination in files { try destination.file.prepare(reserveBytes: reserve) }
@@ -79,7 +77,7 @@ final class ConformanceReportFiles: Sendable {
 
     /// One case finished. A file that cannot be written keeps its last version, and the
     /// failure is said on stderr (once while it lasts).
-    func record(_ index: Int, _ result: CaseResult) {
+    public func record(_ index: Int, _ result: CaseResult) {
         state.withLock { state in
             state.results[index] = result
             guard !state.closed else { return }
@@ -99,7 +97,7 @@ final class ConformanceReportFiles: Sendable {
 
     /// The run ended: the suite's own report is final. Throws the first file that could not
     /// take it, saying what that file kept.
-    func finish(_ report: SuiteReport) throws(FinalReportError) {
+    public func finish(_ report: SuiteReport) throws(FinalReportError) {
         try state.withLock { state throws(FinalReportError) in
             state.closed = true
             var failures: [String] = []
@@ -113,7 +111,7 @@ final class ConformanceReportFiles: Sendable {
 
     /// A signal: what finished, and every other case not run with `reason`. Returns the
     /// report and the files that could not take it, each with what it kept.
-    func interrupt(_ reason: String) -> (report: SuiteReport, failures: [String]) {
+    public func interrupt(_ reason: String) -> (report: SuiteReport, failures: [String]) {
         state.withLock { state in
             let report = snapshot(state, interrupted: reason)
             var failures: [String] = []
@@ -166,7 +164,7 @@ final class ConformanceReportFiles: Sendable {
 }
 
 /// The final report could not be written to every file: one line per file, with what it kept.
-struct FinalReportError: Error, CustomStringConvertible {
-    let failures: [String]
-    var description: String { failures.joined(separator: "\nerror: ") }
+public struct FinalReportError: Error, CustomStringConvertible {
+    public let failures: [String]
+    public var description: String { failures.joined(separator: "\nerror: ") }
 }

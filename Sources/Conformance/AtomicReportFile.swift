@@ -135,11 +135,11 @@ final class SpaceReserve {
     }
 }
 
-struct ReportFileError: Error, CustomStringConvertible {
-    let url: URL
-    let reason: String
+public struct ReportFileError: Error, CustomStringConvertible {
+    public let url: URL
+    public let reason: String
     /// The errno of the system call that failed, when one did.
-    var errno: Int32?
+    public var errno: Int32?
 
     init(url: URL, reason: String) {
         self.url = url
@@ -155,5 +155,5 @@ struct ReportFileError: Error, CustomStringConvertible {
 
     var isOutOfSpace: Bool { errno == ENOSPC || errno == EDQUOT }
 
-    var description: String { "cannot write the report \(url.path): \(reason)" }
+    public var description: String { "cannot write the report \(url.path): \(reason)" }
 }
