@@ -121,7 +121,7 @@ struct ConformanceRun: ParsableCommand {
         let context = SuiteContext(facts: facts)
         let files = try prepareFiles(planned, context)
         // On a signal the run folder goes first, then the reports are written, then exit 128+N.
-        let scope = RunScope { _, name in
+        let scope = RunScope(restoresSignals: false) { _, name in
             let (report, failures) = files.interrupt("interrupted by \(name)")
             let written = failures.isEmpty ? "reports written" : failures.map { "error: \($0)" }.joined(separator: "\n")
             FileHandle.standardError.write(Data("\n\(name): stopped; \(report.summary.notRun) cases not run, \(written)\n".utf8))

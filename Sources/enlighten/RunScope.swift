@@ -22,7 +22,14 @@ final class RunScope: @unchecked Sendable {
 
     /// `interrupted` runs on a signal once the folder is gone, before the exit (conformance
     /// writes its reports there); the default says which signal stopped the command.
-    init(interrupted: @escaping @Sendable (Int32, String) -> Void = RunScope.sayStopped) {
+    /// Whether `close()` gives the signals their default action back. A command whose last
+    /// act is writing reports keeps them watched to its exit instead: a signal landing after
+    /// `close()` then still ends it through `interrupted` and 128+N, never by the default action
+    /// halfway through its output.
+    private let restoresSignals: Bool
+
+    init(restoresSignals: Bool = true, interrupted: @escaping @Sendable (Int32, String) -> Void = RunScope.sayStopped) {
+        self.restoresSignals = restoresSignals
         watch = SignalWatch([SIGINT, SIGTERM, SIGHUP]) { [self] number, name in
             lock.lock()
             signalled = true
@@ -48,17 +55,20 @@ final class RunScope: @unchecked Sendable {
         return folder
     }
 
-    /// Removes the folder and gives the signals their default action back; call it before
-    /// reporting how the command went. While a signal is being handled it waits for the
-    /// handler's exit instead.
+    /// Removes the folder and (unless made with `restoresSignals: false`) gives the signals
+    /// their default action back; call it before reporting how the command went. While a
+    /// signal is being handled it waits for the handler's exit instead.
     func close() {
         lock.lock()
         let stopping = signalled
         lock.unlock()
         if stopping { DispatchSemaphore(value: 0).wait() }
+        // The folder goes before the signals are given back: a signal between the two would
+        // otherwise kill the process with the folder still there.
+        end()
+        guard restoresSignals else { return }
         watch?.cancel()
         watch = nil
-        end()
     }
 
     private func end() {

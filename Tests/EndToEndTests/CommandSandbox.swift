@@ -79,6 +79,13 @@ final class CommandSandbox {
         return false
     }
 
+    /// Waits, polling as fast as it can, until the command's TMPDIR holds nothing new again
+    /// (its run folder removed) or it ended.
+    func waitForTemporaryFilesToGo(of process: Process, limit: Double = 60) {
+        let deadline = Date().addingTimeInterval(limit)
+        while Date() < deadline, process.isRunning, !Set(leftovers()).subtracting(baseline).isEmpty {}
+    }
+
     /// Processes other than zombies whose command line names the private TMPDIR: tools
     /// (nasm, ld.lld) the command started there and left running. Given a moment, as a
     /// SIGKILLed tool takes a few milliseconds to go.

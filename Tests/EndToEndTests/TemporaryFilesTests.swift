@@ -88,4 +88,27 @@ final class TemporaryFilesTests: XCTestCase {
         }
         XCTAssertGreaterThanOrEqual(interrupted, 4, "most signals landed while the suite ran")
     }
+
+    /// The end of a suite: its run folder just removed, its reports being written, the
+    /// process about to exit. A signal there must still be answered (reports intact, exit
+    /// 128+N or the suite's own 0), never by the default action. Aimed by watching the run
+    /// folder go, which is the command's own last step before the reports.
+    func testSignalsAsTheSuiteEndsAreStillAnswered() throws {
+        _ = try KVMHost.system()
+        let sandbox = try CommandSandbox()
+        let report = sandbox.folder.appendingPathComponent("results.json")
+        for signal in [SIGTERM, SIGINT, SIGTERM, SIGINT] {
+            let process = try sandbox.start(["conformance", "--platform", "kvm", "--report", report.path],
+                                            environment: ["ENLIGHTEN_CACHE_DIR": "off"], for: Self.self)
+            XCTAssertTrue(sandbox.waitForTemporaryFiles(of: process), "the suite made its run folder")
+            sandbox.waitForTemporaryFilesToGo(of: process)
+            kill(process.processIdentifier, signal)
+            let output = sandbox.finish(process)
+            let when = "signal \(signal) as the run folder went"
+            XCTAssertFalse(output.uncaughtSignal, when)
+            XCTAssertTrue([0, 128 + signal].contains(output.status), "\(when): exit \(output.status): \(output.stderr)")
+            XCTAssertEqual(sandbox.leftovers(), [], "\(when): left in TMPDIR")
+            XCTAssertNoThrow(try JSONSerialization.jsonObject(with: Data(contentsOf: report)), "\(when): the report parses")
+        }
+    }
 }
