@@ -52,6 +52,10 @@
 #define CKVM_IOCTL_SET_REGS               0x4090AE82UL   /* _IOW nr 0x82, 144 bytes */
 #define CKVM_IOCTL_GET_SREGS              0x8138AE83UL   /* _IOR nr 0x83, 312 bytes */
 #define CKVM_IOCTL_SET_SREGS              0x4138AE84UL   /* _IOW nr 0x84, 312 bytes */
+#define CKVM_IOCTL_GET_FPU                0x81A0AE8CUL   /* _IOR nr 0x8c, kvm_fpu (416) */
+#define CKVM_IOCTL_SET_FPU                0x41A0AE8DUL   /* _IOW nr 0x8d, kvm_fpu (416) */
+#define CKVM_IOCTL_GET_XSAVE              0x9000AEA4UL   /* _IOR nr 0xa4, kvm_xsave (4096) */
+#define CKVM_IOCTL_SET_XSAVE              0x5000AEA5UL   /* _IOW nr 0xa5, kvm_xsave (4096) */
 #define CKVM_IOCTL_SET_CPUID2             0x4008AE90UL   /* _IOW nr 0x90, kvm_cpuid2 (8) */
 #define CKVM_IOCTL_GET_MP_STATE           0x8004AE98UL   /* _IOR nr 0x98, 4 bytes */
 #define CKVM_IOCTL_SET_MP_STATE           0x4004AE99UL   /* _IOW nr 0x99, 4 bytes */
@@ -353,6 +357,11 @@ _Static_assert(sizeof(struct ckvm_exit_system_event) == 136, "system_event");
 _Static_assert(sizeof(struct kvm_regs) == 144, "kvm_regs");
 _Static_assert(sizeof(struct kvm_sregs) == 312, "kvm_sregs");
 _Static_assert(sizeof(struct kvm_guest_debug) == 72, "kvm_guest_debug");
+_Static_assert(sizeof(struct kvm_fpu) == 416, "kvm_fpu");
+_Static_assert(offsetof(struct kvm_fpu, fcw) == 128, "kvm_fpu fcw");
+_Static_assert(offsetof(struct kvm_fpu, xmm) == 152, "kvm_fpu xmm");
+_Static_assert(offsetof(struct kvm_fpu, mxcsr) == 416 - 8, "kvm_fpu mxcsr");
+_Static_assert(sizeof(struct kvm_xsave) == 4096, "kvm_xsave");
 _Static_assert(sizeof(struct kvm_debugregs) == 128, "kvm_debugregs");
 _Static_assert(offsetof(struct kvm_debugregs, dr6) == 32, "kvm_debugregs dr6");
 _Static_assert(sizeof(struct kvm_enable_cap) == 104, "kvm_enable_cap");
@@ -373,6 +382,10 @@ _Static_assert(CKVM_IOCTL_GET_REGS == CKVM_IOC(2U, 0x81, sizeof(struct kvm_regs)
 _Static_assert(CKVM_IOCTL_SET_REGS == CKVM_IOC(1U, 0x82, sizeof(struct kvm_regs)), "");
 _Static_assert(CKVM_IOCTL_GET_SREGS == CKVM_IOC(2U, 0x83, sizeof(struct kvm_sregs)), "");
 _Static_assert(CKVM_IOCTL_SET_SREGS == CKVM_IOC(1U, 0x84, sizeof(struct kvm_sregs)), "");
+_Static_assert(CKVM_IOCTL_GET_FPU == CKVM_IOC(2U, 0x8c, sizeof(struct kvm_fpu)), "");
+_Static_assert(CKVM_IOCTL_SET_FPU == CKVM_IOC(1U, 0x8d, sizeof(struct kvm_fpu)), "");
+_Static_assert(CKVM_IOCTL_GET_XSAVE == CKVM_IOC(2U, 0xa4, sizeof(struct kvm_xsave)), "");
+_Static_assert(CKVM_IOCTL_SET_XSAVE == CKVM_IOC(1U, 0xa5, sizeof(struct kvm_xsave)), "");
 _Static_assert(CKVM_IOCTL_SET_CPUID2 == CKVM_IOC(1U, 0x90, sizeof(struct kvm_cpuid2)), "");
 _Static_assert(CKVM_IOCTL_GET_MP_STATE == CKVM_IOC(2U, 0x98, sizeof(struct kvm_mp_state)), "");
 _Static_assert(CKVM_IOCTL_SET_MP_STATE == CKVM_IOC(1U, 0x99, sizeof(struct kvm_mp_state)), "");
@@ -385,6 +398,10 @@ _Static_assert(CKVM_IOCTL_CREATE_VCPU == KVM_CREATE_VCPU, "");
 _Static_assert(CKVM_IOCTL_CHECK_EXTENSION == KVM_CHECK_EXTENSION, "");
 _Static_assert(CKVM_IOCTL_GET_SUPPORTED_CPUID == KVM_GET_SUPPORTED_CPUID, "");
 _Static_assert(CKVM_IOCTL_GET_DEBUGREGS == KVM_GET_DEBUGREGS, "");
+_Static_assert(CKVM_IOCTL_GET_FPU == KVM_GET_FPU, "");
+_Static_assert(CKVM_IOCTL_SET_FPU == KVM_SET_FPU, "");
+_Static_assert(CKVM_IOCTL_GET_XSAVE == KVM_GET_XSAVE, "");
+_Static_assert(CKVM_IOCTL_SET_XSAVE == KVM_SET_XSAVE, "");
 _Static_assert(CKVM_IOCTL_SET_DEBUGREGS == KVM_SET_DEBUGREGS, "");
 _Static_assert(CKVM_IOCTL_SET_GUEST_DEBUG == KVM_SET_GUEST_DEBUG, "");
 _Static_assert(CKVM_IOCTL_ENABLE_CAP == KVM_ENABLE_CAP, "");
