@@ -281,13 +281,16 @@ public final class VCPU {
 
     /// KVM_SET_GUEST_DEBUG with execute breakpoints at up to four linear `addresses`
     /// (DR0-DR3, global enable, length 1) and ENABLE|USE_HW_BP; an empty list disables debug.
-    public func setHardwareBreakpoints(_ addresses: [UInt64]) throws(KVMError) {
+    /// `singleStep` adds KVM_GUESTDBG_SINGLESTEP: the next instruction the vCPU completes ends
+    /// in KVM_EXIT_DEBUG with DR6.BS (api.rst 4.38), whatever the guest's RFLAGS.TF.
+    public func setHardwareBreakpoints(_ addresses: [UInt64], singleStep: Bool = false) throws(KVMError) {
         guard addresses.count <= 4 else { throw .invalidArgument("x86 has four hardware breakpoints") }
-        if addresses.isEmpty { try setGuestDebug(control: []); return }
+        if addresses.isEmpty, !singleStep { try setGuestDebug(control: []); return }
         var registers = [UInt64](repeating: 0, count: 8)
         for (slot, address) in addresses.enumerated() { registers[slot] = address }
         registers[7] = VCPU.executeBreakpointDR7(slots: addresses.count)
-        try setGuestDebug(control: [.enable, .useHardwareBreakpoints], debugRegisters: registers)
+        try setGuestDebug(control: singleStep ? [.enable, .useHardwareBreakpoints, .singleStep] : [.enable, .useHardwareBreakpoints],
+                          debugRegisters: registers)
     }
 
     /// DR7 for execute breakpoints in slots 0..<slots: bit 10 (reserved, 1), G n = bit 2n+1,

@@ -1,9 +1,10 @@
 import KVM
 
-/// Translates a guest-virtual address through the guest's own 4-level page tables, as the
-/// processor does for an instruction that names a GVA (SNP PVALIDATE's RAX). Reads the tables
-/// through the host's view of guest memory, so a hostile CR3 or entry can only make the walk
-/// fail, never read outside guest memory.
+/// Translates a guest-virtual address through the guest's own page tables, as the processor
+/// does for an instruction that names a GVA (SNP PVALIDATE's RAX: 4-level) or fetches code
+/// (a request site's bytes: whichever paging mode the vCPU is in). Reads the tables through
+/// the host's view of guest memory, so a hostile CR3 or entry can only make the walk fail,
+/// never read outside guest memory.
 enum GuestPageWalk {
     static let present: UInt64 = 1 << 0
     static let largePage: UInt64 = 1 << 7
@@ -30,13 +31,71 @@ enum GuestPageWalk {
         return nil
     }
 
-    /// The byte of code at the linear address `linear`: through the guest's tables when
-    /// CR0.PG is set, else the address itself (paging off: linear = physical); nil where it is
-    /// not mapped or not guest memory.
+    /// The byte of code at the linear address `linear` (`physicalAddress(ofLinear:)`); nil
+    /// where it is not mapped or not guest memory.
     static func codeByte(at linear: UInt64, sregs: SpecialRegisters, memory: GuestMemory, encryptionMask: UInt64 = 0) -> UInt8? {
-        let physical = sregs.cr0 & BootState.cr0Paging == 0 ? linear
-            : translate(linear, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask)
-        return physical.flatMap { memory.load(UInt8.self, at: $0) }
+        physicalAddress(ofLinear: linear, sregs: sregs, memory: memory, encryptionMask: encryptionMask)
+            .flatMap { memory.load(UInt8.self, at: $0) }
+    }
+
+    /// Up to `count` bytes an instruction fetch at `linear` reads, each page translated on its
+    /// own (an instruction may straddle two, mapped anywhere): stops at the first byte whose
+    /// page is not mapped or not guest memory, so it is empty for an unmapped RIP.
+    static func codeBytes(at linear: UInt64, count: Int, sregs: SpecialRegisters, memory: GuestMemory, encryptionMask: UInt64 = 0) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var address = linear
+        while bytes.count < count {
+            guard let physical = physicalAddress(ofLinear: address, sregs: sregs, memory: memory, encryptionMask: encryptionMask) else { break }
+            let onPage = Int(min(UInt64(count - bytes.count), pageSize - (address & (pageSize - 1))))
+            guard let chunk = memory.withPrefix(at: physical, upTo: onPage, { Array($0) }), !chunk.isEmpty else { break }
+            bytes += chunk
+            guard chunk.count == onPage else { break }
+            address &+= UInt64(onPage)
+        }
+        return bytes
+    }
+
+    static let pageSize: UInt64 = 4096
+
+    /// The physical address the linear `linear` maps to in the paging mode `sregs` selects
+    /// (Intel SDM vol. 3 §4.1.1, AMD APM vol. 2 §5.1): CR0.PG clear, none (linear = physical);
+    /// EFER.LMA, 4-level (`translate`); else CR4.PAE, PAE paging (`translatePAE`); else 32-bit
+    /// paging (`translate32`). nil where an entry is not present or not guest memory.
+    static func physicalAddress(ofLinear linear: UInt64, sregs: SpecialRegisters, memory: GuestMemory, encryptionMask: UInt64 = 0) -> UInt64? {
+        guard sregs.cr0 & BootState.cr0Paging != 0 else { return linear }
+        if sregs.efer & BootState.eferLMA != 0 { return translate(linear, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask) }
+        if sregs.cr4 & BootState.cr4PAE != 0 { return translatePAE(linear, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask) }
+        return translate32(linear, cr3: sregs.cr3, pse: sregs.cr4 & cr4PSE != 0, memory: memory)
+    }
+
+    /// CR4.PSE, bit 4: 4 MiB pages in 32-bit paging.
+    static let cr4PSE: UInt64 = 1 << 4
+
+    /// PAE paging (Intel SDM vol. 3 §4.4): CR3 bits 31:5 hold a 4-entry PDPT indexed by bits
+    /// 31:30, whose entries have no PS bit; then a PD (bits 29:21, PS: a 2 MiB page) and a PT
+    /// (bits 20:12), 8-byte entries as in 4-level paging.
+    static func translatePAE(_ linear: UInt64, cr3: UInt64, memory: GuestMemory, encryptionMask: UInt64 = 0) -> UInt64? {
+        let mask = addressBits & ~encryptionMask
+        let address = linear & 0xFFFF_FFFF
+        guard let pdpte = memory.load(UInt64.self, at: (cr3 & 0xFFFF_FFE0) + ((address >> 30) & 3) * 8), pdpte & present != 0 else { return nil }
+        guard let pde = memory.load(UInt64.self, at: (pdpte & mask) + ((address >> 21) & 0x1FF) * 8), pde & present != 0 else { return nil }
+        if pde & largePage != 0 { return (pde & mask & ~0x1F_FFFF) | (address & 0x1F_FFFF) }
+        guard let pte = memory.load(UInt64.self, at: (pde & mask) + ((address >> 12) & 0x1FF) * 8), pte & present != 0 else { return nil }
+        return (pte & mask) | (address & 0xFFF)
+    }
+
+    /// 32-bit paging (Intel SDM vol. 3 §4.3): CR3 bits 31:12 hold a PD of 4-byte entries
+    /// indexed by bits 31:22; with CR4.PSE a PDE with PS maps a 4 MiB page (bits 31:22, and
+    /// PSE-36's bits 39:32 from PDE bits 20:13), else a PT indexed by bits 21:12. SEV-SNP has
+    /// no C-bit in 4-byte entries, so no mask applies.
+    static func translate32(_ linear: UInt64, cr3: UInt64, pse: Bool, memory: GuestMemory) -> UInt64? {
+        let address = linear & 0xFFFF_FFFF
+        guard let pde = memory.load(UInt32.self, at: (cr3 & 0xFFFF_F000) + ((address >> 22) & 0x3FF) * 4).map(UInt64.init),
+              pde & present != 0 else { return nil }
+        if pse, pde & largePage != 0 { return (pde & 0xFFC0_0000) | ((pde >> 13) & 0xFF) << 32 | (address & 0x3F_FFFF) }
+        guard let pte = memory.load(UInt32.self, at: (pde & 0xFFFF_F000) + ((address >> 12) & 0x3FF) * 4).map(UInt64.init),
+              pte & present != 0 else { return nil }
+        return (pte & 0xFFFF_F000) | (address & 0xFFF)
     }
 
     /// The linear addresses that map the guest-physical address `gpa` under `cr3`, at most

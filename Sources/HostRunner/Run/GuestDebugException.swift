@@ -40,6 +40,13 @@ enum GuestDebugException {
         return dr6
     }
 
+    /// Whether a KVM_EXIT_DEBUG is a single-step trap alone (DR6.BS, no B0–B3 hit): what
+    /// KVM_GUESTDBG_SINGLESTEP reports after the instruction it stepped (x86.c
+    /// kvm_vcpu_do_singlestep: DR6_BS | DR6_ACTIVE_LOW).
+    static func isSingleStep(exception: UInt32, dr6: UInt64) -> Bool {
+        exception == UInt32(vector) && dr6 & singleStep != 0 && dr6 & breakpointHits == 0
+    }
+
     /// Whose a KVM_EXIT_DEBUG is.
     enum Origin: Equatable {
         /// The runner's breakpoint at an armed request site: serve the request there.
@@ -74,4 +81,14 @@ enum GuestDebugException {
         if payload & causes == 0 { return .guest(payload: payload, skip: opcode() == icebpOpcode ? 1 : 0) }
         return .guest(payload: payload, skip: 0)
     }
+}
+
+/// A rewritten request site whose guest instruction the runner is single-stepping with the
+/// site's breakpoint off (`VCPULoop.steppingOver`).
+struct SiteStep: Equatable {
+    /// The site's linear address, re-armed after the step.
+    let site: UInt64
+    /// RFLAGS.TF was set as the instruction began: the guest's own single-step trap follows
+    /// it, which KVM reports to user space while KVM_GUESTDBG_SINGLESTEP is on.
+    let guestTrapOwed: Bool
 }

@@ -23,6 +23,8 @@ public final class Machine {
     public let transports: [ConversionPlatform: Transport]
     /// The request sites, with the instruction each holds.
     let sites: [UInt64: RequestInstruction]
+    /// The sites each vCPU arms as hardware breakpoints, in slot order (DR0 first).
+    let armedSites: [UInt64]
     let vcpus: [VCPU]
     // Kept alive while memslots point into them.
     private let backings: [AnyObject]
@@ -69,8 +71,10 @@ public final class Machine {
             self.population = launched.population
             self.cr3Bits = launched.cr3Bits
             self.service = launched.service
+            let armedSites = try Self.armedSites(sites, platform: options.platform, transports: transports)
+            self.armedSites = armedSites
             self.vcpus = try Self.setUpVCPUs(vm: vm, image: image, options: options, capabilities: probe.capabilities, cpuid: cpuid,
-                                            cr3Bits: launched.cr3Bits, trapped: try Self.armedSites(sites, platform: options.platform, transports: transports))
+                                            cr3Bits: launched.cr3Bits, trapped: armedSites)
         } catch let error as KVMError {
             throw .kvm(error)
         } catch let error as RunError {

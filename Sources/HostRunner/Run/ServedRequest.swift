@@ -25,6 +25,9 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
     case pendingAccess(GuestAccess, gpa: UInt64, at: String)
     /// A PVALIDATE that faulted before reaching the RMP.
     case pvalidate(at: String)
+    /// A request site armed for `armed` whose bytes the guest has since rewritten: `holds`,
+    /// as an instruction fetch at the site read them (`RequestSiteCheck`).
+    case rewrittenSite(armed: RequestInstruction, holds: [UInt8], at: String)
 
     public var description: String {
         switch self {
@@ -38,6 +41,8 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
         case .unvalidatedAccess(let access, let gpa, let at): "\(access.rawValue) of unvalidated page \(hex(gpa)) at \(at)"
         case .pendingAccess(let access, let gpa, let at): "\(access.rawValue) of pending page \(hex(gpa)) at \(at)"
         case .pvalidate(let at): "PVALIDATE at \(at)"
+        case .rewrittenSite(let armed, let holds, let at):
+            "request site \(at), armed for \(armed), holds \(holds.isEmpty ? "no readable byte" : holds.map { ($0 < 0x10 ? "0" : "") + String($0, radix: 16) }.joined(separator: " "))"
         }
     }
 }

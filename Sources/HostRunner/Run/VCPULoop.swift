@@ -27,6 +27,9 @@ final class VCPULoop {
     /// The machine's request sites as a list: at most four per interface, so a debug exit
     /// finds its site by a scan of a few words instead of hashing the address.
     let sites: [(address: UInt64, instruction: RequestInstruction)]
+    /// The rewritten site whose guest instruction is being single-stepped with its breakpoint
+    /// off (`VCPULoop+Trapped`), until the step's debug exit re-arms it.
+    var steppingOver: SiteStep?
 
     init(index: Int, vcpu: VCPU, machine: Machine, control: RunControl) {
         self.index = index
