@@ -25,11 +25,16 @@ public struct XSAVEArea {
     /// XSTATE_BV bits 0 (x87) and 1 (SSE): set, XRSTOR loads those components from the image.
     public static let x87AndSSE: UInt64 = 0b11
 
+    // Bounds-checked: callers outside this file (tests, the emulator) pass offsets too.
     public func load<T: FixedWidthInteger>(_ offset: Int, as type: T.Type) -> T {
-        withUnsafeBytes(of: raw) { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
+        precondition(offset >= 0 && offset + MemoryLayout<T>.size <= MemoryLayout<kvm_xsave>.size, "XSAVE offset \(offset) outside the image")
+        // SAFETY: the precondition keeps the load inside kvm_xsave's bytes.
+        return withUnsafeBytes(of: raw) { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
     }
 
     public mutating func store<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+        precondition(offset >= 0 && offset + MemoryLayout<T>.size <= MemoryLayout<kvm_xsave>.size, "XSAVE offset \(offset) outside the image")
+        // SAFETY: the precondition keeps the store inside kvm_xsave's bytes.
         withUnsafeMutableBytes(of: &raw) { $0.storeBytes(of: value, toByteOffset: offset, as: T.self) }
     }
 
