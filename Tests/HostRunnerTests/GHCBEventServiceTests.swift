@@ -21,8 +21,8 @@ final class GHCBEventServiceTests: XCTestCase {
     }
 
     private func serve(_ page: inout GHCBPage, host: inout GHCBHost, events: inout [RunEvent]) -> GHCBHost.Outcome {
-        host.serveEvent(in: &page, ghcbGPA: Self.ghcbGPA, memory: fixture.memory, devices: fixture.devices, transport: .trap,
-                        vcpu: 0, events: &events)
+        GHCBHost.serveEvent(in: &page, ghcbGPA: Self.ghcbGPA, xsave: &host.xsave, memory: fixture.memory, devices: fixture.devices,
+                            transport: .trap, vcpu: 0, events: &events)
     }
 
     private func serve(_ page: inout GHCBPage) -> (GHCBHost.Outcome, [RunEvent]) {
@@ -100,15 +100,17 @@ final class GHCBEventServiceTests: XCTestCase {
         cpuid.set(.rcx, 0)
         cpuid.set(.xcr0, 0x1)
         var host = GHCBHost(), events: [RunEvent] = []
-        _ = host.serveEvent(in: &cpuid, ghcbGPA: Self.ghcbGPA, memory: fixture.memory, devices: fixture.devices, transport: .trap, vcpu: 0, events: &events)
+        _ = GHCBHost.serveEvent(in: &cpuid, ghcbGPA: Self.ghcbGPA, xsave: &host.xsave, memory: fixture.memory, devices: fixture.devices,
+                                transport: .trap, vcpu: 0, events: &events)
         XCTAssertEqual([cpuid[.rax], cpuid[.rbx], cpuid[.rcx], cpuid[.rdx]], [0x7, 576, 0x340, 0], "x87 only: the legacy area and header")
         cpuid = page(GHCBExitCode.cpuid)
         cpuid.set(.rax, 0xD)
         cpuid.set(.rcx, 0)
         cpuid.set(.xcr0, 0x7)
-        _ = host.serveEvent(in: &cpuid, ghcbGPA: Self.ghcbGPA, memory: fixture.memory, devices: fixture.devices, transport: .trap, vcpu: 0, events: &events)
+        _ = GHCBHost.serveEvent(in: &cpuid, ghcbGPA: Self.ghcbGPA, xsave: &host.xsave, memory: fixture.memory, devices: fixture.devices,
+                                transport: .trap, vcpu: 0, events: &events)
         XCTAssertEqual(cpuid[.rbx], 0x340, "AVX at 0x240 + 0x100")
-        XCTAssertEqual(host.xcr0, 0x7, "KVM keeps the XCR0 the guest supplied")
+        XCTAssertEqual(host.xsave.xcr0, 0x7, "KVM keeps the XCR0 the guest supplied")
     }
 
     func testCPUIDLeafDWithoutXCR0IsMissingInput() {

@@ -6,10 +6,17 @@ import GuestPhysical
 /// answers them (arch/x86/kvm/svm/sev.c). Every access reaches the vCPU's `GuestDevices`,
 /// the dispatch raw exits use too.
 extension GHCBHost {
+    /// The vCPU's XCR0 and XSS as KVM knows them: x87 only at reset (x86.c
+    /// `kvm_vcpu_reset`), then what the guest last supplied with a CPUID event.
+    struct XSAVEState: Equatable {
+        var xcr0: UInt64 = 1
+        var xss: UInt64 = 0
+    }
+
     /// Serves the event in `page` (the guest's GHCB at `ghcbGPA`): the answer is written into
     /// the page; scratch data outside the GHCB into guest memory.
-    mutating func serveEvent(
-        in page: inout GHCBPage, ghcbGPA: UInt64, memory: GuestMemory, devices: GuestDevices,
+    static func serveEvent(
+        in page: inout GHCBPage, ghcbGPA: UInt64, xsave: inout XSAVEState, memory: GuestMemory, devices: GuestDevices,
         transport: Transport, vcpu: Int, events: inout [RunEvent]
     ) -> Outcome {
         let event: GHCBEvent
@@ -49,8 +56,8 @@ extension GHCBHost {
             answer = .scratchData(data.bytes)
             served(.portIO(port: port, size: size, count: Int(count), write: false), "\(data.count) bytes to \(scratch)")
         case let .stringPortOut(port, size, count, scratch):
-            guard let bytes = Self.read(scratch, page: page, memory: memory) else {
-                return .stop(Self.unreadableScratch(scratch))
+            guard let bytes = read(scratch, page: page, memory: memory) else {
+                return .stop(unreadableScratch(scratch))
             }
             finish = devices.port(port, isWrite: true, size: size, count: Int(count), data: PortBuffer(bytes))
             answer = .done
@@ -61,7 +68,7 @@ extension GHCBHost {
                 served(.msr(index: index, write: false), hex(value))
             } else {
                 answer = .generalProtection
-                events.append(.rejected(vcpu: vcpu, Self.refusedMSR(index, write: false, transport: transport)))
+                events.append(.rejected(vcpu: vcpu, refusedMSR(index, write: false, transport: transport)))
             }
         case let .msrWrite(index, value):
             if devices.forwardedWriteMSR(index, value: value) {
@@ -69,28 +76,28 @@ extension GHCBHost {
                 served(.msr(index: index, write: true), "done")
             } else {
                 answer = .generalProtection
-                events.append(.rejected(vcpu: vcpu, Self.refusedMSR(index, write: true, transport: transport)))
+                events.append(.rejected(vcpu: vcpu, refusedMSR(index, write: true, transport: transport)))
             }
         case let .cpuid(leaf, subleaf, xcr0, xss):
             // KVM keeps what the guest supplied as the vCPU's XCR0 / XSS (sev_es_sync_from_ghcb).
-            if let xcr0 { self.xcr0 = xcr0 }
-            if let xss { self.xss = xss }
-            let registers = devices.cpuid(leaf: leaf, subleaf: subleaf, xcr0: self.xcr0, xss: self.xss)
+            if let xcr0 { xsave.xcr0 = xcr0 }
+            if let xss { xsave.xss = xss }
+            let registers = devices.cpuid(leaf: leaf, subleaf: subleaf, xcr0: xsave.xcr0, xss: xsave.xss)
             answer = .cpuid(eax: registers.eax, ebx: registers.ebx, ecx: registers.ecx, edx: registers.edx)
             served(.cpuid(leaf: leaf, subleaf: subleaf), registers.description)
         case let .mmioRead(gpa, length, scratch):
             answer = .scratchData(devices.mmioRead(gpa: gpa, length: Int(length)))
             served(.mmio(gpa: gpa, size: Int(length), write: false), "no device: all ones into \(scratch)")
         case let .mmioWrite(gpa, length, scratch):
-            guard let bytes = Self.read(scratch, page: page, memory: memory) else {
-                return .stop(Self.unreadableScratch(scratch))
+            guard let bytes = read(scratch, page: page, memory: memory) else {
+                return .stop(unreadableScratch(scratch))
             }
             devices.mmioWrite(gpa: gpa, bytes: bytes)
             answer = .done
             served(.mmio(gpa: gpa, size: Int(length), write: true), "no device: dropped")
         case .hypervisorFeatures:
-            answer = .hypervisorFeatures(Self.hypervisorFeatures)
-            served(.hypervisorFeatures, "SW_EXITINFO2 \(hex(Self.hypervisorFeatures))")
+            answer = .hypervisorFeatures(hypervisorFeatures)
+            served(.hypervisorFeatures, "SW_EXITINFO2 \(hex(hypervisorFeatures))")
         case let .terminate(reasonSet, reasonCode):
             return .stop(.terminationRequested(.ghcb(reasonSet: reasonSet, reasonCode: reasonCode, via: .naeEvent)))
         case .notDecoded(let exitCode):
@@ -102,7 +109,7 @@ extension GHCBHost {
         }
         if let writeBack = answer.write(to: &page, for: event) {
             guard memory.write(writeBack.bytes, at: writeBack.gpa) else {
-                return .stop(Self.unreadableScratch(.guestMemory(gpa: writeBack.gpa, length: UInt64(writeBack.bytes.count))))
+                return .stop(unreadableScratch(.guestMemory(gpa: writeBack.gpa, length: UInt64(writeBack.bytes.count))))
             }
         }
         switch finish {

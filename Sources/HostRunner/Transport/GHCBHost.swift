@@ -17,11 +17,9 @@ struct GHCBHost {
     private(set) var registeredGPA: UInt64?
     /// This vCPU's copy of its GHCB, refilled on each VMGEXIT (no allocation per request).
     private var page = GHCBPage()
-    /// The vCPU's XCR0 and XSS as KVM knows them: x87 only at reset (x86.c
-    /// `kvm_vcpu_reset`), then what the guest last supplied with a CPUID event; the MSR
-    /// protocol's CPUID request is answered with them.
-    var xcr0: UInt64 = 1
-    var xss: UInt64 = 0
+    /// The vCPU's XCR0 and XSS as KVM knows them; the MSR protocol's CPUID request is
+    /// answered with them.
+    var xsave = XSAVEState()
 
     mutating func writeMSR(_ value: UInt64) { msr = value }
 
@@ -72,7 +70,7 @@ struct GHCBHost {
         case .cpuid(let function, let register):
             // KVM serves it as CPUID with ECX = 0 and the vCPU's XCR0 (sev.c
             // `sev_handle_vmgexit_msr_protocol`, GHCB_MSR_CPUID_REQ).
-            let answer = devices.cpuid(leaf: function, subleaf: 0, xcr0: xcr0, xss: xss)
+            let answer = devices.cpuid(leaf: function, subleaf: 0, xcr0: xsave.xcr0, xss: xsave.xss)
             let value = [answer.eax, answer.ebx, answer.ecx, answer.edx][Int(register & 0x3)]
             msr = GHCBMSRResponse.cpuid(request: msr, value: value)
             events.append(.served(vcpu: vcpu, interface: .sevSNP, request: .cpuid(leaf: function, subleaf: 0),
@@ -115,9 +113,8 @@ struct GHCBHost {
                 request: "VMGEXIT exit code \(hex(page[.swExitCode]))", answer: "SW_EXITINFO1 2, SW_EXITINFO2 \(error.rawValue) (\(error))")))
         case .unhandled:
             // Not a conversion: an NAE event of the devices', or malformed.
-            var event = page
-            let outcome = serveEvent(in: &event, ghcbGPA: gpa, memory: memory, devices: devices, transport: transport, vcpu: vcpu, events: &events)
-            page = event
+            let outcome = Self.serveEvent(in: &page, ghcbGPA: gpa, xsave: &xsave, memory: memory, devices: devices, transport: transport,
+                                          vcpu: vcpu, events: &events)
             if case .stop = outcome { return outcome }    // no answer: the guest does not resume
             memory.withBytes(at: gpa, count: GHCBLayout.pageSize) { write(page, to: $0) }
             return outcome
