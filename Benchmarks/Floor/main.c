@@ -15,7 +15,8 @@
  *   enlighten-floor trap-snp IMAGE.elf CR3 SITE[,SITE...] [--repeat K] [--memory BYTES]
  *       a TD (trap-tdx.c) or an SNP guest (trap-snp.c) with private memory enforced through
  *       two views, up to four request sites trapped; also counts the conversions and the
- *       validations/acceptances served.
+ *       validations/acceptances served, and the port writes forwarded as a GHCB IOIO NAE
+ *       event / TDVMCALL Instruction.IO (dropped).
  *   enlighten-floor memcpy BYTES [--repeat K]
  *       memcpy of BYTES from a pre-faulted buffer (not in cache) into a fresh, untouched
  *       mapping of a new RAM file in the chosen backing (--backing), as population writes.

@@ -162,4 +162,35 @@ final class GHCBEventServiceTests: XCTestCase {
         XCTAssertEqual(reason.description, "the guest asked to terminate: reason set 0, code 3 by GHCB NAE event")
         XCTAssertEqual(terminate.bytes, before)
     }
+
+    /// INS through a scratch area in guest memory outside the GHCB: the bytes are written
+    /// back there (KVM's kvm_write_guest after the IN), not into the page.
+    func testRepInsbThroughGuestMemoryWritesTheScratchBack() {
+        var ins = page(GHCBExitCode.ioio, info1: GHCBIOIOInfo(port: 0xEA, size: 1, isIn: true, isString: true, isRep: true).rawValue, info2: 4)
+        ins.set(.swScratch, 0x3000)
+        let (outcome, _) = serve(&ins)
+        guard case .resume = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(fixture.memory.read(at: 0x3000, count: 5), [0xE7, 0xE7, 0xE7, 0xE7, 0])
+        XCTAssertEqual(ins[.swExitInfo1], 0)
+    }
+
+    /// The MSR protocol: a CPUID request is answered from the vCPU's list with ECX = 0 (the
+    /// register value in GHCBData[63:32], response code 0x005); a termination request
+    /// (0x100) ends the run with its reason. Needs a conversion service, hence /dev/kvm.
+    func testMSRProtocolCPUIDAndTermination() throws {
+        var service = try ServiceFixture.make(ram: GPARange(start: 0, end: 1 << 20))
+        let fixture = GuestDevicesFixture(cpuid: [CPUIDFixtures.e(0, 0, 0, 0xD, 0x6874_7541, 0x444D_4163, 0x6974_6E65)])
+        var host = GHCBHost()
+        host.writeMSR(GHCBMSRRequest.cpuid(function: 0, register: 1).msrValue)
+        let outcome = host.vmgexit(memory: fixture.memory, service: service.service, policy: .strict, devices: fixture.devices,
+                                   transport: .trap, vcpu: 0, events: &service.events)
+        guard case .resume = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(host.msr & 0xFFF, 0x005)
+        XCTAssertEqual(host.msr >> 32, 0x6874_7541, "EBX of leaf 0")
+        host.writeMSR(GHCBMSRRequest.terminate(reasonSet: 1, reasonCode: 4).msrValue)
+        let stop = host.vmgexit(memory: fixture.memory, service: service.service, policy: .strict, devices: fixture.devices,
+                                transport: .trap, vcpu: 0, events: &service.events)
+        guard case .stop(let reason) = stop else { return XCTFail("\(stop)") }
+        XCTAssertEqual(reason, .terminationRequested(.ghcb(reasonSet: 1, reasonCode: 4, via: .msrProtocol)))
+    }
 }
