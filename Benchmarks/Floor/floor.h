@@ -89,8 +89,9 @@ struct floor_vm {
     /* trap-snp: the vCPU's GHCB MSR and the GHCB it registered; the page a PSC last made
      * private, | 1, until its first validation fills it (0: none). */
     uint64_t ghcb_msr, ghcb_gpa, assigned;
-    /* What the serve functions counted: conversions and validations/acceptances served. */
-    uint64_t conversions, validations;
+    /* What the serve functions counted: conversions and validations/acceptances served, and
+     * port writes the guest forwarded through its protocol (GHCB IOIO, TDVMCALL IO). */
+    uint64_t conversions, validations, forwarded;
 };
 
 /* Where guest RAM lives, as the runner's RAMBacking: a guest_memfd (memfd = 0) or a memfd,

@@ -15,7 +15,8 @@
  *   enlighten-floor trap-snp IMAGE.elf CR3 SITE[,SITE...] [--repeat K] [--memory BYTES]
  *       a TD (trap-tdx.c) or an SNP guest (trap-snp.c) with private memory enforced through
  *       two views, up to four request sites trapped; also counts the conversions and the
- *       validations/acceptances served.
+ *       validations/acceptances served, and the port writes forwarded as a GHCB IOIO NAE
+ *       event / TDVMCALL Instruction.IO (dropped).
  *   enlighten-floor memcpy BYTES [--repeat K]
  *       memcpy of BYTES from a pre-faulted buffer (not in cache) into a fresh, untouched
  *       mapping of a new RAM file in the chosen backing (--backing), as population writes.
@@ -160,7 +161,7 @@ static int run_loops(const struct floor_image *image, uint64_t memory, const str
                      const uint64_t *sites, int site_count, int repeat) {
     uint64_t samples[MAX_REPEAT] = { 0 };
     struct loop_count counted = { 0 };
-    uint64_t conversions = 0, validations = 0;
+    uint64_t conversions = 0, validations = 0, forwarded = 0;
     for (int i = 0; i < repeat; i++) {
         struct floor_vm vm;
         int result = floor_vm_create(&vm, memory, image, mode->platform);
@@ -169,6 +170,7 @@ static int run_loops(const struct floor_image *image, uint64_t memory, const str
         if (result == 0) result = exit_loop(&vm, mode, &counted);
         conversions = vm.conversions;
         validations = vm.validations;
+        forwarded = vm.forwarded;
         floor_vm_destroy(&vm);
         if (result != 0) return -1;
         samples[i] = counted.elapsed;
@@ -177,7 +179,8 @@ static int run_loops(const struct floor_image *image, uint64_t memory, const str
     printf(",\"exits\":%llu,\"ns_per_exit\":%.1f", (unsigned long long)counted.exits, (double)middle / (double)counted.exits);
     if (mode->serve) printf(",\"requests\":%llu,\"ns_per_request\":%.1f", (unsigned long long)counted.requests,
                             counted.requests ? (double)middle / (double)counted.requests : 0.0);
-    if (mode->validated) printf(",\"conversions\":%llu,\"validations\":%llu", (unsigned long long)conversions, (unsigned long long)validations);
+    if (mode->validated) printf(",\"conversions\":%llu,\"validations\":%llu,\"forwarded\":%llu", (unsigned long long)conversions,
+                                (unsigned long long)validations, (unsigned long long)forwarded);
     printf("}\n");
     return 0;
 }

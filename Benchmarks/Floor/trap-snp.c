@@ -13,7 +13,8 @@
  *                      fault into the punched page, with a constant instead of the keystream;
  *   PSC to shared:      PUNCH_HOLE on guest_memfd, the shared view open;
  *   PSC to private:     PUNCH_HOLE, both views closed (private, not validated);
- * the PSC answered in the GHCB as KVM leaves it. Also served, once: the MSR-protocol
+ * the PSC answered in the GHCB as KVM leaves it; an IOIO NAE event writing one byte is
+ * dropped (the POST port) and answered the same way. Also served, once: the MSR-protocol
  * SEV_INFO and REGISTER_GHCB that ghcb_init sends, and SEV_STATUS. No decoding beyond that,
  * no bookkeeping: a floor. PVALIDATE's GVA is taken as its GPA (the runtime identity-maps
  * RAM; the runner walks the guest's tables).
@@ -71,6 +72,7 @@
 #define FLOOR_GHCB_SCRATCH 0x3A8
 #define FLOOR_GHCB_VALID_BITMAP 0x3F0
 #define FLOOR_SVM_VMGEXIT_PSC 0x80000010ull
+#define FLOOR_SVM_EXIT_IOIO 0x7Bull
 #define FLOOR_PSC_OP_PRIVATE 1
 #define FLOOR_PSC_OP_SHARED 2
 #define FLOOR_PSC_2M (1ull << 56)
@@ -215,11 +217,35 @@ static int msr_protocol(struct floor_vm *vm) {
     }
 }
 
-/* One PSC NAE event with one 4 KiB entry, answered as KVM leaves the GHCB: cur_page and
- * cur_entry advanced, the valid bitmap cleared, RAX/RBX/RCX/RDX (0: not sent) and
- * SW_EXITINFO1/2 = 0 written and marked valid. */
-static int page_state_change(struct floor_vm *vm) {
-    if (vm->ghcb_gpa == 0 || vm->ghcb_msr != vm->ghcb_gpa || *ghcb_field(vm, FLOOR_GHCB_EXIT_CODE) != FLOOR_SVM_VMGEXIT_PSC) {
+/* The GHCB as KVM leaves it after an event: the valid bitmap cleared, RAX/RBX/RCX/RDX (0: not
+ * sent) and SW_EXITINFO1/2 = 0 written and marked valid. */
+static void answer_ghcb(struct floor_vm *vm) {
+    uint64_t *bitmap = ghcb_field(vm, FLOOR_GHCB_VALID_BITMAP);
+    bitmap[0] = bitmap[1] = 0;
+    static const unsigned answered[] = { FLOOR_GHCB_RAX, FLOOR_GHCB_RBX, FLOOR_GHCB_RCX, FLOOR_GHCB_RDX, FLOOR_GHCB_EXIT_INFO_1, FLOOR_GHCB_EXIT_INFO_2 };
+    for (unsigned i = 0; i < sizeof answered / sizeof answered[0]; i++) {
+        *ghcb_field(vm, answered[i]) = 0;
+        mark_valid(bitmap, answered[i]);
+    }
+}
+
+/* An IOIO NAE event writing one byte (SW_EXITINFO1 TYPE 0, size 1): dropped, answered. */
+static int forwarded_out(struct floor_vm *vm) {
+    if ((*ghcb_field(vm, FLOOR_GHCB_EXIT_INFO_1) & 0x75) != 0x10) { errno = EINVAL; return floor_error("IOIO other than a 1-byte OUT"); }
+    answer_ghcb(vm);
+    vm->forwarded++;
+    return 0;
+}
+
+/* A GHCB-page VMGEXIT: the IOIO event above, or one PSC NAE event with one 4 KiB entry,
+ * answered as KVM leaves the GHCB: cur_page and cur_entry advanced, then answer_ghcb. */
+static int ghcb_event(struct floor_vm *vm) {
+    if (vm->ghcb_gpa == 0 || vm->ghcb_msr != vm->ghcb_gpa) {
+        errno = EINVAL;
+        return floor_error("VMGEXIT the floor does not serve");
+    }
+    if (*ghcb_field(vm, FLOOR_GHCB_EXIT_CODE) == FLOOR_SVM_EXIT_IOIO) return forwarded_out(vm);
+    if (*ghcb_field(vm, FLOOR_GHCB_EXIT_CODE) != FLOOR_SVM_VMGEXIT_PSC) {
         errno = EINVAL;
         return floor_error("VMGEXIT the floor does not serve");
     }
@@ -239,13 +265,7 @@ static int page_state_change(struct floor_vm *vm) {
     vm->assigned = operation == FLOOR_PSC_OP_PRIVATE ? gpa | 1 : 0;
     *entry |= 1;        /* cur_page */
     header[0] = 1;      /* cur_entry */
-    uint64_t *bitmap = ghcb_field(vm, FLOOR_GHCB_VALID_BITMAP);
-    bitmap[0] = bitmap[1] = 0;
-    static const unsigned answered[] = { FLOOR_GHCB_RAX, FLOOR_GHCB_RBX, FLOOR_GHCB_RCX, FLOOR_GHCB_RDX, FLOOR_GHCB_EXIT_INFO_1, FLOOR_GHCB_EXIT_INFO_2 };
-    for (unsigned i = 0; i < sizeof answered / sizeof answered[0]; i++) {
-        *ghcb_field(vm, answered[i]) = 0;
-        mark_valid(bitmap, answered[i]);
-    }
+    answer_ghcb(vm);
     vm->conversions++;
     return 0;
 }
@@ -276,7 +296,7 @@ int floor_snp_serve(struct floor_vm *vm) {
     if (memcmp(code, pvalidate_bytes, FLOOR_SITE_LENGTH) == 0) {
         result = pvalidate(vm, regs);
     } else if (memcmp(code, vmgexit_bytes, FLOOR_SITE_LENGTH) == 0) {
-        result = vm->ghcb_msr & FLOOR_GHCB_INFO_MASK ? msr_protocol(vm) : page_state_change(vm);
+        result = vm->ghcb_msr & FLOOR_GHCB_INFO_MASK ? msr_protocol(vm) : ghcb_event(vm);
     } else {
         errno = EINVAL;
         result = floor_error("breakpoint on neither PVALIDATE nor VMGEXIT");

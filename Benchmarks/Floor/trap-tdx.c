@@ -7,6 +7,7 @@
  *                      pending);
  *   ACCEPT:            PUNCH_HOLE (an accepted page reads as zero), open the private view,
  *                      keep the shared one closed;
+ *   Instruction.IO write (R11 30): R10 = SUCCESS, the byte dropped (the POST port);
  * TDG.VP.INFO answers GPAW 48. No decoding beyond that, no bookkeeping: a floor.
  */
 #define _GNU_SOURCE /* fallocate */
@@ -24,6 +25,7 @@
 #define FLOOR_TDX_SHARED_BIT (1ull << 47) /* GPAW 48 */
 #define FLOOR_TDX_GPAW 48
 #define FLOOR_SHARED_SLOT 2
+#define FLOOR_TDVMCALL_IO 30 /* Instruction.IO: the exit reason (uapi asm/vmx.h EXIT_REASON_IO_INSTRUCTION) */
 
 int floor_tdx_views(struct floor_vm *vm, const struct floor_image *image) {
     (void)image;
@@ -58,6 +60,12 @@ int floor_tdx_serve(struct floor_vm *vm) {
         regs->rax = 0;
         break;
     case 0: { /* TDG.VP.VMCALL<MapGPA>: r12 gpa (shared bit = direction), r13 size */
+        if (regs->r11 == FLOOR_TDVMCALL_IO && regs->r13 == 1) {  /* a port write, dropped */
+            regs->r10 = 0;
+            regs->rax = 0;
+            vm->forwarded++;
+            break;
+        }
         uint64_t gpa = regs->r12 & ~FLOOR_TDX_SHARED_BIT, length = regs->r13;
         if (floor_inside(vm, gpa, length) != 0) return -1;
         if (regs->r12 & FLOOR_TDX_SHARED_BIT) {

@@ -51,6 +51,11 @@
 ;                    ecx = ghcb_usage) -> rax = SW_EXITINFO2, rdx = SW_EXITINFO1
 ;       one VMGEXIT with SW_EXITINFO1/2 = 0 and only the given valid bits (bit 2 exit code,
 ;       3 info1, 4 info2, 5 scratch), for malformed-GHCB tests; the shared buffer is sent as is.
+;   ghcb_nae_prepare() -> rax = this vCPU's GHCB (its shared view) with the valid bitmap
+;       cleared, usage 0 and protocol version 2, for the caller to fill in any NAE event (fields
+;       and valid bits by hand); 0 when the vCPU has no registered GHCB (ghcb_init failed).
+;   ghcb_nae_send() -> rax = SW_EXITINFO1, rdx = SW_EXITINFO2
+;       one VMGEXIT over the GHCB as the caller left it (GHCB MSR := its GPA first).
 ; All preserve rbx, rbp, r12-r15 and clobber rcx, rdx, rsi, rdi, r8-r11.
 ;
 ;
@@ -70,6 +75,8 @@ global ghcb_init
 global ghcb_psc
 global ghcb_psc_raw
 global ghcb_vmgexit_raw
+global ghcb_nae_prepare
+global ghcb_nae_send
 global ghcb_page
 global ghcb_psc_exits
 global __enlighten_site_ghcb_vmgexit
@@ -243,6 +250,7 @@ send:
     mov [r11 + GHCB_VALID_SW_BYTE], dl
     mov word [r11 + GHCB_PROTOCOL_VERSION_OFFSET], GHCB_PROTOCOL_VERSION
     mov [r11 + GHCB_USAGE], ecx
+exit_ghcb:
     cmp byte [abs msr_holds_ghcb + r9], 0
     jne .vmgexit                        ; the MSR still holds this GHCB's GPA: no WRMSR
     mov ecx, MSR_AMD64_SEV_ES_GHCB      ; GHCB MSR = the GHCB's GPA (below 4 GiB: edx = 0)
@@ -254,6 +262,29 @@ send:
     call vmgexit
     mov rax, [r11 + GHCB_SW_EXIT_INFO_2]
     mov rdx, [r11 + GHCB_SW_EXIT_INFO_1]
+    ret
+
+ghcb_nae_prepare:
+    call ready
+    test rax, rax
+    jnz .none
+    mov [r11 + GHCB_VALID_BITMAP], rax   ; rax = 0
+    mov [r11 + GHCB_VALID_BITMAP + 8], rax
+    mov [r11 + GHCB_USAGE], eax
+    mov word [r11 + GHCB_PROTOCOL_VERSION_OFFSET], GHCB_PROTOCOL_VERSION
+    mov rax, r11
+    ret
+.none:
+    xor eax, eax
+    ret
+
+ghcb_nae_send:
+    call ready
+    test rax, rax
+    jnz .out
+    call exit_ghcb                      ; rax = SW_EXITINFO2, rdx = SW_EXITINFO1
+    xchg rax, rdx
+.out:
     ret
 
 ghcb_vmgexit_raw:

@@ -18,6 +18,9 @@
 ;       TDCALL itself fails, rax = its completion status (TDX_* values, bit 63 set).
 ;   tdx_vmcall_raw(rdi = subfunction (r11), rsi = r12, rdx = r13) -> rax = r10, rdx = r11
 ;       one TDG.VP.VMCALL with r10 = 0 and those registers, nothing checked (hostile tests).
+;   tdx_vmcall(rdi = subfunction (r11), rsi = r12, rdx = r13, rcx = r14, r8 = r15) -> rax = r10,
+;       rdx = r11; the VMM's R12-R15 stored in tdx_vmcall_out[0..3] (CPUID's EAX..EDX).
+;       One standard TDG.VP.VMCALL (r10 = 0, R10-R15 exposed); a failed TDCALL's status in rax.
 ;   tdx_tdcall_raw(rdi = leaf) -> rax = TDCALL completion status
 ;       one TDCALL with rax = leaf and rcx, rdx, r8-r11 zero (unknown-leaf tests).
 ; All preserve rbx, rbp, r12-r15 (a VMCALL returns the VMM's values in the exposed R12-R15:
@@ -44,6 +47,8 @@ global tdx_map_gpa
 global tdx_map_gpa_retries
 global tdx_vmcall_raw
 global tdx_tdcall_raw
+global tdx_vmcall
+global tdx_vmcall_out
 global tdx_accept_page
 global tdx_accept_range
 global tdx_veinfo_get
@@ -52,6 +57,7 @@ global __enlighten_site_tdx_tdcall
 section .bss nobits alloc noexec write align=8
 tdx_map_gpa_retries:    resq 1
 gpaw_cache:             resq 1          ; 0 until TDG.VP.INFO answered
+tdx_vmcall_out:         resq 4          ; R12-R15 after the last tdx_vmcall
 
 section .text
 
@@ -106,6 +112,26 @@ tdx_vmcall_raw:
     mov r12, rsi
     mov r13, rdx
     call vmcall
+    test rax, rax
+    jnz .out                            ; TDCALL itself failed: report that
+    mov rax, r10
+    mov rdx, r11
+.out:
+    EN_RESTORE_NONVOLATILE
+    ret
+
+tdx_vmcall:
+    EN_SAVE_NONVOLATILE
+    mov r11, rdi
+    mov r12, rsi
+    mov r13, rdx
+    mov r14, rcx
+    mov r15, r8
+    call vmcall
+    mov [abs tdx_vmcall_out], r12
+    mov [abs tdx_vmcall_out + 8], r13
+    mov [abs tdx_vmcall_out + 16], r14
+    mov [abs tdx_vmcall_out + 24], r15
     test rax, rax
     jnz .out                            ; TDCALL itself failed: report that
     mov rax, r10

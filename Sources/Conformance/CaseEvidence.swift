@@ -44,6 +44,8 @@ enum CaseEvidence {
             return on(vcpu) + "\(write ? "wrmsr" : "rdmsr") \(hex(index)) \(hex(value))\(answered ? "" : " (unserved)")"
         case .ignoredIO(let vcpu, let port, let write):
             return on(vcpu) + "unserved \(write ? "out" : "in") port \(hex(port))"
+        case .ignoredMMIO(let vcpu, let gpa, let length, let write):
+            return on(vcpu) + "unserved MMIO \(write ? "write" : "read") of \(length) bytes at \(hex(gpa))"
         case .conversion(let vcpu, let record):
             return on(vcpu) + "convert \(record.range) → \(record.direction.rawValue) via \(record.form) (\(record.transport.rawValue)): \(record.outcome.name)"
         case .rejected(let vcpu, let request):

@@ -18,6 +18,11 @@ public enum Expectation: Sendable {
     case rejections(Int)
     /// Every page of `range` ended in `state`.
     case finalState(GPARange, PageState)
+    /// A log line the guest wrote, exactly.
+    case logLine(String)
+    /// The guest asked its platform to end it, exactly so, and nothing else failed: the
+    /// termination is the verdict the scenario expects.
+    case terminates(GuestTermination)
     /// Anything else, with the sentence it reports when `check` returns one.
     case custom(String, @Sendable (RunResult) -> String?)
 
@@ -63,6 +68,17 @@ public enum Expectation: Sendable {
                 return "\(wrong.range) ended \(wrong.state.rawValue), expected \(state.rawValue)"
             }
             return nil
+        case .logLine(let line):
+            let found = result.events.contains { if case .log(_, line) = $0 { true } else { false } }
+            return found ? nil : "the guest logged no line \"\(line)\""
+        case .terminates(let termination):
+            let expected = VCPUStop.terminationRequested(termination)
+            guard result.stops.contains(where: { $0.reason == expected }) else {
+                let seen = result.stops.map(\.reason.description).joined(separator: "; ")
+                return "expected \"\(expected)\", the run ended \(seen.isEmpty ? "with exit codes" : "with: \(seen)")"
+            }
+            let others = result.failures.filter { !$0.hasSuffix(expected.description) }
+            return others.first.map { "besides the termination: \($0)" }
         case .custom(_, let check):
             return check(result)
         }

@@ -82,6 +82,8 @@ struct FloorFigure: Decodable {
     /// `trap-tdx`, `trap-snp`: of those, the conversions and the validations/acceptances.
     let conversions: Int?
     let validations: Int?
+    /// `trap-tdx`, `trap-snp`: port writes the guest forwarded (GHCB IOIO, TDVMCALL IO).
+    let forwarded: Int?
     /// `memcpy`: bytes copied per repetition.
     let bytes: UInt64?
 

@@ -42,7 +42,7 @@ final class BenchSession {
     deinit { try? FileManager.default.removeItem(atPath: scratch) }
 
     /// Every figure's id, in the order they are measured (`bench --only ID`).
-    static let figureIDs = ["setup"] + LoopFigure.all.map(\.id) + ValidatedFigure.all.map(\.id) + ["population", "qemu-hello", "image-build"]
+    static let figureIDs = ["setup"] + LoopFigure.all.map(\.id) + ValidatedFigure.all.map(\.id) + ForwardedFigure.all.map(\.id) + ["population", "qemu-hello", "image-build"]
 
     /// Measures the figures whose ids are in `only` (all when it is empty).
     func run(only: Set<String> = []) throws(BenchError) -> BenchReport {
@@ -66,6 +66,15 @@ final class BenchSession {
         for validated in ValidatedFigure.all where wanted(validated.id) {
             progress(validated.name)
             figures.append(try validatedFigure(validated))
+        }
+        for forwarded in ForwardedFigure.all where wanted(forwarded.id) {
+            progress(forwarded.name)
+            do {
+                figures.append(try forwardedFigure(forwarded))
+            } catch {
+                guard !forwarded.judged else { throw error }
+                skip(forwarded.id, because: error.description)
+            }
         }
         if wanted("population") {
             progress("pre-populating \(BenchSession.payloadBytes >> 20) MiB")

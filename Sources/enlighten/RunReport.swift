@@ -18,6 +18,12 @@ struct RunReport {
         let vcpu: Int, interface: String, instruction: String, operation: String, start: String, end: String
         let pageSize: UInt64, result: String, changed: Bool, transport: String
     }
+    /// A guest's own termination request (GHCB termination, TDVMCALL ReportFatalError).
+    struct Termination: Encodable {
+        let vcpu: Int, platform: String, words: String
+        let reasonSet: UInt8?, reasonCode: UInt8?, via: String?
+        let errorCode: String?, gpa: String?, message: String?
+    }
     struct Populated: Encodable { let name: String, start: String, end: String, kind: String, state: String, bytesWritten: UInt64, checksum: String? }
 
     let result: RunResult
@@ -69,6 +75,17 @@ struct RunReport {
             return Rejected(vcpu: vcpu, interface: request.interface.rawValue, transport: request.transport.rawValue, request: request.request, answer: request.answer)
         })
         out.member("seconds", result.seconds)
+        out.array("terminations", result.stops.lazy.compactMap { vcpu, reason -> Termination? in
+            guard case .terminationRequested(let termination) = reason else { return nil }
+            switch termination {
+            case .ghcb(let set, let code, let via):
+                return Termination(vcpu: vcpu, platform: "ghcb", words: reason.description, reasonSet: set, reasonCode: code,
+                                   via: via.rawValue, errorCode: nil, gpa: nil, message: nil)
+            case .tdxFatalError(let errorCode, let gpa, let message):
+                return Termination(vcpu: vcpu, platform: "tdx", words: reason.description, reasonSet: nil, reasonCode: nil,
+                                   via: nil, errorCode: hex(errorCode), gpa: gpa.map { hex($0) }, message: message)
+            }
+        })
         out.member("transports", Dictionary(uniqueKeysWithValues: result.transports.map { ($0.key.rawValue, $0.value.rawValue) }))
         // Every PVALIDATE / TDG.MEM.PAGE.ACCEPT the host served, with the platform's answer.
         out.array("validations", events.lazy.compactMap { (event: RunEvent) -> Validation? in

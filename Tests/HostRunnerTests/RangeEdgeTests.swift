@@ -100,7 +100,7 @@ final class RangeEdgeTests: XCTestCase {
             registers.r11 = edge.gpa
             registers.r12 = edge.npages
             registers.r13 = 0
-            host.tdcall(&registers, vcpu: 0, service: fixture.service, transport: .trap, events: &fixture.events)
+            host.tdcall(&registers, vcpu: 0, service: fixture.service, devices: GuestDevicesFixture().devices, transport: .trap, events: &fixture.events)
             XCTAssertEqual(registers.rax, 0, "the TDCALL itself succeeds: \(context)")
             XCTAssertEqual(registers.r10, edge.rax, context)
             assertNothingConverted(fixture, context)

@@ -23,7 +23,7 @@ final class TrapTransportTests: XCTestCase {
 
     private func call(_ host: inout TDXHost, _ fixture: inout ServiceFixture, _ gpa: UInt64, _ size: UInt64) -> TDCallRegisters {
         var registers = mapGPA(gpa, size)
-        host.tdcall(&registers, vcpu: 0, service: fixture.service, transport: .trap, events: &fixture.events)
+        host.tdcall(&registers, vcpu: 0, service: fixture.service, devices: GuestDevicesFixture().devices, transport: .trap, events: &fixture.events)
         XCTAssertEqual(registers.rax, 0, "the TDCALL itself succeeds")
         return registers
     }

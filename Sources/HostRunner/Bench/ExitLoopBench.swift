@@ -17,6 +17,9 @@ extension RunnerBench {
         public let validations: Int
         /// Of those, the ones that changed nothing (an error, or no update).
         public let failedValidations: Int
+        /// Port accesses the guest forwarded through its platform's protocol (GHCB IOIO NAE
+        /// events, TDVMCALL Instruction.IO) and the host served.
+        public let forwarded: Int
         /// Why the run did not end with exit code 0; nil when it did.
         public let failure: String?
     }
@@ -52,7 +55,7 @@ private final class TimedLoop: @unchecked Sendable {
 
     var result: RunnerBench.LoopRun {
         var failure: String? = "the guest neither exited nor stopped"
-        var requests = 0, failed = 0, validations = 0, failedValidations = 0
+        var requests = 0, failed = 0, validations = 0, failedValidations = 0, forwarded = 0
         for event in loop.events {
             switch event {
             case .exited(_, let code): failure = code == 0 ? nil : "the guest exited with code \(code)"
@@ -63,6 +66,8 @@ private final class TimedLoop: @unchecked Sendable {
             case .rejected:
                 requests += 1
                 failed += 1
+            case .served(_, _, .portIO, _):
+                forwarded += 1
             case .validation(_, let record):
                 validations += 1
                 if !record.changed { failedValidations += 1 }
@@ -70,6 +75,6 @@ private final class TimedLoop: @unchecked Sendable {
             }
         }
         return RunnerBench.LoopRun(exits: loop.exits, duration: duration, requests: requests, failedRequests: failed,
-                                   validations: validations, failedValidations: failedValidations, failure: failure)
+                                   validations: validations, failedValidations: failedValidations, forwarded: forwarded, failure: failure)
     }
 }

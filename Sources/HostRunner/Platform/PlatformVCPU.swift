@@ -35,6 +35,8 @@ struct TrappedRequest {
     /// The instruction's linear address.
     let pc: UInt64
     let machine: Machine
+    /// The vCPU's ports, MSRs and MMIO, which a protocol's forwarded access reaches.
+    let devices: GuestDevices
     /// Where the events of serving it go (`EventRecorder.pending`).
     var events: [RunEvent]
 }
@@ -45,6 +47,8 @@ enum TrappedOutcome: Equatable {
     /// It raises an exception instead of completing (taken at the instruction).
     case faulted(TrappedFault)
     case stopped(VCPUStop)
+    /// A forwarded port write ended the run with an exit code (the report channel's exit port).
+    case exited(UInt32)
 }
 
 /// An exception a served instruction raises instead of completing.

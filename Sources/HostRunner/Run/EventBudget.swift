@@ -61,7 +61,7 @@ extension RunEvent {
         case .record(_, .value): .value
         case .record: .record
         case .malformedRecord: .malformedRecord
-        case .msr, .ignoredIO: .unserved
+        case .msr, .ignoredIO, .ignoredMMIO: .unserved
         case .conversion: .conversion
         case .rejected: .rejected
         case .validation: .validation

@@ -26,6 +26,9 @@ public final class Machine {
     /// The sites each vCPU arms as hardware breakpoints, in slot order (DR0 first).
     let armedSites: [UInt64]
     let vcpus: [VCPU]
+    /// Each vCPU's CPUID as KVM_SET_CPUID2 gave it, which a forwarded CPUID (GHCB NAE event,
+    /// TDVMCALL Instruction.CPUID) is answered from, as KVM's `kvm_emulate_cpuid` does.
+    let cpuid: [[CPUIDEntry]]
     // Kept alive while memslots point into them.
     private let backings: [AnyObject]
     /// Bits the boot CR3 carries beyond the root's address (SNP: the C-bit, private tables).
@@ -73,7 +76,9 @@ public final class Machine {
             self.service = launched.service
             let armedSites = try Self.armedSites(sites, platform: options.platform, transports: transports)
             self.armedSites = armedSites
-            self.vcpus = try Self.setUpVCPUs(vm: vm, image: image, options: options, capabilities: probe.capabilities, cpuid: cpuid,
+            let tables = (0..<options.vcpus).map(cpuid)
+            self.cpuid = tables
+            self.vcpus = try Self.setUpVCPUs(vm: vm, image: image, options: options, capabilities: probe.capabilities, cpuid: { tables[$0] },
                                             cr3Bits: launched.cr3Bits, trapped: armedSites)
         } catch let error as KVMError {
             throw .kvm(error)

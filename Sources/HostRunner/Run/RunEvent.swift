@@ -8,6 +8,8 @@ public enum RunEvent: Sendable, Equatable {
     case malformedRecord(vcpu: Int, gpa: UInt64, reason: String)
     case msr(vcpu: Int, index: UInt32, write: Bool, value: UInt64, answered: Bool)
     case ignoredIO(vcpu: Int, port: UInt16, write: Bool)
+    /// An MMIO access (raw or forwarded by a protocol) at a GPA no device decodes.
+    case ignoredMMIO(vcpu: Int, gpa: UInt64, length: Int, write: Bool)
     case conversion(vcpu: Int, ConversionRecord)
     case rejected(vcpu: Int, RejectedRequest)
     /// A PVALIDATE or TDG.MEM.PAGE.ACCEPT, with its answer.
@@ -32,7 +34,9 @@ public enum VCPUStop: Sendable, Equatable, CustomStringConvertible {
     case reportFlood(malformed: Int)
     case unexpectedDebug(at: String)
     case unsupportedExit(reason: UInt32, at: String)
-    case guestTerminated(reason: String)
+    /// The guest asked its platform to end it (GHCB termination request, TDVMCALL
+    /// ReportFatalError): a verdict the guest gave, with its reason.
+    case terminationRequested(GuestTermination)
     /// The platform stopped the guest (e.g. a TD's access to a pending page under
     /// SEPT_VE_DISABLE, which KVM answers by marking the TD dead).
     case platformStopped(String)
@@ -55,7 +59,7 @@ public enum VCPUStop: Sendable, Equatable, CustomStringConvertible {
         case .reportFlood(let count): "report channel flooded: \(count) malformed records"
         case .unexpectedDebug(let at): "unexpected debug exit at \(at)"
         case .unsupportedExit(let reason, let at): "unsupported KVM exit reason \(reason) at \(at)"
-        case .guestTerminated(let reason): "the guest asked to terminate: \(reason)"
+        case .terminationRequested(let termination): "the guest asked to terminate: \(termination)"
         case .platformStopped(let reason): reason
         case .unsupportedRequest(let what): "unsupported request: \(what)"
         case .hostError(let message): "host error: \(message)"

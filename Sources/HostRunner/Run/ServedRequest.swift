@@ -28,6 +28,22 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
     /// A request site armed for `armed` whose bytes the guest has since rewritten: `holds`,
     /// as an instruction fetch at the site read them (`RequestSiteCheck`).
     case rewrittenSite(armed: RequestInstruction, holds: [UInt8], at: String)
+    /// A port access forwarded by the guest's protocol (GHCB IOIO event, TDVMCALL
+    /// Instruction.IO): `count` items of `size` bytes (more than one: INS/OUTS through the
+    /// scratch area).
+    case portIO(port: UInt16, size: Int, count: Int, write: Bool)
+    /// An RDMSR / WRMSR forwarded by the guest's protocol and answered.
+    case msr(index: UInt32, write: Bool)
+    /// A CPUID forwarded by the guest's protocol (GHCB CPUID event, the MSR protocol's CPUID
+    /// request, TDVMCALL Instruction.CPUID).
+    case cpuid(leaf: UInt32, subleaf: UInt32)
+    /// An MMIO access forwarded by the guest's protocol (GHCB MMIO event, TDVMCALL
+    /// #VE.RequestMMIO), `size` bytes at `gpa`.
+    case mmio(gpa: UInt64, size: Int, write: Bool)
+    /// TDVMCALL<GetTdVmCallInfo> with its leaf (R12).
+    case tdVmCallInfo(leaf: UInt64)
+    /// TDVMCALL Instruction.HLT.
+    case hlt(interruptsBlocked: Bool)
 
     public var description: String {
         switch self {
@@ -43,6 +59,13 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
         case .pvalidate(let at): "PVALIDATE at \(at)"
         case .rewrittenSite(let armed, let holds, let at):
             "request site \(at), armed for \(armed), holds \(holds.isEmpty ? "no readable byte" : holds.map { ($0 < 0x10 ? "0" : "") + String($0, radix: 16) }.joined(separator: " "))"
+        case .portIO(let port, let size, let count, let write):
+            "\(write ? "OUT" : "IN") port \(hex(port)), \(size) byte\(size == 1 ? "" : "s")\(count == 1 ? "" : " × \(count)")"
+        case .msr(let index, let write): "\(write ? "WRMSR" : "RDMSR") \(hex(index))"
+        case .cpuid(let leaf, let subleaf): "CPUID \(hex(leaf)).\(subleaf)"
+        case .mmio(let gpa, let size, let write): "MMIO \(write ? "write" : "read") of \(size) bytes at \(hex(gpa))"
+        case .tdVmCallInfo(let leaf): "GetTdVmCallInfo leaf \(leaf)"
+        case .hlt(let blocked): "HLT\(blocked ? " with interrupts blocked" : "")"
         }
     }
 }

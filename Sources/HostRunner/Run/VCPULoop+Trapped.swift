@@ -77,7 +77,7 @@ extension VCPULoop {
         do {
             var outcome = TrappedOutcome.completed, singleStep = false
             try vcpu.modifyRegisters { regs in
-                var request = TrappedRequest(regs: regs, sregs: sregs, pc: pc, machine: machine, events: [])
+                var request = TrappedRequest(regs: regs, sregs: sregs, pc: pc, machine: machine, devices: devices, events: [])
                 swap(&request.events, &recorder.pending)
                 outcome = guest.serve(instruction, &request)
                 swap(&request.events, &recorder.pending)
@@ -89,6 +89,8 @@ extension VCPULoop {
             switch outcome {
             case .stopped(let reason):
                 return .stopped(reason)
+            case .exited(let code):
+                return .exited(code)
             case .faulted(let fault):
                 try vcpu.injectException(vector: fault.vector, errorCode: fault.errorCode)
                 injected = InjectedException(vector: UInt64(fault.vector), cause: fault.cause)

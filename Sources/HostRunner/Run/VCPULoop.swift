@@ -21,8 +21,13 @@ final class VCPULoop {
     let channel: ReportChannel
     /// This vCPU's half of the run's platform.
     let guest: any PlatformVCPU
+    /// The ports, MSRs and MMIO this vCPU reaches, raw or through its platform's protocol.
+    let devices: GuestDevices
     /// The last exception the runner injected, for the guest's own report of it.
-    var injected: InjectedException?
+    var injected: InjectedException? {
+        get { devices.injected }
+        set { devices.injected = newValue }
+    }
     private(set) var exits = 0
     /// The machine's request sites as a list: at most four per interface, so a debug exit
     /// finds its site by a scan of a few words instead of hashing the address.
@@ -42,6 +47,7 @@ final class VCPULoop {
         channel = ReportChannel(vcpu: index, memory: machine.memory, malformedRecordLimit: machine.options.malformedRecordLimit,
                                 plannedChecksum: { population.plannedChecksum(gpa: $0, length: $1) }, symbolize: image.symbolize)
         guest = machine.platform.makeVCPU(index: index, options: machine.options)
+        devices = GuestDevices(vcpu: index, channel: channel, recorder: recorder, platform: guest, cpuid: machine.cpuid[index])
     }
 
     var events: [RunEvent] { recorder.events }
@@ -70,8 +76,7 @@ final class VCPULoop {
     private func handle(_ exit: VCPUExit) -> VCPUFinish? {
         switch exit {
         case .io(let port, let direction, let size, let count, let data):
-            return channel.handle(port: port, isWrite: direction == .out, size: size, count: count, data: data,
-                                  recorder: recorder, injected: injected)
+            return devices.port(port, isWrite: direction == .out, size: size, count: count, data: data)
         case .hlt:
             return .stopped(.halted(at: location()))
         case .shutdown:
@@ -84,19 +89,11 @@ final class VCPULoop {
         case .debug(let exception, let pc, let dr6, _):
             return serveDebug(exception: exception, pc: pc, dr6: dr6)
         case .rdmsr(let msr):
-            if let value = guest.readMSR(msr.index) {
-                msr.data = value
-            } else {
-                // Not an MSR of the platform's: refuse it, which injects #GP as hardware would.
-                recorder.noteUnserved(.msr(vcpu: index, index: msr.index, write: false, value: 0, answered: false))
-                msr.error = 1
-            }
+            // Not an MSR of the platform's: refused, which injects #GP as hardware would.
+            if let value = devices.readMSR(msr.index) { msr.data = value } else { msr.error = 1 }
             return nil
         case .wrmsr(let msr):
-            if !guest.writeMSR(msr.index, value: msr.data) {
-                recorder.noteUnserved(.msr(vcpu: index, index: msr.index, write: true, value: msr.data, answered: false))
-                msr.error = 1
-            }
+            if !devices.writeMSR(msr.index, value: msr.data) { msr.error = 1 }
             return nil
         case .hypercall(let call):
             call.ret = KVMHypercallHost.serve(

@@ -17,26 +17,32 @@ struct GHCBHost {
     private(set) var registeredGPA: UInt64?
     /// This vCPU's copy of its GHCB, refilled on each VMGEXIT (no allocation per request).
     private var page = GHCBPage()
+    /// The vCPU's XCR0 and XSS as KVM knows them; the MSR protocol's CPUID request is
+    /// answered with them.
+    var xsave = XSAVEState()
 
     mutating func writeMSR(_ value: UInt64) { msr = value }
 
     enum Outcome {
         case resume
         case stop(VCPUStop)
+        /// A forwarded write to the report channel's exit port.
+        case exited(UInt32)
     }
 
     /// Serves one VMGEXIT.
     mutating func vmgexit(
-        memory: GuestMemory, service: ConversionService, policy: PageStateChangePolicy,
+        memory: GuestMemory, service: ConversionService, policy: PageStateChangePolicy, devices: GuestDevices,
         transport: Transport, vcpu: Int, events: inout [RunEvent]
     ) -> Outcome {
         if msr & GHCBMSRProtocol.infoMask != 0 {
-            return msrProtocol(service: service, transport: transport, vcpu: vcpu, events: &events)
+            return msrProtocol(service: service, devices: devices, transport: transport, vcpu: vcpu, events: &events)
         }
-        return pageProtocol(memory: memory, service: service, policy: policy, transport: transport, vcpu: vcpu, events: &events)
+        return pageProtocol(memory: memory, service: service, policy: policy, devices: devices, transport: transport, vcpu: vcpu, events: &events)
     }
 
-    private mutating func msrProtocol(service: ConversionService, transport: Transport, vcpu: Int, events: inout [RunEvent]) -> Outcome {
+    private mutating func msrProtocol(service: ConversionService, devices: GuestDevices, transport: Transport, vcpu: Int,
+                                      events: inout [RunEvent]) -> Outcome {
         let request = GHCBMSRRequest(msr: msr)
         let asked = "GHCB MSR \(hex(msr))"
         switch request {
@@ -60,8 +66,16 @@ struct GHCBHost {
                     request: "MSR PSC gfn \(hex(gfn)) operation \(operation)", answer: "GHCB MSR \(hex(msr))")))
             }
         case .terminate(let reasonSet, let reasonCode):
-            return .stop(.guestTerminated(reason: "GHCB termination request, reason set \(reasonSet), code \(reasonCode)"))
-        case .cpuid, .preferredGHCB, .unknown:
+            return .stop(.terminationRequested(.ghcb(reasonSet: reasonSet, reasonCode: reasonCode, via: .msrProtocol)))
+        case .cpuid(let function, let register):
+            // KVM serves it as CPUID with ECX = 0 and the vCPU's XCR0 (sev.c
+            // `sev_handle_vmgexit_msr_protocol`, GHCB_MSR_CPUID_REQ).
+            let answer = devices.cpuid(leaf: function, subleaf: 0, xcr0: xsave.xcr0, xss: xsave.xss)
+            let value = [answer.eax, answer.ebx, answer.ecx, answer.edx][Int(register & 0x3)]
+            msr = GHCBMSRResponse.cpuid(request: msr, value: value)
+            events.append(.served(vcpu: vcpu, interface: .sevSNP, request: .cpuid(leaf: function, subleaf: 0),
+                                  answer: "\(["EAX", "EBX", "ECX", "EDX"][Int(register & 0x3)]) \(hex(value)), GHCB MSR \(hex(msr))"))
+        case .preferredGHCB, .unknown:
             // KVM answers requests it does not implement by failing the run; so do we, by name.
             return .stop(.unsupportedRequest("\(asked): \(request) is not served by this host"))
         }
@@ -69,7 +83,7 @@ struct GHCBHost {
     }
 
     private mutating func pageProtocol(
-        memory: GuestMemory, service: ConversionService, policy: PageStateChangePolicy,
+        memory: GuestMemory, service: ConversionService, policy: PageStateChangePolicy, devices: GuestDevices,
         transport: Transport, vcpu: Int, events: inout [RunEvent]
     ) -> Outcome {
         let gpa = msr
@@ -97,10 +111,13 @@ struct GHCBHost {
         case .malformed(let error):
             events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
                 request: "VMGEXIT exit code \(hex(page[.swExitCode]))", answer: "SW_EXITINFO1 2, SW_EXITINFO2 \(error.rawValue) (\(error))")))
-        case .unhandled(let exitCode):
-            GHCBExitHandler.complete(&page, exitInfo1: GHCBMalformedInput.exitInfo1, exitInfo2: GHCBMalformedInput.invalidEvent.rawValue)
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
-                request: "VMGEXIT exit code \(hex(exitCode))", answer: "SW_EXITINFO1 2, SW_EXITINFO2 6 (GHCB_ERR_INVALID_EVENT)")))
+        case .unhandled:
+            // Not a conversion: an NAE event of the devices', or malformed.
+            let outcome = Self.serveEvent(in: &page, ghcbGPA: gpa, xsave: &xsave, memory: memory, devices: devices, transport: transport,
+                                          vcpu: vcpu, events: &events)
+            if case .stop = outcome { return outcome }    // no answer: the guest does not resume
+            memory.withBytes(at: gpa, count: GHCBLayout.pageSize) { write(page, to: $0) }
+            return outcome
         case .pageStateChange, .hypercall:
             break
         }

@@ -17,10 +17,11 @@ struct TDXHost {
         self.retriesToInject = retriesToInject
     }
 
-    /// Serves one TDCALL; a stop is returned where the platform would not resume the guest.
+    /// Serves one TDCALL; a finish is returned where the platform would not resume the guest
+    /// (a stop) or a forwarded port write ended the run (the exit port).
     @discardableResult
-    mutating func tdcall(_ registers: inout TDCallRegisters, vcpu: Int, service: ConversionService, transport: Transport,
-                         events: inout [RunEvent]) -> VCPUStop? {
+    mutating func tdcall(_ registers: inout TDCallRegisters, vcpu: Int, service: ConversionService, devices: GuestDevices,
+                         transport: Transport, events: inout [RunEvent]) -> VCPUFinish? {
         switch TDCall.decode(registers) {
         case .vpInfo:
             module.vpInfo(&registers, vcpu: vcpu, events: &events)
@@ -28,10 +29,19 @@ struct TDXHost {
             module.veInfoGet(&registers, vcpu: vcpu, events: &events)
         case .memPageAccept(let pageInfo):
             return module.accept(pageInfo, registers: &registers, vcpu: vcpu, service: service, transport: transport, events: &events)
+                .map(VCPUFinish.stopped)
         case .failed(let status):
             events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .tdx, transport: transport,
                 request: "TDCALL leaf \(registers.rax)", answer: "rax = \(hex(status))")))
             registers.rax = status
+        case .vmcall(.unsupported, let exposed):
+            // Not a conversion: a subfunction of the devices', the GHCI's, or unknown.
+            var answer = TDVMCallAnswer.subfunctionUnsupported
+            let finish = serveSubfunction(registers, exposedMask: exposed, devices: devices, transport: transport, vcpu: vcpu,
+                                          events: &events, answer: &answer)
+            if case .stopped = finish { return finish }     // the guest does not resume
+            answer.apply(to: &registers, exposedMask: exposed)
+            return finish
         case .vmcall(let call, let exposed):
             let completion = vmcall(call, vcpu: vcpu, service: service, transport: transport, events: &events)
             registers.rax = TDCall.success

@@ -34,11 +34,12 @@ final class SEVSNPVCPU: PlatformVCPU {
         switch instruction {
         case .vmgexit:
             let machine = request.machine
-            if case .stop(let reason) = ghcb.vmgexit(memory: machine.memory, service: machine.service, policy: policy,
-                                                     transport: .trap, vcpu: index, events: &request.events) {
-                return .stopped(reason)
+            switch ghcb.vmgexit(memory: machine.memory, service: machine.service, policy: policy, devices: request.devices,
+                                transport: .trap, vcpu: index, events: &request.events) {
+            case .resume: return .completed
+            case .stop(let reason): return .stopped(reason)
+            case .exited(let code): return .exited(code)
             }
-            return .completed
         case .pvalidate:
             return PValidate.serve(&request, vcpu: index)
         case .vmcall, .vmmcall, .tdcall:

@@ -79,9 +79,14 @@ final class TDXVCPU: PlatformVCPU {
     func serve(_ instruction: RequestInstruction, _ request: inout TrappedRequest) -> TrappedOutcome {
         guard instruction == .tdcall else { return .stopped(.hostError("\(instruction) reached the TDX platform")) }
         var registers = TDCallRegisters(request.regs)
-        let stop = host.tdcall(&registers, vcpu: index, service: request.machine.service, transport: .trap, events: &request.events)
+        let finish = host.tdcall(&registers, vcpu: index, service: request.machine.service, devices: request.devices, transport: .trap,
+                                 events: &request.events)
         registers.store(into: &request.regs)
-        return stop.map(TrappedOutcome.stopped) ?? .completed
+        switch finish {
+        case nil: return .completed
+        case .stopped(let reason)?: return .stopped(reason)
+        case .exited(let code)?: return .exited(code)
+        }
     }
 
     /// SEPT_VE_DISABLE clear: the module's #VE (or #DF); set: KVM reports "guest access before

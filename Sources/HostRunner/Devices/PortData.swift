@@ -28,3 +28,27 @@ extension PortData {
         }
     }
 }
+
+/// A port access's data as a protocol carries it (a GHCB IOIO event's RAX or scratch
+/// area, a TDVMCALL's R15): the same item layout as a KVM_EXIT_IO, in a buffer of its own,
+/// so the devices serve it exactly as they serve the raw exit.
+final class PortBuffer: PortData {
+    private(set) var bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    /// `count` items of `size` bytes, zero-filled (an IN's buffer before the device answers).
+    convenience init(size: Int, count: Int) { self.init([UInt8](repeating: 0, count: size * count)) }
+
+    /// The low `size` bytes of `value` (an OUT's RAX / R15).
+    convenience init(value: UInt64, size: Int) {
+        self.init((0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
+    }
+
+    var count: Int { bytes.count }
+
+    subscript(index: Int) -> UInt8 {
+        get { bytes[index] }
+        set { bytes[index] = newValue }
+    }
+}

@@ -1,0 +1,90 @@
+import GuestPhysical
+import KVM
+
+/// Everything a vCPU's port, MSR and MMIO accesses reach, whichever way they arrive: a raw
+/// exit (KVM_EXIT_IO, a user-space MSR exit, KVM_EXIT_MMIO at a GPA with no RAM) or a
+/// platform protocol that forwards the access (a GHCB IOIO / MSR / MMIO NAE event, a
+/// TDVMCALL Instruction.IO / RDMSR / WRMSR / #VE.RequestMMIO). One dispatch for both, so a
+/// guest that reports through its platform's protocol meets exactly the devices a raw guest
+/// does: the report channel's ports, the platform's MSRs, and "nothing there" for the rest
+/// (floating-bus reads, dropped writes, logged and counted as unserved).
+///
+/// One per vCPU; pure apart from guest memory and the recorder, so tested without /dev/kvm.
+final class GuestDevices {
+    let vcpu: Int
+    let channel: ReportChannel
+    let recorder: EventRecorder
+    /// The vCPU's platform half, whose MSRs the devices answer (SNP: the GHCB MSR and
+    /// SEV_STATUS).
+    unowned let platform: any PlatformVCPU
+    /// The vCPU's CPUID list (KVM_SET_CPUID2), which a forwarded CPUID is answered from.
+    let cpuid: [CPUIDEntry]
+    /// The last exception the runner injected, named in the guest's EXCEPTION record of it.
+    var injected: InjectedException?
+
+    /// What an MMIO read of a GPA no device decodes returns: all ones, as a PC bus floats.
+    static let floatingByte: UInt8 = 0xFF
+
+    init(vcpu: Int, channel: ReportChannel, recorder: EventRecorder, platform: any PlatformVCPU, cpuid: [CPUIDEntry]) {
+        self.vcpu = vcpu
+        self.cpuid = cpuid
+        self.channel = channel
+        self.recorder = recorder
+        self.platform = platform
+    }
+
+    /// A port access: `count` items of `size` bytes in `data` (answered in place for IN).
+    /// nil to resume; a finish when the access ended the vCPU (the exit port, an EXCEPTION
+    /// record, a flood of malformed records).
+    func port(_ port: UInt16, isWrite: Bool, size: Int, count: Int, data: some PortData) -> VCPUFinish? {
+        channel.handle(port: port, isWrite: isWrite, size: size, count: count, data: data, recorder: recorder, injected: injected)
+    }
+
+    /// A CPUID forwarded by the guest's protocol: KVM's answer from the vCPU's list.
+    func cpuid(leaf: UInt32, subleaf: UInt32, xcr0: UInt64?, xss: UInt64?) -> CPUIDAnswer.Registers {
+        CPUIDAnswer.answer(cpuid, leaf: leaf, subleaf: subleaf, xcr0: xcr0, xss: xss)
+    }
+
+    /// An RDMSR or WRMSR forwarded through the guest's protocol (GHCB MSR event, TDVMCALL
+    /// RDMSR/WRMSR) reaches the hypervisor's MSR emulation, which emulates none here; the
+    /// platform's own MSRs (SNP: the GHCB MSR and SEV_STATUS) belong to the hardware, which
+    /// a guest reads without an exit, so KVM's emulation refuses them too (svm.c
+    /// `svm_get_msr` knows neither). nil: refused (#GP answer / INVALID_OPERAND), recorded
+    /// as unserved.
+    func forwardedReadMSR(_ index: UInt32) -> UInt64? {
+        recorder.noteUnserved(.msr(vcpu: vcpu, index: index, write: false, value: 0, answered: false))
+        return nil
+    }
+
+    /// A forwarded WRMSR; false: refused, as `forwardedReadMSR`.
+    func forwardedWriteMSR(_ index: UInt32, value: UInt64) -> Bool {
+        recorder.noteUnserved(.msr(vcpu: vcpu, index: index, write: true, value: value, answered: false))
+        return false
+    }
+
+    /// RDMSR: the platform's answer, or nil (the MSR is refused: #GP), recorded as unserved.
+    func readMSR(_ index: UInt32) -> UInt64? {
+        if let value = platform.readMSR(index) { return value }
+        recorder.noteUnserved(.msr(vcpu: vcpu, index: index, write: false, value: 0, answered: false))
+        return nil
+    }
+
+    /// WRMSR: false when refused (#GP), recorded as unserved.
+    func writeMSR(_ index: UInt32, value: UInt64) -> Bool {
+        if platform.writeMSR(index, value: value) { return true }
+        recorder.noteUnserved(.msr(vcpu: vcpu, index: index, write: true, value: value, answered: false))
+        return false
+    }
+
+    /// An MMIO read of `length` bytes at `gpa` (view bit dropped) where no RAM is: no device
+    /// decodes any GPA here, so it reads all ones and is recorded as unserved.
+    func mmioRead(gpa: UInt64, length: Int) -> [UInt8] {
+        recorder.noteUnserved(.ignoredMMIO(vcpu: vcpu, gpa: gpa, length: length, write: false))
+        return [UInt8](repeating: Self.floatingByte, count: length)
+    }
+
+    /// An MMIO write where no RAM is: dropped, recorded as unserved.
+    func mmioWrite(gpa: UInt64, bytes: [UInt8]) {
+        recorder.noteUnserved(.ignoredMMIO(vcpu: vcpu, gpa: gpa, length: bytes.count, write: true))
+    }
+}

@@ -1,0 +1,31 @@
+@testable import HostRunner
+import GuestPhysical
+import KVM
+
+/// A vCPU's devices over a plain buffer standing in for guest RAM: no /dev/kvm.
+final class GuestDevicesFixture {
+    static let ramSize = 0x4000
+    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ramSize, alignment: 4096)
+    let memory: GuestMemory
+    let recorder: EventRecorder
+    let platform: any PlatformVCPU
+    let devices: GuestDevices
+
+    init(platform: any PlatformVCPU = KVMVCPU(index: 0), cpuid: [CPUIDEntry] = []) {
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        // SAFETY (test): the buffer lives as long as the fixture.
+        memory = GuestMemory(regions: [.init(name: "ram", range: GPARange(start: 0, end: UInt64(Self.ramSize)), base: buffer.baseAddress!)])
+        recorder = EventRecorder(vcpu: 0, budget: EventBudget(limit: 100), logLimit: 1 << 20)
+        let channel = ReportChannel(vcpu: 0, memory: memory, malformedRecordLimit: 8, plannedChecksum: { _, _ in nil },
+                                    symbolize: { "rip \(hex($0))" })
+        self.platform = platform
+        devices = GuestDevices(vcpu: 0, channel: channel, recorder: recorder, platform: platform, cpuid: cpuid)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// What the recorder kept (log lines, records, unserved accesses).
+    var kept: [RunEvent] { recorder.events }
+    var logLines: [String] { kept.compactMap { if case .log(_, let line) = $0 { line } else { nil } } }
+    var unserved: Int { kept.filter { $0.kind == .unserved }.count }
+}
