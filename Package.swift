@@ -5,7 +5,7 @@ let package = Package(
     name: "Enlighten",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "enlighten", targets: ["enlighten"]),
+        .executable(name: "enlighten", targets: ["enlighten"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,17 +23,21 @@ let package = Package(
         // nasm + ld.lld drivers, ELF reader, images, population plans, firmware tables.
         .target(name: "Payload", dependencies: ["GuestPhysical", .product(name: "Crypto", package: "swift-crypto")]),
         // Launch measurements (SEV, SEV-ES, SEV-SNP digests, TDX MRTD).
-        .target(name: "Measurement", dependencies: [
-            "GuestPhysical", "Payload", .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        .target(
+            name: "Measurement",
+            dependencies: [
+                "GuestPhysical", "Payload", .product(name: "Crypto", package: "swift-crypto"),
+            ]),
         // Machine layout, population, conversion service, transports, exit loop.
         .target(name: "HostRunner", dependencies: ["KVM", "GuestABI", "GuestPhysical", "Payload"]),
         // Scenario catalogue, expectations, verdicts and reporters.
         .target(name: "Conformance", dependencies: ["HostRunner", "Payload", "GuestABI", "GuestPhysical"]),
-        .executableTarget(name: "enlighten", dependencies: [
-            "KVM", "GuestABI", "GuestPhysical", "Payload", "Measurement", "HostRunner", "Conformance",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        .executableTarget(
+            name: "enlighten",
+            dependencies: [
+                "KVM", "GuestABI", "GuestPhysical", "Payload", "Measurement", "HostRunner", "Conformance",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
         // The raw-ioctl floor `enlighten bench` compares the runner against.
         .executableTarget(name: "enlighten-floor", path: "Benchmarks/Floor"),
 

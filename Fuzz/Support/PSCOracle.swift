@@ -29,8 +29,10 @@ enum PSCOracle {
     /// Checks one PSC run against the model: `before`/`after` the page, the descriptor at
     /// `offset`, what the host was asked (`requests`) and failed (the `failAt`-th, 1-based, or
     /// none when 0), and the `result` with its SW_EXITINFO2 `exitInfo2`.
-    static func check(before: GHCBPage, after: GHCBPage, offset: Int, strict: Bool, requests: [ConversionRequest],
-                      failAt: Int, result: PageStateChangeResult, exitInfo2: UInt64) {
+    static func check(
+        before: GHCBPage, after: GHCBPage, offset: Int, strict: Bool, requests: [ConversionRequest],
+        failAt: Int, result: PageStateChangeResult, exitInfo2: UInt64
+    ) {
         let current = Int(before.load(UInt16.self, at: offset)), end = Int(before.load(UInt16.self, at: offset + 2))
         let capacity = (sharedBufferEnd - offset - 8) / 8
         let entry = { (page: GHCBPage, index: Int) in Entry(raw: page.load(UInt64.self, at: offset + 8 + 8 * index)) }
@@ -45,10 +47,11 @@ enum PSCOracle {
         if current <= end {
             for index in current...end {
                 let e = entry(before, index)
-                let malformed = e.curPage > e.pages || e.gfn % e.pages != 0
+                let malformed =
+                    e.curPage > e.pages || e.gfn % e.pages != 0
                     || (strict && e.reserved != 0) || (strict && !(1...4).contains(e.operation))
                 if malformed { stop = index; break }
-                if (e.operation == 1 || e.operation == 2), e.curPage < e.pages {
+                if e.operation == 1 || e.operation == 2, e.curPage < e.pages {
                     expected.append((e.gfn + e.curPage, e.pages - e.curPage, e.operation == 1))
                 }
             }
@@ -100,7 +103,8 @@ struct Coverage: Equatable {
         for (index, point) in points.enumerated() {
             count += point.delta
             guard index + 1 < points.count, points[index + 1].toPrivate == point.toPrivate,
-                  points[index + 1].at > point.at, count > 0 else { continue }
+                points[index + 1].at > point.at, count > 0
+            else { continue }
             let next = Segment(toPrivate: point.toPrivate, start: point.at, end: points[index + 1].at, count: count)
             if let last = segments.last, last.toPrivate == next.toPrivate, last.end == next.start, last.count == next.count {
                 segments[segments.count - 1] = Segment(toPrivate: last.toPrivate, start: last.start, end: next.end, count: last.count)
@@ -116,7 +120,7 @@ extension GHCBPage {
     /// A PSC descriptor at `offset` from the input: the header's cur_entry and end_entry, then
     /// as many entries as the input holds, up to the end of the page.
     mutating func fillDescriptor(at offset: Int, from input: inout FuzzInput) {
-        store(input.u16(), at: offset)     // cur_entry
+        store(input.u16(), at: offset) // cur_entry
         store(input.u16(), at: offset + 2) // end_entry
         store(UInt32(0), at: offset + 4)
         var slot = offset + 8

@@ -19,8 +19,9 @@ public func fuzzELF(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     func u16(_ at: Int) -> UInt64 { UInt64(bytes[at]) | UInt64(bytes[at + 1]) << 8 }
     func u32(_ at: Int) -> UInt64 { u16(at) | u16(at + 2) << 16 }
     func u64(_ at: Int) -> UInt64 { u32(at) | u32(at + 4) << 32 }
-    expect(bytes.count >= 64 && bytes[0..<4].elementsEqual([0x7F, 0x45, 0x4C, 0x46]) && bytes[4] == 2 && bytes[5] == 1,
-           "accepted without the ELF-64 little-endian identification")
+    expect(
+        bytes.count >= 64 && bytes[0..<4].elementsEqual([0x7F, 0x45, 0x4C, 0x46]) && bytes[4] == 2 && bytes[5] == 1,
+        "accepted without the ELF-64 little-endian identification")
     expect(u16(18) == 62, "accepted machine \(u16(18)), not x86-64")
     expect(UInt64(file.type.rawValue) == u16(16) && file.entry == u64(24), "e_type / e_entry")
     let phoff = u64(32), phentsize = u16(54), phnum = u16(56)
@@ -30,8 +31,11 @@ public func fuzzELF(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         expect(!overflow && base + 56 <= UInt64(bytes.count), "program header \(index) lies outside the file")
         let at = Int(base)
         let fields = [u32(at), u32(at + 4), u64(at + 8), u64(at + 16), u64(at + 24), u64(at + 32), u64(at + 40)]
-        expect(fields == [UInt64(segment.type), UInt64(segment.flags), segment.offset, segment.virtualAddress, segment.physicalAddress,
-                          segment.fileSize, segment.memorySize], "program header \(index) read wrongly")
+        expect(
+            fields == [
+                UInt64(segment.type), UInt64(segment.flags), segment.offset, segment.virtualAddress, segment.physicalAddress,
+                segment.fileSize, segment.memorySize,
+            ], "program header \(index) read wrongly")
     }
     for section in file.sections where !section.isNoBits {
         if let contents = try? file.contents(of: section) {

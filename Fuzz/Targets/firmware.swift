@@ -1,8 +1,9 @@
+import Measurement
+import Payload
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Measurement
-import Payload
 
 /// The firmware-table parsers and everything `enlighten inspect` derives from them (the
 /// population a VMM performs, the SEV-ES and SEV-SNP digests, the TDX MRTD) on images the

@@ -13,20 +13,22 @@ public func fuzzGHCB(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let failAt = Int(input.u8() % 8)
     let ramEnd = UInt64(input.u8()) << 20
     var page = GHCBPage()
-    let exitCode: UInt64 = switch input.u8() % 4 {
-    case 0: 0x81                 // VMMCALL
-    case 1: input.u64()
-    default: 0x8000_0010         // SNP Page State Change
-    }
+    let exitCode: UInt64 =
+        switch input.u8() % 4 {
+        case 0: 0x81 // VMMCALL
+        case 1: input.u64()
+        default: 0x8000_0010 // SNP Page State Change
+        }
     page.set(.swExitCode, exitCode)
     page.set(.swExitInfo1, 0)
     page.set(.swExitInfo2, 0)
     let scratchChoice = input.u8()
-    let scratch: UInt64 = switch scratchChoice % 8 {
-    case 0: input.u64()
-    case 1: ghcbGPA + UInt64(input.u16() & 0xFFF)
-    default: ghcbGPA + 0x800
-    }
+    let scratch: UInt64 =
+        switch scratchChoice % 8 {
+        case 0: input.u64()
+        case 1: ghcbGPA + UInt64(input.u16() & 0xFFF)
+        default: ghcbGPA + 0x800
+        }
     page.set(.swScratch, scratch)
     page.set(.rax, input.bool() ? 12 : UInt64(input.u8()))
     page.set(.rbx, input.u64())
@@ -84,13 +86,15 @@ public func fuzzGHCB(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case .pageStateChange(let result):
         expect(expectedError == nil && exitCode == 0x8000_0010, "served a PSC whose GHCB is malformed (\(String(describing: expectedError)))")
         expect(page[.swExitInfo1] == 0, "PSC SW_EXITINFO1")
-        PSCOracle.check(before: before, after: page, offset: offset, strict: strict, requests: requests,
-                        failAt: failAt, result: result, exitInfo2: page[.swExitInfo2])
+        PSCOracle.check(
+            before: before, after: page, offset: offset, strict: strict, requests: requests,
+            failAt: failAt, result: result, exitInfo2: page[.swExitInfo2])
     case .hypercall(let rax):
         expect(expectedError == nil && exitCode == 0x81, "served a VMMCALL whose GHCB is malformed")
         let value = { (field: GHCBField) in before.isValid(field) ? before[field] : 0 }
-        var answer = HypercallOracle.expected(nr: before[.rax], gpa: value(.rbx), npages: value(.rcx), attributes: value(.rdx),
-                                              longMode: true, cpl: UInt8(truncatingIfNeeded: before[.cpl]), ramEnd: ramEnd)
+        var answer = HypercallOracle.expected(
+            nr: before[.rax], gpa: value(.rbx), npages: value(.rcx), attributes: value(.rdx),
+            longMode: true, cpl: UInt8(truncatingIfNeeded: before[.cpl]), ramEnd: ramEnd)
         switch answer {
         case .converted, .error(14): expect(requests.count == 1, "a decoded hypercall goes to the host once")
         default: expect(requests.isEmpty, "a refused hypercall reached the host")

@@ -32,12 +32,15 @@ public func fuzzHypercall(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         rax = error.returnValue(longMode: longMode)
     }
     let answer = HypercallOracle.expected(nr: nr, gpa: gpa, npages: npages, attributes: attributes, longMode: longMode, cpl: cpl, ramEnd: ramEnd)
-    expect(rax == HypercallOracle.rax(answer, longMode: longMode),
-           "nr \(hex(nr)) gpa \(hex(gpa)) npages \(hex(npages)) attrs \(hex(attributes)) long \(longMode) cpl \(cpl) ram \(hex(ramEnd)): rax \(hex(rax)), want \(answer)")
+    expect(
+        rax == HypercallOracle.rax(answer, longMode: longMode),
+        "nr \(hex(nr)) gpa \(hex(gpa)) npages \(hex(npages)) attrs \(hex(attributes)) long \(longMode) cpl \(cpl) ram \(hex(ramEnd)): rax \(hex(rax)), want \(answer)"
+    )
     switch answer {
     case .converted(let start, let upperBound, let toPrivate):
-        expect(converted?.range.start == start && converted?.range.upperBound == upperBound,
-               "converted \(String(describing: converted)), requested [\(hex(start)), \(upperBound))")
+        expect(
+            converted?.range.start == start && converted?.range.upperBound == upperBound,
+            "converted \(String(describing: converted)), requested [\(hex(start)), \(upperBound))")
         expect(converted?.direction == (toPrivate ? .toPrivate : .toShared), "direction")
     case .error:
         expect(converted == nil, "an error, yet \(String(describing: converted)) would be converted")

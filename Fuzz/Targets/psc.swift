@@ -20,7 +20,8 @@ public func fuzzPSC(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         requests.append(request)
         return requests.count == failAt ? .hostFailure : .converted
     }
-    PSCOracle.check(before: before, after: page, offset: offset, strict: strict, requests: requests,
-                    failAt: failAt, result: result, exitInfo2: result.exitInfo2)
+    PSCOracle.check(
+        before: before, after: page, offset: offset, strict: strict, requests: requests,
+        failAt: failAt, result: result, exitInfo2: result.exitInfo2)
     return 0
 }

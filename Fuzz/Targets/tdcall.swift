@@ -15,8 +15,8 @@ public func fuzzTDCall(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     var registers = TDCallRegisters()
     for index in 0..<16 { registers[gpr: index] = input.u64() }
     let shape = input.u8()
-    if shape & 1 == 0 { registers.rax = UInt64(shape >> 1 & 7) }   // mostly leaves 0..7
-    if shape & 0x10 == 0 { registers.rcx = 0xFC00 }                // R10-R15 exposed
+    if shape & 1 == 0 { registers.rax = UInt64(shape >> 1 & 7) } // mostly leaves 0..7
+    if shape & 0x10 == 0 { registers.rcx = 0xFC00 } // R10-R15 exposed
     if shape & 0x20 == 0 { registers.r10 = 0; registers.r11 = 0x10001 } // TDVMCALL MapGPA
     let width: TDXGuestPhysicalAddressWidth = shape & 0x40 == 0 ? .bits48 : .bits52
     let failAt = Int(input.u8() % 6)
@@ -26,8 +26,9 @@ public func fuzzTDCall(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     case .failed(let status):
         let wantRAX = leaf >> 16 != 0 || ![0, 1, 3, 6].contains(leaf & 0xFFFF)
         let wantRCX = !wantRAX && (registers.rcx & 0b1_0011 != 0 || registers.rcx >> 32 != 0)
-        expect((wantRAX && status == operandInvalid) || (wantRCX && status == operandInvalid | 1),
-               "TDCALL rax \(hex(leaf)) rcx \(hex(registers.rcx)) failed with \(hex(status))")
+        expect(
+            (wantRAX && status == operandInvalid) || (wantRCX && status == operandInvalid | 1),
+            "TDCALL rax \(hex(leaf)) rcx \(hex(registers.rcx)) failed with \(hex(status))")
     case .vpInfo:
         expect(leaf == 1, "TDG.VP.INFO from leaf \(hex(leaf))")
     case .veInfoGet:
@@ -58,7 +59,9 @@ private func checkMapGPA(gpa: UInt64, size: UInt64, width: TDXGuestPhysicalAddre
     do {
         processor = try TDXMapGPAProcessor(gpa: gpa, size: size, width: width)
     } catch {
-        expect(error.completion.status == (invalid ? invalidOperand : alignError) && (invalid || unaligned), "MapGPA \(hex(gpa)) +\(hex(size)) refused with \(hex(error.completion.status))")
+        expect(
+            error.completion.status == (invalid ? invalidOperand : alignError) && (invalid || unaligned),
+            "MapGPA \(hex(gpa)) +\(hex(size)) refused with \(hex(error.completion.status))")
         expect(error.completion.r11 == gpa, "R11 after a refused MapGPA")
         return
     }
@@ -87,6 +90,8 @@ private func checkMapGPA(gpa: UInt64, size: UInt64, width: TDXGuestPhysicalAddre
     if failAt > 0, chunks == failAt {
         expect(completion.status == invalidOperand, "a failed chunk answers INVALID_OPERAND, got \(hex(completion.status))")
     } else {
-        expect(completion.status == 0 && UInt128(cursor) == UInt128(base) + UInt128(size), "MapGPA \(hex(gpa)) +\(hex(size)) ended at \(hex(cursor)) with \(hex(completion.status))")
+        expect(
+            completion.status == 0 && UInt128(cursor) == UInt128(base) + UInt128(size),
+            "MapGPA \(hex(gpa)) +\(hex(size)) ended at \(hex(cursor)) with \(hex(completion.status))")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Payload
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -63,7 +64,7 @@ final class AtomicReportFile {
         let directory = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard directory >= 0 else { throw ReportFileError(url: url, call: "open \(folder)", errno: errno) }
         defer { _ = Glibc.close(directory) }
-        unlinkat(directory, temporary, 0)       // a killed run with this pid may have left it
+        unlinkat(directory, temporary, 0) // a killed run with this pid may have left it
         // 0666 before the umask, as any new file.
         let fd = openat(directory, temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw ReportFileError(url: url, call: "open \(temporary)", errno: errno) }
@@ -106,7 +107,7 @@ final class SpaceReserve {
     /// nil when no file can be made in `folder` (then the writes themselves will say why).
     init?(folder: String, bytes: Int) {
         let path = folder + "/.enlighten-reserve.\(getpid())"
-        unlink(path)                    // a killed run with this pid may have left it
+        unlink(path) // a killed run with this pid may have left it
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { return nil }
         unlink(path)

@@ -9,10 +9,11 @@ enum CaseEvidence {
     static let eventLines = 400
 
     static func attach(_ result: RunResult, to verdict: inout CaseResult) {
-        verdict.failedCheck = result.events.lazy.compactMap { event -> CaseResult.FailedCheck? in
-            guard case .record(_, .check(let name, let actual, let expected, false)) = event else { return nil }
-            return CaseResult.FailedCheck(name: name, actual: actual, expected: expected)
-        }.first
+        verdict.failedCheck =
+            result.events.lazy.compactMap { event -> CaseResult.FailedCheck? in
+                guard case .record(_, .check(let name, let actual, let expected, false)) = event else { return nil }
+                return CaseResult.FailedCheck(name: name, actual: actual, expected: expected)
+            }.first
         verdict.logTail = Array(result.logLines.suffix(logTailLines))
         let lines = result.events.compactMap { line($0, prefixed: result.vcpus > 1) }
         verdict.events = Array(lines.prefix(eventLines))

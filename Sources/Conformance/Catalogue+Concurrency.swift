@@ -21,7 +21,8 @@ extension Catalogue {
                     return value
                 }
                 if sent != [expected] {
-                    return "vCPU \(vcpu) sent VALUE '\(name)' \(sent.isEmpty ? "never" : sent.map { hex($0) }.joined(separator: ", ")), expected \(hex(expected)) once"
+                    return
+                        "vCPU \(vcpu) sent VALUE '\(name)' \(sent.isEmpty ? "never" : sent.map { hex($0) }.joined(separator: ", ")), expected \(hex(expected)) once"
                 }
             }
             return nil
@@ -39,7 +40,8 @@ extension Catalogue {
             }
             let expected = ServedRequest.registerGHCB(gpa: base + UInt64(vcpu) * 0x1000)
             if registered != [expected] {
-                return "vCPU \(vcpu) registered \(registered.isEmpty ? "no GHCB" : registered.map(\.description).joined(separator: ", ")), expected once: \(expected)"
+                return
+                    "vCPU \(vcpu) registered \(registered.isEmpty ? "no GHCB" : registered.map(\.description).joined(separator: ", ")), expected once: \(expected)"
             }
         }
         return nil
@@ -47,17 +49,20 @@ extension Catalogue {
 
     static let concurrentDisjoint = Scenario(
         name: "concurrent-disjoint",
-        proves: "two vCPUs converting their own neighbouring 64 KiB ranges at the same time each get exactly their own conversions, logged per vCPU, and only their own content is destroyed; on SNP each vCPU registered a GHCB of its own",
+        proves:
+            "two vCPUs converting their own neighbouring 64 KiB ranges at the same time each get exactly their own conversions, logged per vCPU, and only their own content is destroyed; on SNP each vCPU registered a GHCB of its own",
         failureMeans: "conversions on one vCPU leak into or lose another's, the service is not safe under concurrent vCPUs, or (SNP) the vCPUs share a GHCB",
         configure: { options, _ in options.vcpus = concurrentVCPUs },
         expectations: { platform in
             var expectations: [Expectation] = [.guestPasses]
             for vcpu in 0..<concurrentVCPUs {
                 let range = disjointRange(vcpu: vcpu)
-                expectations.append(.conversions([
-                    ExpectedConversion(range.start, range.end, to: .shared, form: form(platform)),
-                    ExpectedConversion(range.start, range.end, to: .private, form: form(platform)),
-                ], vcpu: vcpu))
+                expectations.append(
+                    .conversions(
+                        [
+                            ExpectedConversion(range.start, range.end, to: .shared, form: form(platform)),
+                            ExpectedConversion(range.start, range.end, to: .private, form: form(platform)),
+                        ], vcpu: vcpu))
             }
             expectations.append(valueOnEveryVCPU("disjoint.barrier", equals: 1))
             expectations += [.finalState(concurrentArea, .private), merged(concurrentArea)]
@@ -81,9 +86,11 @@ extension Catalogue {
                 let expected = [PageState.shared, .private].map {
                     ExpectedConversion(sameRange.start, sameRange.end, to: $0, form: form(platform))
                 }
-                let asRequested = records.count == expected.count && zip(expected, records).allSatisfy { want, record in
-                    record.range == want.range && record.direction == want.direction && record.form == want.form && record.outcome == want.outcome
-                }
+                let asRequested =
+                    records.count == expected.count
+                    && zip(expected, records).allSatisfy { want, record in
+                        record.range == want.range && record.direction == want.direction && record.form == want.form && record.outcome == want.outcome
+                    }
                 if !asRequested {
                     return "vCPU \(vcpu): expected \(expected.map(\.description)), the host served \(records.map(ExpectedConversion.describe))"
                 }
@@ -92,7 +99,8 @@ extension Catalogue {
                     case ([sameRange], []): flips[record.direction, default: 0] += 1
                     case ([], [sameRange]): break
                     default:
-                        return "vCPU \(vcpu): \(record.range) → \(record.direction.rawValue) flipped \(record.flipped) and kept \(record.unchanged); expected all or nothing"
+                        return
+                            "vCPU \(vcpu): \(record.range) → \(record.direction.rawValue) flipped \(record.flipped) and kept \(record.unchanged); expected all or nothing"
                     }
                 }
             }
@@ -106,7 +114,8 @@ extension Catalogue {
 
     static let concurrentSame = Scenario(
         name: "concurrent-same",
-        proves: "two vCPUs converting the same 64 KiB to shared and back at the same time all succeed, every request flips all of the range or none of it, the flips fit a serial order of the four requests, content written before the race is gone, and the range ends private",
+        proves:
+            "two vCPUs converting the same 64 KiB to shared and back at the same time all succeed, every request flips all of the range or none of it, the flips fit a serial order of the four requests, content written before the race is gone, and the range ends private",
         failureMeans: "concurrent requests for one range race inside the host (partial flips, lost updates, errors), or (SNP) the vCPUs share a GHCB",
         configure: { options, _ in options.vcpus = concurrentVCPUs },
         expectations: { platform in

@@ -21,7 +21,8 @@ extension Catalogue {
         .custom("merged") { result in
             let intervals = result.finalStates.states(in: range)
             guard intervals.count != 1 else { return nil }
-            return "\(range) ended as \(intervals.count) intervals (\(intervals.map { "\($0.range) \($0.state.rawValue)" }.joined(separator: ", "))), expected one"
+            return
+                "\(range) ended as \(intervals.count) intervals (\(intervals.map { "\($0.range) \($0.state.rawValue)" }.joined(separator: ", "))), expected one"
         }
     }
 
@@ -40,17 +41,20 @@ extension Catalogue {
 
     static let roundTripSharedFirst = Scenario(
         name: "roundtrip-shared-first",
-        proves: "a range the plan starts shared goes shared→private→shared: exactly those two conversions, each flip destroys the old side's content, the pages either side keep theirs, and the area ends shared as one interval",
+        proves:
+            "a range the plan starts shared goes shared→private→shared: exactly those two conversions, each flip destroys the old side's content, the pages either side keep theirs, and the area ends shared as one interval",
         failureMeans: "planned-shared memory does not start shared, or a conversion from shared is not destructive or touches its neighbours",
-        expectations: { platform in [
-            .guestPasses,
-            .conversions([
-                ExpectedConversion(sharedFirstWindow.start, sharedFirstWindow.end, to: .private, form: form(platform)),
-                ExpectedConversion(sharedFirstWindow.start, sharedFirstWindow.end, to: .shared, form: form(platform)),
-            ]),
-            .finalState(sharedArea, .shared),
-            merged(sharedArea),
-        ] })
+        expectations: { platform in
+            [
+                .guestPasses,
+                .conversions([
+                    ExpectedConversion(sharedFirstWindow.start, sharedFirstWindow.end, to: .private, form: form(platform)),
+                    ExpectedConversion(sharedFirstWindow.start, sharedFirstWindow.end, to: .shared, form: form(platform)),
+                ]),
+                .finalState(sharedArea, .shared),
+                merged(sharedArea),
+            ]
+        })
 
     // split-merge.asm: the 2 MiB aligned region [4 MiB, 6 MiB), split at its middle page.
     static let splitRegion = GPARange(start: 0x40_0000, end: 0x60_0000)
@@ -58,8 +62,10 @@ extension Catalogue {
 
     static let splitMerge = Scenario(
         name: "split-merge",
-        proves: "one 4 KiB page in the middle of a private 2 MiB region goes shared and back (split, merge) without touching its neighbours; the whole region then converts as one 2 MiB request (KVM PAGE_SZ_2M, one 2 MiB PSC entry, one 2 MiB MapGPA) and back; the page-state map ends as one private interval",
-        failureMeans: "a partial conversion leaks into the rest of the 2 MiB region, a 2 MiB request is encoded or served wrongly, or the host does not merge what it split",
+        proves:
+            "one 4 KiB page in the middle of a private 2 MiB region goes shared and back (split, merge) without touching its neighbours; the whole region then converts as one 2 MiB request (KVM PAGE_SZ_2M, one 2 MiB PSC entry, one 2 MiB MapGPA) and back; the page-state map ends as one private interval",
+        failureMeans:
+            "a partial conversion leaks into the rest of the 2 MiB region, a 2 MiB request is encoded or served wrongly, or the host does not merge what it split",
         expectations: { platform in
             var expectations: [Expectation] = [
                 .guestPasses,
@@ -84,7 +90,8 @@ extension Catalogue {
 
     static let idempotent = Scenario(
         name: "idempotent",
-        proves: "converting a range to the state it is already in (private→private, shared→shared) succeeds, is logged with nothing flipped (the whole range reported unchanged), and keeps the content; the real flips around them still destroy it",
+        proves:
+            "converting a range to the state it is already in (private→private, shared→shared) succeeds, is logged with nothing flipped (the whole range reported unchanged), and keeps the content; the real flips around them still destroy it",
         failureMeans: "the host refuses or discards on a no-op conversion, or logs a flip that did not happen",
         expectations: { platform in
             let range = idempotentRange
@@ -135,7 +142,8 @@ extension Catalogue {
     static let largeRangeScenario = Scenario(
         name: "large-range",
         stub: "large-range",
-        proves: "1 GiB of guest-physical memory (at 1 GiB; guest RAM 2 GiB, sparsely backed) converts private→shared→private with one request per direction (KVM: npages 262144; SNP: 512 2 MiB PSC entries in calls of ≤ 253; TDX: one MapGPA, served in 2 MiB chunks), and the probed pages flip",
+        proves:
+            "1 GiB of guest-physical memory (at 1 GiB; guest RAM 2 GiB, sparsely backed) converts private→shared→private with one request per direction (KVM: npages 262144; SNP: 512 2 MiB PSC entries in calls of ≤ 253; TDX: one MapGPA, served in 2 MiB chunks), and the probed pages flip",
         failureMeans: "a large request is cut, encoded or chunked wrongly, or the host cannot back a sparse range",
         configure: { options, _ in options.memory = largeRange.end },
         expectations: { platform in

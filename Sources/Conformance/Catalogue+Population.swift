@@ -32,8 +32,8 @@ extension Catalogue {
     }
 
     static let payloads = [
-        PlannedPayload(name: "payload.measured", kind: .measured, tag: 0x4D45_4153_0000_0000),      // "MEAS"
-        PlannedPayload(name: "payload.unmeasured", kind: .unmeasured, tag: 0x554E_4D45_0000_0000),  // "UNME"
+        PlannedPayload(name: "payload.measured", kind: .measured, tag: 0x4D45_4153_0000_0000), // "MEAS"
+        PlannedPayload(name: "payload.unmeasured", kind: .unmeasured, tag: 0x554E_4D45_0000_0000), // "UNME"
     ]
 
     /// The guest reported exactly one checksum per payload, in order, each over the whole plan
@@ -58,7 +58,8 @@ extension Catalogue {
                 return "checksum '\(payload.name)': the guest read \(hex(checksum.guest)), the stub's bytes give \(hex(payload.expectedChecksum))"
             }
             if checksum.host != payload.expectedChecksum {
-                return "checksum '\(payload.name)': the host planned \(checksum.host.map { hex($0) } ?? "nothing"), the stub's bytes give \(hex(payload.expectedChecksum))"
+                return
+                    "checksum '\(payload.name)': the host planned \(checksum.host.map { hex($0) } ?? "nothing"), the stub's bytes give \(hex(payload.expectedChecksum))"
             }
         }
         return nil
@@ -68,22 +69,25 @@ extension Catalogue {
         Scenario(
             name: layout == .direct64 ? "payload-integrity" : "payload-integrity-fw",
             stub: "payload-integrity",
-            proves: "measured and unmeasured payloads pre-populated into guest RAM (guest_memfd or its memfd stand-in) before the private conversion are exactly what the guest reads (its CRC32C of each whole payload equals the host's and the stub's), and zero ranges read as zero"
+            proves:
+                "measured and unmeasured payloads pre-populated into guest RAM (guest_memfd or its memfd stand-in) before the private conversion are exactly what the guest reads (its CRC32C of each whole payload equals the host's and the stub's), and zero ranges read as zero"
                 + (layout == .firmware ? ", in the firmware layout (payloads in the ROM, reached through the reset vector)" : ""),
             failureMeans: "population wrote the wrong bytes, to the wrong place, or not before the guest ran; or a zero range was not zero",
             layout: layout,
-            expectations: { platform in [
-                .guestPasses,
-                .conversions([]),
-                .value("payload.platform", equals: platformID(platform)),
-                checksumsAreThePayloads,
-                .check("payload.measured.first", equals: 0x4D45_4153_0000_0000),
-                .check("payload.measured.last", equals: 0x4D45_4153_0000_0FF8),
-                .check("payload.unmeasured.first", equals: 0x554E_4D45_0000_0000),
-                .check("payload.unmeasured.last", equals: 0x554E_4D45_0000_0FF8),
-                .check("payload.zero.nonzero", equals: 0),
-                .check("payload.zero-area.nonzero", equals: 0),
-                .finalState(GPARange(start: 0x40_0000, end: 0x60_0000), .private),
-            ] })
+            expectations: { platform in
+                [
+                    .guestPasses,
+                    .conversions([]),
+                    .value("payload.platform", equals: platformID(platform)),
+                    checksumsAreThePayloads,
+                    .check("payload.measured.first", equals: 0x4D45_4153_0000_0000),
+                    .check("payload.measured.last", equals: 0x4D45_4153_0000_0FF8),
+                    .check("payload.unmeasured.first", equals: 0x554E_4D45_0000_0000),
+                    .check("payload.unmeasured.last", equals: 0x554E_4D45_0000_0FF8),
+                    .check("payload.zero.nonzero", equals: 0),
+                    .check("payload.zero-area.nonzero", equals: 0),
+                    .finalState(GPARange(start: 0x40_0000, end: 0x60_0000), .private),
+                ]
+            })
     }
 }

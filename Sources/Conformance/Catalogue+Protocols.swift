@@ -8,48 +8,60 @@ import HostRunner
 extension Catalogue {
     static let ghcbNAEEvents = Scenario(
         name: "ghcb-nae-events",
-        proves: "GHCB IOIO (IN, OUT, REP OUTSB through the scratch area), MSR, CPUID (with XCR0), MMIO and MSR-protocol CPUID requests reach the report channel and the runner's devices with KVM's answers, and malformed events get their GHCB error codes",
+        proves:
+            "GHCB IOIO (IN, OUT, REP OUTSB through the scratch area), MSR, CPUID (with XCR0), MMIO and MSR-protocol CPUID requests reach the report channel and the runner's devices with KVM's answers, and malformed events get their GHCB error codes",
         failureMeans: "a GHCB NAE event is decoded or answered unlike KVM's sev.c, or the protocol path reaches other devices than a raw access",
         platforms: [.sevSNP],
-        expectations: { _ in [
-            .guestPasses,
-            .value("forwarded.record", equals: 0x4E_4145),
-            .logLine("nae console"),
-            .logLine("nae rep outsb"),
-            // The unknown MSR (#GP answer) and the three malformed events.
-            .rejections(4),
-            .conversions([]),
-        ] })
+        expectations: { _ in
+            [
+                .guestPasses,
+                .value("forwarded.record", equals: 0x4E_4145),
+                .logLine("nae console"),
+                .logLine("nae rep outsb"),
+                // The unknown MSR (#GP answer) and the three malformed events.
+                .rejections(4),
+                .conversions([]),
+            ]
+        })
 
     static let tdxTDVMCalls = Scenario(
         name: "tdx-tdvmcalls",
-        proves: "TDVMCALL Instruction.IO, RDMSR, WRMSR, CPUID, #VE.RequestMMIO and GetTdVmCallInfo reach the report channel and the runner's devices with KVM's answers, and bad operands get INVALID_OPERAND",
-        failureMeans: "a TDVMCALL sub-function is decoded or answered unlike KVM's tdx.c and the GHCI, or the protocol path reaches other devices than a raw access",
+        proves:
+            "TDVMCALL Instruction.IO, RDMSR, WRMSR, CPUID, #VE.RequestMMIO and GetTdVmCallInfo reach the report channel and the runner's devices with KVM's answers, and bad operands get INVALID_OPERAND",
+        failureMeans:
+            "a TDVMCALL sub-function is decoded or answered unlike KVM's tdx.c and the GHCI, or the protocol path reaches other devices than a raw access",
         platforms: [.tdx],
-        expectations: { _ in [
-            .guestPasses,
-            .value("forwarded.record", equals: 0x54_4458),
-            .logLine("tdx console"),
-            // RDMSR, WRMSR, the private MMIO GPA, IO size 3 and direction 2.
-            .rejections(5),
-            .conversions([]),
-        ] })
+        expectations: { _ in
+            [
+                .guestPasses,
+                .value("forwarded.record", equals: 0x54_4458),
+                .logLine("tdx console"),
+                // RDMSR, WRMSR, the private MMIO GPA, IO size 3 and direction 2.
+                .rejections(5),
+                .conversions([]),
+            ]
+        })
 
     static let ghcbTerminate = Scenario(
         name: "ghcb-terminate",
-        proves: "a GHCB termination request (NAE event 0x8000FFFE) ends the run as the guest's verdict with its reason set and code, without resuming the guest",
+        proves:
+            "a GHCB termination request (NAE event 0x8000FFFE) ends the run as the guest's verdict with its reason set and code, without resuming the guest",
         failureMeans: "the termination request was answered, ignored, or its reason misread",
         platforms: [.sevSNP],
-        expectations: { _ in [
-            .terminates(.ghcb(reasonSet: 0, reasonCode: 0, via: .naeEvent)),
-        ] })
+        expectations: { _ in
+            [
+                .terminates(.ghcb(reasonSet: 0, reasonCode: 0, via: .naeEvent))
+            ]
+        })
 
     static let tdxFatalError = Scenario(
         name: "tdx-fatal-error",
         proves: "TDVMCALL<ReportFatalError> ends the run as the guest's verdict with its error code and message, without resuming the guest",
         failureMeans: "ReportFatalError was answered, ignored, or its code or message misread",
         platforms: [.tdx],
-        expectations: { _ in [
-            .terminates(.tdxFatalError(errorCode: 0x1234, gpa: nil, message: "enlighten")),
-        ] })
+        expectations: { _ in
+            [
+                .terminates(.tdxFatalError(errorCode: 0x1234, gpa: nil, message: "enlighten"))
+            ]
+        })
 }

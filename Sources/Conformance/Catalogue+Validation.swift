@@ -40,7 +40,8 @@ extension Catalogue {
                 }
                 let got = actual[index]
                 guard want.matches(got) else {
-                    return "validation \(index + 1) of \(expected.count): expected \(want), got \(got.operation) \(got.range) (\(got.pageSize >> 10) KiB): \(got.result)"
+                    return
+                        "validation \(index + 1) of \(expected.count): expected \(want), got \(got.operation) \(got.range) (\(got.pageSize >> 10) KiB): \(got.result)"
                 }
             }
             return actual.count == expected.count ? nil : "expected \(expected.count) validations, the host served \(actual.count)"
@@ -84,19 +85,24 @@ extension Catalogue {
 
     static let validation = Scenario(
         name: "validation",
-        proves: "the guest's half answers as the hardware does: pages populated at launch are already validated/accepted (again: no update / PAGE_ALREADY_ACCEPTED), other RAM starts pending, validating twice is refused, 2 MiB over 4 KiB entries is a size mismatch that the 4 KiB fallback completes, a hypervisor-owned page validated as private is converted implicitly (destroying its shared content), and bad TDX operands get OPERAND_INVALID",
-        failureMeans: "PVALIDATE's RAX/CF or TDG.MEM.PAGE.ACCEPT's status differs from the platform's, the launch state is wrong, or an implicit conversion was not served",
+        proves:
+            "the guest's half answers as the hardware does: pages populated at launch are already validated/accepted (again: no update / PAGE_ALREADY_ACCEPTED), other RAM starts pending, validating twice is refused, 2 MiB over 4 KiB entries is a size mismatch that the 4 KiB fallback completes, a hypervisor-owned page validated as private is converted implicitly (destroying its shared content), and bad TDX operands get OPERAND_INVALID",
+        failureMeans:
+            "PVALIDATE's RAX/CF or TDG.MEM.PAGE.ACCEPT's status differs from the platform's, the launch state is wrong, or an implicit conversion was not served",
         platforms: [.sevSNP, .tdx],
-        expectations: { platform in [
-            .guestPasses,
-            .conversions([
-                ExpectedConversion(ownedPage, ownedPage + 0x1000, to: .shared, form: form(platform)),
-                ExpectedConversion(ownedPage, ownedPage + 0x1000, to: .private,
-                                   form: .memoryFault(platform == .sevSNP ? .pvalidateOfHypervisorOwnedPage : .acceptOfSharedPage)),
-            ]),
-            validations(expectedValidations(platform)),
-            .finalState(GPARange(start: ownedPage, end: ownedPage + 0x1000), .private),
-        ] })
+        expectations: { platform in
+            [
+                .guestPasses,
+                .conversions([
+                    ExpectedConversion(ownedPage, ownedPage + 0x1000, to: .shared, form: form(platform)),
+                    ExpectedConversion(
+                        ownedPage, ownedPage + 0x1000, to: .private,
+                        form: .memoryFault(platform == .sevSNP ? .pvalidateOfHypervisorOwnedPage : .acceptOfSharedPage)),
+                ]),
+                validations(expectedValidations(platform)),
+                .finalState(GPARange(start: ownedPage, end: ownedPage + 0x1000), .private),
+            ]
+        })
 
     // touch-before-accept.asm: two pages of the touch-area [4 MiB, 6 MiB).
     static let touchPendingPage: UInt64 = 0x41_0000
@@ -105,32 +111,39 @@ extension Catalogue {
     /// The one 4 KiB validation (SNP PVALIDATE) or acceptance (TDX ACCEPT) of `page` a lazy
     /// guest's fault handler (lazy-guest.inc) makes, as the host logs it.
     static func lazyValidation(_ page: UInt64, _ platform: ConversionPlatform) -> ExpectedValidation {
-        platform == .sevSNP ? ExpectedValidation(operation: .validate, start: page, size: 0x1000, result: .pvalidate(.success))
+        platform == .sevSNP
+            ? ExpectedValidation(operation: .validate, start: page, size: 0x1000, result: .pvalidate(.success))
             : ExpectedValidation(operation: .accept, start: page, size: 0x1000, result: accepted(page))
     }
 
     static let touchBeforeAccept = Scenario(
         name: "touch-before-accept",
-        proves: "a guest touching private memory before validating or accepting it takes the platform's fault — SNP #VC 0x404 with the GVA in CR2, TDX #VE with the EPT violation and GPA in TDG.VP.VEINFO.GET — which it answers by validating/accepting the page, whether the page is not validated / pending after the conversion request alone or after an implicit conversion through a stale private view, which destroys the shared content",
-        failureMeans: "unvalidated/pending pages are not enforced, the fault or its CR2/VE info is wrong, or a stale-view access did not convert (and destroy) the page",
+        proves:
+            "a guest touching private memory before validating or accepting it takes the platform's fault — SNP #VC 0x404 with the GVA in CR2, TDX #VE with the EPT violation and GPA in TDG.VP.VEINFO.GET — which it answers by validating/accepting the page, whether the page is not validated / pending after the conversion request alone or after an implicit conversion through a stale private view, which destroys the shared content",
+        failureMeans:
+            "unvalidated/pending pages are not enforced, the fault or its CR2/VE info is wrong, or a stale-view access did not convert (and destroy) the page",
         platforms: [.sevSNP, .tdx],
         configure: { options, _ in options.tdxAttributes = 0 },
-        expectations: { platform in [
-            .guestPasses,
-            .conversions([
-                ExpectedConversion(touchPendingPage, touchPendingPage + 0x1000, to: .shared, form: form(platform)),
-                ExpectedConversion(touchPendingPage, touchPendingPage + 0x1000, to: .private, form: form(platform)),
-                ExpectedConversion(touchStalePage, touchStalePage + 0x1000, to: .shared, form: form(platform)),
-                ExpectedConversion(touchStalePage, touchStalePage + 0x1000, to: .private, form: .memoryFault(.access(view: .private, .read))),
-            ]),
-            // On SNP en_convert's own rescind (Linux's order: rescind, then the PSC to shared)
-            // comes between the handler's two validations.
-            validations([lazyValidation(touchPendingPage, platform)]
-                + (platform == .sevSNP ? [ExpectedValidation(operation: .rescind, start: touchStalePage, size: 0x1000, result: .pvalidate(.success))] : [])
-                + [lazyValidation(touchStalePage, platform)]),
-            .check("touch.pending.fault_address", equals: touchPendingPage),
-            .check("touch.stale.fault_address", equals: touchStalePage),
-        ] })
+        expectations: { platform in
+            [
+                .guestPasses,
+                .conversions([
+                    ExpectedConversion(touchPendingPage, touchPendingPage + 0x1000, to: .shared, form: form(platform)),
+                    ExpectedConversion(touchPendingPage, touchPendingPage + 0x1000, to: .private, form: form(platform)),
+                    ExpectedConversion(touchStalePage, touchStalePage + 0x1000, to: .shared, form: form(platform)),
+                    ExpectedConversion(touchStalePage, touchStalePage + 0x1000, to: .private, form: .memoryFault(.access(view: .private, .read))),
+                ]),
+                // On SNP en_convert's own rescind (Linux's order: rescind, then the PSC to shared)
+                // comes between the handler's two validations.
+                validations(
+                    [lazyValidation(touchPendingPage, platform)]
+                        + (platform == .sevSNP
+                            ? [ExpectedValidation(operation: .rescind, start: touchStalePage, size: 0x1000, result: .pvalidate(.success))] : [])
+                        + [lazyValidation(touchStalePage, platform)]),
+                .check("touch.pending.fault_address", equals: touchPendingPage),
+                .check("touch.stale.fault_address", equals: touchStalePage),
+            ]
+        })
 
     // validation-order.asm: two pages of the order-area [4 MiB, 6 MiB).
     static let orderSharedFirst: UInt64 = 0x41_0000
@@ -138,26 +151,31 @@ extension Catalogue {
 
     static let validationOrder = Scenario(
         name: "validation-order",
-        proves: "the wrong order of the two halves is caught as on SNP hardware: rescinding after the PSC to shared meets a hypervisor-owned page, which KVM converts back to private implicitly (the guest's shared page is gone) and the rescind reports no update; validating before the PSC to private converts implicitly too, and the PSC then finds nothing to flip",
+        proves:
+            "the wrong order of the two halves is caught as on SNP hardware: rescinding after the PSC to shared meets a hypervisor-owned page, which KVM converts back to private implicitly (the guest's shared page is gone) and the rescind reports no update; validating before the PSC to private converts implicitly too, and the PSC then finds nothing to flip",
         failureMeans: "the host lets a PVALIDATE of a hypervisor-owned page succeed or fail differently from the RMP, or does not convert it implicitly",
         platforms: [.sevSNP],
-        expectations: { platform in [
-            .guestPasses,
-            .conversions([
-                ExpectedConversion(orderSharedFirst, orderSharedFirst + 0x1000, to: .shared, form: form(platform)),
-                ExpectedConversion(orderSharedFirst, orderSharedFirst + 0x1000, to: .private,
-                                   form: .memoryFault(.pvalidateOfHypervisorOwnedPage)),
-                ExpectedConversion(orderEarly, orderEarly + 0x1000, to: .shared, form: form(platform)),
-                ExpectedConversion(orderEarly, orderEarly + 0x1000, to: .private,
-                                   form: .memoryFault(.pvalidateOfHypervisorOwnedPage)),
-                ExpectedConversion(orderEarly, orderEarly + 0x1000, to: .private, form: form(platform), flipped: []),
-            ]),
-            validations([
-                ExpectedValidation(operation: .rescind, start: orderSharedFirst, size: 0x1000, result: .pvalidate(.noUpdate)),
-                ExpectedValidation(operation: .rescind, start: orderEarly, size: 0x1000, result: .pvalidate(.success)),
-                ExpectedValidation(operation: .validate, start: orderEarly, size: 0x1000, result: .pvalidate(.success)),
-            ]),
-            .finalState(GPARange(start: orderSharedFirst, end: orderSharedFirst + 0x1000), .private),
-            .finalState(GPARange(start: orderEarly, end: orderEarly + 0x1000), .private),
-        ] })
+        expectations: { platform in
+            [
+                .guestPasses,
+                .conversions([
+                    ExpectedConversion(orderSharedFirst, orderSharedFirst + 0x1000, to: .shared, form: form(platform)),
+                    ExpectedConversion(
+                        orderSharedFirst, orderSharedFirst + 0x1000, to: .private,
+                        form: .memoryFault(.pvalidateOfHypervisorOwnedPage)),
+                    ExpectedConversion(orderEarly, orderEarly + 0x1000, to: .shared, form: form(platform)),
+                    ExpectedConversion(
+                        orderEarly, orderEarly + 0x1000, to: .private,
+                        form: .memoryFault(.pvalidateOfHypervisorOwnedPage)),
+                    ExpectedConversion(orderEarly, orderEarly + 0x1000, to: .private, form: form(platform), flipped: []),
+                ]),
+                validations([
+                    ExpectedValidation(operation: .rescind, start: orderSharedFirst, size: 0x1000, result: .pvalidate(.noUpdate)),
+                    ExpectedValidation(operation: .rescind, start: orderEarly, size: 0x1000, result: .pvalidate(.success)),
+                    ExpectedValidation(operation: .validate, start: orderEarly, size: 0x1000, result: .pvalidate(.success)),
+                ]),
+                .finalState(GPARange(start: orderSharedFirst, end: orderSharedFirst + 0x1000), .private),
+                .finalState(GPARange(start: orderEarly, end: orderEarly + 0x1000), .private),
+            ]
+        })
 }

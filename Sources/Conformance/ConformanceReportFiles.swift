@@ -49,8 +49,10 @@ public final class ConformanceReportFiles: Sendable {
     static let reservePerCase = 64 << 10
     static let minimumReserve = 1 << 20
 
-    public init(junit: String?, json: String?, planned: [ConformanceSuite.PlannedCase], context: SuiteContext,
-         warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }) {
+    public init(
+        junit: String?, json: String?, planned: [ConformanceSuite.PlannedCase], context: SuiteContext,
+        warn: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data("warning: \($0)\n".utf8)) }
+    ) {
         var files: [Destination] = []
         if let junit { files.append(Destination(format: .junit, file: AtomicReportFile(url: URL(fileURLWithPath: junit)))) }
         if let json { files.append(Destination(format: .json, file: AtomicReportFile(url: URL(fileURLWithPath: json)))) }
@@ -58,8 +60,10 @@ public final class ConformanceReportFiles: Sendable {
         self.planned = planned
         self.context = context
         self.warn = warn
-        state = Mutex(State(results: Array(repeating: nil, count: planned.count),
-                            kept: Array(repeating: nil, count: files.count), reported: Array(repeating: nil, count: files.count)))
+        state = Mutex(
+            State(
+                results: Array(repeating: nil, count: planned.count),
+                kept: Array(repeating: nil, count: files.count), reported: Array(repeating: nil, count: files.count)))
     }
 
     var isEmpty: Bool { files.isEmpty }
@@ -133,11 +137,14 @@ public final class ConformanceReportFiles: Sendable {
     private func snapshot(_ state: State, interrupted: String?) -> SuiteReport {
         let notRun = "not run: " + (interrupted ?? "the suite had not reached it when this report was written")
         let results = zip(planned, state.results).map { planned, result in
-            result ?? CaseResult(scenario: planned.scenario.name, interface: planned.platform, transport: .unavailable,
-                                 status: .notRun, reason: notRun, seconds: 0)
+            result
+                ?? CaseResult(
+                    scenario: planned.scenario.name, interface: planned.platform, transport: .unavailable,
+                    status: .notRun, reason: notRun, seconds: 0)
         }
-        return SuiteReport(results: results, context: context, buildSeconds: 0,
-                           runSeconds: (ContinuousClock.now - state.started).seconds, interrupted: interrupted)
+        return SuiteReport(
+            results: results, context: context, buildSeconds: 0,
+            runSeconds: (ContinuousClock.now - state.started).seconds, interrupted: interrupted)
     }
 
     private func write(_ report: SuiteReport, to index: Int, _ state: inout State) throws(ReportFileError) {

@@ -81,13 +81,16 @@ public struct ConformanceSuite: Sendable {
             }
         }
         queue.waitUntilAllOperationsAreFinished()
-        return SuiteReport(results: results.values.compactMap { $0 }, context: context, buildSeconds: buildSeconds,
-                           runSeconds: (ContinuousClock.now - runStarted).seconds, interrupted: stop.reason)
+        return SuiteReport(
+            results: results.values.compactMap { $0 }, context: context, buildSeconds: buildSeconds,
+            runSeconds: (ContinuousClock.now - runStarted).seconds, interrupted: stop.reason)
     }
 
     /// Every planned case reported without running, e.g. skipped because the host has no KVM.
     public static func unrun(_ planned: [PlannedCase], _ status: CaseResult.Status, _ reason: String, facts: [String: String] = [:]) -> SuiteReport {
-        let results = planned.map { CaseResult(scenario: $0.scenario.name, interface: $0.platform, transport: .unavailable, status: status, reason: reason, seconds: 0) }
+        let results = planned.map {
+            CaseResult(scenario: $0.scenario.name, interface: $0.platform, transport: .unavailable, status: status, reason: reason, seconds: 0)
+        }
         return SuiteReport(results: results, context: SuiteContext(facts: facts), buildSeconds: 0, runSeconds: 0)
     }
 
@@ -96,8 +99,9 @@ public struct ConformanceSuite: Sendable {
     }
 
     private func verdict(_ planned: PlannedCase, _ options: Options, _ status: CaseResult.Status, _ reason: String?, _ seconds: Double = 0) -> CaseResult {
-        CaseResult(scenario: planned.scenario.name, interface: planned.platform, transport: transport(planned, options),
-                   status: status, reason: reason, seconds: seconds)
+        CaseResult(
+            scenario: planned.scenario.name, interface: planned.platform, transport: transport(planned, options),
+            status: status, reason: reason, seconds: seconds)
     }
 
     /// Why this host cannot run the case, or nil.
@@ -125,8 +129,9 @@ public struct ConformanceSuite: Sendable {
     private func runCase(_ planned: PlannedCase, image: Result<Image, BuildError>?, options: Options, system: KVMSystem) -> CaseResult {
         if let reason = skipReason(planned, options) { return verdict(planned, options, .skip, reason) }
         let runOptions = runOptions(planned, options)
-        let reproduce = ReproductionCommand.make(stub: planned.scenario.stub, layout: planned.scenario.layout, options: runOptions,
-                                                  profile: options.hostProfile, home: options.home)
+        let reproduce = ReproductionCommand.make(
+            stub: planned.scenario.stub, layout: planned.scenario.layout, options: runOptions,
+            profile: options.hostProfile, home: options.home)
         let built: Image
         switch image {
         case .success(let image): built = image
@@ -171,9 +176,11 @@ public struct ConformanceSuite: Sendable {
         let keys = planned.map { ImageKey($0.scenario) }.reduce(into: [ImageKey]()) { if !$0.contains($1) { $0.append($1) } }
         let built = ConcurrentSlots<Result<Image, BuildError>>(count: keys.count)
         ParallelWork.run(keys.count) { index in
-            built.set(index, Result { () throws(BuildError) in
-                try builder.build(try StubSource.resolve(keys[index].stub, root: builder.root), layout: keys[index].layout)
-            })
+            built.set(
+                index,
+                Result { () throws(BuildError) in
+                    try builder.build(try StubSource.resolve(keys[index].stub, root: builder.root), layout: keys[index].layout)
+                })
         }
         var images: [ImageKey: Result<Image, BuildError>] = [:]
         for (key, result) in zip(keys, built.values) { images[key] = result }

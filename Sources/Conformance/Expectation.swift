@@ -44,7 +44,8 @@ public enum Expectation: Sendable {
                 }
             }
             if actual.count > expected.count {
-                return "expected \(expected.count) conversions, the host served \(actual.count); the first extra: \(ExpectedConversion.describe(actual[expected.count]))"
+                return
+                    "expected \(expected.count) conversions, the host served \(actual.count); the first extra: \(ExpectedConversion.describe(actual[expected.count]))"
             }
             return nil
         case .value(let name, let expected):
@@ -95,7 +96,10 @@ public struct ExpectedConversion: Sendable, Equatable, CustomStringConvertible {
     /// The part that must have flipped (nil: the whole range).
     public let flipped: [GPARange]?
 
-    public init(_ start: UInt64, _ end: UInt64, to direction: PageState, form: ConversionForm? = nil, outcome: ConversionOutcome = .converted, flipped: [GPARange]? = nil) {
+    public init(
+        _ start: UInt64, _ end: UInt64, to direction: PageState, form: ConversionForm? = nil, outcome: ConversionOutcome = .converted,
+        flipped: [GPARange]? = nil
+    ) {
         range = GPARange(start: start, end: end)
         self.direction = direction
         self.form = form
@@ -117,7 +121,9 @@ public struct ExpectedConversion: Sendable, Equatable, CustomStringConvertible {
         if let form, record.form != form { return "interface form" }
         if record.outcome != outcome { return "outcome" }
         let expectedFlip = flipped ?? (outcome.succeeded ? [range] : [])
-        if record.flipped != expectedFlip { return "flipped \(record.flipped.map(\.description).joined(separator: " ")), expected \(expectedFlip.map(\.description).joined(separator: " "))" }
+        if record.flipped != expectedFlip {
+            return "flipped \(record.flipped.map(\.description).joined(separator: " ")), expected \(expectedFlip.map(\.description).joined(separator: " "))"
+        }
         return nil
     }
 }

@@ -25,7 +25,8 @@ extension HostProbe {
     public func nativeUnavailable(_ platform: ConversionPlatform) -> String? {
         switch platform {
         case .kvm:
-            nativeHypercallDelivered ? nil
+            nativeHypercallDelivered
+                ? nil
                 : "--transport native: this host's KVM does not deliver KVM_EXIT_HYPERCALL for KVM_HC_MAP_GPA_RANGE (see `enlighten probe`)"
         case .sevSNP, .tdx:
             // HostProbe: PSC and MapGPA become hypercall exits only inside SNP/TDX VMs, which

@@ -1,5 +1,6 @@
 import Foundation
 import HostRunner
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -18,10 +19,12 @@ public enum JUnitReporter {
             testsuite(interface, report.results.filter { $0.interface == interface }, report)
         }
         let total = suites.reduce(0) { $0 + $1.time }
-        set(root, [
-            ("name", "enlighten conformance"), ("tests", String(report.results.count)),
-            ("failures", String(report.summary.failed)), ("errors", String(report.summary.errors)), ("time", seconds(total)),
-        ])
+        set(
+            root,
+            [
+                ("name", "enlighten conformance"), ("tests", String(report.results.count)),
+                ("failures", String(report.summary.failed)), ("errors", String(report.summary.errors)), ("time", seconds(total)),
+            ])
         for suite in suites { root.addChild(suite.element) }
         let document = XMLDocument(rootElement: root)
         document.version = "1.0"
@@ -33,10 +36,12 @@ public enum JUnitReporter {
         let element = XMLElement(name: "testsuite")
         let time = cases.reduce(0) { $0 + $1.seconds }
         let count = { (statuses: Set<CaseResult.Status>) in String(cases.filter { statuses.contains($0.status) }.count) }
-        set(element, [
-            ("name", interface.rawValue), ("tests", String(cases.count)), ("failures", count([.fail])), ("errors", count([.error])),
-            ("skipped", count([.skip, .notRun])), ("time", seconds(time)), ("timestamp", report.timestamp), ("hostname", report.hostname),
-        ])
+        set(
+            element,
+            [
+                ("name", interface.rawValue), ("tests", String(cases.count)), ("failures", count([.fail])), ("errors", count([.error])),
+                ("skipped", count([.skip, .notRun])), ("time", seconds(time)), ("timestamp", report.timestamp), ("hostname", report.hostname),
+            ])
         let properties = XMLElement(name: "properties")
         var pairs = report.properties.sorted { $0.key < $1.key }
         // Every case of an interface goes through the same transport (the probe's, or the forced one).
@@ -88,9 +93,11 @@ public enum JUnitReporter {
 
     /// XML 1.0 cannot carry most control characters even escaped; a guest log may hold them.
     static func clean(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { scalar in
-            scalar.value < 0x20 && scalar != "\n" && scalar != "\t" ? "?" : scalar
-        }))
+        String(
+            String.UnicodeScalarView(
+                text.unicodeScalars.map { scalar in
+                    scalar.value < 0x20 && scalar != "\n" && scalar != "\t" ? "?" : scalar
+                }))
     }
 
     private static func seconds(_ value: Double) -> String { String(format: "%.3f", value) }

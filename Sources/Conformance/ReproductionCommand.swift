@@ -20,7 +20,9 @@ enum ReproductionCommand {
         if options.timeout != defaults.timeout { words += ["--timeout", number(options.timeout)] }
         // The TD attributes decide what a touch before ACCEPT meets (#VE or a stop), so a
         // case that clears SEPT_VE_DISABLE is only reproduced with them.
-        if options.platform == .tdx, options.tdxAttributes != defaults.tdxAttributes { words += ["--tdx-attributes", "0x" + String(options.tdxAttributes, radix: 16)] }
+        if options.platform == .tdx, options.tdxAttributes != defaults.tdxAttributes {
+            words += ["--tdx-attributes", "0x" + String(options.tdxAttributes, radix: 16)]
+        }
         var command = words.joined(separator: " ")
         // A deliberate launch defect has no `run` option: say so rather than hand out a
         // command that quietly runs a correct launch instead.

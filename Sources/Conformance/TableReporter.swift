@@ -3,13 +3,14 @@ import Foundation
 /// The table people read: scenario × interface × transport → verdict, time, and why.
 public enum TableReporter {
     public static func line(_ result: CaseResult) -> String {
-        let status = switch result.status {
-        case .pass: "pass"
-        case .fail: "FAIL"
-        case .error: "ERROR"
-        case .skip: "skip"
-        case .notRun: "not-run"
-        }
+        let status =
+            switch result.status {
+            case .pass: "pass"
+            case .fail: "FAIL"
+            case .error: "ERROR"
+            case .skip: "skip"
+            case .notRun: "not-run"
+            }
         let columns = [
             result.scenario.padding(toLength: 24, withPad: " ", startingAt: 0),
             result.interface.rawValue.padding(toLength: 5, withPad: " ", startingAt: 0),
@@ -19,7 +20,8 @@ public enum TableReporter {
         ]
         var line = columns.joined(separator: "  ") + (result.reason.map { "  \($0)" } ?? "")
         if let failedCheck = result.failedCheck {
-            line += "\n    first failed CHECK '\(failedCheck.name)': got 0x\(String(failedCheck.actual, radix: 16)), expected 0x\(String(failedCheck.expected, radix: 16))"
+            line +=
+                "\n    first failed CHECK '\(failedCheck.name)': got 0x\(String(failedCheck.actual, radix: 16)), expected 0x\(String(failedCheck.expected, radix: 16))"
         }
         if result.status == .fail || result.status == .error, let reproduce = result.reproduce { line += "\n    reproduce: \(reproduce)" }
         return line

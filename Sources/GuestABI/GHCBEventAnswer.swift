@@ -37,7 +37,8 @@ public enum GHCBEventAnswer: Sendable, Hashable {
             GHCBExitHandler.complete(&page, exitInfo1: GHCBResponse.noAction, exitInfo2: 0)
         case let .portIn(value):
             guard case let .portIn(_, size, rax) = event else { preconditionFailure("portIn answer for \(event)") }
-            let merged: UInt64 = size < 4
+            let merged: UInt64 =
+                size < 4
                 ? (rax & ~((1 << UInt64(size * 8)) - 1)) | (UInt64(value) & ((1 << UInt64(size * 8)) - 1))
                 : UInt64(value)
             GHCBExitHandler.complete(&page, exitInfo1: GHCBResponse.noAction, exitInfo2: 0, rax: merged)

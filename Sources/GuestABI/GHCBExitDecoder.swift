@@ -46,7 +46,7 @@ public enum GHCBExitDecoder {
         guard scratch != 0, scratch & pageMask == ghcbGPA & pageMask else { throw .invalidScratchArea }
         let offset = Int(scratch & ~pageMask)
         guard offset >= GHCBLayout.sharedBufferOffset,
-              offset + PageStateChangeDescriptor.headerSize <= GHCBLayout.sharedBufferEnd
+            offset + PageStateChangeDescriptor.headerSize <= GHCBLayout.sharedBufferEnd
         else { throw .invalidScratchArea }
         return offset
     }

@@ -55,7 +55,8 @@ public enum GHCBExitHandler {
     ) {
         func echoed(_ field: GHCBField) -> UInt64 { page.isValid(field) ? page[field] : 0 }
         let values = (
-            rax: rax ?? echoed(.rax), rbx: rbx ?? echoed(.rbx), rcx: rcx ?? echoed(.rcx), rdx: rdx ?? echoed(.rdx))
+            rax: rax ?? echoed(.rax), rbx: rbx ?? echoed(.rbx), rcx: rcx ?? echoed(.rcx), rdx: rdx ?? echoed(.rdx)
+        )
         page.clearValidBitmap()
         page.set(.rax, values.rax)
         page.set(.rbx, values.rbx)

@@ -18,8 +18,10 @@ public struct GHCBIOIOInfo: Sendable, Hashable {
         self.rawValue = rawValue
     }
 
-    public init(port: UInt16, size: Int, isIn: Bool, isString: Bool = false, isRep: Bool = false,
-                addressSize: Int = 64, segment: UInt8 = 0) {
+    public init(
+        port: UInt16, size: Int, isIn: Bool, isString: Bool = false, isRep: Bool = false,
+        addressSize: Int = 64, segment: UInt8 = 0
+    ) {
         var value = UInt64(port) << 16
         if isIn { value |= 1 }
         if isString { value |= 1 << 2 }

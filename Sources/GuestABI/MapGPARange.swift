@@ -54,11 +54,12 @@ public enum MapGPARange {
 
     /// The attribute word KVM would put in `args[2]` for this request.
     public static func attributes(for request: ConversionRequest) -> UInt64 {
-        let size: UInt64 = switch request.pageSize {
-        case .size4K: 0
-        case .size2M: pageSize2M
-        case .size1G: pageSize1G
-        }
+        let size: UInt64 =
+            switch request.pageSize {
+            case .size4K: 0
+            case .size2M: pageSize2M
+            case .size1G: pageSize1G
+            }
         return size | (request.direction == .toPrivate ? encrypted : 0)
     }
 

@@ -23,7 +23,8 @@ public struct PageStateChangeEntry: Sendable, Hashable {
 
     /// Builds an entry with any 4-bit operation value, valid or not (for tests and fuzzing).
     public init(gfn: UInt64, rawOperation: UInt8, is2M: Bool, curPage: UInt16 = 0, reserved: UInt8 = 0) {
-        rawValue = (UInt64(curPage) & Self.curPageMask)
+        rawValue =
+            (UInt64(curPage) & Self.curPageMask)
             | ((gfn & Self.gfnMask) << 12)
             | (UInt64(rawOperation & 0xF) << 52)
             | (is2M ? 1 << 56 : 0)

@@ -39,7 +39,8 @@ public struct PageStateChangeProcessor: Sendable {
         _ page: inout GHCBPage, descriptorOffset offset: Int,
         host: (ConversionRequest) -> ConversionOutcome
     ) -> PageStateChangeResult {
-        let capacity = (GHCBLayout.sharedBufferEnd - offset - PageStateChangeDescriptor.headerSize)
+        let capacity =
+            (GHCBLayout.sharedBufferEnd - offset - PageStateChangeDescriptor.headerSize)
             / PageStateChangeDescriptor.entrySize
         precondition(offset >= GHCBLayout.sharedBufferOffset && capacity >= 0, "descriptor header outside the shared buffer")
 
@@ -70,10 +71,10 @@ public struct PageStateChangeProcessor: Sendable {
             while index <= end {
                 let next = readEntry(page, offset, index)
                 guard next.rawOperation == current.entry.rawOperation,
-                      next.gfn == current.gfn + current.pageCount,
-                      next.curPage == 0,
-                      next.is2M == current.is2M,
-                      !(policy.rejectsReservedEntryBits && next.reservedBits != 0)
+                    next.gfn == current.gfn + current.pageCount,
+                    next.curPage == 0,
+                    next.is2M == current.is2M,
+                    !(policy.rejectsReservedEntryBits && next.reservedBits != 0)
                 else { break }
                 current.pageCount += next.pageCount
                 index += 1

@@ -47,17 +47,21 @@ public struct TDVMCallAnswer: Sendable, Hashable {
 
     /// Instruction.CPUID: R12–R15 = EAX, EBX, ECX, EDX (tdx.c `tdx_emulate_cpuid`).
     public static func cpuid(eax: UInt32, ebx: UInt32, ecx: UInt32, edx: UInt32) -> TDVMCallAnswer {
-        TDVMCallAnswer(status: TDVMCallStatus.success, outputs: [
-            Output(register: 12, value: UInt64(eax)), Output(register: 13, value: UInt64(ebx)),
-            Output(register: 14, value: UInt64(ecx)), Output(register: 15, value: UInt64(edx)),
-        ])
+        TDVMCallAnswer(
+            status: TDVMCallStatus.success,
+            outputs: [
+                Output(register: 12, value: UInt64(eax)), Output(register: 13, value: UInt64(ebx)),
+                Output(register: 14, value: UInt64(ecx)), Output(register: 15, value: UInt64(edx)),
+            ])
     }
 
     /// GetTdVmCallInfo: SUCCESS with R11–R14 = 0, KVM's answer to leaf 0 and its
     /// preset for leaf 1 (no optional TDVMCALL served; tdx.c `tdx_get_td_vm_call_info`).
-    public static let tdVmCallInfo = TDVMCallAnswer(status: TDVMCallStatus.success, outputs: (11...14).map {
-        Output(register: $0, value: 0)
-    })
+    public static let tdVmCallInfo = TDVMCallAnswer(
+        status: TDVMCallStatus.success,
+        outputs: (11...14).map {
+            Output(register: $0, value: 0)
+        })
 
     /// Writes the answer as the TDX module resumes the guest: RAX = TDX_SUCCESS (the
     /// TDCALL itself worked), then R10 and the outputs, each only if exposed.

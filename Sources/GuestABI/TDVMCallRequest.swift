@@ -92,9 +92,10 @@ extension TDVMCallRequest {
             guard let direction = TDVMCallDirection(rawValue: r13) else { return invalid(.direction(r13)) }
             guard [1, 2, 4].contains(r12) else { return invalid(.size(r12)) }
             let port = UInt16(truncatingIfNeeded: r14)
-            return .request(direction == .write
-                ? .portOut(port: port, size: Int(r12), value: r15)
-                : .portIn(port: port, size: Int(r12)))
+            return .request(
+                direction == .write
+                    ? .portOut(port: port, size: Int(r12), value: r15)
+                    : .portIn(port: port, size: Int(r12)))
 
         case TDVMCallSubfunction.rdmsr:
             return .request(.msrRead(index: UInt32(truncatingIfNeeded: r12)))
@@ -112,9 +113,10 @@ extension TDVMCallRequest {
             guard let direction = TDVMCallDirection(rawValue: write) else { return invalid(.direction(r13)) }
             guard width.isShared(r14), width.isShared(r14 &+ size &- 1) else { return invalid(.privateMMIOAddress(r14)) }
             let gpa = r14 & ~width.sharedBit
-            return .request(direction == .write
-                ? .mmioWrite(gpa: gpa, size: Int(size), value: r15)
-                : .mmioRead(gpa: gpa, size: Int(size)))
+            return .request(
+                direction == .write
+                    ? .mmioWrite(gpa: gpa, size: Int(size), value: r15)
+                    : .mmioRead(gpa: gpa, size: Int(size)))
 
         case TDVMCallSubfunction.getTdVmCallInfo:
             switch r12 {
@@ -125,8 +127,9 @@ extension TDVMCallRequest {
 
         case TDVMCallSubfunction.reportFatalError:
             let gpa: UInt64? = r12 & TDVMCallFatalError.gpaValid != 0 ? r13 : nil
-            return .request(.reportFatalError(
-                errorCode: r12, gpa: gpa, message: TDVMCallFatalError.message(exposed, exposedMask: exposedMask)))
+            return .request(
+                .reportFatalError(
+                    errorCode: r12, gpa: gpa, message: TDVMCallFatalError.message(exposed, exposedMask: exposedMask)))
 
         case TDVMCallSubfunction.getQuote:
             guard width.isShared(r12) else { return invalid(.privateQuoteBuffer(r12)) }

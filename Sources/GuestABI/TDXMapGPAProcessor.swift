@@ -21,8 +21,8 @@ public struct TDXMapGPAProcessor: Sendable, Hashable {
     public init(gpa: UInt64, size: UInt64, width: TDXGuestPhysicalAddressWidth) throws(TDXMapGPAError) {
         let (sum, overflow) = gpa.addingReportingOverflow(size)
         guard !overflow, sum > gpa,
-              width.isLegal(gpa), width.isLegal(sum - 1),
-              width.isShared(gpa) == width.isShared(sum - 1)
+            width.isLegal(gpa), width.isLegal(sum - 1),
+            width.isShared(gpa) == width.isShared(sum - 1)
         else { throw TDXMapGPAError(completion: TDVMCallCompletion(status: TDVMCallStatus.invalidOperand, r11: gpa)) }
         guard gpa & (GPARange.frameSize - 1) == 0, size & (GPARange.frameSize - 1) == 0 else {
             throw TDXMapGPAError(completion: TDVMCallCompletion(status: TDVMCallStatus.alignError, r11: gpa))

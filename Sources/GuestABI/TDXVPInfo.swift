@@ -10,8 +10,10 @@ public struct TDXVPInfo: Sendable, Hashable {
     /// R10 bit 0: TDG.SYS.RD is available.
     public var sysRdAvailable: Bool
 
-    public init(width: TDXGuestPhysicalAddressWidth, attributes: UInt64 = 0, vcpuCount: UInt32 = 1,
-                maxVCPUCount: UInt32 = 1, vcpuIndex: UInt32 = 0, sysRdAvailable: Bool = false) {
+    public init(
+        width: TDXGuestPhysicalAddressWidth, attributes: UInt64 = 0, vcpuCount: UInt32 = 1,
+        maxVCPUCount: UInt32 = 1, vcpuIndex: UInt32 = 0, sysRdAvailable: Bool = false
+    ) {
         self.width = width
         self.attributes = attributes
         self.vcpuCount = vcpuCount

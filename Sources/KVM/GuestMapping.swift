@@ -1,9 +1,10 @@
+import CKVM
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CKVM
 
 /// A host mapping (mmap MAP_SHARED) of a whole `GuestMemoryFile` (guest_memfd or its memfd
 /// stand-in), unmapped exactly once in `deinit`. Keeps the file alive.

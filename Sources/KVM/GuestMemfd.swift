@@ -1,9 +1,10 @@
+import CKVM
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CKVM
 
 /// A guest_memfd (from KVM_CREATE_GUEST_MEMFD): the file that holds a VM's private memory
 /// (and, with `.mmap | .initShared`, its shared memory too).

@@ -1,9 +1,10 @@
+import CKVM
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CKVM
 
 /// A file that holds guest RAM, mapped by the host and bound to memslots: a `GuestMemfd`
 /// where the kernel offers one a default VM can use, else a `Memfd` stand-in behind plain

@@ -1,9 +1,10 @@
+import CKVM
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CKVM
 
 /// The system file descriptor (`/dev/kvm`): capability checks, CPUID, and VM creation.
 ///

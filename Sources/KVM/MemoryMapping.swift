@@ -1,9 +1,10 @@
+import CKVM
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CKVM
 
 /// An anonymous shared mapping (mmap MAP_SHARED | MAP_ANONYMOUS) used as a shared backing
 /// for guest memory, unmapped exactly once in `deinit`. `@unchecked Sendable` for the same

@@ -1,9 +1,10 @@
+import CKVM
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CKVM
 
 // Thin typed shims over ioctl(2) used by every fd owner. Each returns the ioctl's
 // non-negative result or throws `KVMError.ioctl` with the ioctl name and errno.

@@ -38,16 +38,40 @@ public struct XSAVEArea {
         withUnsafeMutableBytes(of: &raw) { $0.storeBytes(of: value, toByteOffset: offset, as: T.self) }
     }
 
-    public var fcw: UInt16 { get { load(0, as: UInt16.self) } set { store(newValue, at: 0) } }
-    public var fsw: UInt16 { get { load(2, as: UInt16.self) } set { store(newValue, at: 2) } }
-    public var abridgedTagWord: UInt8 { get { load(4, as: UInt8.self) } set { store(newValue, at: 4) } }
-    public var lastOpcode: UInt16 { get { load(6, as: UInt16.self) } set { store(newValue, at: 6) } }
-    public var lastInstructionPointer: UInt64 { get { load(8, as: UInt64.self) } set { store(newValue, at: 8) } }
-    public var lastDataPointer: UInt64 { get { load(16, as: UInt64.self) } set { store(newValue, at: 16) } }
-    public var mxcsr: UInt32 { get { load(24, as: UInt32.self) } set { store(newValue, at: 24) } }
+    public var fcw: UInt16 {
+        get { load(0, as: UInt16.self) }
+        set { store(newValue, at: 0) }
+    }
+    public var fsw: UInt16 {
+        get { load(2, as: UInt16.self) }
+        set { store(newValue, at: 2) }
+    }
+    public var abridgedTagWord: UInt8 {
+        get { load(4, as: UInt8.self) }
+        set { store(newValue, at: 4) }
+    }
+    public var lastOpcode: UInt16 {
+        get { load(6, as: UInt16.self) }
+        set { store(newValue, at: 6) }
+    }
+    public var lastInstructionPointer: UInt64 {
+        get { load(8, as: UInt64.self) }
+        set { store(newValue, at: 8) }
+    }
+    public var lastDataPointer: UInt64 {
+        get { load(16, as: UInt64.self) }
+        set { store(newValue, at: 16) }
+    }
+    public var mxcsr: UInt32 {
+        get { load(24, as: UInt32.self) }
+        set { store(newValue, at: 24) }
+    }
     /// The MXCSR bits this vCPU accepts (0 means the SDM's default 0000FFBFH).
     public var mxcsrMask: UInt32 { load(28, as: UInt32.self) }
-    public var xstateBV: UInt64 { get { load(Self.xstateBVOffset, as: UInt64.self) } set { store(newValue, at: Self.xstateBVOffset) } }
+    public var xstateBV: UInt64 {
+        get { load(Self.xstateBVOffset, as: UInt64.self) }
+        set { store(newValue, at: Self.xstateBVOffset) }
+    }
 }
 
 extension VCPU {

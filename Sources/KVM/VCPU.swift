@@ -1,9 +1,10 @@
+import CKVM
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CKVM
 
 /// A vCPU file descriptor and its mmapped kvm_run: registers, CPUID, guest debug, and
 /// KVM_RUN.
@@ -131,14 +132,16 @@ public final class VCPU {
 
     private var generalRegisters: RegisterClass<Registers> {
         // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
-        RegisterClass(sync: .registers, shared: ckvm_run_sync_regs(runPointer), empty: Registers(),
-                      get: (CKVM_IOCTL_GET_REGS, "KVM_GET_REGS"), set: (CKVM_IOCTL_SET_REGS, "KVM_SET_REGS"))
+        RegisterClass(
+            sync: .registers, shared: ckvm_run_sync_regs(runPointer), empty: Registers(),
+            get: (CKVM_IOCTL_GET_REGS, "KVM_GET_REGS"), set: (CKVM_IOCTL_SET_REGS, "KVM_SET_REGS"))
     }
 
     private var specialRegisters: RegisterClass<SpecialRegisters> {
         // SAFETY: kvm_run is mapped while `state` lives; only this vCPU's thread touches it.
-        RegisterClass(sync: .specialRegisters, shared: ckvm_run_sync_sregs(runPointer), empty: SpecialRegisters(),
-                      get: (CKVM_IOCTL_GET_SREGS, "KVM_GET_SREGS"), set: (CKVM_IOCTL_SET_SREGS, "KVM_SET_SREGS"))
+        RegisterClass(
+            sync: .specialRegisters, shared: ckvm_run_sync_sregs(runPointer), empty: SpecialRegisters(),
+            get: (CKVM_IOCTL_GET_SREGS, "KVM_GET_SREGS"), set: (CKVM_IOCTL_SET_SREGS, "KVM_SET_SREGS"))
     }
 
     private func load<Value>(_ registers: RegisterClass<Value>) throws(KVMError) -> Value {
@@ -289,8 +292,9 @@ public final class VCPU {
         var registers = [UInt64](repeating: 0, count: 8)
         for (slot, address) in addresses.enumerated() { registers[slot] = address }
         registers[7] = VCPU.executeBreakpointDR7(slots: addresses.count)
-        try setGuestDebug(control: singleStep ? [.enable, .useHardwareBreakpoints, .singleStep] : [.enable, .useHardwareBreakpoints],
-                          debugRegisters: registers)
+        try setGuestDebug(
+            control: singleStep ? [.enable, .useHardwareBreakpoints, .singleStep] : [.enable, .useHardwareBreakpoints],
+            debugRegisters: registers)
     }
 
     /// DR7 for execute breakpoints in slots 0..<slots: bit 10 (reserved, 1), G n = bit 2n+1,

@@ -49,8 +49,9 @@ extension VCPUExit {
             let length = Int(io.size) * Int(io.count)
             // SAFETY: KVM places the I/O data inside the kvm_run mapping at data_offset.
             let bytes = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(run) + Int(io.data_offset), count: length)
-            return .io(port: io.port, direction: io.direction == CKVM_EXIT_IO_OUT ? .out : .in,
-                       size: Int(io.size), count: Int(io.count), data: ExitBytes(bytes: bytes))
+            return .io(
+                port: io.port, direction: io.direction == CKVM_EXIT_IO_OUT ? .out : .in,
+                size: Int(io.size), count: Int(io.count), data: ExitBytes(bytes: bytes))
         case CKVM_EXIT_MMIO:
             // SAFETY: exit_reason is KVM_EXIT_MMIO, so KVM filled run->mmio.
             let mmio = ckvm_run_mmio(run)
@@ -58,8 +59,9 @@ extension VCPUExit {
             // SAFETY: run->mmio.data is an 8-byte array inside the kvm_run mapping.
             let bytes = UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(mmio) + 8, count: length)
             // SAFETY: reads the same run->mmio view as above.
-            return .mmio(address: mmio.pointee.phys_addr, isWrite: mmio.pointee.is_write != 0,
-                         length: length, data: ExitBytes(bytes: bytes))
+            return .mmio(
+                address: mmio.pointee.phys_addr, isWrite: mmio.pointee.is_write != 0,
+                length: length, data: ExitBytes(bytes: bytes))
         case CKVM_EXIT_HLT:
             return .hlt
         case CKVM_EXIT_SHUTDOWN:

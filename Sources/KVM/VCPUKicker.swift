@@ -1,10 +1,11 @@
+import CKVM
+import Synchronization
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CKVM
-import Synchronization
 
 /// The signal used to kick a vCPU thread out of KVM_RUN.
 let kickSignal: Int32 = SIGUSR1

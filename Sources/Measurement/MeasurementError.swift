@@ -22,8 +22,9 @@ public enum MeasurementError: Error, Equatable, Sendable, CustomStringConvertibl
     public var digest: DigestKind {
         switch self {
         case .brokenStructure(let kind, _), .missingStructure(let kind, _, _),
-             .invalidOption(let kind, _), .sectionSizeUnsupported(let kind, _, _, _),
-             .kernelHashesUnsupported(let kind, _): return kind
+            .invalidOption(let kind, _), .sectionSizeUnsupported(let kind, _, _, _),
+            .kernelHashesUnsupported(let kind, _):
+            return kind
         }
     }
 
@@ -36,7 +37,8 @@ public enum MeasurementError: Error, Equatable, Sendable, CustomStringConvertibl
         case .invalidOption(let kind, let text):
             return "cannot compute the \(kind) digest: \(text)"
         case .kernelHashesUnsupported(let kind, let why):
-            return "cannot compute the \(kind) digest with --kernel: \(why); only a measured-direct-boot build (OVMF's AmdSev, or `enlighten build` firmware images) can take --kernel/--initrd/--append"
+            return
+                "cannot compute the \(kind) digest with --kernel: \(why); only a measured-direct-boot build (OVMF's AmdSev, or `enlighten build` firmware images) can take --kernel/--initrd/--append"
         case .sectionSizeUnsupported(let kind, let section, let size, let why):
             return "cannot compute the \(kind) digest: section \(section) has size 0x\(String(size, radix: 16)); \(why)"
         }

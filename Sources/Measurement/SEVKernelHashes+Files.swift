@@ -20,8 +20,9 @@ extension SEVKernelHashes {
     /// are read (`RegularFile`): a FIFO or a device (/dev/zero) is refused before it is opened.
     public init(kernelFile: String, initrdFile: String?, commandLine: String?) throws(FileError) {
         let initrd = try initrdFile.map { path throws(FileError) in try Self.sha256(ofFile: path) }
-        self.init(kernelSHA256: try Self.sha256(ofFile: kernelFile),
-                  initrdSHA256: initrd ?? Array(SHA256.hash(data: [UInt8]())), commandLine: commandLine)
+        self.init(
+            kernelSHA256: try Self.sha256(ofFile: kernelFile),
+            initrdSHA256: initrd ?? Array(SHA256.hash(data: [UInt8]())), commandLine: commandLine)
     }
 
     static func sha256(ofFile path: String) throws(FileError) -> [UInt8] {

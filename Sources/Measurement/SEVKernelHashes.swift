@@ -33,9 +33,11 @@ public struct SEVKernelHashes: Equatable, Sendable {
     public var table: [UInt8] {
         var out: [UInt8] = KnownFirmwareGUID.sevHashTableHeader.bytes
         out += [UInt8(Self.tableSize & 0xFF), UInt8(Self.tableSize >> 8)]
-        for (guid, hash) in [(KnownFirmwareGUID.sevCmdlineEntry, cmdline),
-                             (KnownFirmwareGUID.sevInitrdEntry, initrd),
-                             (KnownFirmwareGUID.sevKernelEntry, kernel)] {
+        for (guid, hash) in [
+            (KnownFirmwareGUID.sevCmdlineEntry, cmdline),
+            (KnownFirmwareGUID.sevInitrdEntry, initrd),
+            (KnownFirmwareGUID.sevKernelEntry, kernel),
+        ] {
             out += guid.bytes
             out += [UInt8(Self.entrySize & 0xFF), UInt8(Self.entrySize >> 8)]
             out += hash

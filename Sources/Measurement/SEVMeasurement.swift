@@ -18,16 +18,20 @@ public enum SEVMeasurement {
         return ImageHash(hasher: hasher)
     }
 
-    public static func sevDigest(of image: FirmwareImage, kernelHashes: SEVKernelHashes? = nil,
-                                 imageHash: ImageHash? = nil) throws(MeasurementError) -> [UInt8] {
+    public static func sevDigest(
+        of image: FirmwareImage, kernelHashes: SEVKernelHashes? = nil,
+        imageHash: ImageHash? = nil
+    ) throws(MeasurementError) -> [UInt8] {
         let hasher = try hashImageAndTable(image, kernelHashes: kernelHashes, imageHash: imageHash, kind: .sev)
         return Array(hasher.finalize())
     }
 
     /// SEV-ES: VMSAs carry SEV_FEATURES = 0 (QEMU sets none for SEV-ES).
-    public static func sevESDigest(of image: FirmwareImage, vcpus: Int, vcpuSignature: UInt32,
-                                   kernelHashes: SEVKernelHashes? = nil, vmm: VMMType = .qemu,
-                                   imageHash: ImageHash? = nil) throws(MeasurementError) -> [UInt8] {
+    public static func sevESDigest(
+        of image: FirmwareImage, vcpus: Int, vcpuSignature: UInt32,
+        kernelHashes: SEVKernelHashes? = nil, vmm: VMMType = .qemu,
+        imageHash: ImageHash? = nil
+    ) throws(MeasurementError) -> [UInt8] {
         var hasher = try hashImageAndTable(image, kernelHashes: kernelHashes, imageHash: imageHash, kind: .sevES)
         for page in try sevESVMSAs(of: image, vcpus: vcpus, vcpuSignature: vcpuSignature, vmm: vmm) {
             hasher.update(data: page)
@@ -36,8 +40,10 @@ public enum SEVMeasurement {
     }
 
     /// The VMSAs LAUNCH_UPDATE_VMSA encrypts for an SEV-ES launch, one per vCPU.
-    public static func sevESVMSAs(of image: FirmwareImage, vcpus: Int, vcpuSignature: UInt32,
-                                  vmm: VMMType = .qemu) throws(MeasurementError) -> [[UInt8]] {
+    public static func sevESVMSAs(
+        of image: FirmwareImage, vcpus: Int, vcpuSignature: UInt32,
+        vmm: VMMType = .qemu
+    ) throws(MeasurementError) -> [[UInt8]] {
         guard (1...SNPMeasurement.maxVCPUs).contains(vcpus) else {
             throw .invalidOption(.sevES, "--vcpus must be between 1 and \(SNPMeasurement.maxVCPUs) (KVM_MAX_VCPUS), got \(vcpus)")
         }
@@ -55,8 +61,10 @@ public enum SEVMeasurement {
         return reset.rawValue
     }
 
-    private static func hashImageAndTable(_ image: FirmwareImage, kernelHashes: SEVKernelHashes?, imageHash: ImageHash?,
-                                          kind: DigestKind) throws(MeasurementError) -> SHA256 {
+    private static func hashImageAndTable(
+        _ image: FirmwareImage, kernelHashes: SEVKernelHashes?, imageHash: ImageHash?,
+        kind: DigestKind
+    ) throws(MeasurementError) -> SHA256 {
         var hasher: SHA256
         if let imageHash {
             hasher = imageHash.hasher
@@ -66,8 +74,10 @@ public enum SEVMeasurement {
         guard let kernelHashes else { return hasher }
         if let problem = image.problems(of: .sevHashTableBlock).first { throw .brokenStructure(kind, problem) }
         guard let area = image.sevHashTableArea, area.gpa != 0 else {
-            throw .kernelHashesUnsupported(kind, why: image.sevHashTableArea == nil
-                ? "the footer table has no SEV hash-table entry" : "its SEV hash-table entry names GPA 0, no area")
+            throw .kernelHashesUnsupported(
+                kind,
+                why: image.sevHashTableArea == nil
+                    ? "the footer table has no SEV hash-table entry" : "its SEV hash-table entry names GPA 0, no area")
         }
         hasher.update(data: kernelHashes.table)
         return hasher

@@ -52,9 +52,9 @@ public enum SEVVMSA {
         segment(Offset.idtr, selector: 0, attributes: 0)
         segment(Offset.tr, selector: 0, attributes: state.trAttributes)
 
-        put(UInt64(0x1000), at: Offset.efer)          // EFER.SVME, which KVM sets
-        put(UInt64(0x40), at: Offset.cr4)             // CR4.MCE, which KVM sets
-        put(UInt64(0x10), at: Offset.cr0)             // CR0.ET
+        put(UInt64(0x1000), at: Offset.efer) // EFER.SVME, which KVM sets
+        put(UInt64(0x40), at: Offset.cr4) // CR4.MCE, which KVM sets
+        put(UInt64(0x10), at: Offset.cr0) // CR0.ET
         put(UInt64(0x400), at: Offset.dr7)
         put(UInt64(0xFFFF_0FF0), at: Offset.dr6)
         put(UInt64(0x2), at: Offset.rflags)
@@ -62,7 +62,7 @@ public enum SEVVMSA {
         put(state.pat, at: Offset.gPAT)
         put(state.rdx, at: Offset.rdx)
         put(sevFeatures, at: Offset.sevFeatures)
-        put(UInt64(0x1), at: Offset.xcr0)             // x87 state always enabled
+        put(UInt64(0x1), at: Offset.xcr0) // x87 state always enabled
         put(state.mxcsr, at: Offset.mxcsr)
         put(state.fcw, at: Offset.x87FCW)
         return page
@@ -72,8 +72,10 @@ public enum SEVVMSA {
 extension SEVVMSA {
     /// One VMSA per vCPU in launch order: the BSP at the reset vector, then the APs at `apEIP`
     /// (required when `vcpus` > 1). Only two distinct pages exist, so the array shares them.
-    public static func pages(vcpus: Int, apEIP: UInt32?, sevFeatures: UInt64, vcpuSignature: UInt32,
-                             vmm: VMMType) -> [[UInt8]] {
+    public static func pages(
+        vcpus: Int, apEIP: UInt32?, sevFeatures: UInt64, vcpuSignature: UInt32,
+        vmm: VMMType
+    ) -> [[UInt8]] {
         guard vcpus >= 1 else { return [] }
         let bsp = page(eip: resetVectorEIP, sevFeatures: sevFeatures, vcpuSignature: vcpuSignature, vmm: vmm)
         guard vcpus > 1, let apEIP else { return [bsp] }
@@ -89,7 +91,7 @@ private struct VMMResetState {
     var pat: UInt64 = 0x0007_0406_0007_0406 // power-on PAT (APM vol. 2 A.3)
     var rdx: UInt64
     var mxcsr: UInt32 = 0x1F80 // all SSE exceptions masked
-    var fcw: UInt16 = 0x037F   // FNINIT control word
+    var fcw: UInt16 = 0x037F // FNINIT control word
 
     init(_ vmm: VMMType, eip: UInt32, vcpuSignature: UInt32) {
         rdx = UInt64(vcpuSignature)

@@ -54,7 +54,9 @@ extension SNPLaunchUpdate {
         let how: String
         switch type {
         case .normal:
-            if case .image = contents { how = "image bytes, LAUNCH_UPDATE NORMAL pages" } else {
+            if case .image = contents {
+                how = "image bytes, LAUNCH_UPDATE NORMAL pages"
+            } else {
                 how = "bytes the VMM writes, LAUNCH_UPDATE NORMAL page"
             }
         case .zero: how = "zero, LAUNCH_UPDATE ZERO pages"
@@ -63,7 +65,8 @@ extension SNPLaunchUpdate {
         case .cpuid: how = "CPUID table from the VMM, checked by the SNP firmware, CPUID page"
         case .vmsa: how = "initial vCPU state, LAUNCH_UPDATE VMSA page"
         }
-        return FirmwarePopulationStep(platform: .snp, gpa: gpa, size: size, how: how,
-                                      contentsMeasured: [.normal, .zero, .vmsa].contains(type), source: source)
+        return FirmwarePopulationStep(
+            platform: .snp, gpa: gpa, size: size, how: how,
+            contentsMeasured: [.normal, .zero, .vmsa].contains(type), source: source)
     }
 }

@@ -15,8 +15,10 @@ public struct SNPOptions: Equatable, Sendable {
     /// the launch starts from it instead of hashing the image.
     public var imageDigest: [UInt8]?
 
-    public init(vcpus: Int, vcpuSignature: UInt32, guestFeatures: UInt64 = 0x1, kernelHashes: SEVKernelHashes? = nil,
-                vmm: VMMType = .qemu, imageDigest: [UInt8]? = nil) {
+    public init(
+        vcpus: Int, vcpuSignature: UInt32, guestFeatures: UInt64 = 0x1, kernelHashes: SEVKernelHashes? = nil,
+        vmm: VMMType = .qemu, imageDigest: [UInt8]? = nil
+    ) {
         self.vcpus = vcpus
         self.vcpuSignature = vcpuSignature
         self.guestFeatures = guestFeatures
@@ -43,12 +45,15 @@ public enum SNPMeasurement {
     /// given. `imagePagesDigest`, the digest of the image's own pages (`imageDigest(of:)`) when
     /// the caller has it already, stands for the first update when that is the whole image, so
     /// `inspect` hashes the image once for both.
-    public static func digest(of updates: [SNPLaunchUpdate], image: FirmwareImage, options: SNPOptions,
-                              imagePagesDigest: [UInt8]? = nil) throws(MeasurementError) -> [UInt8] {
+    public static func digest(
+        of updates: [SNPLaunchUpdate], image: FirmwareImage, options: SNPOptions,
+        imagePagesDigest: [UInt8]? = nil
+    ) throws(MeasurementError) -> [UInt8] {
         var digest = options.imageDigest.map { SNPLaunchDigest(seed: $0) } ?? SNPLaunchDigest()
         var rest = updates[...]
         if options.imageDigest == nil, let imagePagesDigest, let first = rest.first, first.contents == .image(fileOffset: 0),
-           first.gpa == image.base, first.size == UInt64(image.size) {
+            first.gpa == image.base, first.size == UInt64(image.size)
+        {
             digest = SNPLaunchDigest(seed: imagePagesDigest)
             rest = rest.dropFirst()
         }
@@ -85,8 +90,10 @@ public enum SNPMeasurement {
 
         var updates: [SNPLaunchUpdate] = []
         if options.imageDigest == nil {
-            updates.append(SNPLaunchUpdate(type: .normal, gpa: image.base, size: UInt64(image.size),
-                                           contents: .image(fileOffset: 0), source: "image"))
+            updates.append(
+                SNPLaunchUpdate(
+                    type: .normal, gpa: image.base, size: UInt64(image.size),
+                    contents: .image(fileOffset: 0), source: "image"))
         }
         let sections = image.sevMetadata?.sections ?? []
         var deferredCPUID: [SNPLaunchUpdate] = []
@@ -113,8 +120,10 @@ public enum SNPMeasurement {
             case .kernelHashes:
                 if let hashes = options.kernelHashes {
                     let page = try kernelHashPage(hashes, section: index, size: size, image: image)
-                    updates.append(SNPLaunchUpdate(type: .normal, gpa: gpa, size: size, contents: .bytes(page),
-                                                   source: source + ", the kernel/initrd/cmdline hash table"))
+                    updates.append(
+                        SNPLaunchUpdate(
+                            type: .normal, gpa: gpa, size: size, contents: .bytes(page),
+                            source: source + ", the kernel/initrd/cmdline hash table"))
                 } else {
                     updates.append(pages(.zero))
                 }
@@ -124,36 +133,45 @@ public enum SNPMeasurement {
         }
         updates += deferredCPUID
         if options.kernelHashes != nil, !sections.contains(where: { $0.type == .kernelHashes }) {
-            throw .kernelHashesUnsupported(kind, why: image.sevMetadata == nil
-                ? "the image has no SEV metadata, so no SNP_KERNEL_HASHES section"
-                : "its SEV metadata has no SNP_KERNEL_HASHES section")
+            throw .kernelHashesUnsupported(
+                kind,
+                why: image.sevMetadata == nil
+                    ? "the image has no SEV metadata, so no SNP_KERNEL_HASHES section"
+                    : "its SEV metadata has no SNP_KERNEL_HASHES section")
         }
 
-        let vmsas = SEVVMSA.pages(vcpus: options.vcpus, apEIP: apEIP, sevFeatures: options.guestFeatures,
-                                  vcpuSignature: options.vcpuSignature, vmm: options.vmm)
+        let vmsas = SEVVMSA.pages(
+            vcpus: options.vcpus, apEIP: apEIP, sevFeatures: options.guestFeatures,
+            vcpuSignature: options.vcpuSignature, vmm: options.vmm)
         for (index, page) in vmsas.enumerated() {
-            updates.append(SNPLaunchUpdate(type: .vmsa, gpa: SNPLaunchDigest.vmsaGPA, size: UInt64(SNPLaunchDigest.pageSize),
-                                           contents: .bytes(page),
-                                           source: index == 0 ? "VMSA of vCPU 0 (BSP)" : "VMSA of vCPU \(index) (AP)"))
+            updates.append(
+                SNPLaunchUpdate(
+                    type: .vmsa, gpa: SNPLaunchDigest.vmsaGPA, size: UInt64(SNPLaunchDigest.pageSize),
+                    contents: .bytes(page),
+                    source: index == 0 ? "VMSA of vCPU 0 (BSP)" : "VMSA of vCPU \(index) (AP)"))
         }
         return updates
     }
 
     /// The hash-table page: the table at the offset within its page of the GPA the hash-table
     /// footer entry names (guest.py `snp_update_kernel_hashes`).
-    private static func kernelHashPage(_ hashes: SEVKernelHashes, section: Int, size: UInt64,
-                                       image: FirmwareImage) throws(MeasurementError) -> [UInt8] {
+    private static func kernelHashPage(
+        _ hashes: SEVKernelHashes, section: Int, size: UInt64,
+        image: FirmwareImage
+    ) throws(MeasurementError) -> [UInt8] {
         guard size == UInt64(SNPLaunchDigest.pageSize) else {
-            throw .sectionSizeUnsupported(.snp, section: section, size: size,
-                                          why: "the kernel-hash table is measured as exactly one page")
+            throw .sectionSizeUnsupported(
+                .snp, section: section, size: size,
+                why: "the kernel-hash table is measured as exactly one page")
         }
         if let problem = image.problems(of: .sevHashTableBlock).first { throw .brokenStructure(.snp, problem) }
         guard let area = image.sevHashTableArea else {
             throw .kernelHashesUnsupported(.snp, why: "it has an SNP_KERNEL_HASHES section but no SEV hash-table footer entry giving the table's place in it")
         }
         guard let page = hashes.page(tableAt: Int(area.gpa & 0xFFF)) else {
-            throw .sectionSizeUnsupported(.snp, section: section, size: size,
-                                          why: "the hash table at offset 0x\(String(area.gpa & 0xFFF, radix: 16)) does not fit in the page")
+            throw .sectionSizeUnsupported(
+                .snp, section: section, size: size,
+                why: "the hash table at offset 0x\(String(area.gpa & 0xFFF, radix: 16)) does not fit in the page")
         }
         return page
     }

@@ -68,8 +68,10 @@ public enum TDXMeasurement {
 
     /// Calls `body` with each page's GPA and its 4096 bytes: the image's bytes from DataOffset
     /// (read in pieces) up to RawDataSize, then zero.
-    private static func forEachPage(of section: TDXSection, pages: UInt64, image: FirmwareContents,
-                                    _ body: (UInt64, UnsafeRawBufferPointer) -> Void) throws(FirmwareError) {
+    private static func forEachPage(
+        of section: TDXSection, pages: UInt64, image: FirmwareContents,
+        _ body: (UInt64, UnsafeRawBufferPointer) -> Void
+    ) throws(FirmwareError) {
         let start = Int(section.dataOffset)
         let rawEnd = min(start + Int(min(UInt64(section.rawSize), section.memorySize)), image.count)
         var page = UInt64(0)

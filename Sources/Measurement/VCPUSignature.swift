@@ -5,7 +5,8 @@ public enum VCPUSignature {
     public static func make(family: Int, model: Int, stepping: Int) -> UInt32 {
         let baseFamily = family > 0xF ? 0xF : family
         let extendedFamily = family > 0xF ? (family - 0xF) & 0xFF : 0
-        let value = (extendedFamily << 20) | (((model >> 4) & 0xF) << 16) | ((baseFamily & 0xF) << 8)
+        let value =
+            (extendedFamily << 20) | (((model >> 4) & 0xF) << 16) | ((baseFamily & 0xF) << 8)
             | ((model & 0xF) << 4) | (stepping & 0xF)
         return UInt32(truncatingIfNeeded: value)
     }

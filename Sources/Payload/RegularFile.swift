@@ -74,8 +74,9 @@ public final class RegularFile: Sendable {
             if got < 0, errno == EINTR { continue }
             guard got >= 0 else { throw ReadError(path: path, offset: offset + UInt64(filled), reason: Self.lastError()) }
             guard got > 0 else {
-                throw ReadError(path: path, offset: offset + UInt64(filled),
-                                reason: "the file ends there: it was \(size) bytes when opened and changed since")
+                throw ReadError(
+                    path: path, offset: offset + UInt64(filled),
+                    reason: "the file ends there: it was \(size) bytes when opened and changed since")
             }
             filled += got
         }
@@ -83,10 +84,13 @@ public final class RegularFile: Sendable {
 
     /// Calls `body` with `range` in consecutive pieces of at most `pieceSize` bytes read into one
     /// reused buffer, so a pass over a file of any size holds `pieceSize` bytes.
-    public func forEachPiece(in range: Range<UInt64>, pieceSize: Int,
-                             _ body: (UnsafeRawBufferPointer) -> Void) throws(ReadError) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Int(min(UInt64(pieceSize), UInt64(range.count))),
-                                                            alignment: 16)
+    public func forEachPiece(
+        in range: Range<UInt64>, pieceSize: Int,
+        _ body: (UnsafeRawBufferPointer) -> Void
+    ) throws(ReadError) {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(
+            byteCount: Int(min(UInt64(pieceSize), UInt64(range.count))),
+            alignment: 16)
         defer { buffer.deallocate() }
         var start = range.lowerBound
         while start < range.upperBound {

@@ -31,10 +31,12 @@ struct Bench: ParsableCommand {
               enlighten bench --repeat 11 --json
             """)
 
-    @Option(name: .customLong("repeat"), help: "Rounds per figure (each side's figure is the median of its rounds, the ratio the median of the rounds' ratios).")
+    @Option(
+        name: .customLong("repeat"), help: "Rounds per figure (each side's figure is the median of its rounds, the ratio the median of the rounds' ratios).")
     var rounds = 9
 
-    @Option(help: ArgumentHelp("Measure only this figure (repeatable).", discussion: "One of: \(BenchSession.figureIDs.joined(separator: ", ")).", valueName: "id"))
+    @Option(
+        help: ArgumentHelp("Measure only this figure (repeatable).", discussion: "One of: \(BenchSession.figureIDs.joined(separator: ", ")).", valueName: "id"))
     var only: [String] = []
 
     @OptionGroup(title: "Host") var host: HostOptions

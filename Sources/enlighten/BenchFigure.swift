@@ -88,18 +88,27 @@ struct BenchReport: Encodable {
         print("floor and ours: medians of the rounds; ratio: median of the rounds' own ratios ours/floor")
         print("floor: Benchmarks/Floor, \(floorBinary)")
         print("guest RAM on both sides: \(backing) (\(memslot))\n")
-        let rows = [["figure", "floor", "ours", "ratio", "target", ""]] + figures.map { figure in
-            [figure.name, "\(Self.format(figure.floor, figure.unit)) \(figure.floorKind)", Self.format(figure.ours, figure.unit),
-             String(format: "%.2f×", figure.ratio), figure.target?.text ?? "none",
-             figure.met.map { $0 ? "met" : "NOT MET" } ?? (figure.target.map { $0.isMet(by: figure.ratio) ? "(met, not judged)" : "(not met, not judged)" } ?? "(reported only)")]
-        }
+        let rows =
+            [["figure", "floor", "ours", "ratio", "target", ""]]
+            + figures.map { figure in
+                [
+                    figure.name, "\(Self.format(figure.floor, figure.unit)) \(figure.floorKind)", Self.format(figure.ours, figure.unit),
+                    String(format: "%.2f×", figure.ratio), figure.target?.text ?? "none",
+                    figure.met.map { $0 ? "met" : "NOT MET" }
+                        ?? (figure.target.map { $0.isMet(by: figure.ratio) ? "(met, not judged)" : "(not met, not judged)" } ?? "(reported only)"),
+                ]
+            }
         let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
             print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
         }
         for (id, why) in skipped.sorted(by: { $0.key < $1.key }) { print("skipped \(id): \(why)") }
         let missed = figures.filter { $0.met == false }
-        print(missed.isEmpty ? "\nevery target met" : "\nTARGET MISSED: " + missed.map { "\($0.name) (\(String(format: "%.2f×", $0.ratio)), target \($0.target?.text ?? ""))" }.joined(separator: "; "))
+        print(
+            missed.isEmpty
+                ? "\nevery target met"
+                : "\nTARGET MISSED: "
+                    + missed.map { "\($0.name) (\(String(format: "%.2f×", $0.ratio)), target \($0.target?.text ?? ""))" }.joined(separator: "; "))
     }
 
     static func format(_ value: Double, _ unit: String) -> String {

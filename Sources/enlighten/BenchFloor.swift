@@ -29,7 +29,9 @@ struct FloorProgram {
         }
         let environment = ProcessInfo.processInfo.environment
         guard let compiler = environment["CC"].flatMap(BenchProcess.find) ?? ["cc", "clang", "gcc"].lazy.compactMap(BenchProcess.find).first else {
-            throw .floorUnavailable("no C compiler on PATH to build Benchmarks/Floor (install gcc or clang, set CC, or run `swift build -c release --product enlighten-floor` first)")
+            throw .floorUnavailable(
+                "no C compiler on PATH to build Benchmarks/Floor (install gcc or clang, set CC, or run `swift build -c release --product enlighten-floor` first)"
+            )
         }
         let output = scratch + "/enlighten-floor"
         let result = try BenchProcess.run(compiler, ["-O2", "-o", output] + cFiles, captureOutput: false, scratch: scratch)
@@ -52,7 +54,8 @@ struct FloorProgram {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         guard let line = result.output.split(separator: "\n").last,
-              let figure = try? decoder.decode(FloorFigure.self, from: Data(line.utf8)) else {
+            let figure = try? decoder.decode(FloorFigure.self, from: Data(line.utf8))
+        else {
             throw .floorFailed("enlighten-floor printed no figure: \(result.output)")
         }
         return figure

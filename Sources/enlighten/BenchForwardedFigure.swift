@@ -19,10 +19,12 @@ struct ForwardedFigure {
     let judged: Bool
 
     static let all: [ForwardedFigure] = [
-        ForwardedFigure(id: "nae-ioio", name: "GHCB IOIO NAE event, 1-byte OUT (trap, same exits)",
-                        stub: "Benchmarks/Stubs/bench-nae-ioio.asm", platform: .sevSNP, floorMode: "trap-snp", target: 1.3, judged: false),
-        ForwardedFigure(id: "tdvmcall-io", name: "TDVMCALL Instruction.IO, 1-byte OUT (trap, same exits)",
-                        stub: "Benchmarks/Stubs/bench-tdvmcall-io.asm", platform: .tdx, floorMode: "trap-tdx", target: 1.3, judged: false),
+        ForwardedFigure(
+            id: "nae-ioio", name: "GHCB IOIO NAE event, 1-byte OUT (trap, same exits)",
+            stub: "Benchmarks/Stubs/bench-nae-ioio.asm", platform: .sevSNP, floorMode: "trap-snp", target: 1.3, judged: false),
+        ForwardedFigure(
+            id: "tdvmcall-io", name: "TDVMCALL Instruction.IO, 1-byte OUT (trap, same exits)",
+            stub: "Benchmarks/Stubs/bench-tdvmcall-io.asm", platform: .tdx, floorMode: "trap-tdx", target: 1.3, judged: false),
     ]
 }
 
@@ -38,11 +40,16 @@ extension BenchSession {
         options.timeout = 60
         var results: [BenchFigure.Round] = []
         for round in 0..<rounds {
-            let (line, run) = try inTurn(round, floor: { () throws(BenchError) -> FloorFigure in
-                try floor.measure([figure.floorMode, built.files.elf, hex(built.image.pageTableRoot), sites, "--repeat", "1"])
-            }, ours: { () throws(BenchError) -> RunnerBench.LoopRun in
-                do { return try RunnerBench.exitLoop(built.image, options: options, system: system, probe: probe) } catch { throw .runner("\(figure.id): \(error)") }
-            })
+            let (line, run) = try inTurn(
+                round,
+                floor: { () throws(BenchError) -> FloorFigure in
+                    try floor.measure([figure.floorMode, built.files.elf, hex(built.image.pageTableRoot), sites, "--repeat", "1"])
+                },
+                ours: { () throws(BenchError) -> RunnerBench.LoopRun in
+                    do { return try RunnerBench.exitLoop(built.image, options: options, system: system, probe: probe) } catch {
+                        throw .runner("\(figure.id): \(error)")
+                    }
+                })
             if let failure = run.failure { throw .runner("\(figure.id): \(failure)") }
             guard let forwarded = line.forwarded, forwarded > 0 else {
                 throw .floorFailed("enlighten-floor \(figure.floorMode) counted no forwarded port access")
@@ -50,10 +57,13 @@ extension BenchSession {
             guard run.forwarded == forwarded else {
                 throw .mismatch("\(figure.id) forwarded \(forwarded) port accesses on the floor and \(run.forwarded) in the runner")
             }
-            results.append(BenchFigure.Round(floor: Double(line.medianNs) / 1e3 / Double(forwarded),
-                                             ours: run.duration.seconds * 1e6 / Double(forwarded)))
+            results.append(
+                BenchFigure.Round(
+                    floor: Double(line.medianNs) / 1e3 / Double(forwarded),
+                    ours: run.duration.seconds * 1e6 / Double(forwarded)))
         }
-        return BenchFigure(id: figure.id, name: figure.name, floorKind: "raw \(figure.floorMode)", unit: "µs",
-                           rounds: results, target: .atMost(figure.target), judged: figure.judged)
+        return BenchFigure(
+            id: figure.id, name: figure.name, floorKind: "raw \(figure.floorMode)", unit: "µs",
+            rounds: results, target: .atMost(figure.target), judged: figure.judged)
     }
 }

@@ -40,17 +40,21 @@ struct LoopFigure {
     /// is three exits a request off SNP hardware (docs/benchmarks.md); GHCB's second row, the
     /// Page State Change NAE event, is one. Set `judged` once the target is settled.
     static let interfaces: [LoopFigure] = [
-        LoopFigure(id: "trap-kvm", name: "KVM_HC_MAP_GPA_RANGE request (trap)", stub: "Benchmarks/Stubs/bench-trap-kvm.asm",
-                   platform: .kvm, per: .request, target: 1.3, judged: false, rawTrapFloor: true),
+        LoopFigure(
+            id: "trap-kvm", name: "KVM_HC_MAP_GPA_RANGE request (trap)", stub: "Benchmarks/Stubs/bench-trap-kvm.asm",
+            platform: .kvm, per: .request, target: 1.3, judged: false, rawTrapFloor: true),
         // The MSR protocol: WRMSR, VMGEXIT and RDMSR exits a request off SNP hardware.
-        LoopFigure(id: "trap-ghcb", name: "GHCB MSR-protocol PSC request (trap, 3 exits)", stub: "Benchmarks/Stubs/bench-trap-ghcb.asm",
-                   platform: .sevSNP, per: .request, target: 1.3, judged: false),
+        LoopFigure(
+            id: "trap-ghcb", name: "GHCB MSR-protocol PSC request (trap, 3 exits)", stub: "Benchmarks/Stubs/bench-trap-ghcb.asm",
+            platform: .sevSNP, per: .request, target: 1.3, judged: false),
         // The PSC NAE event over the GHCB page, one 4 KiB entry: the VMGEXIT alone (the GHCB MSR
         // keeps the GHCB's GPA between requests).
-        LoopFigure(id: "trap-ghcb-psc", name: "GHCB PSC NAE event, 1 entry (trap, 1 exit)", stub: "Benchmarks/Stubs/bench-trap-ghcb-psc.asm",
-                   platform: .sevSNP, per: .request, target: 1.3, judged: false),
-        LoopFigure(id: "trap-tdx", name: "TDVMCALL MapGPA request (trap)", stub: "Benchmarks/Stubs/bench-trap-tdx.asm",
-                   platform: .tdx, per: .request, target: 1.3, judged: false),
+        LoopFigure(
+            id: "trap-ghcb-psc", name: "GHCB PSC NAE event, 1 entry (trap, 1 exit)", stub: "Benchmarks/Stubs/bench-trap-ghcb-psc.asm",
+            platform: .sevSNP, per: .request, target: 1.3, judged: false),
+        LoopFigure(
+            id: "trap-tdx", name: "TDVMCALL MapGPA request (trap)", stub: "Benchmarks/Stubs/bench-trap-tdx.asm",
+            platform: .tdx, per: .request, target: 1.3, judged: false),
     ]
 
     static let all: [LoopFigure] = [portExit] + interfaces

@@ -39,8 +39,9 @@ enum BenchProcess {
         }
         let elapsed = ContinuousClock.now - start
         let read = { (path: String) in (try? String(contentsOfFile: path, encoding: .utf8)) ?? "" }
-        return Outcome(status: exitStatus(status), output: captureOutput ? read(outPath) : "", errorOutput: read(errPath),
-                       seconds: elapsed.seconds)
+        return Outcome(
+            status: exitStatus(status), output: captureOutput ? read(outPath) : "", errorOutput: read(errPath),
+            seconds: elapsed.seconds)
     }
 
     /// The exit code of a reaped child (WEXITSTATUS), or 128 + the signal that killed it.

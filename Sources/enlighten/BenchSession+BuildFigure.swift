@@ -27,8 +27,9 @@ extension BenchSession {
             try? FileManager.default.removeItem(atPath: cache.directory)
             results.append(BenchFigure.Round(floor: cold, ours: warm))
         }
-        return BenchFigure(id: "image-build", name: "conformance images (\(sources.count)), warm cache", floorKind: "cold build", unit: "s",
-                           rounds: results, target: nil, judged: false)
+        return BenchFigure(
+            id: "image-build", name: "conformance images (\(sources.count)), warm cache", floorKind: "cold build", unit: "s",
+            rounds: results, target: nil, judged: false)
     }
 
     /// Seconds to build every source in parallel with a new builder, as the suite does.

@@ -27,18 +27,23 @@ extension BenchSession {
         let options = runOptions()
         var results: [BenchFigure.Round] = []
         for round in 0..<rounds {
-            let (floorSamples, ourSamples) = try inTurn(round, floor: { () throws(BenchError) in
-                try floor.measure([
-                    "setup", built.files.elf, hex(built.image.pageTableRoot),
-                    "--repeat", "\(Self.setupsPerRound)", "--memory", "\(options.memory)",
-                ]).samples
-            }, ours: { () throws(BenchError) in
-                var samples: [Double] = []
-                for _ in 0..<Self.setupsPerRound {
-                    do { samples.append(try RunnerBench.setup(built.image, options: options, probe: probe).seconds) } catch { throw .runner("setup: \(error)") }
-                }
-                return samples
-            })
+            let (floorSamples, ourSamples) = try inTurn(
+                round,
+                floor: { () throws(BenchError) in
+                    try floor.measure([
+                        "setup", built.files.elf, hex(built.image.pageTableRoot),
+                        "--repeat", "\(Self.setupsPerRound)", "--memory", "\(options.memory)",
+                    ]).samples
+                },
+                ours: { () throws(BenchError) in
+                    var samples: [Double] = []
+                    for _ in 0..<Self.setupsPerRound {
+                        do { samples.append(try RunnerBench.setup(built.image, options: options, probe: probe).seconds) } catch {
+                            throw .runner("setup: \(error)")
+                        }
+                    }
+                    return samples
+                })
             results.append(BenchFigure.Round(floor: floorSamples.smallest * 1e3, ours: ourSamples.smallest * 1e3))
         }
         return BenchFigure(id: "setup", name: "VM ready to run", floorKind: "raw ioctls", unit: "ms", rounds: results, target: .atMost(1.5), judged: true)
@@ -57,13 +62,18 @@ extension BenchSession {
         if loop.rawTrapFloor, site == nil { throw .runner("\(loop.stub) has no request site for the floor to trap") }
         var results: [BenchFigure.Round] = [], rawTrapResults: [BenchFigure.Round] = []
         for round in 0..<rounds {
-            let (floorLines, run) = try inTurn(round, floor: { () throws(BenchError) -> (FloorFigure, FloorFigure?) in
-                let line = try floor.measure(["exits", portExitImage.files.elf, hex(portExitImage.image.pageTableRoot), "--repeat", "1"])
-                guard loop.rawTrapFloor, let site else { return (line, nil) }
-                return (line, try floor.measure(["trap", built.files.elf, hex(built.image.pageTableRoot), hex(site), "--repeat", "1"]))
-            }, ours: { () throws(BenchError) -> RunnerBench.LoopRun in
-                do { return try RunnerBench.exitLoop(built.image, options: options, system: system, probe: probe) } catch { throw .runner("\(loop.stub): \(error)") }
-            })
+            let (floorLines, run) = try inTurn(
+                round,
+                floor: { () throws(BenchError) -> (FloorFigure, FloorFigure?) in
+                    let line = try floor.measure(["exits", portExitImage.files.elf, hex(portExitImage.image.pageTableRoot), "--repeat", "1"])
+                    guard loop.rawTrapFloor, let site else { return (line, nil) }
+                    return (line, try floor.measure(["trap", built.files.elf, hex(built.image.pageTableRoot), hex(site), "--repeat", "1"]))
+                },
+                ours: { () throws(BenchError) -> RunnerBench.LoopRun in
+                    do { return try RunnerBench.exitLoop(built.image, options: options, system: system, probe: probe) } catch {
+                        throw .runner("\(loop.stub): \(error)")
+                    }
+                })
             let (line, trapLine) = floorLines
             guard let floorExits = line.exits, floorExits > 0 else { throw .floorFailed("the floor's exit loop counted no exits") }
             if let failure = run.failure { throw .runner("\(loop.stub): \(failure)") }
@@ -88,11 +98,16 @@ extension BenchSession {
                 rawTrapResults.append(BenchFigure.Round(floor: Double(trapLine.medianNs) / 1e3 / Double(requests), ours: ours))
             }
         }
-        var figures = [BenchFigure(id: loop.id, name: loop.name, floorKind: loop.per == .exit ? "raw ioctls" : "raw port-I/O exit", unit: "µs",
-                                   rounds: results, target: .atMost(loop.target), judged: loop.judged)]
+        var figures = [
+            BenchFigure(
+                id: loop.id, name: loop.name, floorKind: loop.per == .exit ? "raw ioctls" : "raw port-I/O exit", unit: "µs",
+                rounds: results, target: .atMost(loop.target), judged: loop.judged)
+        ]
         if !rawTrapResults.isEmpty {
-            figures.append(BenchFigure(id: loop.id + "-raw", name: loop.name.replacingOccurrences(of: "(trap)", with: "(trap, same work)"),
-                                       floorKind: "raw trap", unit: "µs", rounds: rawTrapResults, target: nil, judged: false))
+            figures.append(
+                BenchFigure(
+                    id: loop.id + "-raw", name: loop.name.replacingOccurrences(of: "(trap)", with: "(trap, same work)"),
+                    floorKind: "raw trap", unit: "µs", rounds: rawTrapResults, target: nil, judged: false))
         }
         return figures
     }
@@ -107,19 +122,25 @@ extension BenchSession {
         do { image = try RunnerBench.payloadImage(bytes: bytes) } catch { throw .runner("payload image: \(error)") }
         var results: [BenchFigure.Round] = []
         for round in 0..<rounds {
-            let (floorSeconds, ourSeconds) = try inTurn(round, floor: { () throws(BenchError) in
-                try floor.measure(["memcpy", "\(bytes)", "--repeat", "\(Self.populationsPerRound)"]).samples
-            }, ours: { () throws(BenchError) in
-                var samples: [Double] = []
-                for _ in 0..<Self.populationsPerRound {
-                    do { samples.append(try RunnerBench.population(image, memory: UInt64(bytes), backing: backing, system: system).seconds) } catch { throw .runner("population: \(error)") }
-                }
-                return samples
-            })
+            let (floorSeconds, ourSeconds) = try inTurn(
+                round,
+                floor: { () throws(BenchError) in
+                    try floor.measure(["memcpy", "\(bytes)", "--repeat", "\(Self.populationsPerRound)"]).samples
+                },
+                ours: { () throws(BenchError) in
+                    var samples: [Double] = []
+                    for _ in 0..<Self.populationsPerRound {
+                        do { samples.append(try RunnerBench.population(image, memory: UInt64(bytes), backing: backing, system: system).seconds) } catch {
+                            throw .runner("population: \(error)")
+                        }
+                    }
+                    return samples
+                })
             results.append(BenchFigure.Round(floor: Double(bytes) / 1e9 / floorSeconds.smallest, ours: Double(bytes) / 1e9 / ourSeconds.smallest))
         }
-        return BenchFigure(id: "population", name: "pre-populate \(bytes >> 20) MiB", floorKind: "memcpy", unit: "GB/s",
-                           rounds: results, target: .atLeast(0.8), judged: true)
+        return BenchFigure(
+            id: "population", name: "pre-populate \(bytes >> 20) MiB", floorKind: "memcpy", unit: "GB/s",
+            rounds: results, target: .atLeast(0.8), judged: true)
     }
 
     /// `enlighten run` of the firmware-layout hello against QEMU booting the same ROM:
@@ -135,23 +156,29 @@ extension BenchSession {
         }
         let hello = try build("GuestStubs/scenarios/hello.asm", layout: .firmware)
         guard let rom = hello.files.rom else { throw .runner("hello was built without its ROM") }
-        let qemuArguments = ["-enable-kvm", "-bios", rom, "-display", "none", "-nodefaults", "-no-reboot",
-                             "-debugcon", "file:/dev/null", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        let qemuArguments = [
+            "-enable-kvm", "-bios", rom, "-display", "none", "-nodefaults", "-no-reboot",
+            "-debugcon", "file:/dev/null", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+        ]
         var results: [BenchFigure.Round] = []
         for round in 0..<rounds {
-            let (qemuSeconds, ourSeconds) = try inTurn(round, floor: { () throws(BenchError) in
-                let run = try BenchProcess.run(qemu, qemuArguments, captureOutput: false, scratch: scratch)
-                // isa-debug-exit makes the status (code << 1) | 1: hello's 0 is 1.
-                guard run.status == 1 else { throw .runner("QEMU ended with status \(run.status) instead of 1: \(run.errorOutput)") }
-                return run.seconds
-            }, ours: { () throws(BenchError) in
-                let run = try BenchProcess.run(enlighten, ["run", hello.files.elf], captureOutput: false, scratch: scratch)
-                guard run.status == 0 else { throw .runner("enlighten run \(hello.files.elf) ended with status \(run.status): \(run.errorOutput)") }
-                return run.seconds
-            })
+            let (qemuSeconds, ourSeconds) = try inTurn(
+                round,
+                floor: { () throws(BenchError) in
+                    let run = try BenchProcess.run(qemu, qemuArguments, captureOutput: false, scratch: scratch)
+                    // isa-debug-exit makes the status (code << 1) | 1: hello's 0 is 1.
+                    guard run.status == 1 else { throw .runner("QEMU ended with status \(run.status) instead of 1: \(run.errorOutput)") }
+                    return run.seconds
+                },
+                ours: { () throws(BenchError) in
+                    let run = try BenchProcess.run(enlighten, ["run", hello.files.elf], captureOutput: false, scratch: scratch)
+                    guard run.status == 0 else { throw .runner("enlighten run \(hello.files.elf) ended with status \(run.status): \(run.errorOutput)") }
+                    return run.seconds
+                })
             results.append(BenchFigure.Round(floor: qemuSeconds, ours: ourSeconds))
         }
-        return BenchFigure(id: "qemu-hello", name: "run hello (firmware), whole process", floorKind: "QEMU", unit: "s",
-                           rounds: results, target: nil, judged: false)
+        return BenchFigure(
+            id: "qemu-hello", name: "run hello (firmware), whole process", floorKind: "QEMU", unit: "s",
+            rounds: results, target: nil, judged: false)
     }
 }

@@ -19,21 +19,29 @@ extension BenchSession {
         options.timeout = 60
         var results: [BenchFigure.Round] = []
         for round in 0..<rounds {
-            let (line, run) = try inTurn(round, floor: { () throws(BenchError) -> FloorFigure in
-                try floor.measure([figure.floorMode, stub, hex(built.image.pageTableRoot), sites, "--repeat", "1"])
-            }, ours: { () throws(BenchError) -> RunnerBench.LoopRun in
-                do { return try RunnerBench.exitLoop(built.image, options: options, system: system, probe: probe) } catch { throw .runner("\(figure.id): \(error)") }
-            })
+            let (line, run) = try inTurn(
+                round,
+                floor: { () throws(BenchError) -> FloorFigure in
+                    try floor.measure([figure.floorMode, stub, hex(built.image.pageTableRoot), sites, "--repeat", "1"])
+                },
+                ours: { () throws(BenchError) -> RunnerBench.LoopRun in
+                    do { return try RunnerBench.exitLoop(built.image, options: options, system: system, probe: probe) } catch {
+                        throw .runner("\(figure.id): \(error)")
+                    }
+                })
             if let failure = run.failure { throw .runner("\(figure.id): \(failure)") }
             guard run.failedRequests == 0, run.failedValidations == 0 else {
                 throw .runner("\(figure.id): \(run.failedRequests) requests were not converted, \(run.failedValidations) validations did not succeed")
             }
             let trips = try Self.roundTrips(figure, floor: line, ours: run)
-            results.append(BenchFigure.Round(floor: Double(line.medianNs) / 1e3 / Double(trips),
-                                             ours: run.duration.seconds * 1e6 / Double(trips)))
+            results.append(
+                BenchFigure.Round(
+                    floor: Double(line.medianNs) / 1e3 / Double(trips),
+                    ours: run.duration.seconds * 1e6 / Double(trips)))
         }
-        return BenchFigure(id: figure.id, name: figure.name, floorKind: "raw \(figure.floorMode)", unit: "µs",
-                           rounds: results, target: .atMost(figure.target), judged: figure.judged)
+        return BenchFigure(
+            id: figure.id, name: figure.name, floorKind: "raw \(figure.floorMode)", unit: "µs",
+            rounds: results, target: .atMost(figure.target), judged: figure.judged)
     }
 
     /// The round trips both sides made, when they did the same work: whole round trips of
@@ -46,8 +54,11 @@ extension BenchSession {
         var trips: [Int] = []
         for (side, conversions, validations) in sides {
             guard conversions % figure.conversionsPerTrip == 0, validations % figure.validationsPerTrip == 0,
-                  conversions / figure.conversionsPerTrip == validations / figure.validationsPerTrip else {
-                throw .mismatch("\(figure.id) served \(conversions) conversions and \(validations) validations \(side), not \(figure.conversionsPerTrip) and \(figure.validationsPerTrip) a round trip")
+                conversions / figure.conversionsPerTrip == validations / figure.validationsPerTrip
+            else {
+                throw .mismatch(
+                    "\(figure.id) served \(conversions) conversions and \(validations) validations \(side), not \(figure.conversionsPerTrip) and \(figure.validationsPerTrip) a round trip"
+                )
             }
             trips.append(conversions / figure.conversionsPerTrip)
         }

@@ -42,7 +42,8 @@ final class BenchSession {
     deinit { try? FileManager.default.removeItem(atPath: scratch) }
 
     /// Every figure's id, in the order they are measured (`bench --only ID`).
-    static let figureIDs = ["setup"] + LoopFigure.all.map(\.id) + ValidatedFigure.all.map(\.id) + ForwardedFigure.all.map(\.id) + ["population", "qemu-hello", "image-build"]
+    static let figureIDs =
+        ["setup"] + LoopFigure.all.map(\.id) + ValidatedFigure.all.map(\.id) + ForwardedFigure.all.map(\.id) + ["population", "qemu-hello", "image-build"]
 
     /// Measures the figures whose ids are in `only` (all when it is empty).
     func run(only: Set<String> = []) throws(BenchError) -> BenchReport {

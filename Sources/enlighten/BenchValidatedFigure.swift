@@ -24,12 +24,14 @@ struct ValidatedFigure {
 
     static let all: [ValidatedFigure] = [
         // MapGPA shared, MapGPA private, TDG.MEM.PAGE.ACCEPT, then a read that must not exit.
-        ValidatedFigure(id: "accept-tdx", name: "TDX MapGPA + ACCEPT round trip, enforced (trap, same work)",
-                        stub: "Benchmarks/Stubs/bench-accept-tdx.asm", platform: .tdx, floorMode: "trap-tdx",
-                        conversionsPerTrip: 2, validationsPerTrip: 1, target: 1.25, judged: false),
+        ValidatedFigure(
+            id: "accept-tdx", name: "TDX MapGPA + ACCEPT round trip, enforced (trap, same work)",
+            stub: "Benchmarks/Stubs/bench-accept-tdx.asm", platform: .tdx, floorMode: "trap-tdx",
+            conversionsPerTrip: 2, validationsPerTrip: 1, target: 1.25, judged: false),
         // PVALIDATE rescind, PSC shared, PSC private, PVALIDATE validate, then a C=1 read.
-        ValidatedFigure(id: "validate-ghcb", name: "SNP PVALIDATE + PSC round trip, enforced (trap, same work)",
-                        stub: "Benchmarks/Stubs/bench-validate-ghcb.asm", platform: .sevSNP, floorMode: "trap-snp",
-                        conversionsPerTrip: 2, validationsPerTrip: 2, target: 1.25, judged: false),
+        ValidatedFigure(
+            id: "validate-ghcb", name: "SNP PVALIDATE + PSC round trip, enforced (trap, same work)",
+            stub: "Benchmarks/Stubs/bench-validate-ghcb.asm", platform: .sevSNP, floorMode: "trap-snp",
+            conversionsPerTrip: 2, validationsPerTrip: 2, target: 1.25, judged: false),
     ]
 }

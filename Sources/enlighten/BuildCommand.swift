@@ -73,7 +73,9 @@ struct Build: ParsableCommand {
         for (image, written) in built {
             print("built \(image.name) (\(image.layout.rawValue)) → \(written.elf)\(written.rom.map { ", \($0)" } ?? "")")
             for range in image.plan.ranges {
-                print("  \(range.range.description.padding(toLength: 28, withPad: " ", startingAt: 0)) \(range.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(range.state.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(range.name)")
+                print(
+                    "  \(range.range.description.padding(toLength: 28, withPad: " ", startingAt: 0)) \(range.kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(range.state.rawValue.padding(toLength: 7, withPad: " ", startingAt: 0)) \(range.name)"
+                )
             }
             for site in image.sites { print("  request site \(site.name) at \(hex(site.address))") }
         }

@@ -52,7 +52,8 @@ struct ConformanceRun: ParsableCommand {
         }
     }
 
-    @Option(name: [.customLong("platform"), .customLong("interface")], help: "Which interface's cases to run: kvm, ghcb, tdx or all (--interface is an alias).")
+    @Option(
+        name: [.customLong("platform"), .customLong("interface")], help: "Which interface's cases to run: kvm, ghcb, tdx or all (--interface is an alias).")
     var platform: PlatformChoice = .all
 
     @Option(help: ArgumentHelp("Only this scenario: an exact name or a glob such as 'hostile-*'. Repeat for several.", valueName: "name|glob"))
@@ -95,7 +96,8 @@ struct ConformanceRun: ParsableCommand {
         options.deadline = deadline
         let unmatched = options.filter.unmatched(in: Catalogue.all.map(\.name))
         if !unmatched.isEmpty {
-            throw fail("--filter \(unmatched.map { "'\($0)'" }.joined(separator: ", ")) matches no scenario; `enlighten conformance --list` shows them", .inputError)
+            throw fail(
+                "--filter \(unmatched.map { "'\($0)'" }.joined(separator: ", ")) matches no scenario; `enlighten conformance --list` shows them", .inputError)
         }
         let planned = ConformanceSuite.cases(options)
         if planned.isEmpty { throw fail("no scenario selected by --filter applies to \(platform.rawValue)", .inputError) }
@@ -112,7 +114,8 @@ struct ConformanceRun: ParsableCommand {
             throw fail(error, .hostUnavailable)
         }
         if transport == .native, let reason = planned.lazy.compactMap({ system.probe.nativeUnavailable($0.platform) }).first,
-           planned.allSatisfy({ system.probe.nativeUnavailable($0.platform) != nil }) {
+            planned.allSatisfy({ system.probe.nativeUnavailable($0.platform) != nil })
+        {
             throw fail("\(reason); use --transport auto or trap", .inputError)
         }
         options.backing = try host.requestedBacking()
@@ -173,7 +176,9 @@ struct ConformanceRun: ParsableCommand {
     }
 
     private func printList(_ planned: [ConformanceSuite.PlannedCase]) throws {
-        let rows = planned.map { Listed(scenario: $0.scenario.name, interface: $0.platform.rawValue, stub: $0.scenario.stub, layout: $0.scenario.layout.rawValue) }
+        let rows = planned.map {
+            Listed(scenario: $0.scenario.name, interface: $0.platform.rawValue, stub: $0.scenario.stub, layout: $0.scenario.layout.rawValue)
+        }
         if json { return try printJSON(rows) }
         for row in rows { say("\(row.scenario.padding(toLength: 24, withPad: " ", startingAt: 0))  \(row.interface)") }
     }

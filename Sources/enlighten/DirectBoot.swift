@@ -6,7 +6,10 @@ import Payload
 /// `--kernel/--initrd/--append`, shared by `inspect` and `run` and spelled as sev-snp-measure
 /// and QEMU spell them.
 struct DirectBootOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Kernel of a measured direct boot: its hash goes into the SNP_KERNEL_HASHES page (run: --platform ghcb, firmware layout). A regular file of at most 4 GiB.", valueName: "PATH"))
+    @Option(
+        help: ArgumentHelp(
+            "Kernel of a measured direct boot: its hash goes into the SNP_KERNEL_HASHES page (run: --platform ghcb, firmware layout). A regular file of at most 4 GiB.",
+            valueName: "PATH"))
     var kernel: String?
 
     @Option(help: ArgumentHelp("Initrd of the direct boot (with --kernel); a regular file of at most 4 GiB.", valueName: "PATH"))

@@ -29,17 +29,22 @@ struct FirmwareRunLink: Encodable {
         // The runner wrote the plan's measured/unmeasured ranges; the tables must name exactly
         // those GPAs for the image bytes (SEV-SNP: the whole ROM; TDX: BFV/CFV sections).
         let populated = Self.union(result.population.entries.filter { $0.bytesWritten > 0 }.map(\.range.range))
-        let fromTables = Self.union(steps.filter { $0.platform == .tdx && $0.how.contains("image bytes") }
-            .map { GPARange(start: $0.gpa, end: $0.gpa + $0.size) })
+        let fromTables = Self.union(
+            steps.filter { $0.platform == .tdx && $0.how.contains("image bytes") }
+                .map { GPARange(start: $0.gpa, end: $0.gpa + $0.size) })
         populationAgrees = populated == fromTables
-        disagreement = populationAgrees ? nil
+        disagreement =
+            populationAgrees
+            ? nil
             : "the runner populated \(populated.map(\.description).joined(separator: " ")), the TDVF tables name \(fromTables.map(\.description).joined(separator: " "))"
         let signature = VCPUSignature.named("EPYC-v4") ?? 0
         let options = SNPOptions(vcpus: result.vcpus, vcpuSignature: signature, kernelHashes: kernelHashes)
         snpLaunchDigest = try? DigestFormat.hex.render(SNPMeasurement.launchDigest(of: firmware, options: options))
         mrtd = try? DigestFormat.hex.render(TDXMeasurement.mrtd(of: firmware, order: .interleaved))
 
-        launchPages = result.population.launchPages.map { LaunchItem(type: $0.kind.rawValue, start: hex($0.range.start), end: hex($0.range.end), source: $0.source.description) }
+        launchPages = result.population.launchPages.map {
+            LaunchItem(type: $0.kind.rawValue, start: hex($0.range.start), end: hex($0.range.end), source: $0.source.description)
+        }
         let pages = result.population.launchPages.filter { $0.kind != .tdHob }
         if pages.isEmpty {
             snpLaunchDigestFromPopulation = nil
@@ -68,13 +73,15 @@ struct FirmwareRunLink: Encodable {
             let contents: SNPLaunchUpdate.Contents = type == .normal ? page.contents.map { .bytes($0) } ?? .none : .none
             updates.append(SNPLaunchUpdate(type: type, gpa: page.range.start, size: page.range.size, contents: contents, source: page.source.description))
         }
-        let vmsas = SEVVMSA.pages(vcpus: options.vcpus, apEIP: firmware.sevESResetBlock?.rawValue, sevFeatures: options.guestFeatures,
-                                  vcpuSignature: options.vcpuSignature, vmm: options.vmm)
+        let vmsas = SEVVMSA.pages(
+            vcpus: options.vcpus, apEIP: firmware.sevESResetBlock?.rawValue, sevFeatures: options.guestFeatures,
+            vcpuSignature: options.vcpuSignature, vmm: options.vmm)
         for page in vmsas {
             updates.append(SNPLaunchUpdate(type: .vmsa, gpa: SNPLaunchDigest.vmsaGPA, size: UInt64(page.count), contents: .bytes(page), source: "VMSA"))
         }
-        let digest = try? SNPMeasurement.digest(of: updates, image: firmware,
-                                                options: SNPOptions(vcpus: options.vcpus, vcpuSignature: options.vcpuSignature))
+        let digest = try? SNPMeasurement.digest(
+            of: updates, image: firmware,
+            options: SNPOptions(vcpus: options.vcpus, vcpuSignature: options.vcpuSignature))
         return digest.map { DigestFormat.hex.render($0) }
     }
 

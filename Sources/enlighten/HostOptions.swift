@@ -6,19 +6,24 @@ import KVM
 /// Where guest RAM lives and which kernel the host is run as: the options `probe`, `run`,
 /// `conformance` and `bench` share, each with its environment variable as the default.
 struct HostOptions: ParsableArguments {
-    @Option(help: ArgumentHelp(
-        "The file guest RAM lives in: auto (guest_memfd where a default VM can have it, else a memfd), guest_memfd (refused where the kernel lacks it) or memfd (the stand-in, on any host). Default: $ENLIGHTEN_BACKING, else auto.",
-        valueName: "auto|guest_memfd|memfd"))
+    @Option(
+        help: ArgumentHelp(
+            "The file guest RAM lives in: auto (guest_memfd where a default VM can have it, else a memfd), guest_memfd (refused where the kernel lacks it) or memfd (the stand-in, on any host). Default: $ENLIGHTEN_BACKING, else auto.",
+            valueName: "auto|guest_memfd|memfd"))
     var backing: BackingChoice?
 
-    @Option(name: .customLong("host-profile"), help: ArgumentHelp(
-        "Run as if this host's kernel were another: host (as it is), linux-5.15, linux-6.1, linux-6.8 or linux-6.18. A profile only takes capabilities away (docs/host-support.md). Default: $ENLIGHTEN_HOST_PROFILE, else host.",
-        valueName: "name"))
+    @Option(
+        name: .customLong("host-profile"),
+        help: ArgumentHelp(
+            "Run as if this host's kernel were another: host (as it is), linux-5.15, linux-6.1, linux-6.8 or linux-6.18. A profile only takes capabilities away (docs/host-support.md). Default: $ENLIGHTEN_HOST_PROFILE, else host.",
+            valueName: "name"))
     var hostProfile: String?
 
-    @Option(name: .customLong("mask"), help: ArgumentHelp(
-        "Also take this capability away: \(HostProfile.Capability.allCases.map(\.rawValue).joined(separator: ", ")). Repeat, or comma-separate. Default: $ENLIGHTEN_MASK.",
-        valueName: "capability"))
+    @Option(
+        name: .customLong("mask"),
+        help: ArgumentHelp(
+            "Also take this capability away: \(HostProfile.Capability.allCases.map(\.rawValue).joined(separator: ", ")). Repeat, or comma-separate. Default: $ENLIGHTEN_MASK.",
+            valueName: "capability"))
     var mask: [String] = []
 
     enum BackingChoice: String, ExpressibleByArgument, CaseIterable {
@@ -49,8 +54,9 @@ struct HostOptions: ParsableArguments {
     /// The profile asked for by options, else by ENLIGHTEN_HOST_PROFILE / ENLIGHTEN_MASK.
     func profile() throws -> HostProfile {
         do {
-            return try HostProfile.resolve(name: hostProfile ?? environment["ENLIGHTEN_HOST_PROFILE"],
-                                           masking: mask.isEmpty ? environment["ENLIGHTEN_MASK"].map { [$0] } ?? [] : mask)
+            return try HostProfile.resolve(
+                name: hostProfile ?? environment["ENLIGHTEN_HOST_PROFILE"],
+                masking: mask.isEmpty ? environment["ENLIGHTEN_MASK"].map { [$0] } ?? [] : mask)
         } catch {
             throw fail(error, .inputError)
         }

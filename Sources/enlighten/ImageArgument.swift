@@ -23,7 +23,8 @@ enum ImageArgument {
             case .unrecognised(let path):
                 return "\(path) is neither an ELF nor a firmware ROM; pass NAME.elf or NAME.firmware.bin from `enlighten build`, or a stub"
             case .romWithoutELF(let rom, let elf):
-                return "\(rom) is a firmware ROM, but \(elf), which `enlighten build` writes beside it and `run` needs for the plan and request sites, is missing"
+                return
+                    "\(rom) is a firmware ROM, but \(elf), which `enlighten build` writes beside it and `run` needs for the plan and request sites, is missing"
             case .romDiffersFromELF(let rom, let elf):
                 return "\(rom) is not the ROM \(elf) links to (one of them was rebuilt or edited); rebuild both with `enlighten build`"
             }

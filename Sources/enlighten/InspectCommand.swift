@@ -57,10 +57,14 @@ struct Inspect: ParsableCommand {
     var json = false
 
     // .unconditional: "-1" is read as a number and refused as out of range, not as a flag.
-    @Option(parsing: .unconditional, help: ArgumentHelp("vCPUs, one VMSA each in the SEV-ES and SEV-SNP digests (1-\(SNPMeasurement.maxVCPUs)).", valueName: "N"))
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("vCPUs, one VMSA each in the SEV-ES and SEV-SNP digests (1-\(SNPMeasurement.maxVCPUs)).", valueName: "N"))
     var vcpus = 1
 
-    @Option(help: ArgumentHelp("QEMU CPU model whose signature goes into the VMSA: \(VCPUSignature.namedModels.keys.sorted().joined(separator: ", ")). Default EPYC-v4 under QEMU.", valueName: "CPUTYPE"))
+    @Option(
+        help: ArgumentHelp(
+            "QEMU CPU model whose signature goes into the VMSA: \(VCPUSignature.namedModels.keys.sorted().joined(separator: ", ")). Default EPYC-v4 under QEMU.",
+            valueName: "CPUTYPE"))
     var vcpuType: String?
 
     @Option(help: ArgumentHelp("CPUID(1).EAX signature of the vCPU, instead of --vcpu-type.", valueName: "VALUE"))
@@ -86,10 +90,14 @@ struct Inspect: ParsableCommand {
     @Option(help: "How digests are printed: hex or base64.")
     var outputFormat: DigestFormat = .hex
 
-    @Option(name: .customLong("snp-ovmf-hash"), help: ArgumentHelp("SNP: start from this precomputed digest of the image's pages (hex, 48 bytes) instead of hashing the image.", valueName: "HASH"))
+    @Option(
+        name: .customLong("snp-ovmf-hash"),
+        help: ArgumentHelp("SNP: start from this precomputed digest of the image's pages (hex, 48 bytes) instead of hashing the image.", valueName: "HASH"))
     var snpOVMFHash: String?
 
-    @Option(name: .customLong("dump-vmsa"), help: ArgumentHelp("Write the measured VMSAs to DIR/vmsa0.bin, vmsa1.bin, … (SNP's, or SEV-ES's with --mode seves).", valueName: "DIR"))
+    @Option(
+        name: .customLong("dump-vmsa"),
+        help: ArgumentHelp("Write the measured VMSAs to DIR/vmsa0.bin, vmsa1.bin, … (SNP's, or SEV-ES's with --mode seves).", valueName: "DIR"))
     var dumpVMSA: String?
 
     @Option(help: "The order of PAGE.ADD and MR.EXTEND: interleaved or two-pass.")
@@ -99,7 +107,8 @@ struct Inspect: ParsableCommand {
         if (image == nil) == (ovmf == nil) { throw ValidationError("give the firmware image once: as IMAGE or with --ovmf") }
         // One line and exit 2 before any work: a huge count once made inspect spin building VMSAs.
         guard (1...SNPMeasurement.maxVCPUs).contains(vcpus) else {
-            throw fail("--vcpus must be between 1 and \(SNPMeasurement.maxVCPUs) (KVM_MAX_VCPUS, the most an SNP or TDX guest can have), got \(vcpus)", .inputError)
+            throw fail(
+                "--vcpus must be between 1 and \(SNPMeasurement.maxVCPUs) (KVM_MAX_VCPUS, the most an SNP or TDX guest can have), got \(vcpus)", .inputError)
         }
         if verbose, mode == nil { throw ValidationError("-v/--verbose goes with --mode") }
         if snpOVMFHash != nil, mode != nil, mode != .snp { throw ValidationError("--snp-ovmf-hash only works with --mode snp") }
@@ -182,15 +191,17 @@ struct Inspect: ParsableCommand {
         }
         let hashes = try directBoot.hashes()
         let firmware = FirmwareImage(contents: contents)
-        let options = SNPOptions(vcpus: vcpus, vcpuSignature: try signature(), guestFeatures: try features(),
-                                 kernelHashes: hashes, vmm: try vmm(), imageDigest: try imageSeed())
+        let options = SNPOptions(
+            vcpus: vcpus, vcpuSignature: try signature(), guestFeatures: try features(),
+            kernelHashes: hashes, vmm: try vmm(), imageDigest: try imageSeed())
         let digests = InspectDigests(firmware: firmware, snpOptions: options, order: mrtdOrder, mode: mode)
 
         if let dumpVMSA { try dump(digests.vmsas(for: mode), to: dumpVMSA, digests: digests) }
         if let mode { return try printOne(mode, digests) }
 
-        let report = InspectReport(path: path, firmware: firmware, options: options, order: mrtdOrder,
-                                   digests: digests, format: outputFormat)
+        let report = InspectReport(
+            path: path, firmware: firmware, options: options, order: mrtdOrder,
+            digests: digests, format: outputFormat)
         if json { try printJSON(report) } else { report.printText() }
         if report.failed { throw Outcome.checkFailed.exitCode }
     }

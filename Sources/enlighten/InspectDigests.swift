@@ -90,8 +90,9 @@ struct InspectDigests {
         part.sevESVMSAs = try? vmsas.get()
         part.results[.sevES] = vmsas.flatMap { _ in imageHash.mapError { .brokenStructure(.sevES, $0) } }.flatMap { hash in
             Result { () throws(MeasurementError) in
-                try SEVMeasurement.sevESDigest(of: firmware, vcpus: options.vcpus, vcpuSignature: options.vcpuSignature,
-                                               kernelHashes: options.kernelHashes, vmm: options.vmm, imageHash: hash)
+                try SEVMeasurement.sevESDigest(
+                    of: firmware, vcpus: options.vcpus, vcpuSignature: options.vcpuSignature,
+                    kernelHashes: options.kernelHashes, vmm: options.vmm, imageHash: hash)
             }
         }
         return part

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Measurement
 
 /// `--mode`: which single digest to print, spelled as sev-snp-measure 0.0.13 spells its modes
@@ -52,5 +53,3 @@ enum DigestFormat: String, CaseIterable, ExpressibleByArgument {
         }
     }
 }
-
-import Foundation

@@ -26,7 +26,9 @@ extension InspectReport {
         if let tdxMetadata {
             print("TDX metadata (\(tdxMetadata.count) sections\(tdxMetadata.isEmpty ? ": present and empty" : "")):")
             for item in tdxMetadata {
-                print("  \(pad(item.type, 13)) memory \(pad(item.memoryAddress, 12)) \(pad(hex(item.memorySize), 10)) data \(pad(item.dataOffset, 10)) \(pad(hex(item.rawSize), 10)) \(item.attributes)")
+                print(
+                    "  \(pad(item.type, 13)) memory \(pad(item.memoryAddress, 12)) \(pad(hex(item.memorySize), 10)) data \(pad(item.dataOffset, 10)) \(pad(hex(item.rawSize), 10)) \(item.attributes)"
+                )
             }
         } else {
             print("TDX metadata: \(absent.contains("TDX metadata") ? "absent (the footer table has no TDX metadata entry)" : "unreadable (see problems)")")
@@ -38,12 +40,16 @@ extension InspectReport {
             // Runs of identical AP VMSAs print as one line.
             var run = 1
             while index + run < population.count, step.how == population[index + run].how, step.gpa == population[index + run].gpa,
-                  step.source.hasSuffix("(AP)"), population[index + run].source.hasSuffix("(AP)") { run += 1 }
+                step.source.hasSuffix("(AP)"), population[index + run].source.hasSuffix("(AP)")
+            { run += 1 }
             let source = run > 1 ? "VMSAs of \(run) APs, one page each" : step.source
-            print("  \(pad(step.platform.rawValue, 8)) \(pad(hex(step.gpa), 14)) \(pad(hex(step.size), 10)) \(pad(step.measurement, 19)) \(step.how) [\(source)]")
+            print(
+                "  \(pad(step.platform.rawValue, 8)) \(pad(hex(step.gpa), 14)) \(pad(hex(step.size), 10)) \(pad(step.measurement, 19)) \(step.how) [\(source)]")
             index += run
         }
-        print("digests (\(vcpus) vCPU, signature \(vcpuSignature), SNP features \(guestFeatures), VMM \(vmmType)\(kernelHashes ? ", kernel hashes" : ""), MRTD \(mrtdOrder.rawValue)):")
+        print(
+            "digests (\(vcpus) vCPU, signature \(vcpuSignature), SNP features \(guestFeatures), VMM \(vmmType)\(kernelHashes ? ", kernel hashes" : ""), MRTD \(mrtdOrder.rawValue)):"
+        )
         for kind in [DigestKind.snp, .sev, .sevES, .mrtd] {
             let digest = digests[kind.rawValue]
             print("  \(pad(kind.rawValue, 9)) \(digest?.value ?? "not computed: " + (digest?.error ?? "unknown reason"))")

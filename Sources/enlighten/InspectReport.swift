@@ -56,8 +56,10 @@ struct InspectReport: Encodable {
     let baseAddress: UInt64
     let resetEIP: UInt32?
 
-    init(path: String, firmware: FirmwareImage, options: SNPOptions, order: MRTDOrder,
-         digests computed: InspectDigests, format: DigestFormat) {
+    init(
+        path: String, firmware: FirmwareImage, options: SNPOptions, order: MRTDOrder,
+        digests computed: InspectDigests, format: DigestFormat
+    ) {
         image = path
         size = firmware.size
         base = hex(firmware.base)
@@ -66,8 +68,9 @@ struct InspectReport: Encodable {
         }
         sevMetadata = firmware.sevMetadata?.sections.map { SEVItem(gpa: hex($0.gpa), size: $0.size, type: $0.type.description) }
         tdxMetadata = firmware.tdxMetadata?.sections.map {
-            TDXItem(dataOffset: hex($0.dataOffset), rawSize: $0.rawSize, memoryAddress: hex($0.memoryAddress),
-                    memorySize: $0.memorySize, type: $0.type.description, attributes: $0.attributes.description)
+            TDXItem(
+                dataOffset: hex($0.dataOffset), rawSize: $0.rawSize, memoryAddress: hex($0.memoryAddress),
+                memorySize: $0.memorySize, type: $0.type.description, attributes: $0.attributes.description)
         }
         sevESResetEIP = firmware.sevESResetBlock.map { hex($0.rawValue) }
         sevHashTable = firmware.sevHashTableArea.map { Area(gpa: hex($0.gpa), size: $0.size) }

@@ -1,15 +1,18 @@
+import Foundation
+
 /// Integers as Python's `int(text, 0)` reads them — sev-snp-measure parses --vcpu-sig and
 /// --guest-features that way: `0x`/`0o`/`0b` prefixes (any case), else decimal; `_` between
 /// digits allowed.
 enum AutoBaseInteger {
     static func parse(_ text: String) -> UInt64? {
         let lower = text.trimmingCharacters(in: .whitespaces).lowercased()
-        let (radix, digits): (Int, Substring) = switch lower.prefix(2) {
-        case "0x": (16, lower.dropFirst(2))
-        case "0o": (8, lower.dropFirst(2))
-        case "0b": (2, lower.dropFirst(2))
-        default: (10, Substring(lower))
-        }
+        let (radix, digits): (Int, Substring) =
+            switch lower.prefix(2) {
+            case "0x": (16, lower.dropFirst(2))
+            case "0o": (8, lower.dropFirst(2))
+            case "0b": (2, lower.dropFirst(2))
+            default: (10, Substring(lower))
+            }
         guard !digits.isEmpty, !digits.hasPrefix("_"), !digits.hasSuffix("_"), !digits.contains("__") else { return nil }
         // Python refuses leading zeros in decimal ("010"), except for zero itself.
         if radix == 10, digits.count > 1, digits.hasPrefix("0"), digits.contains(where: { $0 != "0" && $0 != "_" }) { return nil }
@@ -34,5 +37,3 @@ enum HexBytes {
         return out
     }
 }
-
-import Foundation

@@ -137,14 +137,18 @@ struct ProbeReport: Encodable {
         ]
         print("Host" + (masked.isEmpty ? "" : ", as \(profile) leaves it (masked: \(masked.joined(separator: ", ")))"))
         for (key, value) in rows { print("  \(key.padding(toLength: 18, withPad: " ", startingAt: 0)) \(value)") }
-        for (instruction, detail) in nativeHypercall.sorted(by: { $0.key < $1.key }) { print("  \("".padding(toLength: 18, withPad: " ", startingAt: 0)) \(instruction): \(detail)") }
+        for (instruction, detail) in nativeHypercall.sorted(by: { $0.key < $1.key }) {
+            print("  \("".padding(toLength: 18, withPad: " ", startingAt: 0)) \(instruction): \(detail)")
+        }
         print("Enlighten will use")
         print("  VM type            \(vmType)")
         print("  guest RAM          \(backing) via \(memslot)")
         print("                     \(backingReason)")
         print("  population         \(population), then private in the runner's page-state model")
-        print("  private memory     " + (enforcementUnavailable.map { "NOT enforceable for SEV-SNP/TDX runs: \($0)" }
-            ?? (memoryAttributes ? "KVM_SET_MEMORY_ATTRIBUTES" : "the runner's views (a closed page exits to the runner)")))
+        print(
+            "  private memory     "
+                + (enforcementUnavailable.map { "NOT enforceable for SEV-SNP/TDX runs: \($0)" }
+                    ?? (memoryAttributes ? "KVM_SET_MEMORY_ATTRIBUTES" : "the runner's views (a closed page exits to the runner)")))
         for platform in ConversionPlatform.allCases {
             print("  \(platform.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(transports[platform.rawValue] ?? "unavailable")")
         }

@@ -38,21 +38,32 @@ struct Run: ParsableCommand {
     @Option(parsing: .unconditional, help: "Number of vCPUs (1-\(RunOptions.maximumVCPUs)).")
     var vcpus: Int = 1
 
-    @Option(help: "The confidential platform the guest is told it runs on, and so the conversion interface it uses: kvm (KVM_HC_MAP_GPA_RANGE), ghcb (SEV-SNP GHCB Page State Change) or tdx (TDVMCALL MapGPA).")
+    @Option(
+        help:
+            "The confidential platform the guest is told it runs on, and so the conversion interface it uses: kvm (KVM_HC_MAP_GPA_RANGE), ghcb (SEV-SNP GHCB Page State Change) or tdx (TDVMCALL MapGPA)."
+    )
     var platform: ConversionPlatform?
 
     @Option(help: "How conversion requests reach the host: auto (what `enlighten probe` chose), native or trap.")
     var transport: TransportChoice = .auto
 
-    @Option(name: .customLong("inject-retry"), parsing: .unconditional, help: "TDX: answer this many MapGPA calls with TDVMCALL_STATUS_RETRY after their first 2 MiB.")
+    @Option(
+        name: .customLong("inject-retry"), parsing: .unconditional,
+        help: "TDX: answer this many MapGPA calls with TDVMCALL_STATUS_RETRY after their first 2 MiB.")
     var injectRetry = 0
 
-    @Option(name: .customLong("tdx-attributes"), help: "TDX: the TD ATTRIBUTES TDG.VP.INFO reports (hex). Bit 28, SEPT_VE_DISABLE, decides what touching a page before accepting it meets: set (the default, 0x10000000, what Linux requires) stops the TD as KVM does; 0 gives the guest a #VE to handle.")
+    @Option(
+        name: .customLong("tdx-attributes"),
+        help:
+            "TDX: the TD ATTRIBUTES TDG.VP.INFO reports (hex). Bit 28, SEPT_VE_DISABLE, decides what touching a page before accepting it meets: set (the default, 0x10000000, what Linux requires) stops the TD as KVM does; 0 gives the guest a #VE to handle."
+    )
     var tdxAttributes: String = "0x10000000"
 
-    @Option(name: .customLong("max-events"), parsing: .unconditional, help: ArgumentHelp(
-        "Keep the first N events of each kind (log lines, checks, values, checksums, conversions, refusals, served requests) and count the rest (1-\(RunOptions.maximumMaxEvents)).",
-        valueName: "n"))
+    @Option(
+        name: .customLong("max-events"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "Keep the first N events of each kind (log lines, checks, values, checksums, conversions, refusals, served requests) and count the rest (1-\(RunOptions.maximumMaxEvents)).",
+            valueName: "n"))
     var maxEvents = RunOptions.defaultMaxEvents
 
     @OptionGroup var directBoot: DirectBootOptions
@@ -105,8 +116,9 @@ struct Run: ParsableCommand {
         options.backing = handle.backing.kind
         let result: RunResult
         do {
-            result = try Runner.run(loaded, options: options, system: handle.system, probe: handle.probe,
-                                    sink: json ? nil : Self.logPrinter(prefixed: vcpus > 1))
+            result = try Runner.run(
+                loaded, options: options, system: handle.system, probe: handle.probe,
+                sink: json ? nil : Self.logPrinter(prefixed: vcpus > 1))
         } catch {
             if error.isHostFailure { throw fail(error, .hostUnavailable) }
             // An image with request sites asks for conversions; with no platform every
@@ -122,7 +134,10 @@ struct Run: ParsableCommand {
             RunReport.printHuman(result, kernelHashes: hashes)
         }
         if platform == nil, Self.gotNoInterface(result) {
-            FileHandle.standardError.write(Data("error: no platform: pass --platform kvm|ghcb|tdx (the guest asked to convert memory, and without a platform it has no interface to ask through)\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "error: no platform: pass --platform kvm|ghcb|tdx (the guest asked to convert memory, and without a platform it has no interface to ask through)\n"
+                        .utf8))
         }
         if !result.passed || FirmwareRunLink(result, kernelHashes: hashes)?.snpDigestsAgree == false {
             throw Outcome.checkFailed.exitCode

@@ -42,19 +42,26 @@ struct RunReport {
         // Where guest RAM lived: "guest_memfd" or "memfd" (the stand-in), never claimed otherwise.
         out.member("backing", result.ramBacking.kind.rawValue)
         out.member("backingReason", result.ramBacking.reason)
-        out.array("checks", events.lazy.compactMap { (event: RunEvent) -> Check? in
-            guard case .record(let vcpu, .check(let name, let actual, let expected, let passed)) = event else { return nil }
-            return Check(vcpu: vcpu, name: name, actual: hex(actual), expected: hex(expected), passed: passed)
-        })
-        out.array("checksums", result.checksums.lazy.map {
-            Checksum(name: $0.name, gpa: hex($0.gpa), length: $0.length, guest: hex($0.guest), host: $0.host.map { hex($0) }, matches: $0.matches)
-        })
-        out.array("conversions", result.conversions.lazy.map { vcpu, record in
-            Conversion(vcpu: vcpu, interface: record.interface.rawValue, form: record.form.description, transport: record.transport.rawValue,
-                       start: hex(record.range.start), end: hex(record.range.upperBound), direction: record.direction.rawValue,
-                       outcome: record.outcome.name, flipped: record.flipped.map(\.description), unchanged: record.unchanged.map(\.description),
-                       seconds: record.seconds)
-        })
+        out.array(
+            "checks",
+            events.lazy.compactMap { (event: RunEvent) -> Check? in
+                guard case .record(let vcpu, .check(let name, let actual, let expected, let passed)) = event else { return nil }
+                return Check(vcpu: vcpu, name: name, actual: hex(actual), expected: hex(expected), passed: passed)
+            })
+        out.array(
+            "checksums",
+            result.checksums.lazy.map {
+                Checksum(name: $0.name, gpa: hex($0.gpa), length: $0.length, guest: hex($0.guest), host: $0.host.map { hex($0) }, matches: $0.matches)
+            })
+        out.array(
+            "conversions",
+            result.conversions.lazy.map { vcpu, record in
+                Conversion(
+                    vcpu: vcpu, interface: record.interface.rawValue, form: record.form.description, transport: record.transport.rawValue,
+                    start: hex(record.range.start), end: hex(record.range.upperBound), direction: record.direction.rawValue,
+                    outcome: record.outcome.name, flipped: record.flipped.map(\.description), unchanged: record.unchanged.map(\.description),
+                    seconds: record.seconds)
+            })
         out.member("eventsNotKept", Dictionary(uniqueKeysWithValues: result.eventsNotKept.map { ($0.key.rawValue, $0.value) }))
         out.member("exitCodes", Dictionary(uniqueKeysWithValues: result.exitCodes.map { ("\($0.key)", $0.value) }))
         out.member("exits", result.exits)
@@ -65,39 +72,55 @@ struct RunReport {
         out.array("log", result.logLines)
         out.member("memslot", result.ramBacking.memslotCall.rawValue)
         out.member("passed", result.passed)
-        out.array("population", result.population.entries.lazy.map {
-            Populated(name: $0.range.name, start: hex($0.range.range.start), end: hex($0.range.range.end), kind: $0.range.kind.rawValue,
-                      state: $0.range.state.rawValue, bytesWritten: $0.bytesWritten,
-                      checksum: $0.bytesWritten > 0 ? result.population.plannedChecksum(gpa: $0.range.range.start, length: $0.range.range.size).map { hex($0) } : nil)
-        })
-        out.array("rejected", events.lazy.compactMap { (event: RunEvent) -> Rejected? in
-            guard case .rejected(let vcpu, let request) = event else { return nil }
-            return Rejected(vcpu: vcpu, interface: request.interface.rawValue, transport: request.transport.rawValue, request: request.request, answer: request.answer)
-        })
+        out.array(
+            "population",
+            result.population.entries.lazy.map {
+                Populated(
+                    name: $0.range.name, start: hex($0.range.range.start), end: hex($0.range.range.end), kind: $0.range.kind.rawValue,
+                    state: $0.range.state.rawValue, bytesWritten: $0.bytesWritten,
+                    checksum: $0.bytesWritten > 0
+                        ? result.population.plannedChecksum(gpa: $0.range.range.start, length: $0.range.range.size).map { hex($0) } : nil)
+            })
+        out.array(
+            "rejected",
+            events.lazy.compactMap { (event: RunEvent) -> Rejected? in
+                guard case .rejected(let vcpu, let request) = event else { return nil }
+                return Rejected(
+                    vcpu: vcpu, interface: request.interface.rawValue, transport: request.transport.rawValue, request: request.request, answer: request.answer)
+            })
         out.member("seconds", result.seconds)
-        out.array("terminations", result.stops.lazy.compactMap { vcpu, reason -> Termination? in
-            guard case .terminationRequested(let termination) = reason else { return nil }
-            switch termination {
-            case .ghcb(let set, let code, let via):
-                return Termination(vcpu: vcpu, platform: "ghcb", words: reason.description, reasonSet: set, reasonCode: code,
-                                   via: via.rawValue, errorCode: nil, gpa: nil, message: nil)
-            case .tdxFatalError(let errorCode, let gpa, let message):
-                return Termination(vcpu: vcpu, platform: "tdx", words: reason.description, reasonSet: nil, reasonCode: nil,
-                                   via: nil, errorCode: hex(errorCode), gpa: gpa.map { hex($0) }, message: message)
-            }
-        })
+        out.array(
+            "terminations",
+            result.stops.lazy.compactMap { vcpu, reason -> Termination? in
+                guard case .terminationRequested(let termination) = reason else { return nil }
+                switch termination {
+                case .ghcb(let set, let code, let via):
+                    return Termination(
+                        vcpu: vcpu, platform: "ghcb", words: reason.description, reasonSet: set, reasonCode: code,
+                        via: via.rawValue, errorCode: nil, gpa: nil, message: nil)
+                case .tdxFatalError(let errorCode, let gpa, let message):
+                    return Termination(
+                        vcpu: vcpu, platform: "tdx", words: reason.description, reasonSet: nil, reasonCode: nil,
+                        via: nil, errorCode: hex(errorCode), gpa: gpa.map { hex($0) }, message: message)
+                }
+            })
         out.member("transports", Dictionary(uniqueKeysWithValues: result.transports.map { ($0.key.rawValue, $0.value.rawValue) }))
         // Every PVALIDATE / TDG.MEM.PAGE.ACCEPT the host served, with the platform's answer.
-        out.array("validations", events.lazy.compactMap { (event: RunEvent) -> Validation? in
-            guard case .validation(let vcpu, let record) = event else { return nil }
-            return Validation(vcpu: vcpu, interface: record.interface.rawValue, instruction: record.instruction.description, operation: record.operation.description,
-                              start: hex(record.range.start), end: hex(record.range.upperBound), pageSize: record.pageSize,
-                              result: record.result.description, changed: record.changed, transport: record.transport.rawValue)
-        })
-        out.array("values", events.lazy.compactMap { (event: RunEvent) -> Value? in
-            guard case .record(let vcpu, .value(let name, let value)) = event else { return nil }
-            return Value(vcpu: vcpu, name: name, value: hex(value))
-        })
+        out.array(
+            "validations",
+            events.lazy.compactMap { (event: RunEvent) -> Validation? in
+                guard case .validation(let vcpu, let record) = event else { return nil }
+                return Validation(
+                    vcpu: vcpu, interface: record.interface.rawValue, instruction: record.instruction.description, operation: record.operation.description,
+                    start: hex(record.range.start), end: hex(record.range.upperBound), pageSize: record.pageSize,
+                    result: record.result.description, changed: record.changed, transport: record.transport.rawValue)
+            })
+        out.array(
+            "values",
+            events.lazy.compactMap { (event: RunEvent) -> Value? in
+                guard case .record(let vcpu, .value(let name, let value)) = event else { return nil }
+                return Value(vcpu: vcpu, name: name, value: hex(value))
+            })
         out.member("vcpus", result.vcpus)
         // The Enlighten version that ran it (`enlighten --version`).
         out.member("version", ToolVersion.current)
@@ -108,27 +131,38 @@ struct RunReport {
         for event in result.events {
             switch event {
             case .conversion(let vcpu, let record):
-                let kept = record.unchanged.isEmpty ? "" : ", already \(record.direction.rawValue): \(record.unchanged.map(\.description).joined(separator: " "))"
-                print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")convert \(record.range) → \(record.direction.rawValue) via \(record.form) (\(record.transport.rawValue)): \(record.outcome.name)\(kept)")
+                let kept =
+                    record.unchanged.isEmpty ? "" : ", already \(record.direction.rawValue): \(record.unchanged.map(\.description).joined(separator: " "))"
+                print(
+                    "\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")convert \(record.range) → \(record.direction.rawValue) via \(record.form) (\(record.transport.rawValue)): \(record.outcome.name)\(kept)"
+                )
             case .validation(let vcpu, let record):
-                print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")\(record.instruction) \(record.operation) \(record.range) (\(record.pageSize >> 10) KiB): \(record.result)")
+                print(
+                    "\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")\(record.instruction) \(record.operation) \(record.range) (\(record.pageSize >> 10) KiB): \(record.result)"
+                )
             case .rejected(let vcpu, let request):
-                print("\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")refused \(request.request) via \(request.interface.rawValue) (\(request.transport.rawValue)): \(request.answer)")
+                print(
+                    "\(result.vcpus > 1 ? "[vcpu\(vcpu)] " : "")refused \(request.request) via \(request.interface.rawValue) (\(request.transport.rawValue)): \(request.answer)"
+                )
             default:
                 break
             }
         }
         for comparison in result.checksums {
-            print("checksum \(comparison.name): guest \(hex(comparison.guest)), host \(comparison.host.map { hex($0) } ?? "-") \(comparison.matches ? "✓" : "✗")")
+            print(
+                "checksum \(comparison.name): guest \(hex(comparison.guest)), host \(comparison.host.map { hex($0) } ?? "-") \(comparison.matches ? "✓" : "✗")")
         }
-        let summary = String(format: "%@ %@ (%@): %d vCPU, %d exits, %.1f ms", result.passed ? "PASS" : "FAIL",
-                             result.image.name, result.image.layout.rawValue, result.vcpus, result.exits, result.seconds * 1000)
+        let summary = String(
+            format: "%@ %@ (%@): %d vCPU, %d exits, %.1f ms", result.passed ? "PASS" : "FAIL",
+            result.image.name, result.image.layout.rawValue, result.vcpus, result.exits, result.seconds * 1000)
         print(summary)
         print("  guest RAM: \(result.ramBacking.kind.rawValue) via \(result.ramBacking.memslotCall.rawValue) (\(result.ramBacking.reason))")
         for failure in result.failures { print("  ✗ \(failure)") }
         if let link = FirmwareRunLink(result, kernelHashes: kernelHashes), let populated = link.snpLaunchDigestFromPopulation {
             print("  SNP launch pages: \(link.launchPages.map { "\($0.type) \($0.start)" }.joined(separator: ", "))")
-            print("  SNP launch digest of the pages populated: \(populated) \(link.snpDigestsAgree == true ? "✓ (= inspect)" : "✗ inspect computes \(link.snpLaunchDigest ?? "none")")")
+            print(
+                "  SNP launch digest of the pages populated: \(populated) \(link.snpDigestsAgree == true ? "✓ (= inspect)" : "✗ inspect computes \(link.snpLaunchDigest ?? "none")")"
+            )
         }
         if result.unservedNotLogged > 0 { print("  (\(result.unservedNotLogged) more accesses to unserved ports or MSRs, not logged)") }
         if result.droppedLogBytes > 0 { print("  (log limit reached: \(result.droppedLogBytes) bytes not kept)") }

@@ -29,8 +29,9 @@ final class BrokenInterfaceTests: XCTestCase {
     func testDeliberatelyWrongStubsFailNamingTheDifferingConversion() throws {
         let roundTrip = try XCTUnwrap(Catalogue.all.first { $0.name == "roundtrip" })
         let scenarios = try Self.broken.map { broken in
-            Scenario(name: "roundtrip", stub: try SuiteHost.testStub(broken.stub), proves: roundTrip.proves,
-                     failureMeans: roundTrip.failureMeans, platforms: [broken.platform], expectations: roundTrip.expectations)
+            Scenario(
+                name: "roundtrip", stub: try SuiteHost.testStub(broken.stub), proves: roundTrip.proves,
+                failureMeans: roundTrip.failureMeans, platforms: [broken.platform], expectations: roundTrip.expectations)
         }
         let report = try SuiteHost.run(scenarios)
         XCTAssertEqual(report.results.count, Self.broken.count)

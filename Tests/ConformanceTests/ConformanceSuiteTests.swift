@@ -12,8 +12,9 @@ final class ConformanceSuiteTests: XCTestCase {
         let report = try SuiteHost.catalogueReport.get()
         let probe = try SuiteHost.probe.get()
         let planned = ConformanceSuite(probe: probe).cases(ConformanceSuite.Options())
-        XCTAssertEqual(report.results.map { "\($0.scenario) on \($0.interface.rawValue)" }.sorted(),
-                       planned.map { "\($0.scenario.name) on \($0.platform.rawValue)" }.sorted(), "every applicable case ran, once")
+        XCTAssertEqual(
+            report.results.map { "\($0.scenario) on \($0.interface.rawValue)" }.sorted(),
+            planned.map { "\($0.scenario.name) on \($0.platform.rawValue)" }.sorted(), "every applicable case ran, once")
         XCTAssertEqual(Set(report.results.map(\.interface)), Set(ConversionPlatform.allCases), "every interface has cases")
 
         // This host kind (docs/host-findings.md §1–§2): the hypercall exit never arrives and there
@@ -29,8 +30,9 @@ final class ConformanceSuiteTests: XCTestCase {
             XCTAssertEqual(result.transport, probe.transports[result.interface], name)
             if trapOnly { XCTAssertEqual(result.transport, .trap, name) }
         }
-        XCTAssertEqual([report.summary.passed, report.summary.failed, report.summary.skipped],
-                       [CaseResult.Status.pass, .fail, .skip].map { status in report.results.filter { $0.status == status }.count })
+        XCTAssertEqual(
+            [report.summary.passed, report.summary.failed, report.summary.skipped],
+            [CaseResult.Status.pass, .fail, .skip].map { status in report.results.filter { $0.status == status }.count })
         XCTAssertTrue(report.allPassed)
     }
 
@@ -62,8 +64,9 @@ final class ConformanceSuiteTests: XCTestCase {
     func testSkippedCasesCarryTheirReasonIntoBothReports() throws {
         let probe = try SuiteHost.probe.get()
         let reason = "needs KVM_EXIT_MEMORY_FAULT, which this host does not deliver"
-        let skipsItself = Scenario(name: "skips-itself", stub: "hello", proves: "nothing", failureMeans: "nothing",
-                                   platforms: [.kvm], skip: { _, _ in reason }, expectations: { _ in [.guestPasses] })
+        let skipsItself = Scenario(
+            name: "skips-itself", stub: "hello", proves: "nothing", failureMeans: "nothing",
+            platforms: [.kvm], skip: { _, _ in reason }, expectations: { _ in [.guestPasses] })
         let own = try SuiteHost.run([skipsItself])
         XCTAssertEqual(own.results.map(\.status), [.skip])
         XCTAssertEqual(own.results.map(\.reason), [reason])
@@ -72,8 +75,9 @@ final class ConformanceSuiteTests: XCTestCase {
         var blind = probe.capabilities
         blind.guestDebug = []
         let noTransport = HostProbe(capabilities: blind, nativeHypercall: [:], nativeHypercallDelivered: false)
-        let runsNowhere = Scenario(name: "runs-nowhere", stub: "hello", proves: "nothing", failureMeans: "nothing",
-                                   platforms: [.sevSNP], expectations: { _ in [.guestPasses] })
+        let runsNowhere = Scenario(
+            name: "runs-nowhere", stub: "hello", proves: "nothing", failureMeans: "nothing",
+            platforms: [.sevSNP], expectations: { _ in [.guestPasses] })
         let unreachable = try SuiteHost.run([runsNowhere], probe: noTransport)
         XCTAssertEqual(unreachable.results.map(\.status), [.skip])
         XCTAssertTrue(unreachable.results.first?.reason?.contains("ghcb") ?? false, "\(unreachable.results)")
@@ -119,7 +123,8 @@ final class ConformanceSuiteTests: XCTestCase {
         // then the summary line.
         let lines = printed.split(separator: "\n").map(String.init)
         let header = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("scenario") }, printed)
-        let summaryIndex = try XCTUnwrap(lines.firstIndex { $0.range(of: #"^\d+ passed, \d+ failed, \d+ skipped in "#, options: .regularExpression) != nil }, printed)
+        let summaryIndex = try XCTUnwrap(
+            lines.firstIndex { $0.range(of: #"^\d+ passed, \d+ failed, \d+ skipped in "#, options: .regularExpression) != nil }, printed)
         let table = lines[(header + 1)..<summaryIndex].map { line in
             line.split(separator: " ", omittingEmptySubsequences: true).prefix(4).map { $0.lowercased() }
         }

@@ -31,8 +31,9 @@ final class ExpectationTests: XCTestCase {
     }
 
     func testGuestPassesNamesTheFailedCheck() throws {
-        XCTAssertEqual(Expectation.guestPasses.evaluate(try Self.checks.get()),
-                       "guest: check 'deliberately-wrong' failed: got 0x7, expected 0x8")
+        XCTAssertEqual(
+            Expectation.guestPasses.evaluate(try Self.checks.get()),
+            "guest: check 'deliberately-wrong' failed: got 0x7, expected 0x8")
         XCTAssertNil(Expectation.guestPasses.evaluate(try Self.hostileKVM.get()))
     }
 
@@ -66,8 +67,10 @@ final class ExpectationTests: XCTestCase {
             (ExpectedConversion(page.start, page.end, to: .private), "(direction)"),
             (ExpectedConversion(page.start, page.end, to: .shared, form: .request(.ghcbPSC)), "(interface form)"),
             (ExpectedConversion(page.start, page.end, to: .shared, outcome: .outsideGuestMemory), "(outcome)"),
-            (ExpectedConversion(page.start, page.end, to: .shared, flipped: []),
-             "(flipped \(GPARange(start: page.start, end: page.end)), expected )"),
+            (
+                ExpectedConversion(page.start, page.end, to: .shared, flipped: []),
+                "(flipped \(GPARange(start: page.start, end: page.end)), expected )"
+            ),
         ]
         for (wrong, field) in cases {
             let message = Expectation.conversions(replacing(1, with: wrong)).evaluate(result) ?? ""
@@ -75,14 +78,17 @@ final class ExpectationTests: XCTestCase {
             XCTAssertTrue(message.hasSuffix(field), "\(message) should end in \(field)")
         }
 
-        XCTAssertEqual(Expectation.conversions(Array(exact.prefix(2))).evaluate(result),
-                       "expected 2 conversions, the host served 3; the first extra: [0x400000, 0x401000) → private via KVM_HC_MAP_GPA_RANGE converted")
+        XCTAssertEqual(
+            Expectation.conversions(Array(exact.prefix(2))).evaluate(result),
+            "expected 2 conversions, the host served 3; the first extra: [0x400000, 0x401000) → private via KVM_HC_MAP_GPA_RANGE converted")
         let one = ExpectedConversion(page.start, page.end, to: .shared)
-        XCTAssertEqual(Expectation.conversions(exact + [one]).evaluate(result),
-                       "conversion 4 of 4: expected \(one), the host served only 3")
+        XCTAssertEqual(
+            Expectation.conversions(exact + [one]).evaluate(result),
+            "conversion 4 of 4: expected \(one), the host served only 3")
         // A vCPU that served nothing.
-        XCTAssertEqual(Expectation.conversions([one], vcpu: 1).evaluate(result),
-                       "conversion 1 of 1: expected \(one), the host served only 0")
+        XCTAssertEqual(
+            Expectation.conversions([one], vcpu: 1).evaluate(result),
+            "conversion 1 of 1: expected \(one), the host served only 0")
         XCTAssertNil(Expectation.conversions([], vcpu: 1).evaluate(result))
     }
 
@@ -99,8 +105,9 @@ final class ExpectationTests: XCTestCase {
         XCTAssertEqual(Expectation.finalState(beyond, .private).evaluate(result), "\(beyond) is not wholly tracked at the end")
 
         XCTAssertNil(Expectation.custom("three conversions") { $0.conversions.count == 3 ? nil : "not three" }.evaluate(result))
-        XCTAssertEqual(Expectation.custom("none") { $0.conversions.isEmpty ? nil : "\($0.conversions.count) conversions" }.evaluate(result),
-                       "3 conversions")
+        XCTAssertEqual(
+            Expectation.custom("none") { $0.conversions.isEmpty ? nil : "\($0.conversions.count) conversions" }.evaluate(result),
+            "3 conversions")
     }
 
     /// The catalogue's own expectations for hostile-kvm hold on the run (the suite applies the

@@ -15,9 +15,10 @@ final class FirmwareLayoutTests: XCTestCase {
         let scenarios = Catalogue.all.compactMap { scenario -> Scenario? in
             let platforms = scenario.platforms.filter { $0 != .kvm }
             guard scenario.layout == .direct64, !platforms.isEmpty, !Self.layoutBound.contains(scenario.name) else { return nil }
-            return Scenario(name: scenario.name, stub: scenario.stub, proves: scenario.proves, failureMeans: scenario.failureMeans,
-                            platforms: platforms, layout: .firmware, configure: scenario.configure, skip: scenario.skip,
-                            expectations: scenario.expectations)
+            return Scenario(
+                name: scenario.name, stub: scenario.stub, proves: scenario.proves, failureMeans: scenario.failureMeans,
+                platforms: platforms, layout: .firmware, configure: scenario.configure, skip: scenario.skip,
+                expectations: scenario.expectations)
         }
         XCTAssertGreaterThanOrEqual(scenarios.count, 15, "the catalogue's SNP/TDX scenarios")
         let report = try SuiteHost.run(scenarios)

@@ -1,4 +1,5 @@
 import XCTest
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -17,13 +18,15 @@ enum JUnitSchema {
 
     private static let rules: [String: Rule] = [
         "testsuites": Rule(children: ["testsuite"], attributes: ["name", "time", "tests", "failures", "errors"], required: [], text: false),
-        "testsuite": Rule(children: ["testsuite", "properties", "testcase", "system-out", "system-err"],
-                          attributes: ["name", "tests", "failures", "errors", "group", "time", "skipped", "timestamp", "hostname", "id", "package", "file", "log", "url"],
-                          required: ["name", "tests", "failures", "errors"], text: false),
+        "testsuite": Rule(
+            children: ["testsuite", "properties", "testcase", "system-out", "system-err"],
+            attributes: ["name", "tests", "failures", "errors", "group", "time", "skipped", "timestamp", "hostname", "id", "package", "file", "log", "url"],
+            required: ["name", "tests", "failures", "errors"], text: false),
         "properties": Rule(children: ["property"], attributes: [], required: [], text: false),
         "property": Rule(children: [], attributes: ["name", "value"], required: ["name", "value"], text: false),
-        "testcase": Rule(children: ["skipped", "error", "failure", "system-out", "system-err"], attributes: ["name", "time", "classname", "group"],
-                         required: ["name"], text: false),
+        "testcase": Rule(
+            children: ["skipped", "error", "failure", "system-out", "system-err"], attributes: ["name", "time", "classname", "group"],
+            required: ["name"], text: false),
         "failure": Rule(children: [], attributes: ["type", "message"], required: [], text: true),
         "error": Rule(children: [], attributes: ["type", "message"], required: [], text: true),
         "skipped": Rule(children: [], attributes: ["type", "message"], required: [], text: true),
@@ -38,7 +41,9 @@ enum JUnitSchema {
         let name = element.name ?? "?"
         guard let rule = rules[name] else { return XCTFail("<\(name)> is not in junit-10.xsd", file: file, line: line) }
         let attributes = Set((element.attributes ?? []).compactMap(\.name))
-        XCTAssertTrue(attributes.isSubset(of: rule.attributes), "<\(name)> has attributes junit-10.xsd does not allow: \(attributes.subtracting(rule.attributes).sorted())", file: file, line: line)
+        XCTAssertTrue(
+            attributes.isSubset(of: rule.attributes),
+            "<\(name)> has attributes junit-10.xsd does not allow: \(attributes.subtracting(rule.attributes).sorted())", file: file, line: line)
         XCTAssertTrue(rule.required.isSubset(of: attributes), "<\(name)> lacks \(rule.required.subtracting(attributes).sorted())", file: file, line: line)
         if name == "testsuite" || name == "testsuites", let value = element.attribute(forName: "time")?.stringValue {
             XCTAssertNotNil(value.range(of: time, options: .regularExpression), "<\(name) time=\"\(value)\"> is not a SUREFIRE_TIME", file: file, line: line)

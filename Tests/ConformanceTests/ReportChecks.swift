@@ -2,6 +2,7 @@ import Conformance
 import Foundation
 import HostRunner
 import XCTest
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -21,9 +22,10 @@ enum ReportChecks {
         XCTAssertEqual(root.int("errors"), report.summary.errors, file: file, line: line)
 
         let suites = root.children(named: "testsuite")
-        XCTAssertEqual(suites.compactMap { $0.attribute(forName: "name")?.stringValue },
-                       ConversionPlatform.allCases.map(\.rawValue).filter { name in report.results.contains { $0.interface.rawValue == name } },
-                       "one testsuite per interface, in a fixed order", file: file, line: line)
+        XCTAssertEqual(
+            suites.compactMap { $0.attribute(forName: "name")?.stringValue },
+            ConversionPlatform.allCases.map(\.rawValue).filter { name in report.results.contains { $0.interface.rawValue == name } },
+            "one testsuite per interface, in a fixed order", file: file, line: line)
         var cases: [String: XMLElement] = [:]
         var suiteTimes = 0.0
         for suite in suites {
@@ -34,9 +36,10 @@ enum ReportChecks {
             XCTAssertEqual(suite.int("skipped"), testcases.filter { !$0.children(named: "skipped").isEmpty }.count, file: file, line: line)
             XCTAssertEqual(suite.attribute(forName: "timestamp")?.stringValue, report.timestamp, file: file, line: line)
             XCTAssertEqual(suite.attribute(forName: "hostname")?.stringValue, report.hostname, file: file, line: line)
-            let properties = Dictionary((suite.children(named: "properties").first?.children(named: "property") ?? []).map {
-                ($0.attribute(forName: "name")?.stringValue ?? "?", $0.attribute(forName: "value")?.stringValue ?? "?")
-            }, uniquingKeysWith: { first, _ in first })
+            let properties = Dictionary(
+                (suite.children(named: "properties").first?.children(named: "property") ?? []).map {
+                    ($0.attribute(forName: "name")?.stringValue ?? "?", $0.attribute(forName: "value")?.stringValue ?? "?")
+                }, uniquingKeysWith: { first, _ in first })
             XCTAssertEqual(properties["enlighten.version"], report.version, file: file, line: line)
             XCTAssertNotNil(properties["kernel"], file: file, line: line)
             let time = try XCTUnwrap(suite.double("time"), file: file, line: line)
@@ -49,7 +52,8 @@ enum ReportChecks {
                 cases[key] = testcase
             }
         }
-        XCTAssertEqual(try XCTUnwrap(root.double("time"), file: file, line: line), suiteTimes, accuracy: 0.002 * Double(suites.count + 1), file: file, line: line)
+        XCTAssertEqual(
+            try XCTUnwrap(root.double("time"), file: file, line: line), suiteTimes, accuracy: 0.002 * Double(suites.count + 1), file: file, line: line)
         XCTAssertEqual(cases.count, report.results.count, file: file, line: line)
         for result in report.results {
             // Identity is the scenario and the interface, never the transport.
@@ -93,9 +97,11 @@ enum ReportChecks {
             let transport = entry["transport"] as? String, status = entry["status"] as? String
             XCTAssertNotNil(scenario, "results[\(index)].scenario", file: file, line: line)
             XCTAssertTrue(["kvm", "ghcb", "tdx"].contains(interface ?? ""), "results[\(index)].interface = \(interface ?? "nil")", file: file, line: line)
-            XCTAssertTrue(["native", "trap"].contains(transport ?? "") || status == "skip" || status == "not-run",
-                          "results[\(index)].transport = \(transport ?? "nil")", file: file, line: line)
-            XCTAssertTrue(["pass", "fail", "error", "skip", "not-run"].contains(status ?? ""), "results[\(index)].status = \(status ?? "nil")", file: file, line: line)
+            XCTAssertTrue(
+                ["native", "trap"].contains(transport ?? "") || status == "skip" || status == "not-run",
+                "results[\(index)].transport = \(transport ?? "nil")", file: file, line: line)
+            XCTAssertTrue(
+                ["pass", "fail", "error", "skip", "not-run"].contains(status ?? ""), "results[\(index)].status = \(status ?? "nil")", file: file, line: line)
             XCTAssertNotNil(entry["seconds"] as? Double, "results[\(index)].seconds", file: file, line: line)
             if status != "pass" {
                 XCTAssertFalse((entry["reason"] as? String ?? "").isEmpty, "a \(status ?? "?") result needs its reason", file: file, line: line)
@@ -110,8 +116,9 @@ enum ReportChecks {
         XCTAssertEqual(summary["notRun"] as? Int, counted("not-run"), file: file, line: line)
         XCTAssertEqual(top["version"] as? String, report.version, file: file, line: line)
         XCTAssertEqual((top["properties"] as? [String: String])?["enlighten.version"], report.version, file: file, line: line)
-        XCTAssertEqual(rows, report.results.map { [$0.scenario, $0.interface.rawValue, $0.transport.rawValue, $0.status.rawValue] },
-                       file: file, line: line)
+        XCTAssertEqual(
+            rows, report.results.map { [$0.scenario, $0.interface.rawValue, $0.transport.rawValue, $0.status.rawValue] },
+            file: file, line: line)
         return rows
     }
 }

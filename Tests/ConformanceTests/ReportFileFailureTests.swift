@@ -1,6 +1,7 @@
 import Conformance
 import Foundation
 import XCTest
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -83,8 +84,9 @@ final class ReportFileFailureTests: XCTestCase {
         XCTAssertEqual(report.summary.passed, planned)
         let xml = try String(contentsOf: command.folder.appendingPathComponent("junit.xml"), encoding: .utf8)
         try ReportChecks.junit(xml, matches: report)
-        XCTAssertEqual(try read(command.folder, "listing").split(separator: "\n").sorted(), [".", "..", "junit.xml", "results.json"],
-                       "no temporary or reserve file left")
+        XCTAssertEqual(
+            try read(command.folder, "listing").split(separator: "\n").sorted(), [".", "..", "junit.xml", "results.json"],
+            "no temporary or reserve file left")
     }
 
     private static let folderGoesAway = """
@@ -119,8 +121,9 @@ final class ReportFileFailureTests: XCTestCase {
             let warnings = lines.filter { $0.hasPrefix("warning: cannot write the report \(out)/\(file): Not a directory (errno 20, open ") }
             XCTAssertEqual(warnings.count, 1, "said once, when it began: \(stderr)")
             XCTAssertTrue(warnings.first?.contains("; it keeps the version written at ") ?? false, stderr)
-            XCTAssertEqual(lines.filter { $0.hasPrefix("error: cannot write the report \(out)/\(file): Not a directory (errno 20") }.count, 1,
-                           "and at the end: \(stderr)")
+            XCTAssertEqual(
+                lines.filter { $0.hasPrefix("error: cannot write the report \(out)/\(file): Not a directory (errno 20") }.count, 1,
+                "and at the end: \(stderr)")
         }
 
         // Each kept file is one whole version; the two may be a case apart (the folder went
@@ -131,8 +134,11 @@ final class ReportFileFailureTests: XCTestCase {
         try ReportChecks.json(json, matches: report)
         XCTAssertGreaterThanOrEqual(report.summary.passed, 5)
         let verdicts = report.results.count - report.summary.notRun
-        XCTAssertTrue(lines.contains { $0.hasPrefix("warning: cannot write the report \(out)/results.json") && $0.hasSuffix("with \(verdicts) of \(report.results.count) verdicts") },
-                      "the message names the version kept: \(stderr)")
+        XCTAssertTrue(
+            lines.contains {
+                $0.hasPrefix("warning: cannot write the report \(out)/results.json") && $0.hasSuffix("with \(verdicts) of \(report.results.count) verdicts")
+            },
+            "the message names the version kept: \(stderr)")
         let junit = try XMLDocument(contentsOf: kept.appendingPathComponent("junit.xml"))
         XCTAssertEqual(junit.rootElement()?.attribute(forName: "tests")?.stringValue, String(report.results.count))
         XCTAssertGreaterThanOrEqual(try junit.nodes(forXPath: "//testcase[not(skipped)]").count, 5)

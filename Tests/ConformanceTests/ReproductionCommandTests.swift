@@ -22,7 +22,8 @@ final class ReproductionCommandTests: XCTestCase {
                 XCTAssertTrue(line.contains("# plus the launch fault"), "\(planned.scenario.name): \(line)")
                 continue
             }
-            let differs = (planned.platform == .tdx && configured.tdxAttributes != plain.tdxAttributes) || configured.vcpus != plain.vcpus
+            let differs =
+                (planned.platform == .tdx && configured.tdxAttributes != plain.tdxAttributes) || configured.vcpus != plain.vcpus
                 || configured.memory != plain.memory || configured.injectRetries != plain.injectRetries
             // Only a case whose guest must pass says what its run's exit status is.
             let guestPasses = planned.scenario.expectations(planned.platform).contains { if case .guestPasses = $0 { true } else { false } }

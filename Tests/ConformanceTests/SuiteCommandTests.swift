@@ -1,7 +1,8 @@
 import Conformance
-import HostRunner
 import Foundation
+import HostRunner
 import XCTest
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -22,7 +23,8 @@ final class SuiteCommandTests: XCTestCase {
     func testSpinningCaseTimesOutNamingWhereTheGuestWasAndTheRestRun() throws {
         _ = try SuiteHost.system()
         let command = try SuiteCommand()
-        try command.copyStubs(from: try SuiteHost.root.get().path, editing: "hostile-kvm.asm", replace: "\nscenario:\n", with: "\nscenario:\n.spin: jmp .spin\n")
+        try command.copyStubs(
+            from: try SuiteHost.root.get().path, editing: "hostile-kvm.asm", replace: "\nscenario:\n", with: "\nscenario:\n.spin: jmp .spin\n")
         let started = Date()
         let output = try command.run(["conformance", "--timeout", "2", "--junit", command.junit.path, "--report", command.json.path], limit: 90)
         XCTAssertEqual(output.status, 1, output.stdout + output.stderr)
@@ -46,7 +48,8 @@ final class SuiteCommandTests: XCTestCase {
     func testSIGTERMMidRunLeavesParseableReportsWithTheFinishedCases() throws {
         _ = try SuiteHost.system()
         let command = try SuiteCommand()
-        try command.copyStubs(from: try SuiteHost.root.get().path, editing: "hostile-kvm.asm", replace: "\nscenario:\n", with: "\nscenario:\n.spin: jmp .spin\n")
+        try command.copyStubs(
+            from: try SuiteHost.root.get().path, editing: "hostile-kvm.asm", replace: "\nscenario:\n", with: "\nscenario:\n.spin: jmp .spin\n")
         let (process, out, err) = try command.start(["conformance", "--timeout", "60", "--junit", command.junit.path, "--report", command.json.path])
         let stdout = SuiteCommand.Reader(out), stderr = SuiteCommand.Reader(err)
         // Wait until some cases have finished (the reports are rewritten as each does) while
@@ -80,9 +83,12 @@ final class SuiteCommandTests: XCTestCase {
     func testWrongCheckExplainsItselfAndItsReproductionCommandReproducesIt() throws {
         _ = try SuiteHost.system()
         let command = try SuiteCommand()
-        try command.copyStubs(from: try SuiteHost.root.get().path, editing: "roundtrip.asm",
-                              replace: "EXPECT \"roundtrip.shared.readback\", rax, 0", with: "EXPECT \"roundtrip.shared.readback\", rax, 1")
-        let output = try command.run(["conformance", "--filter", "roundtrip", "--platform", "kvm", "--junit", command.junit.path, "--report", command.json.path])
+        try command.copyStubs(
+            from: try SuiteHost.root.get().path, editing: "roundtrip.asm",
+            replace: "EXPECT \"roundtrip.shared.readback\", rax, 0", with: "EXPECT \"roundtrip.shared.readback\", rax, 1")
+        let output = try command.run([
+            "conformance", "--filter", "roundtrip", "--platform", "kvm", "--junit", command.junit.path, "--report", command.json.path,
+        ])
         XCTAssertEqual(output.status, 1, output.stdout + output.stderr)
         let report = try reportsAgree(command)
         let result = try XCTUnwrap(report.results.first)
@@ -107,7 +113,8 @@ final class SuiteCommandTests: XCTestCase {
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
         shell.arguments = ["-c", reproduce]
-        shell.environment = ProcessInfo.processInfo.environment.merging(["PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]) { $1 }
+        shell.environment = ProcessInfo.processInfo.environment.merging(["PATH": bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")])
+        { $1 }
         let out = Pipe()
         shell.standardOutput = out
         shell.standardError = out
@@ -122,8 +129,9 @@ final class SuiteCommandTests: XCTestCase {
     /// exit 3.
     func testNoKVMSkipsEveryCaseAndStillWritesBothReports() throws {
         let command = try SuiteCommand()
-        let output = try command.run(["conformance", "--junit", command.junit.path, "--report", command.json.path],
-                                     environment: ["ENLIGHTEN_KVM": "/nonexistent"])
+        let output = try command.run(
+            ["conformance", "--junit", command.junit.path, "--report", command.json.path],
+            environment: ["ENLIGHTEN_KVM": "/nonexistent"])
         XCTAssertEqual(output.status, 3, output.stderr)
         XCTAssertTrue(output.stderr.contains("/nonexistent does not exist"), output.stderr)
         let report = try reportsAgree(command)
@@ -156,8 +164,9 @@ final class SuiteCommandTests: XCTestCase {
         let printed = version.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         XCTAssertNotNil(printed.range(of: #"^\d+\.\d+\.\d+$"#, options: .regularExpression), printed)
         // The reports of a run without KVM carry it too, so this needs no /dev/kvm.
-        _ = try command.run(["conformance", "--filter", "roundtrip", "--junit", command.junit.path, "--report", command.json.path],
-                            environment: ["ENLIGHTEN_KVM": "/nonexistent"])
+        _ = try command.run(
+            ["conformance", "--filter", "roundtrip", "--junit", command.junit.path, "--report", command.json.path],
+            environment: ["ENLIGHTEN_KVM": "/nonexistent"])
         XCTAssertEqual(try command.report()["version"] as? String, printed)
         let document = try XMLDocument(contentsOf: command.junit)
         let properties = try document.nodes(forXPath: "//testsuite/properties/property[@name='enlighten.version']/@value").compactMap(\.stringValue)
@@ -169,10 +178,13 @@ final class SuiteCommandTests: XCTestCase {
     /// gives the same list as JSON.
     func testListNeedsNoKVMAndKeepsCatalogueOrder() throws {
         let command = try SuiteCommand()
-        let output = try command.run(["conformance", "--list", "--json", "--filter", "roundtrip", "--filter", "tdx-*"], environment: ["ENLIGHTEN_KVM": "/nonexistent"])
+        let output = try command.run(
+            ["conformance", "--list", "--json", "--filter", "roundtrip", "--filter", "tdx-*"], environment: ["ENLIGHTEN_KVM": "/nonexistent"])
         XCTAssertEqual(output.status, 0, output.stderr)
         let rows = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [[String: String]])
-        let expected = Catalogue.all.filter { $0.name == "roundtrip" || $0.name.hasPrefix("tdx-") }.flatMap { scenario in scenario.platforms.map { "\(scenario.name) \($0.rawValue)" } }
+        let expected = Catalogue.all.filter { $0.name == "roundtrip" || $0.name.hasPrefix("tdx-") }.flatMap { scenario in
+            scenario.platforms.map { "\(scenario.name) \($0.rawValue)" }
+        }
         XCTAssertEqual(rows.map { "\($0["scenario"] ?? "?") \($0["interface"] ?? "?")" }, expected)
         let typo = try command.run(["conformance", "--list", "--filter", "roundtirp"])
         XCTAssertEqual(typo.status, 2)
@@ -183,8 +195,11 @@ final class SuiteCommandTests: XCTestCase {
     func testAScenarioThatFailsToBuildIsAnErrorAndTheRestRun() throws {
         _ = try SuiteHost.system()
         let command = try SuiteCommand()
-        try command.copyStubs(from: try SuiteHost.root.get().path, editing: "idempotent.asm", replace: "\nscenario:\n", with: "\nscenario:\n    not_an_instruction rax\n")
-        let output = try command.run(["conformance", "--filter", "idempotent", "--filter", "roundtrip", "--junit", command.junit.path, "--report", command.json.path])
+        try command.copyStubs(
+            from: try SuiteHost.root.get().path, editing: "idempotent.asm", replace: "\nscenario:\n", with: "\nscenario:\n    not_an_instruction rax\n")
+        let output = try command.run([
+            "conformance", "--filter", "idempotent", "--filter", "roundtrip", "--junit", command.junit.path, "--report", command.json.path,
+        ])
         XCTAssertEqual(output.status, 1, output.stdout + output.stderr)
         let report = try reportsAgree(command)
         for result in report.results {
@@ -233,7 +248,8 @@ final class SuiteCommandTests: XCTestCase {
         for line in source.split(separator: "\n") {
             let words = line.split(separator: " ", omittingEmptySubsequences: true)
             guard words.count >= 3, words[0].hasPrefix("EN_ABI_ERR_"), words[1] == "equ", words[2].hasPrefix("0x"),
-                  let value = UInt64(words[2].dropFirst(2), radix: 16) else { continue }
+                let value = UInt64(words[2].dropFirst(2), radix: 16)
+            else { continue }
             defined[String(words[0])] = value
         }
         XCTAssertFalse(defined.isEmpty, "interfaces.inc defines no EN_ABI_ERR_* values")
@@ -249,7 +265,9 @@ final class SuiteCommandTests: XCTestCase {
     func testDeadlineMarksTheCasesItStoppedAsNotRun() throws {
         _ = try SuiteHost.system()
         let command = try SuiteCommand()
-        let output = try command.run(["conformance", "--deadline", "0.001", "--filter", "roundtrip", "--junit", command.junit.path, "--report", command.json.path])
+        let output = try command.run([
+            "conformance", "--deadline", "0.001", "--filter", "roundtrip", "--junit", command.junit.path, "--report", command.json.path,
+        ])
         XCTAssertEqual(output.status, 1, output.stdout + output.stderr)
         let report = try reportsAgree(command)
         XCTAssertFalse(report.results.isEmpty)

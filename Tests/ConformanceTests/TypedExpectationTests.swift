@@ -1,8 +1,9 @@
-@testable import Conformance
-@testable import HostRunner
 import GuestPhysical
 import Payload
 import XCTest
+
+@testable import Conformance
+@testable import HostRunner
 
 /// The catalogue compares the runner's records by value: an expectation names the answer or
 /// the form itself, not words that must happen to begin the same way.
@@ -10,8 +11,9 @@ final class TypedExpectationTests: XCTestCase {
     private static let page = GPARange(start: 0x40_0000, exactByteCount: 0x1000)
 
     private func validation(_ operation: ValidationOperation, _ result: ValidationResult, size: UInt64 = 0x1000) -> ValidationRecord {
-        ValidationRecord(interface: result.changed || operation != .accept ? .sevSNP : .tdx, operation: operation,
-                         range: GPARange(start: Self.page.start, exactByteCount: size), pageSize: size, result: result, transport: .trap)
+        ValidationRecord(
+            interface: result.changed || operation != .accept ? .sevSNP : .tdx, operation: operation,
+            range: GPARange(start: Self.page.start, exactByteCount: size), pageSize: size, result: result, transport: .trap)
     }
 
     /// The old rule, `record.result.hasPrefix(expected)`, let the catalogue's "success" stand for
@@ -30,8 +32,9 @@ final class TypedExpectationTests: XCTestCase {
         XCTAssertFalse(already.matches(validation(.accept, .accept(.alreadyAccepted(level: 1)))), "another level is another status")
         XCTAssertTrue(validation(.accept, .accept(.alreadyAccepted(level: 1))).result.description.hasPrefix("TDX_PAGE_ALREADY_ACCEPTED"))
 
-        XCTAssertTrue(Catalogue.ExpectedValidation(operation: .accept, start: start, size: 0x1000, result: Catalogue.accepted(start))
-            .matches(validation(.accept, .accept(.accepted(Self.page)))))
+        XCTAssertTrue(
+            Catalogue.ExpectedValidation(operation: .accept, start: start, size: 0x1000, result: Catalogue.accepted(start))
+                .matches(validation(.accept, .accept(.accepted(Self.page)))))
         XCTAssertEqual(success.description, "validate 0x400000 (4 KiB): success (RAX 0)")
     }
 
@@ -39,9 +42,10 @@ final class TypedExpectationTests: XCTestCase {
     /// access that caused one from KVM's own exit and from the other view.
     func testExpectedConversionComparesTheForm() {
         func record(_ form: ConversionForm, outsideGuestMemory: Bool = false) -> ConversionRecord {
-            ConversionRecord(interface: .sevSNP, form: form, transport: .trap, range: Self.page, direction: .private, pageSize: 0x1000,
-                             outcome: outsideGuestMemory ? .outsideGuestMemory : .converted, flipped: outsideGuestMemory ? [] : [Self.page],
-                             unchanged: [], seconds: 0)
+            ConversionRecord(
+                interface: .sevSNP, form: form, transport: .trap, range: Self.page, direction: .private, pageSize: 0x1000,
+                outcome: outsideGuestMemory ? .outsideGuestMemory : .converted, flipped: outsideGuestMemory ? [] : [Self.page],
+                unchanged: [], seconds: 0)
         }
         let privateRead = ExpectedConversion(Self.page.start, Self.page.start + 0x1000, to: .private, form: .memoryFault(.access(view: .private, .read)))
         XCTAssertNil(privateRead.difference(from: record(.memoryFault(.access(view: .private, .read)))))

@@ -27,7 +27,8 @@ final class BuildCommandTests: XCTestCase {
         let written = try Data(contentsOf: sandbox.folder.appendingPathComponent("poisoned/hello.elf"))
         XCTAssertEqual(written, try Data(contentsOf: sandbox.folder.appendingPathComponent("fresh/hello.elf")), "build hello wrote hello")
         XCTAssertNotEqual(written, try Data(contentsOf: sandbox.folder.appendingPathComponent("other/roundtrip.elf")))
-        XCTAssertTrue(output.stderr.hasPrefix("warning: image cache entry \(images)/\(hello) for stub 'hello' (direct64) does not match its digest"), output.stderr)
+        XCTAssertTrue(
+            output.stderr.hasPrefix("warning: image cache entry \(images)/\(hello) for stub 'hello' (direct64) does not match its digest"), output.stderr)
         XCTAssertTrue(output.stdout.contains("built hello (direct64)"), output.stdout)
         XCTAssertEqual(output.stderr.split(separator: "\n").count, 1, output.stderr)
     }

@@ -101,9 +101,11 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(oldJSON["profile"] as? String, "linux-6.1")
         XCTAssertEqual(oldJSON["userMemory2"] as? Bool, false)
 
-        for (arguments, prefix) in [(["probe", "--host-profile", "linux-4.4"], "error: unknown host profile 'linux-4.4'"),
-                                    (["run", "hello", "--mask", "everything"], "error: unknown capability 'everything' to mask"),
-                                    (["conformance", "--backing", "tmpfs"], "Error: The value 'tmpfs' is invalid for '--backing")] {
+        for (arguments, prefix) in [
+            (["probe", "--host-profile", "linux-4.4"], "error: unknown host profile 'linux-4.4'"),
+            (["run", "hello", "--mask", "everything"], "error: unknown capability 'everything' to mask"),
+            (["conformance", "--backing", "tmpfs"], "Error: The value 'tmpfs' is invalid for '--backing"),
+        ] {
             let output = try enlighten(arguments)
             XCTAssertEqual(output.status, 2, "\(arguments): \(output.stderr)")
             XCTAssertTrue(output.stderr.hasPrefix(prefix), "\(arguments): \(output.stderr)")
@@ -131,9 +133,11 @@ final class CLITests: XCTestCase {
     /// accepted and disarm the watchdog; `--vcpus -1` said "Missing value".
     func testRunOptionsAreRefusedAtParseTimeInOneLine() throws {
         let noKVM = ["ENLIGHTEN_KVM": "/nonexistent/kvm"]
-        for (option, value) in [("--timeout", "inf"), ("--timeout", "1e300"), ("--timeout", "nan"), ("--timeout", "-5"), ("--timeout", "0"),
-                                ("--timeout", "3601"), ("--vcpus", "-1"), ("--vcpus", "0"), ("--vcpus", "17"),
-                                ("--max-events", "0"), ("--max-events", "-3"), ("--inject-retry", "-1")] {
+        for (option, value) in [
+            ("--timeout", "inf"), ("--timeout", "1e300"), ("--timeout", "nan"), ("--timeout", "-5"), ("--timeout", "0"),
+            ("--timeout", "3601"), ("--vcpus", "-1"), ("--vcpus", "0"), ("--vcpus", "17"),
+            ("--max-events", "0"), ("--max-events", "-3"), ("--inject-retry", "-1"),
+        ] {
             let output = try enlighten(["run", "hello", option, value], environment: noKVM)
             XCTAssertEqual(output.status, 2, "\(option) \(value): \(output.stderr)")
             let lines = output.stderr.split(separator: "\n")

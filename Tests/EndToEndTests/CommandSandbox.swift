@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -34,11 +35,12 @@ final class CommandSandbox {
         process.executableURL = try EnlightenCLI.binary(for: testCase)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(
-            ["TMPDIR": temporary.path, "ENLIGHTEN_HOME": KVMHost.root.path].merging(environment) { $1 }) { $1 }
+            ["TMPDIR": temporary.path, "ENLIGHTEN_HOME": KVMHost.root.path].merging(environment) { $1 }
+        ) { $1 }
         process.currentDirectoryURL = folder
         baseline = Set(leftovers())
-        FileManager.default.createFile(atPath: folder.appendingPathComponent("stdout").path, contents: nil)
-        FileManager.default.createFile(atPath: folder.appendingPathComponent("stderr").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("stdout").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: folder.appendingPathComponent("stderr").path, contents: nil)
         process.standardOutput = try FileHandle(forWritingTo: folder.appendingPathComponent("stdout"))
         process.standardError = try FileHandle(forWritingTo: folder.appendingPathComponent("stderr"))
         try process.run()
@@ -55,8 +57,9 @@ final class CommandSandbox {
         }
         process.waitUntilExit()
         let read = { (name: String) in (try? String(contentsOf: self.folder.appendingPathComponent(name), encoding: .utf8)) ?? "" }
-        return Output(status: process.terminationStatus, stdout: read("stdout"), stderr: read("stderr"),
-                      uncaughtSignal: process.terminationReason == .uncaughtSignal)
+        return Output(
+            status: process.terminationStatus, stdout: read("stdout"), stderr: read("stderr"),
+            uncaughtSignal: process.terminationReason == .uncaughtSignal)
     }
 
     func run(_ arguments: [String], environment: [String: String] = [:], for testCase: AnyClass) throws -> Output {
@@ -113,17 +116,17 @@ final class CommandSandbox {
     func slowStub() throws -> String {
         let path = folder.appendingPathComponent("slow.asm").path
         try """
-            %include "enlighten.inc"
-            global main
-            section .text
-            main:
-            %rep 200000
-                nop
-            %endrep
-                xor eax, eax
-                ret
+        %include "enlighten.inc"
+        global main
+        section .text
+        main:
+        %rep 200000
+            nop
+        %endrep
+            xor eax, eax
+            ret
 
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        """.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 }

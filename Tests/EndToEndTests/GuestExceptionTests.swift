@@ -39,10 +39,12 @@ final class GuestExceptionTests: XCTestCase {
         }
         XCTAssertEqual(served, ["#GP(0): RAX 0xdead000000400000 is not canonical (bits 63:47 differ)"])
         let validations = result.events.compactMap(\.validation).map { "\($0.operation) \($0.range): \($0.result)" }
-        XCTAssertEqual(validations, [
-            "rescind [0x400000, 0x401000): success (RAX 0)",
-            "validate [0x400000, 0x401000): success (RAX 0)",
-            "rescind [0x400000, 0x401000): FAIL_INPUT (RAX 1)",
-        ], "the #GP validated nothing")
+        XCTAssertEqual(
+            validations,
+            [
+                "rescind [0x400000, 0x401000): success (RAX 0)",
+                "validate [0x400000, 0x401000): success (RAX 0)",
+                "rescind [0x400000, 0x401000): FAIL_INPUT (RAX 1)",
+            ], "the #GP validated nothing")
     }
 }

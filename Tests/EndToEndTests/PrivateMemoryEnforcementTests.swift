@@ -28,7 +28,9 @@ final class PrivateMemoryEnforcementTests: XCTestCase {
     /// EPT violation and GPA, the guest accepts the page and resumes; then a shared read of a
     /// private page converts it implicitly to shared. Exactly those two pages.
     func testTDXImplicitConversionsInBothDirectionsWithAVirtualizationException() throws {
-        let result = try KVMHost.run(try KVMHost.build("memory-fault")) { $0.platform = .tdx; $0.tdxAttributes = 0 }
+        let result = try KVMHost.run(try KVMHost.build("memory-fault")) {
+            $0.platform = .tdx; $0.tdxAttributes = 0
+        }
         XCTAssertTrue(result.passed, "\(result.failures)")
         let implicit = result.conversions.map(\.record).filter(\.form.isImplicit)
         XCTAssertEqual(implicit.map(\.range), [GPARange(start: 0x40_0000, end: 0x40_1000), GPARange(start: 0x40_1000, end: 0x40_2000)])
@@ -105,7 +107,9 @@ extension PrivateMemoryEnforcementTests {
     /// valid, bit 8 an access to the translated address: Intel SDM vol. 3 table 28-7; bits 3-5
     /// clear, the pending page being mapped for nothing), and the exact GLA and GPA read.
     func testUnhookedVirtualizationExceptionIsReportedWithItsVEInfo() throws {
-        let result = try KVMHost.run(try KVMHost.build("unhandled-ve.asm")) { $0.platform = .tdx; $0.tdxAttributes = 0 }
+        let result = try KVMHost.run(try KVMHost.build("unhandled-ve.asm")) {
+            $0.platform = .tdx; $0.tdxAttributes = 0
+        }
         XCTAssertFalse(result.passed)
         guard case .exception(let vector, _, let at, _)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
         XCTAssertEqual(vector, 20, "#VE")
@@ -119,7 +123,9 @@ extension PrivateMemoryEnforcementTests {
     /// An image that never speaks TDX links no TDX library: its #VE report is the exception
     /// record alone, and the run still names the GPA from the host's side.
     func testAVirtualizationExceptionInAnImageWithoutTheTDXLibraryStillStopsNamingTheGPA() throws {
-        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm")) { $0.platform = .tdx; $0.tdxAttributes = 0 }
+        let result = try KVMHost.run(try KVMHost.build("outside-plan.asm")) {
+            $0.platform = .tdx; $0.tdxAttributes = 0
+        }
         guard case .exception(20, _, let at, _)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
         XCTAssertTrue(at.contains("GPA 0x400000"), at)
         XCTAssertNil(result.values["#VE.exit_reason"])
@@ -141,7 +147,9 @@ extension PrivateMemoryEnforcementTests {
     /// The same as a TD with SEPT_VE_DISABLE clear: #VE at the write, whose VE info names the
     /// GLA written; the handler accepts and the write lands.
     func testTDXFirstWriteToAPendingPageTakesAVirtualizationExceptionAtTheWrite() throws {
-        let result = try KVMHost.run(try KVMHost.build("first-touch-write.asm")) { $0.platform = .tdx; $0.tdxAttributes = 0 }
+        let result = try KVMHost.run(try KVMHost.build("first-touch-write.asm")) {
+            $0.platform = .tdx; $0.tdxAttributes = 0
+        }
         XCTAssertTrue(result.passed, "\(result.failures)")
         XCTAssertEqual(result.values["ve_gla"], 0x40_0028)
     }

@@ -22,10 +22,11 @@ final class QEMUBootTests: XCTestCase {
         let accelerator = FileManager.default.isReadableFile(atPath: "/dev/kvm") ? ["-enable-kvm"] : ["-accel", "tcg"]
         let process = Process()
         process.executableURL = URL(fileURLWithPath: qemu)
-        process.arguments = accelerator + [
-            "-bios", try XCTUnwrap(written.rom), "-display", "none", "-nodefaults", "-no-reboot",
-            "-debugcon", "file:\(console.path)", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-        ]
+        process.arguments =
+            accelerator + [
+                "-bios", try XCTUnwrap(written.rom), "-display", "none", "-nodefaults", "-no-reboot",
+                "-debugcon", "file:\(console.path)", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            ]
         process.standardError = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         try process.run()

@@ -16,8 +16,9 @@ final class RewrittenSiteTests: XCTestCase {
         XCTAssertEqual(result.check("stepped_nops_left_rax")?.actual, 12)
         XCTAssertEqual(result.check("db_after_site_nop")?.actual, 1, "the guest's own single-step trap after the NOP at the site")
         // Part 3: the swapped site served as what it holds; only page 1 converted.
-        XCTAssertEqual(result.conversions.map { "\($0.record.range) \($0.record.direction)" }, ["[0x401000, 0x402000) shared"],
-                       "no conversion of page 0, whose hypercalls ran as NOPs")
+        XCTAssertEqual(
+            result.conversions.map { "\($0.record.range) \($0.record.direction)" }, ["[0x401000, 0x402000) shared"],
+            "no conversion of page 0, whose hypercalls ran as NOPs")
 
         let rewritten = result.events.compactMap { event -> (armed: RequestInstruction, holds: [UInt8], answer: String)? in
             guard case .served(_, .kvm, .rewrittenSite(let armed, let holds, _), let answer) = event else { return nil }

@@ -43,7 +43,9 @@ final class RunArgumentTests: XCTestCase {
         }
         let result = try enlighten(["run", ovmf])
         XCTAssertEqual(result.status, 2)
-        XCTAssertEqual(result.stderr, "error: \(ovmf) is an OVMF volume (a UEFI firmware volume): Enlighten runs the images it builds; inspect it with `enlighten inspect \(ovmf)`\n")
+        XCTAssertEqual(
+            result.stderr,
+            "error: \(ovmf) is an OVMF volume (a UEFI firmware volume): Enlighten runs the images it builds; inspect it with `enlighten inspect \(ovmf)`\n")
     }
 
     func testROMWithoutOrNotMatchingItsELFIsRefused() throws {

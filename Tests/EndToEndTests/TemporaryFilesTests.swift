@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -72,8 +73,9 @@ final class TemporaryFilesTests: XCTestCase {
         var interrupted = 0
         for (signal, delay) in [(SIGTERM, 0.0), (SIGINT, 0.0), (SIGTERM, 0.3), (SIGINT, 0.6), (SIGTERM, 1.0), (SIGINT, 1.3)] {
             let report = sandbox.folder.appendingPathComponent("results.json")
-            let process = try sandbox.start(["conformance", "--platform", "kvm", "--report", report.path],
-                                            environment: ["ENLIGHTEN_CACHE_DIR": "off"], for: Self.self)
+            let process = try sandbox.start(
+                ["conformance", "--platform", "kvm", "--report", report.path],
+                environment: ["ENLIGHTEN_CACHE_DIR": "off"], for: Self.self)
             XCTAssertTrue(sandbox.waitForTemporaryFiles(of: process), "the suite made its run folder")
             Thread.sleep(forTimeInterval: delay)
             kill(process.processIdentifier, signal)
@@ -98,8 +100,9 @@ final class TemporaryFilesTests: XCTestCase {
         let sandbox = try CommandSandbox()
         let report = sandbox.folder.appendingPathComponent("results.json")
         for signal in [SIGTERM, SIGINT, SIGTERM, SIGINT] {
-            let process = try sandbox.start(["conformance", "--platform", "kvm", "--report", report.path],
-                                            environment: ["ENLIGHTEN_CACHE_DIR": "off"], for: Self.self)
+            let process = try sandbox.start(
+                ["conformance", "--platform", "kvm", "--report", report.path],
+                environment: ["ENLIGHTEN_CACHE_DIR": "off"], for: Self.self)
             XCTAssertTrue(sandbox.waitForTemporaryFiles(of: process), "the suite made its run folder")
             sandbox.waitForTemporaryFilesToGo(of: process)
             kill(process.processIdentifier, signal)

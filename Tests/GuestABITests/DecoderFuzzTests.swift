@@ -53,12 +53,13 @@ final class DecoderFuzzTests: XCTestCase {
         if rng.chance(1, in: 50) {
             for offset in stride(from: 0, to: 4096, by: 8) { page.store(rng.next(), at: offset) }
         }
-        let exitCode: UInt64 = switch UInt64.random(in: 0..<20, using: &rng) {
-        case 0: 0x81
-        case 1: rng.next()
-        case 2: 0x72
-        default: 0x8000_0010
-        }
+        let exitCode: UInt64 =
+            switch UInt64.random(in: 0..<20, using: &rng) {
+            case 0: 0x81
+            case 1: rng.next()
+            case 2: 0x72
+            default: 0x8000_0010
+            }
         page.set(.swExitCode, exitCode)
         page.set(.swExitInfo1, rng.chance(1, in: 10) ? rng.next() : 0)
         page.set(.swExitInfo2, 0)
@@ -90,22 +91,25 @@ final class DecoderFuzzTests: XCTestCase {
         for _ in 0..<count {
             let is2M = rng.chance(1, in: 3)
             if !rng.chance(3, in: 4) { gfn = rng.chance(1, in: 2) ? rng.next() : UInt64.random(in: 0...0x8000, using: &rng) }
-            let operation: UInt8 = rng.chance(9, in: 10)
+            let operation: UInt8 =
+                rng.chance(9, in: 10)
                 ? UInt8.random(in: 1...4, using: &rng) : UInt8.random(in: 0...15, using: &rng)
-            let curPage: UInt16 = switch UInt64.random(in: 0..<10, using: &rng) {
-            case 0: is2M ? 512 : 1
-            case 1: UInt16.random(in: 0...0xFFF, using: &rng)
-            case 2: is2M ? UInt16.random(in: 1...511, using: &rng) : 0
-            default: 0
-            }
+            let curPage: UInt16 =
+                switch UInt64.random(in: 0..<10, using: &rng) {
+                case 0: is2M ? 512 : 1
+                case 1: UInt16.random(in: 0...0xFFF, using: &rng)
+                case 2: is2M ? UInt16.random(in: 1...511, using: &rng) : 0
+                default: 0
+                }
             let reserved: UInt8 = rng.chance(1, in: 30) ? UInt8.random(in: 1...0x7F, using: &rng) : 0
             entries.append(PageStateChangeEntry(gfn: gfn, rawOperation: operation, is2M: is2M, curPage: curPage, reserved: reserved))
             gfn &+= is2M ? 512 : 1
         }
-        let end: UInt16 = switch UInt64.random(in: 0..<10, using: &rng) {
-        case 0: UInt16.random(in: 0...300, using: &rng)
-        default: UInt16(clamping: max(count - 1, 0))
-        }
+        let end: UInt16 =
+            switch UInt64.random(in: 0..<10, using: &rng) {
+            case 0: UInt16.random(in: 0...300, using: &rng)
+            default: UInt16(clamping: max(count - 1, 0))
+            }
         let cur: UInt16 = rng.chance(1, in: 5) ? UInt16.random(in: 0...UInt16(max(count, 1)), using: &rng) : 0
         return PageStateChangeDescriptor(curEntry: cur, endEntry: end, reserved: 0, entries: entries)
     }
@@ -231,7 +235,8 @@ final class DecoderFuzzTests: XCTestCase {
                 XCTAssertEqual(MapGPARange.attributes(for: request), attrs & mask, context)
             } catch {
                 let rax = error.returnValue(longMode: longMode)
-                let allowed: Set<UInt64> = longMode
+                let allowed: Set<UInt64> =
+                    longMode
                     ? [0 &- 1, 0 &- 22, 0 &- 1000] : [0xFFFF_FFFF, 0xFFFF_FFEA, 0xFFFF_FC18]
                 XCTAssertTrue(allowed.contains(rax), context)
             }
@@ -246,12 +251,13 @@ final class DecoderFuzzTests: XCTestCase {
         for iteration in 0..<30_000 {
             var registers = TDCallRegisters()
             for index in 0..<16 { registers[gpr: index] = rng.next() }
-            registers.rax = switch UInt64.random(in: 0..<10, using: &rng) {
-            case 0: rng.next()
-            case 1: 1
-            case 2: 6
-            default: 0
-            }
+            registers.rax =
+                switch UInt64.random(in: 0..<10, using: &rng) {
+                case 0: rng.next()
+                case 1: 1
+                case 2: 6
+                default: 0
+                }
             registers.rcx = rng.chance(4, in: 5) ? 0xFC00 : rng.next() & (rng.chance(1, in: 2) ? 0xFFFF : .max)
             if rng.chance(3, in: 4) {
                 registers.r10 = 0
@@ -277,8 +283,10 @@ final class DecoderFuzzTests: XCTestCase {
         XCTAssertGreaterThan(mapGPACalls, 5_000)
     }
 
-    func checkMapGPA(_ gpa: UInt64, _ size: UInt64, _ width: TDXGuestPhysicalAddressWidth,
-                     _ rng: inout SplitMix64, _ context: String) {
+    func checkMapGPA(
+        _ gpa: UInt64, _ size: UInt64, _ width: TDXGuestPhysicalAddressWidth,
+        _ rng: inout SplitMix64, _ context: String
+    ) {
         var processor: TDXMapGPAProcessor
         do {
             processor = try TDXMapGPAProcessor(gpa: gpa, size: size, width: width)

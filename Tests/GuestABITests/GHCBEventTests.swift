@@ -73,21 +73,27 @@ final class GHCBEventDecoderTests: XCTestCase {
         // REP OUTSB of 16 bytes: count in SW_EXITINFO2, data at GHCB + 0x800.
         var raw = RawGHCB(exitCode: 0x7B, info1: (0x3F8 << 16) | 0x10 | 0x8 | 0x4, info2: 16)
         raw.put(0x3A8, shared)
-        XCTAssertEqual(try raw.decode(), .stringPortOut(
-            port: 0x3F8, size: 1, count: 16, scratch: .ghcbSharedBuffer(offset: 0x800, length: 16)))
+        XCTAssertEqual(
+            try raw.decode(),
+            .stringPortOut(
+                port: 0x3F8, size: 1, count: 16, scratch: .ghcbSharedBuffer(offset: 0x800, length: 16)))
         // INSD of 508 items fills the buffer exactly (2032 bytes).
         var ins = RawGHCB(exitCode: 0x7B, info1: (0x60 << 16) | 0x40 | 0x4 | 0x1, info2: 508)
         ins.put(0x3A8, shared)
-        XCTAssertEqual(try ins.decode(), .stringPortIn(
-            port: 0x60, size: 4, count: 508, scratch: .ghcbSharedBuffer(offset: 0x800, length: 2032)))
+        XCTAssertEqual(
+            try ins.decode(),
+            .stringPortIn(
+                port: 0x60, size: 4, count: 508, scratch: .ghcbSharedBuffer(offset: 0x800, length: 2032)))
     }
 
     func testStringIOOutsideTheGHCB() throws {
         var raw = RawGHCB(exitCode: 0x7B, info1: (0x3F8 << 16) | 0x10 | 0x4, info2: 0x1_0000)
         raw.put(0x3A8, 0x20_0000)
-        XCTAssertEqual(try raw.decode(), .stringPortOut(
-            port: 0x3F8, size: 1, count: 0x1_0000, scratch: .guestMemory(gpa: 0x20_0000, length: 0x1_0000)))
-        raw.put(0x3A0, 0x1_0001)  // one byte over KVM's 16-page limit
+        XCTAssertEqual(
+            try raw.decode(),
+            .stringPortOut(
+                port: 0x3F8, size: 1, count: 0x1_0000, scratch: .guestMemory(gpa: 0x20_0000, length: 0x1_0000)))
+        raw.put(0x3A0, 0x1_0001) // one byte over KVM's 16-page limit
         XCTAssertEqual(refusal(raw), .malformed(.invalidScratchArea))
     }
 
@@ -101,7 +107,7 @@ final class GHCBEventDecoderTests: XCTestCase {
 
     func testMSR() throws {
         var read = RawGHCB(exitCode: 0x7C, info1: 0)
-        read.put(0x308, 0xFFFF_FFFF_C000_0100)  // only ECX counts
+        read.put(0x308, 0xFFFF_FFFF_C000_0100) // only ECX counts
         XCTAssertEqual(try read.decode(), .msrRead(index: 0xC000_0100))
         var write = RawGHCB(exitCode: 0x7C, info1: 1)
         write.put(0x308, 0x1B)
@@ -118,28 +124,33 @@ final class GHCBEventDecoderTests: XCTestCase {
         var xsave = RawGHCB(exitCode: 0x72)
         xsave.put(0x1F8, 0xD)
         xsave.put(0x308, 1)
-        xsave.put(0x3E8, 0x7)       // XCR0
-        xsave.put(0x140, 0x100)     // XSS
+        xsave.put(0x3E8, 0x7) // XCR0
+        xsave.put(0x140, 0x100) // XSS
         XCTAssertEqual(try xsave.decode(), .cpuid(leaf: 0xD, subleaf: 1, xcr0: 7, xss: 0x100))
     }
 
     func testMMIO() throws {
         var read = RawGHCB(exitCode: 0x8000_0001, info1: 0xFED0_00F0, info2: 8)
         read.put(0x3A8, shared + 0x10)
-        XCTAssertEqual(try read.decode(), .mmioRead(
-            gpa: 0xFED0_00F0, length: 8, scratch: .ghcbSharedBuffer(offset: 0x810, length: 8)))
+        XCTAssertEqual(
+            try read.decode(),
+            .mmioRead(
+                gpa: 0xFED0_00F0, length: 8, scratch: .ghcbSharedBuffer(offset: 0x810, length: 8)))
         var write = RawGHCB(exitCode: 0x8000_0002, info1: 0xFEE0_00B0, info2: 4)
         write.put(0x3A8, shared)
-        XCTAssertEqual(try write.decode(), .mmioWrite(
-            gpa: 0xFEE0_00B0, length: 4, scratch: .ghcbSharedBuffer(offset: 0x800, length: 4)))
+        XCTAssertEqual(
+            try write.decode(),
+            .mmioWrite(
+                gpa: 0xFEE0_00B0, length: 4, scratch: .ghcbSharedBuffer(offset: 0x800, length: 4)))
     }
 
     func testTerminationHVFeaturesAndTheRest() throws {
         // SW_EXITINFO1[3:0] reason set 1, [11:4] reason code 0x23.
         XCTAssertEqual(try RawGHCB(exitCode: 0x8000_FFFE, info1: 0x231).decode(), .terminate(reasonSet: 1, reasonCode: 0x23))
         XCTAssertEqual(try RawGHCB(exitCode: 0x8000_FFFD).decode(), .hypervisorFeatures)
-        XCTAssertEqual(refusal(RawGHCB(exitCode: 0x8000_FFFF, info1: 0x29, info2: 7)),
-                       .vcpuStops(.unsupportedEvent(exitInfo1: 0x29, exitInfo2: 7)))
+        XCTAssertEqual(
+            refusal(RawGHCB(exitCode: 0x8000_FFFF, info1: 0x29, info2: 7)),
+            .vcpuStops(.unsupportedEvent(exitInfo1: 0x29, exitInfo2: 7)))
         XCTAssertEqual(try RawGHCB(exitCode: 0x89).decode(), .notDecoded(exitCode: 0x89))
         var psc = RawGHCB(exitCode: 0x8000_0010)
         psc.put(0x3A8, shared)

@@ -9,9 +9,10 @@ final class GHCBExitHandlerTests: XCTestCase {
     let gpa = GHCBFixture.ghcbGPA
 
     func validPSC() -> GHCBPage {
-        GHCBFixture.pageStateChange(PageStateChangeDescriptor(entries: [
-            PageStateChangeEntry(gfn: 0x77, operation: .makeShared, is2M: false),
-        ]))
+        GHCBFixture.pageStateChange(
+            PageStateChangeDescriptor(entries: [
+                PageStateChangeEntry(gfn: 0x77, operation: .makeShared, is2M: false)
+            ]))
     }
 
     func handle(_ page: inout GHCBPage, host: RecordingHost = RecordingHost()) -> GHCBExitHandler.Disposition {
@@ -58,10 +59,10 @@ final class GHCBExitHandlerTests: XCTestCase {
 
     func testScratchArea() {
         let offsets: [(UInt64, UInt64)] = [
-            (0, 3),                       // no scratch GPA at all
-            (gpa + 0x1000 + 0x800, 3),    // another page
-            (gpa + 0x400, 3),             // inside the GHCB, below the shared buffer
-            (gpa + 0xFEC, 3),             // header would cross 0xFF0
+            (0, 3), // no scratch GPA at all
+            (gpa + 0x1000 + 0x800, 3), // another page
+            (gpa + 0x400, 3), // inside the GHCB, below the shared buffer
+            (gpa + 0xFEC, 3), // header would cross 0xFF0
         ]
         for (scratch, code) in offsets {
             var page = validPSC()
@@ -105,9 +106,13 @@ final class GHCBExitHandlerTests: XCTestCase {
         page.set(.cpl, 0)
         let host = RecordingHost()
         XCTAssertEqual(handle(&page, host: host), .hypercall(rax: 0))
-        XCTAssertEqual(host.requests, [ConversionRequest(
-            range: try GPARange(start: 0x20_0000, pageCount: 512), direction: .toPrivate, pageSize: .size2M,
-            origin: .kvmHypercall)])
+        XCTAssertEqual(
+            host.requests,
+            [
+                ConversionRequest(
+                    range: try GPARange(start: 0x20_0000, pageCount: 512), direction: .toPrivate, pageSize: .size2M,
+                    origin: .kvmHypercall)
+            ])
         XCTAssertEqual(page[.rax], 0)
         XCTAssertTrue(page.isValid(.rax))
         XCTAssertEqual(page[.rbx], 0x20_0000, "KVM writes the guest's RBX back")

@@ -12,7 +12,7 @@ final class GHCBMSRCPUIDTests: XCTestCase {
 
     func testResponseKeepsGHCBData31To12AsWritten() {
         // KVM edits the request in place: only [63:32] and the info field change.
-        let request: UInt64 = 0x8000_0000_C000_1004  // EDX selector and a stray bit 12
+        let request: UInt64 = 0x8000_0000_C000_1004 // EDX selector and a stray bit 12
         XCTAssertEqual(GHCBMSRResponse.cpuid(request: request, value: 0x2C10_0800), 0x2C10_0800_C000_1005)
     }
 

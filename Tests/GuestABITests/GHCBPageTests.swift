@@ -74,7 +74,7 @@ final class GHCBPageReloadTests: XCTestCase {
         page[.swExitInfo2] = 0x1234
         XCTAssertEqual(page.changedRanges, [0x3A0..<0x3A8])
         var fresh = [UInt8](repeating: 0, count: 4096)
-        fresh[0x390] = 0x10   // SW_EXITCODE low byte
+        fresh[0x390] = 0x10 // SW_EXITCODE low byte
         try fresh.withUnsafeBytes { try page.reload(copying: $0) }
         XCTAssertEqual(page.bytes, fresh)
         XCTAssertEqual(page.changedRanges, [])

@@ -5,8 +5,10 @@ import XCTest
 /// and kvm_para.h: nr 12, PAGE_SZ_2M = 1, PAGE_SZ_1G = 2, ENCRYPTED = 0x10,
 /// -EINVAL = 0xFFFF_FFFF_FFFF_FFEA, -KVM_ENOSYS = -1000 = 0xFFFF_FFFF_FFFF_FC18.
 final class MapGPARangeTests: XCTestCase {
-    func decode(nr: UInt64 = 12, _ gpa: UInt64, _ npages: UInt64, _ attrs: UInt64,
-                longMode: Bool = true, cpl: UInt8 = 0) -> Result<ConversionRequest, KVMHypercallError> {
+    func decode(
+        nr: UInt64 = 12, _ gpa: UInt64, _ npages: UInt64, _ attrs: UInt64,
+        longMode: Bool = true, cpl: UInt8 = 0
+    ) -> Result<ConversionRequest, KVMHypercallError> {
         Result { () throws(KVMHypercallError) in
             try MapGPARange.decode(nr: nr, a0: gpa, a1: npages, a2: attrs, longMode: longMode, cpl: cpl)
         }

@@ -10,9 +10,11 @@ final class PageStateChangeProcessorTests: XCTestCase {
     let invalidEntry: UInt64 = 0x1_0000_0002
     let generic: UInt64 = 0x100_0000_0000
 
-    func run(_ entries: [PageStateChangeEntry], curEntry: UInt16 = 0, endEntry: UInt16? = nil,
-             policy: PageStateChangePolicy = .strict, host: RecordingHost = RecordingHost(),
-             offset: Int = 0x800) -> (GHCBPage, PageStateChangeResult) {
+    func run(
+        _ entries: [PageStateChangeEntry], curEntry: UInt16 = 0, endEntry: UInt16? = nil,
+        policy: PageStateChangePolicy = .strict, host: RecordingHost = RecordingHost(),
+        offset: Int = 0x800
+    ) -> (GHCBPage, PageStateChangeResult) {
         let descriptor = PageStateChangeDescriptor(
             curEntry: curEntry, endEntry: endEntry ?? UInt16(entries.count - 1), entries: entries)
         var page = GHCBFixture.pageStateChange(descriptor, offset: offset)
@@ -37,16 +39,21 @@ final class PageStateChangeProcessorTests: XCTestCase {
 
     func testMergesContiguousEntriesIntoOneRequest() throws {
         let host = RecordingHost()
-        let entries = [0x100, 0x101, 0x102].map { PageStateChangeEntry(gfn: $0, operation: .makeShared, is2M: false) }
-            + [PageStateChangeEntry(gfn: 0x200, operation: .makeShared, is2M: false),
-               PageStateChangeEntry(gfn: 0x201, operation: .makePrivate, is2M: false)]
+        let entries =
+            [0x100, 0x101, 0x102].map { PageStateChangeEntry(gfn: $0, operation: .makeShared, is2M: false) }
+            + [
+                PageStateChangeEntry(gfn: 0x200, operation: .makeShared, is2M: false),
+                PageStateChangeEntry(gfn: 0x201, operation: .makePrivate, is2M: false),
+            ]
         let (page, result) = run(entries, host: host)
         XCTAssertEqual(result, .completed)
-        XCTAssertEqual(host.requests, [
-            try request(0x10_0000, 3, .toShared, .size4K),
-            try request(0x20_0000, 1, .toShared, .size4K),
-            try request(0x20_1000, 1, .toPrivate, .size4K),
-        ])
+        XCTAssertEqual(
+            host.requests,
+            [
+                try request(0x10_0000, 3, .toShared, .size4K),
+                try request(0x20_0000, 1, .toShared, .size4K),
+                try request(0x20_1000, 1, .toPrivate, .size4K),
+            ])
         let after = GHCBFixture.descriptor(in: page, count: 5)
         XCTAssertEqual(after.curEntry, 5)
         XCTAssertEqual(after.entries.map(\.curPage), [1, 1, 1, 1, 1])
@@ -54,13 +61,16 @@ final class PageStateChangeProcessorTests: XCTestCase {
 
     func testMergesTwoMegabyteEntries() throws {
         let host = RecordingHost()
-        let entries = [0x200, 0x400, 0x600].map { PageStateChangeEntry(gfn: $0, operation: .makePrivate, is2M: true) }
+        let entries =
+            [0x200, 0x400, 0x600].map { PageStateChangeEntry(gfn: $0, operation: .makePrivate, is2M: true) }
             + [PageStateChangeEntry(gfn: 0x800, operation: .makePrivate, is2M: false)]
         let (page, _) = run(entries, host: host)
-        XCTAssertEqual(host.requests, [
-            try request(0x20_0000, 1536, .toPrivate, .size2M),
-            try request(0x80_0000, 1, .toPrivate, .size4K),
-        ])
+        XCTAssertEqual(
+            host.requests,
+            [
+                try request(0x20_0000, 1536, .toPrivate, .size2M),
+                try request(0x80_0000, 1, .toPrivate, .size4K),
+            ])
         XCTAssertEqual(GHCBFixture.descriptor(in: page, count: 4).entries.map(\.curPage), [512, 512, 512, 1])
     }
 
@@ -85,10 +95,12 @@ final class PageStateChangeProcessorTests: XCTestCase {
             PageStateChangeEntry(gfn: 0x39C, operation: .makeShared, is2M: false),
         ]
         _ = run(entries, host: host)
-        XCTAssertEqual(host.requests, [
-            try request(0x26_4000, 412, .toShared, .size4K),
-            try request(0x39_C000, 1, .toShared, .size4K),
-        ])
+        XCTAssertEqual(
+            host.requests,
+            [
+                try request(0x26_4000, 412, .toShared, .size4K),
+                try request(0x39_C000, 1, .toShared, .size4K),
+            ])
     }
 
     func testSkipsFinishedEntriesAndDoesNotMergeIntoStartedOnes() throws {

@@ -5,8 +5,10 @@ import XCTest
 /// `tdg_vp_info.c`) and KVM's (`tdx.c handle_tdvmcall`): TDX_OPERAND_INVALID =
 /// 0xC000_0100_0000_0000 with the operand id in bits 31:0 (RAX 0, RCX 1).
 final class TDCallTests: XCTestCase {
-    func registers(rax: UInt64, rcx: UInt64 = 0xFC00, r10: UInt64 = 0, r11: UInt64 = 0,
-                   r12: UInt64 = 0, r13: UInt64 = 0, r14: UInt64 = 0) -> TDCallRegisters {
+    func registers(
+        rax: UInt64, rcx: UInt64 = 0xFC00, r10: UInt64 = 0, r11: UInt64 = 0,
+        r12: UInt64 = 0, r13: UInt64 = 0, r14: UInt64 = 0
+    ) -> TDCallRegisters {
         var registers = TDCallRegisters()
         registers.rax = rax
         registers.rcx = rcx

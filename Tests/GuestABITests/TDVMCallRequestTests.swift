@@ -13,9 +13,11 @@ final class TDVMCallRequestTests: XCTestCase {
     let sharedBit: UInt64 = 1 << 47
 
     /// The registers a guest loads, as Linux arch/x86/coco/tdx/tdx.c does.
-    func call(_ r11: UInt64, r12: UInt64 = 0, r13: UInt64 = 0, r14: UInt64 = 0, r15: UInt64 = 0,
-              rbx: UInt64 = 0, rdi: UInt64 = 0, rsi: UInt64 = 0, r8: UInt64 = 0, r9: UInt64 = 0, rdx: UInt64 = 0,
-              mask: UInt16 = 0xFC00) -> TDVMCallDecoded {
+    func call(
+        _ r11: UInt64, r12: UInt64 = 0, r13: UInt64 = 0, r14: UInt64 = 0, r15: UInt64 = 0,
+        rbx: UInt64 = 0, rdi: UInt64 = 0, rsi: UInt64 = 0, r8: UInt64 = 0, r9: UInt64 = 0, rdx: UInt64 = 0,
+        mask: UInt16 = 0xFC00
+    ) -> TDVMCallDecoded {
         var registers = TDCallRegisters()
         registers.rcx = UInt64(mask)
         registers.r11 = r11
@@ -44,8 +46,9 @@ final class TDVMCallRequestTests: XCTestCase {
             XCTAssertEqual(call(30, r12: size, r13: 0, r14: 0x80), .answer(.invalidOperand, because: .invalidOperand(.size(size))))
         }
         for direction: UInt64 in [2, 0xFFFF_FFFF_FFFF_FFFF, 1 << 32] {
-            XCTAssertEqual(call(30, r12: 1, r13: direction, r14: 0x80),
-                           .answer(.invalidOperand, because: .invalidOperand(.direction(direction))))
+            XCTAssertEqual(
+                call(30, r12: 1, r13: direction, r14: 0x80),
+                .answer(.invalidOperand, because: .invalidOperand(.direction(direction))))
         }
     }
 
@@ -54,8 +57,9 @@ final class TDVMCallRequestTests: XCTestCase {
         XCTAssertEqual(call(12, r12: 0), .request(.hlt(interruptsBlocked: false)))
         XCTAssertEqual(call(12, r12: 1), .request(.hlt(interruptsBlocked: true)))
         XCTAssertEqual(call(31, r12: 0x1B), .request(.msrRead(index: 0x1B)))
-        XCTAssertEqual(call(32, r12: 0x6E0, r13: 0x1234_5678_9ABC_DEF0),
-                       .request(.msrWrite(index: 0x6E0, value: 0x1234_5678_9ABC_DEF0)))
+        XCTAssertEqual(
+            call(32, r12: 0x6E0, r13: 0x1234_5678_9ABC_DEF0),
+            .request(.msrWrite(index: 0x6E0, value: 0x1234_5678_9ABC_DEF0)))
     }
 
     func testRequestMMIO() {
@@ -72,11 +76,13 @@ final class TDVMCallRequestTests: XCTestCase {
         XCTAssertEqual(call(48, r12: 16, r13: 0, r14: gpa), .answer(.invalidOperand, because: .invalidOperand(.size(16))))
         XCTAssertEqual(call(48, r12: 4, r13: 2, r14: gpa), .answer(.invalidOperand, because: .invalidOperand(.direction(2))))
         // Private (shared bit clear) first byte, and a last byte past the shared range.
-        XCTAssertEqual(call(48, r12: 4, r13: 0, r14: 0xFED0_0000),
-                       .answer(.invalidOperand, because: .invalidOperand(.privateMMIOAddress(0xFED0_0000))))
-        let top: UInt64 = (1 << 48) - 2  // shared bit set; top + 7 carries into bit 48, clearing bit 47
-        XCTAssertEqual(call(48, r12: 8, r13: 0, r14: top),
-                       .answer(.invalidOperand, because: .invalidOperand(.privateMMIOAddress(top))))
+        XCTAssertEqual(
+            call(48, r12: 4, r13: 0, r14: 0xFED0_0000),
+            .answer(.invalidOperand, because: .invalidOperand(.privateMMIOAddress(0xFED0_0000))))
+        let top: UInt64 = (1 << 48) - 2 // shared bit set; top + 7 carries into bit 48, clearing bit 47
+        XCTAssertEqual(
+            call(48, r12: 8, r13: 0, r14: top),
+            .answer(.invalidOperand, because: .invalidOperand(.privateMMIOAddress(top))))
     }
 
     func testGetTdVmCallInfo() {
@@ -93,20 +99,26 @@ final class TDVMCallRequestTests: XCTestCase {
         XCTAssertEqual(withGPA, .request(.reportFatalError(errorCode: (1 << 63) | 0x1_0000, gpa: 0x5000, message: [])))
         // Only exposed message registers count: RBX hidden, R15 and RDI carry on the text.
         let registers = [UInt64(0x4141_4141_4141_4141), 0x4242_4242_4242_4242, 0x4343_4343_4343_4343, 0x44]
-        let packed = call(0x10003, r14: registers[0], r15: registers[1], rbx: 0x5858, rdi: registers[3],
-                          mask: 0xFC00 | (1 << 7))
-        XCTAssertEqual(packed, .request(.reportFatalError(
-            errorCode: 0, gpa: nil, message: Array(repeating: 0x41, count: 8) + Array(repeating: 0x42, count: 8) + [0x44])))
+        let packed = call(
+            0x10003, r14: registers[0], r15: registers[1], rbx: 0x5858, rdi: registers[3],
+            mask: 0xFC00 | (1 << 7))
+        XCTAssertEqual(
+            packed,
+            .request(
+                .reportFatalError(
+                    errorCode: 0, gpa: nil, message: Array(repeating: 0x41, count: 8) + Array(repeating: 0x42, count: 8) + [0x44])))
     }
 
     func testUnknownSubfunctionsAndGetQuote() {
         for subfunction: UInt64 in [0, 11, 49, 0x10004, 0x20000] {
             XCTAssertEqual(call(subfunction), .answer(.subfunctionUnsupported, because: .subfunctionUnsupported(subfunction)))
         }
-        XCTAssertEqual(call(0x10002, r12: sharedBit | 0x1000, r13: 0x1000),
-                       .answer(.subfunctionUnsupported, because: .subfunctionUnsupported(0x10002)))
-        XCTAssertEqual(call(0x10002, r12: 0x1000, r13: 0x1000),
-                       .answer(.invalidOperand, because: .invalidOperand(.privateQuoteBuffer(0x1000))))
+        XCTAssertEqual(
+            call(0x10002, r12: sharedBit | 0x1000, r13: 0x1000),
+            .answer(.subfunctionUnsupported, because: .subfunctionUnsupported(0x10002)))
+        XCTAssertEqual(
+            call(0x10002, r12: 0x1000, r13: 0x1000),
+            .answer(.invalidOperand, because: .invalidOperand(.privateQuoteBuffer(0x1000))))
     }
 
     func testMapGPAAndHypercallsPassThrough() {
@@ -114,14 +126,16 @@ final class TDVMCallRequestTests: XCTestCase {
         var registers = TDCallRegisters()
         registers.r10 = 12
         registers.r11 = 0x1000
-        XCTAssertEqual(TDVMCallRequest.decode(registers, exposedMask: 0xFC00, width: width),
-                       .request(.conversion(.kvmHypercall(nr: 12, a0: 0x1000, a1: 0, a2: 0, a3: 0))))
+        XCTAssertEqual(
+            TDVMCallRequest.decode(registers, exposedMask: 0xFC00, width: width),
+            .request(.conversion(.kvmHypercall(nr: 12, a0: 0x1000, a1: 0, a2: 0, a3: 0))))
     }
 
     func testHiddenRegistersReadAsZero() {
         // R12/R13 hidden: IO of size 0, which is an invalid operand.
-        XCTAssertEqual(call(30, r12: 1, r13: 1, r14: 0x80, mask: 0x0C00 | 0xC000),
-                       .answer(.invalidOperand, because: .invalidOperand(.size(0))))
+        XCTAssertEqual(
+            call(30, r12: 1, r13: 1, r14: 0x80, mask: 0x0C00 | 0xC000),
+            .answer(.invalidOperand, because: .invalidOperand(.size(0))))
     }
 
     // MARK: Answers

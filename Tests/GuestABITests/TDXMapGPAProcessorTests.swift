@@ -23,8 +23,12 @@ final class TDXMapGPAProcessorTests: XCTestCase {
         var processor = try TDXMapGPAProcessor(gpa: 0x1000, size: 0x3000, width: .bits48)
         let host = RecordingHost()
         XCTAssertEqual(processor.run(host: host.serve), TDVMCallCompletion(status: 0))
-        XCTAssertEqual(host.requests, [ConversionRequest(
-            range: try GPARange(start: 0x1000, pageCount: 3), direction: .toPrivate, pageSize: .size4K, origin: .tdxMapGPA)])
+        XCTAssertEqual(
+            host.requests,
+            [
+                ConversionRequest(
+                    range: try GPARange(start: 0x1000, pageCount: 3), direction: .toPrivate, pageSize: .size4K, origin: .tdxMapGPA)
+            ])
     }
 
     func testSharedConversionInTwoMegabyteChunks() throws {

@@ -15,9 +15,9 @@ final class ACPIPMTimerTests: XCTestCase {
 
     func testCountFromElapsedNanoseconds() {
         XCTAssertEqual(ACPIPMTimer.count(afterNanoseconds: 0), 0)
-        XCTAssertEqual(ACPIPMTimer.count(afterNanoseconds: 1_000_000_000), 3_579_545)        // one second
-        XCTAssertEqual(ACPIPMTimer.count(afterNanoseconds: 1_000_000), 3_579)                // 3579.545 ticks
-        XCTAssertEqual(ACPIPMTimer.count(afterNanoseconds: 280), 1)                          // one tick ≈ 279.4 ns
+        XCTAssertEqual(ACPIPMTimer.count(afterNanoseconds: 1_000_000_000), 3_579_545) // one second
+        XCTAssertEqual(ACPIPMTimer.count(afterNanoseconds: 1_000_000), 3_579) // 3579.545 ticks
+        XCTAssertEqual(ACPIPMTimer.count(afterNanoseconds: 280), 1) // one tick ≈ 279.4 ns
         // 5 s = 17 897 725 ticks, past 2^24 = 16 777 216: wraps to 1 120 509.
         XCTAssertEqual(ACPIPMTimer.count(afterNanoseconds: 5_000_000_000), 1_120_509)
         // A day of uptime (no overflow in the multiplication): 309 272 688 000 ticks mod 2^24.
@@ -35,7 +35,7 @@ final class ACPIPMTimerTests: XCTestCase {
         let pmBase = platform.ports.read(port: 0xCFC, size: 4)
         _ = platform.ports.write(port: 0xCFC, size: 4, value: pmBase & ~0xFF80 | 0x600)
         XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 4), 0x601)
-        XCTAssertEqual(platform.ports.read(port: 0x608, size: 4), 0xFFFF_FFFF)    // PMBASE alone: still off
+        XCTAssertEqual(platform.ports.read(port: 0x608, size: 4), 0xFFFF_FFFF) // PMBASE alone: still off
         _ = platform.ports.write(port: 0xCF8, size: 4, value: 0x8000_F844)
         let control = platform.ports.read(port: 0xCFC, size: 1)
         _ = platform.ports.write(port: 0xCFC, size: 1, value: control | 0x80)
@@ -45,7 +45,7 @@ final class ACPIPMTimerTests: XCTestCase {
         time.advance(1_000_000)
         XCTAssertEqual(platform.ports.read(port: 0x608, size: 4), 3_579_545 + 3_579)
         XCTAssertEqual(platform.ports.read(port: 0x609, size: 1), (3_583_124 >> 8) & 0xFF)
-        XCTAssertEqual(platform.ports.read(port: 0x60C, size: 4), 0xFFFF_FFFF)    // past the timer
+        XCTAssertEqual(platform.ports.read(port: 0x60C, size: 4), 0xFFFF_FFFF) // past the timer
         // Clearing ACPI_EN unmaps it again.
         _ = platform.ports.write(port: 0xCFC, size: 1, value: 0)
         XCTAssertEqual(platform.ports.read(port: 0x608, size: 4), 0xFFFF_FFFF)

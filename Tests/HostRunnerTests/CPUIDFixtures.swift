@@ -5,8 +5,10 @@ import KVM
 enum CPUIDFixtures {
     static let significantIndex: UInt32 = 1 // KVM_CPUID_FLAG_SIGNIFCANT_INDEX
 
-    static func e(_ function: UInt32, _ index: UInt32, _ flags: UInt32,
-                  _ eax: UInt32, _ ebx: UInt32, _ ecx: UInt32, _ edx: UInt32) -> CPUIDEntry {
+    static func e(
+        _ function: UInt32, _ index: UInt32, _ flags: UInt32,
+        _ eax: UInt32, _ ebx: UInt32, _ ecx: UInt32, _ edx: UInt32
+    ) -> CPUIDEntry {
         var entry = CPUIDEntry()
         entry.function = function
         entry.index = index

@@ -1,6 +1,7 @@
-@testable import HostRunner
 import KVM
 import XCTest
+
+@testable import HostRunner
 
 /// What a guest learns of its platform from CPUID leaf 0x8000001F (AMD memory encryption).
 final class CPUIDTableTests: XCTestCase {

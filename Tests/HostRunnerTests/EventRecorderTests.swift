@@ -1,5 +1,6 @@
-@testable import HostRunner
 import XCTest
+
+@testable import HostRunner
 
 /// What a vCPU keeps of its run, and what it counts of what it does not, without /dev/kvm.
 final class EventRecorderTests: XCTestCase {

@@ -1,7 +1,8 @@
-@testable import HostRunner
 import GuestPhysical
 import KVM
 import XCTest
+
+@testable import HostRunner
 
 /// Finding the instruction behind a retired write, and the linear address an access used, in a
 /// hand-built identity-mapped guest (4 KiB pages, tables at 0x1000–0x4000, code at 0x5000).
@@ -36,10 +37,13 @@ final class FaultingAccessTests: XCTestCase {
         let end = place([0xB8, 0x00, 0x00, 0x00, 0x48, 0x89, 0x18])
         var regs = Registers()
         regs.rax = 0x120
-        XCTAssertEqual(FaultingAccess.instructionStart(ripAfter: end, wrote: 0x120, bytes: 4, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0), end - 2)
-        XCTAssertEqual(FaultingAccess.instructionStart(ripAfter: end, wrote: 0x120, bytes: 8, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0), end - 3)
-        XCTAssertNil(FaultingAccess.instructionStart(ripAfter: end, wrote: 0x2120, bytes: 4, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0),
-                     "no candidate writes there")
+        XCTAssertEqual(
+            FaultingAccess.instructionStart(ripAfter: end, wrote: 0x120, bytes: 4, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0), end - 2)
+        XCTAssertEqual(
+            FaultingAccess.instructionStart(ripAfter: end, wrote: 0x120, bytes: 8, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0), end - 3)
+        XCTAssertNil(
+            FaultingAccess.instructionStart(ripAfter: end, wrote: 0x2120, bytes: 4, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0),
+            "no candidate writes there")
     }
 
     /// `lock cmpxchg [rdx], rcx` (F0 48 0F B1 0A): its suffixes are instructions too; the whole
@@ -48,7 +52,8 @@ final class FaultingAccessTests: XCTestCase {
         let end = place([0x90, 0xF0, 0x48, 0x0F, 0xB1, 0x0A])
         var regs = Registers()
         regs.rdx = 0x3F8
-        XCTAssertEqual(FaultingAccess.instructionStart(ripAfter: end, wrote: 0x3F8, bytes: 8, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0), end - 5)
+        XCTAssertEqual(
+            FaultingAccess.instructionStart(ripAfter: end, wrote: 0x3F8, bytes: 8, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0), end - 5)
     }
 
     /// `mov rax, [rax]` (48 8B 00) reading 8 bytes at 0xFFC touches two pages: reported at
@@ -58,10 +63,14 @@ final class FaultingAccessTests: XCTestCase {
         _ = place([0x48, 0x8B, 0x00])
         var regs = Registers()
         regs.rax = 0xFFC
-        XCTAssertEqual(FaultingAccess.linearAddress(instructionAt: Self.code, accessed: 0xFFC, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0), 0xFFC)
-        XCTAssertEqual(FaultingAccess.linearAddress(instructionAt: Self.code, accessed: 0x1000, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0), 0x1000)
+        XCTAssertEqual(
+            FaultingAccess.linearAddress(instructionAt: Self.code, accessed: 0xFFC, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0), 0xFFC)
+        XCTAssertEqual(
+            FaultingAccess.linearAddress(instructionAt: Self.code, accessed: 0x1000, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0), 0x1000)
         XCTAssertNil(FaultingAccess.linearAddress(instructionAt: Self.code, accessed: 0x2000, regs: regs, sregs: sregs, memory: memory, encryptionMask: 0))
         _ = place([0x48, 0x8B, 0x05, 0x00, 0xFF, 0xFF, 0xFF])
-        XCTAssertEqual(FaultingAccess.linearAddress(instructionAt: Self.code, accessed: 0x4F07, regs: Registers(), sregs: sregs, memory: memory, encryptionMask: 0), 0x4F07)
+        XCTAssertEqual(
+            FaultingAccess.linearAddress(instructionAt: Self.code, accessed: 0x4F07, regs: Registers(), sregs: sregs, memory: memory, encryptionMask: 0), 0x4F07
+        )
     }
 }

@@ -1,8 +1,9 @@
-@testable import HostRunner
 import GuestABI
 import GuestPhysical
 import KVM
 import XCTest
+
+@testable import HostRunner
 
 /// GHCB NAE events served through the vCPU's devices, as KVM's sev.c answers them: the GHCB
 /// as the guest fills it in, the page and the outcome as the guest finds them. No /dev/kvm.
@@ -21,8 +22,9 @@ final class GHCBEventServiceTests: XCTestCase {
     }
 
     private func serve(_ page: inout GHCBPage, host: inout GHCBHost, events: inout [RunEvent]) -> GHCBHost.Outcome {
-        GHCBHost.serveEvent(in: &page, ghcbGPA: Self.ghcbGPA, xsave: &host.xsave, memory: fixture.memory, devices: fixture.devices,
-                            transport: .trap, vcpu: 0, events: &events)
+        GHCBHost.serveEvent(
+            in: &page, ghcbGPA: Self.ghcbGPA, xsave: &host.xsave, memory: fixture.memory, devices: fixture.devices,
+            transport: .trap, vcpu: 0, events: &events)
     }
 
     private func serve(_ page: inout GHCBPage) -> (GHCBHost.Outcome, [RunEvent]) {
@@ -63,8 +65,9 @@ final class GHCBEventServiceTests: XCTestCase {
     /// scratch area's, count from SW_EXITINFO2.
     func testRepOutsbThroughTheSharedBufferWritesEachByte() {
         let text = Array("scratch\n".utf8)
-        var outs = page(GHCBExitCode.ioio, info1: GHCBIOIOInfo(port: 0xE9, size: 1, isIn: false, isString: true, isRep: true).rawValue,
-                        info2: UInt64(text.count))
+        var outs = page(
+            GHCBExitCode.ioio, info1: GHCBIOIOInfo(port: 0xE9, size: 1, isIn: false, isString: true, isRep: true).rawValue,
+            info2: UInt64(text.count))
         outs.set(.swScratch, Self.ghcbGPA + 0x800)
         for (index, byte) in text.enumerated() { outs.store(byte, at: 0x800 + index) }
         let (_, events) = serve(&outs)
@@ -100,15 +103,17 @@ final class GHCBEventServiceTests: XCTestCase {
         cpuid.set(.rcx, 0)
         cpuid.set(.xcr0, 0x1)
         var host = GHCBHost(), events: [RunEvent] = []
-        _ = GHCBHost.serveEvent(in: &cpuid, ghcbGPA: Self.ghcbGPA, xsave: &host.xsave, memory: fixture.memory, devices: fixture.devices,
-                                transport: .trap, vcpu: 0, events: &events)
+        _ = GHCBHost.serveEvent(
+            in: &cpuid, ghcbGPA: Self.ghcbGPA, xsave: &host.xsave, memory: fixture.memory, devices: fixture.devices,
+            transport: .trap, vcpu: 0, events: &events)
         XCTAssertEqual([cpuid[.rax], cpuid[.rbx], cpuid[.rcx], cpuid[.rdx]], [0x7, 576, 0x340, 0], "x87 only: the legacy area and header")
         cpuid = page(GHCBExitCode.cpuid)
         cpuid.set(.rax, 0xD)
         cpuid.set(.rcx, 0)
         cpuid.set(.xcr0, 0x7)
-        _ = GHCBHost.serveEvent(in: &cpuid, ghcbGPA: Self.ghcbGPA, xsave: &host.xsave, memory: fixture.memory, devices: fixture.devices,
-                                transport: .trap, vcpu: 0, events: &events)
+        _ = GHCBHost.serveEvent(
+            in: &cpuid, ghcbGPA: Self.ghcbGPA, xsave: &host.xsave, memory: fixture.memory, devices: fixture.devices,
+            transport: .trap, vcpu: 0, events: &events)
         XCTAssertEqual(cpuid[.rbx], 0x340, "AVX at 0x240 + 0x100")
         XCTAssertEqual(host.xsave.xcr0, 0x7, "KVM keeps the XCR0 the guest supplied")
     }
@@ -182,14 +187,16 @@ final class GHCBEventServiceTests: XCTestCase {
         let fixture = GuestDevicesFixture(cpuid: [CPUIDFixtures.e(0, 0, 0, 0xD, 0x6874_7541, 0x444D_4163, 0x6974_6E65)])
         var host = GHCBHost()
         host.writeMSR(GHCBMSRRequest.cpuid(function: 0, register: 1).msrValue)
-        let outcome = host.vmgexit(memory: fixture.memory, service: service.service, policy: .strict, devices: fixture.devices,
-                                   transport: .trap, vcpu: 0, events: &service.events)
+        let outcome = host.vmgexit(
+            memory: fixture.memory, service: service.service, policy: .strict, devices: fixture.devices,
+            transport: .trap, vcpu: 0, events: &service.events)
         guard case .resume = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(host.msr & 0xFFF, 0x005)
         XCTAssertEqual(host.msr >> 32, 0x6874_7541, "EBX of leaf 0")
         host.writeMSR(GHCBMSRRequest.terminate(reasonSet: 1, reasonCode: 4).msrValue)
-        let stop = host.vmgexit(memory: fixture.memory, service: service.service, policy: .strict, devices: fixture.devices,
-                                transport: .trap, vcpu: 0, events: &service.events)
+        let stop = host.vmgexit(
+            memory: fixture.memory, service: service.service, policy: .strict, devices: fixture.devices,
+            transport: .trap, vcpu: 0, events: &service.events)
         guard case .stop(let reason) = stop else { return XCTFail("\(stop)") }
         XCTAssertEqual(reason, .terminationRequested(.ghcb(reasonSet: 1, reasonCode: 4, via: .msrProtocol)))
     }

@@ -1,14 +1,15 @@
-@testable import HostRunner
 import GuestPhysical
 import KVM
 import XCTest
+
+@testable import HostRunner
 
 /// The bytes an instruction fetch reads at a linear address, in each paging mode, over
 /// tables built here by hand (Intel SDM vol. 3 §4.3 32-bit, §4.4 PAE, §4.5 4-level): what the
 /// runner decodes at a request site before serving it (issue 18).
 final class GuestCodeFetchTests: XCTestCase {
-    private static let table: UInt64 = 0b11          // present, writable
-    private static let large: UInt64 = 0b1000_0011   // present, writable, PS
+    private static let table: UInt64 = 0b11 // present, writable
+    private static let large: UInt64 = 0b1000_0011 // present, writable, PS
     private static let cBit: UInt64 = 1 << 47
 
     private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0x10000, alignment: 4096)
@@ -86,7 +87,7 @@ final class GuestCodeFetchTests: XCTestCase {
 
     /// PAE: a 4-entry PDPT at CR3 bits 31:5, then PD and PT as in 4-level paging.
     func testPAEPaging() {
-        set64(0xA020, 0, 0xB000 | 1)                      // PDPTEs: P only
+        set64(0xA020, 0, 0xB000 | 1) // PDPTEs: P only
         set64(0xB000, 0, 0xC000 | Self.table)
         set64(0xB000, 1, 0x20_0000 | Self.large)
         set64(0xC000, 5, 0x9000 | Self.table)
@@ -107,7 +108,8 @@ final class GuestCodeFetchTests: XCTestCase {
         XCTAssertEqual(GuestPageWalk.codeBytes(at: 0x5FFE, count: 4, sregs: paged, memory: memory), [0x66, 0x0F, 0x01, 0xCC])
         let pse = sregs(cr3: 0xD000, cr4: GuestPageWalk.cr4PSE)
         XCTAssertEqual(GuestPageWalk.physicalAddress(ofLinear: 0x40_0123, sregs: pse, memory: memory), 0x40_0123, "a 4 MiB page")
-        XCTAssertNil(GuestPageWalk.physicalAddress(ofLinear: 0x40_0123, sregs: paged, memory: memory),
-                     "without PSE the entry names a table, outside memory here")
+        XCTAssertNil(
+            GuestPageWalk.physicalAddress(ofLinear: 0x40_0123, sregs: paged, memory: memory),
+            "without PSE the entry names a table, outside memory here")
     }
 }

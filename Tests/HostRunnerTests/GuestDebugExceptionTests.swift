@@ -1,6 +1,7 @@
-@testable import HostRunner
 import Payload
 import XCTest
+
+@testable import HostRunner
 
 /// Whose a debug exception KVM reports is, and the DR6 the guest reads once it is delivered
 /// (issue 20, finding 8).
@@ -13,17 +14,21 @@ final class GuestDebugExceptionTests: XCTestCase {
     }
 
     func testASingleStepIsTheGuestsEvenWhenItLandsOnASite() {
-        XCTAssertEqual(GuestDebugException.classify(exception: 1, dr6: 0xFFFF_4FF0, pc: 0x1234, sites: sites, opcode: { nil }),
-                       .guest(payload: 0x4000, skip: 0))
-        XCTAssertEqual(GuestDebugException.classify(exception: 1, dr6: 0xFFFF_4FF0, pc: 0x1000, sites: sites, opcode: { nil }),
-                       .guest(payload: 0x4000, skip: 0), "the trap of the instruction before the site")
+        XCTAssertEqual(
+            GuestDebugException.classify(exception: 1, dr6: 0xFFFF_4FF0, pc: 0x1234, sites: sites, opcode: { nil }),
+            .guest(payload: 0x4000, skip: 0))
+        XCTAssertEqual(
+            GuestDebugException.classify(exception: 1, dr6: 0xFFFF_4FF0, pc: 0x1000, sites: sites, opcode: { nil }),
+            .guest(payload: 0x4000, skip: 0), "the trap of the instruction before the site")
     }
 
     func testADebugExceptionWithoutACauseIsAnICEBP() {
-        XCTAssertEqual(GuestDebugException.classify(exception: 1, dr6: 0xFFFF_0FF0, pc: 0x3000, sites: sites, opcode: { 0xF1 }),
-                       .guest(payload: 0, skip: 1), "the exit came before it retired (VMX)")
-        XCTAssertEqual(GuestDebugException.classify(exception: 1, dr6: 0xFFFF_0FF0, pc: 0x3001, sites: sites, opcode: { 0x90 }),
-                       .guest(payload: 0, skip: 0), "already past it")
+        XCTAssertEqual(
+            GuestDebugException.classify(exception: 1, dr6: 0xFFFF_0FF0, pc: 0x3000, sites: sites, opcode: { 0xF1 }),
+            .guest(payload: 0, skip: 1), "the exit came before it retired (VMX)")
+        XCTAssertEqual(
+            GuestDebugException.classify(exception: 1, dr6: 0xFFFF_0FF0, pc: 0x3001, sites: sites, opcode: { 0x90 }),
+            .guest(payload: 0, skip: 0), "already past it")
         XCTAssertEqual(GuestDebugException.classify(exception: 3, dr6: 0, pc: 0x3000, sites: sites, opcode: { 0xCC }), .unexpected)
     }
 

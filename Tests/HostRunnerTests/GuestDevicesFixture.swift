@@ -1,23 +1,26 @@
-@testable import HostRunner
 import GuestPhysical
 import KVM
+
+@testable import HostRunner
 
 /// A vCPU's devices over a plain buffer standing in for guest RAM: no /dev/kvm.
 final class GuestDevicesFixture {
     static let ramSize = 0x4000
-    let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ramSize, alignment: 4096)
+    let base = UnsafeMutableRawPointer.allocate(byteCount: ramSize, alignment: 4096)
+    var buffer: UnsafeMutableRawBufferPointer { UnsafeMutableRawBufferPointer(start: base, count: Self.ramSize) }
     let memory: GuestMemory
     let recorder: EventRecorder
     let platform: any PlatformVCPU
     let devices: GuestDevices
 
     init(platform: any PlatformVCPU = KVMVCPU(index: 0), cpuid: [CPUIDEntry] = []) {
-        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        base.initializeMemory(as: UInt8.self, repeating: 0, count: Self.ramSize)
         // SAFETY (test): the buffer lives as long as the fixture.
-        memory = GuestMemory(regions: [.init(name: "ram", range: GPARange(start: 0, end: UInt64(Self.ramSize)), base: buffer.baseAddress!)])
+        memory = GuestMemory(regions: [.init(name: "ram", range: GPARange(start: 0, end: UInt64(Self.ramSize)), base: base)])
         recorder = EventRecorder(vcpu: 0, budget: EventBudget(limit: 100), logLimit: 1 << 20)
-        let channel = ReportChannel(vcpu: 0, memory: memory, malformedRecordLimit: 8, plannedChecksum: { _, _ in nil },
-                                    symbolize: { "rip \(hex($0))" })
+        let channel = ReportChannel(
+            vcpu: 0, memory: memory, malformedRecordLimit: 8, plannedChecksum: { _, _ in nil },
+            symbolize: { "rip \(hex($0))" })
         self.platform = platform
         devices = GuestDevices(vcpu: 0, channel: channel, recorder: recorder, platform: platform, cpuid: cpuid)
     }

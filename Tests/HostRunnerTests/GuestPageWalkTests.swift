@@ -1,6 +1,7 @@
-@testable import HostRunner
 import GuestPhysical
 import XCTest
+
+@testable import HostRunner
 
 /// The guest's 4-level tables read forwards (a GVA's GPA, for PVALIDATE) and backwards (a
 /// GPA's linear addresses, for the GLA of an EPT violation), over tables built here by hand
@@ -8,8 +9,8 @@ import XCTest
 final class GuestPageWalkTests: XCTestCase {
     private static let pml4: UInt64 = 0x1000, pdpt: UInt64 = 0x2000, pd: UInt64 = 0x3000, pt: UInt64 = 0x4000
     private static let lowPDPT: UInt64 = 0x5000, lowPD: UInt64 = 0x6000
-    private static let table: UInt64 = 0b11          // present, writable
-    private static let large: UInt64 = 0b1000_0011   // present, writable, PS
+    private static let table: UInt64 = 0b11 // present, writable
+    private static let large: UInt64 = 0b1000_0011 // present, writable, PS
 
     private var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0x7000, alignment: 4096)
     private var memory: GuestMemory { GuestMemory(regions: [.init(name: "tables", range: GPARange(start: 0, end: 0x7000), base: buffer.baseAddress!)]) }

@@ -14,8 +14,9 @@ final class HostProfileTests: XCTestCase {
         disableQuirks2: Quirks(rawValue: 0x5FF), userMemory2: true, memoryFaultInfo: true, preFaultMemory: false)
 
     private func probe(_ capabilities: HostCapabilities, profile: HostProfile = .host, failure: String? = nil) -> HostProbe {
-        HostProbe(capabilities: profile.apply(to: capabilities), nativeHypercall: [:], nativeHypercallDelivered: false,
-                  profile: profile, guestMemfdFailure: failure)
+        HostProbe(
+            capabilities: profile.apply(to: capabilities), nativeHypercall: [:], nativeHypercallDelivered: false,
+            profile: profile, guestMemfdFailure: failure)
     }
 
     private func named(_ name: String) throws -> HostProfile { try HostProfile.resolve(name: name, masking: []) }
@@ -29,8 +30,11 @@ final class HostProfileTests: XCTestCase {
         var noMemfd = Self.full
         noMemfd.guestMemfd = false
         noMemfd.guestMemfdFlags = []
-        XCTAssertEqual(probe(noMemfd).ramBacking, RAMBacking(kind: .memfd, memslotCall: .region2,
-                                                            reason: "no guest_memfd for a default VM (KVM_CAP_GUEST_MEMFD is 0)"))
+        XCTAssertEqual(
+            probe(noMemfd).ramBacking,
+            RAMBacking(
+                kind: .memfd, memslotCall: .region2,
+                reason: "no guest_memfd for a default VM (KVM_CAP_GUEST_MEMFD is 0)"))
         XCTAssertEqual(probe(noMemfd).population, .memfdMmap)
 
         var noFlags = Self.full
@@ -95,8 +99,9 @@ final class HostProfileTests: XCTestCase {
         XCTAssertEqual(HostProfile.host.apply(to: Self.full), Self.full)
 
         XCTAssertEqual(probe(Self.full, profile: try named("linux-5.15")).ramBacking.memslotCall, .region)
-        XCTAssertEqual(probe(Self.full, profile: try named("linux-6.8")).ramBacking,
-                       RAMBacking(kind: .memfd, memslotCall: .region2, reason: "no guest_memfd for a default VM (KVM_CAP_GUEST_MEMFD is 0)"))
+        XCTAssertEqual(
+            probe(Self.full, profile: try named("linux-6.8")).ramBacking,
+            RAMBacking(kind: .memfd, memslotCall: .region2, reason: "no guest_memfd for a default VM (KVM_CAP_GUEST_MEMFD is 0)"))
     }
 
     /// A profile only takes away: what the host lacks stays lacking under any profile.

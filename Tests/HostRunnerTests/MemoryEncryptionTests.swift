@@ -1,5 +1,6 @@
-@testable import HostRunner
 import XCTest
+
+@testable import HostRunner
 
 /// The page SNP's first validation shows must read, byte for byte, as the ciphertext a C=0
 /// read of zeroed memory at the same address returns (the two are computed apart: a qword at

@@ -25,9 +25,9 @@ final class NativeTransportTests: XCTestCase {
     // kvm_run offsets (docs/abi.md §1.3): exit_reason 8, hypercall.nr 32, args 40.., ret 88,
     // flags 96.
     private static let exitReasonOffset = 8, nrOffset = 32, argsOffset = 40, retOffset = 88, flagsOffset = 96
-    private static let longMode: UInt64 = 1         // KVM_EXIT_HYPERCALL_LONG_MODE
-    private static let encrypted: UInt64 = 0x10     // KVM_MAP_GPA_RANGE_ENCRYPTED
-    private static let pageSize2M: UInt64 = 1       // KVM_MAP_GPA_RANGE_PAGE_SZ_2M
+    private static let longMode: UInt64 = 1 // KVM_EXIT_HYPERCALL_LONG_MODE
+    private static let encrypted: UInt64 = 0x10 // KVM_MAP_GPA_RANGE_ENCRYPTED
+    private static let pageSize2M: UInt64 = 1 // KVM_MAP_GPA_RANGE_PAGE_SZ_2M
     private static let einval: UInt64 = 0xFFFF_FFFF_FFFF_FFEA, efault: UInt64 = 0xFFFF_FFFF_FFFF_FFF2
     private static let enosys: UInt64 = 0xFFFF_FFFF_FFFF_FC18
     private static let ram = GPARange(start: 0, end: 4 << 20)
@@ -71,7 +71,7 @@ final class NativeTransportTests: XCTestCase {
         host.fill(range, with: 0xAB)
         host.fill(neighbour, with: 0xCD)
 
-        host.serve(try XCTUnwrap(hypercall(0x10_0000, 2, 0)))          // DECRYPTED | PAGE_SZ_4K: shared
+        host.serve(try XCTUnwrap(hypercall(0x10_0000, 2, 0))) // DECRYPTED | PAGE_SZ_4K: shared
         XCTAssertEqual(ret, 0)
         XCTAssertEqual(host.service.pageStates.states(in: range), [.init(range: range, state: .shared)])
         XCTAssertEqual(host.service.pageStates.state(at: neighbour.start), .private)
@@ -141,7 +141,7 @@ final class NativeTransportTests: XCTestCase {
         XCTAssertEqual(host.conversions.map(\.range), [r(0x10_0000, 0x10_1000)])
         XCTAssertEqual(host.conversions.map(\.direction), [.shared])
 
-        host.serve(try XCTUnwrap(hypercall(0x10_0000, 0x1_0000_0000, Self.encrypted, flags: 0)))  // npages masks to 0
+        host.serve(try XCTUnwrap(hypercall(0x10_0000, 0x1_0000_0000, Self.encrypted, flags: 0))) // npages masks to 0
         XCTAssertEqual(ret, 0xFFFF_FFEA, "-KVM_EINVAL truncated to 32 bits")
     }
 
@@ -197,8 +197,9 @@ final class NativeTransportTests: XCTestCase {
         XCTAssertEqual(trapOnly.transports, [.kvm: .unavailable, .sevSNP: .unavailable, .tdx: .unavailable])
         var noMSRExits = Self.pvmHost
         noMSRExits.userSpaceMSR = false
-        XCTAssertEqual(HostProbe(capabilities: noMSRExits, nativeHypercall: [:], nativeHypercallDelivered: false).transports,
-                       [.kvm: .trap, .sevSNP: .unavailable, .tdx: .trap])
+        XCTAssertEqual(
+            HostProbe(capabilities: noMSRExits, nativeHypercall: [:], nativeHypercallDelivered: false).transports,
+            [.kvm: .trap, .sevSNP: .unavailable, .tdx: .trap])
     }
 
     /// `--transport native` is honoured for KVM (the exit is enabled and nothing is trapped) and
@@ -216,8 +217,9 @@ final class NativeTransportTests: XCTestCase {
         XCTAssertEqual(try Machine(image: image, options: options, system: system, probe: probe).transports[.kvm], .native)
         // Where the probe saw the guest's hypercall never arrive, forcing native is refused
         // up front with the probe's words, not run into a guest #UD.
-        let undelivered = HostProbe(capabilities: capabilities, nativeHypercall: ["vmcall": "vmcall raised an exception (the vCPU shut down)"],
-                                    nativeHypercallDelivered: false)
+        let undelivered = HostProbe(
+            capabilities: capabilities, nativeHypercall: ["vmcall": "vmcall raised an exception (the vCPU shut down)"],
+            nativeHypercallDelivered: false)
         XCTAssertThrowsError(try Machine(image: image, options: options, system: system, probe: undelivered)) { error in
             XCTAssertTrue("\(error)".contains("--transport native") && "\(error)".contains("vmcall raised an exception"), "\(error)")
         }
@@ -267,7 +269,8 @@ struct ServiceFixture {
         let mapping = try HostProbe.once(system: system).ramBacking.slot(vm: vm, slot: 0, range: ram, name: "fixture")
         var initial = PageStateMap()
         initial.set(ram, to: .private)
-        return ServiceFixture(vm: vm, mapping: mapping,
-                              service: try ConversionService(initial: initial, ram: ram, backing: .unified(mapping.file), memoryAttributes: nil))
+        return ServiceFixture(
+            vm: vm, mapping: mapping,
+            service: try ConversionService(initial: initial, ram: ram, backing: .unified(mapping.file), memoryAttributes: nil))
     }
 }

@@ -1,5 +1,6 @@
-@testable import HostRunner
 import XCTest
+
+@testable import HostRunner
 
 /// PVALIDATE's operands as the instruction reads them (issue 20, finding 7; the rules and
 /// their sources: docs/interfaces.md, "PVALIDATE operands").
@@ -24,10 +25,12 @@ final class PValidateOperandsTests: XCTestCase {
     }
 
     func testPageSizeAndValidateAreECXAndEDX() {
-        XCTAssertEqual(decode(0x40_0000, rcx: 0xFFFF_FFFF_0000_0001, rdx: 0x8000_0000_0000_0000),
-                       .operands(gva: 0x40_0000, pageSize: 1, validate: 0))
-        XCTAssertEqual(decode(0x40_0000, rcx: 2, rdx: 0x1_0000_0002), .operands(gva: 0x40_0000, pageSize: 2, validate: 2),
-                       "bits 31:1 are read (and refused as FAIL_INPUT by the RMP rules)")
+        XCTAssertEqual(
+            decode(0x40_0000, rcx: 0xFFFF_FFFF_0000_0001, rdx: 0x8000_0000_0000_0000),
+            .operands(gva: 0x40_0000, pageSize: 1, validate: 0))
+        XCTAssertEqual(
+            decode(0x40_0000, rcx: 2, rdx: 0x1_0000_0002), .operands(gva: 0x40_0000, pageSize: 2, validate: 2),
+            "bits 31:1 are read (and refused as FAIL_INPUT by the RMP rules)")
     }
 
     func testOutside64BitModeTheAddressIsEAX() {

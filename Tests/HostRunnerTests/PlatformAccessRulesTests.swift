@@ -1,8 +1,9 @@
-@testable import HostRunner
-import GuestPhysical
 import GuestABI
+import GuestPhysical
 import Payload
 import XCTest
+
+@testable import HostRunner
 
 /// Each platform's rules for guest accesses, decided without a vCPU: the page-state model
 /// says what an access meets, the platform what the guest gets for it.
@@ -10,13 +11,15 @@ final class PlatformAccessRulesTests: XCTestCase {
     private static let ram = GPARange(start: 0, end: 0x10_0000)
     private static let page = GPARange(start: 0x5000, exactByteCount: 0x1000)
 
-    private func unaccepted(gpa: UInt64 = 0x5000, address: UInt64 = 0x5000, linear: UInt64? = 0xFFFF_8000_0000_5010, isWrite: Bool = false) -> UnacceptedAccess {
+    private func unaccepted(gpa: UInt64 = 0x5000, address: UInt64 = 0x5000, linear: UInt64? = 0xFFFF_8000_0000_5010, isWrite: Bool = false) -> UnacceptedAccess
+    {
         UnacceptedAccess(gpa: gpa, address: ViewAddress(address), linear: linear, isWrite: isWrite, at: "stub+0x10", states: "pending")
     }
 
     private func tdx(attributes: UInt64) -> TDXVCPU {
-        TDXVCPU(index: 0, host: TDXHost(width: .bits48, vcpuCount: 1, retriesToInject: 0, attributes: attributes),
-                septVEDisabled: attributes & RunOptions.tdxSeptVEDisable != 0)
+        TDXVCPU(
+            index: 0, host: TDXHost(width: .bits48, vcpuCount: 1, retriesToInject: 0, attributes: attributes),
+            septVEDisabled: attributes & RunOptions.tdxSeptVEDisable != 0)
     }
 
     /// RAM as an SNP/TDX launch leaves it: private and not validated/accepted.
@@ -28,10 +31,13 @@ final class PlatformAccessRulesTests: XCTestCase {
     func testSNPPrivateAccessToAnUnvalidatedPageRaisesVCPageNotValidatedWithTheLinearAddressInCR2() {
         XCTAssertEqual(access(on: .sevSNP, privateView: true, isWrite: false), .notAccepted)
         let fault = SEVSNPVCPU(index: 0, policy: .strict).unacceptedAccess(unaccepted(gpa: 0x5000, address: 0x5000 | SEVSNPPlatform.cBit))
-        XCTAssertEqual(fault, .inject(
-            vector: 29, errorCode: 0x404, cr2: 0xFFFF_8000_0000_5010,
-            remembered: InjectedException(vector: 29, cause: "a C=1 read of GPA 0x5000, guest-owned but not validated; page states: pending"),
-            served: .served(vcpu: 0, interface: .sevSNP, request: .unvalidatedAccess(.read, gpa: 0x5000, at: "stub+0x10"), answer: "#VC 0x404 (page not validated)")))
+        XCTAssertEqual(
+            fault,
+            .inject(
+                vector: 29, errorCode: 0x404, cr2: 0xFFFF_8000_0000_5010,
+                remembered: InjectedException(vector: 29, cause: "a C=1 read of GPA 0x5000, guest-owned but not validated; page states: pending"),
+                served: .served(
+                    vcpu: 0, interface: .sevSNP, request: .unvalidatedAccess(.read, gpa: 0x5000, at: "stub+0x10"), answer: "#VC 0x404 (page not validated)")))
     }
 
     func testSNPSharedViewReadOfAPrivatePageReadsCiphertextWhileAWriteConvertsThroughTheGHCBModel() {
@@ -66,8 +72,9 @@ final class PlatformAccessRulesTests: XCTestCase {
         let vcpu = tdx(attributes: 0)
         guard case .inject(20, nil, nil, let remembered?, _) = vcpu.unacceptedAccess(unaccepted()) else { return XCTFail("#VE expected") }
         XCTAssertEqual(remembered.vector, 20)
-        XCTAssertEqual(vcpu.host.module.pendingVEInfo,
-                       TDXModule.VEInfo(exitReason: 48, exitQualification: 0b01 | 1 << 7 | 1 << 8, gla: 0xFFFF_8000_0000_5010, gpa: 0x5000))
+        XCTAssertEqual(
+            vcpu.host.module.pendingVEInfo,
+            TDXModule.VEInfo(exitReason: 48, exitQualification: 0b01 | 1 << 7 | 1 << 8, gla: 0xFFFF_8000_0000_5010, gpa: 0x5000))
         guard case .inject(8, 0, nil, nil, _) = vcpu.unacceptedAccess(unaccepted()) else { return XCTFail("#DF expected while VE_INFO is valid") }
         var module = vcpu.host.module, registers = TDCallRegisters(), events: [RunEvent] = []
         module.veInfoGet(&registers, vcpu: 0, events: &events)

@@ -16,10 +16,12 @@ final class PlatformMemoryModelTests: XCTestCase {
     private let shared = Page(state: .shared, acceptance: .notApplicable)
 
     private func map(_ platform: ConversionPlatform) -> PageStateMap {
-        PageStateMap.launchState(ram: Self.ram, plan: [
-            PlanRange(name: "image", range: GPARange(start: 0x10_0000, end: 0x10_4000), kind: .measured, state: .private),
-            PlanRange(name: "ghcb", range: GPARange(start: 0x10_4000, end: 0x10_5000), kind: .shared, state: .shared),
-        ], platform: platform)
+        PageStateMap.launchState(
+            ram: Self.ram,
+            plan: [
+                PlanRange(name: "image", range: GPARange(start: 0x10_0000, end: 0x10_4000), kind: .measured, state: .private),
+                PlanRange(name: "ghcb", range: GPARange(start: 0x10_4000, end: 0x10_5000), kind: .shared, state: .shared),
+            ], platform: platform)
     }
 
     func testLaunchState() {
@@ -61,8 +63,9 @@ final class PlatformMemoryModelTests: XCTestCase {
         XCTAssertEqual(map.pvalidate(gpa: 0x40_1000, pageSize: 1, validate: 1, ram: Self.ram).rax, 1, "unaligned 2 MiB: FAIL_INPUT")
         XCTAssertEqual(map.pvalidate(gpa: page, pageSize: 2, validate: 1, ram: Self.ram).rax, 1)
         XCTAssertEqual(map.pvalidate(gpa: page, pageSize: 0, validate: 2, ram: Self.ram).rax, 1)
-        XCTAssertEqual(map.pvalidate(gpa: 0x10_4000, pageSize: 0, validate: 1, ram: Self.ram),
-                       .hypervisorOwned(GPARange(start: 0x10_4000, end: 0x10_5000)))
+        XCTAssertEqual(
+            map.pvalidate(gpa: 0x10_4000, pageSize: 0, validate: 1, ram: Self.ram),
+            .hypervisorOwned(GPARange(start: 0x10_4000, end: 0x10_5000)))
         XCTAssertEqual(map.pvalidate(gpa: Self.ram.end, pageSize: 0, validate: 1, ram: Self.ram), .outsideMemory)
     }
 
@@ -88,21 +91,25 @@ final class PlatformMemoryModelTests: XCTestCase {
             for isWrite in [false, true] {
                 XCTAssertEqual(map.access(gpa: 0x10_0010, privateView: true, isWrite: isWrite, platform: platform), .allowed)
                 XCTAssertEqual(map.access(gpa: 0x40_0010, privateView: true, isWrite: isWrite, platform: platform), .notAccepted)
-                XCTAssertEqual(map.access(gpa: 0x10_4008, privateView: true, isWrite: isWrite, platform: platform),
-                               .implicitConversion(GPARange(start: 0x10_4000, end: 0x10_5000), to: .private))
+                XCTAssertEqual(
+                    map.access(gpa: 0x10_4008, privateView: true, isWrite: isWrite, platform: platform),
+                    .implicitConversion(GPARange(start: 0x10_4000, end: 0x10_5000), to: .private))
                 XCTAssertEqual(map.access(gpa: 0x10_4008, privateView: false, isWrite: isWrite, platform: platform), .allowed)
                 XCTAssertEqual(map.access(gpa: Self.ram.end, privateView: true, isWrite: isWrite, platform: platform), .outsideMemory)
             }
-            XCTAssertEqual(map.access(gpa: 0x40_0010, privateView: false, isWrite: true, platform: platform),
-                           .implicitConversion(GPARange(start: 0x40_0000, end: 0x40_1000), to: .shared))
+            XCTAssertEqual(
+                map.access(gpa: 0x40_0010, privateView: false, isWrite: true, platform: platform),
+                .implicitConversion(GPARange(start: 0x40_0000, end: 0x40_1000), to: .shared))
         }
         // A shared-view read of a private page: TDX's shared EPT does not map it (an EPT
         // violation, converted); SNP's RMP does not check C=0 reads (APM table 15-39).
-        XCTAssertEqual(map(.tdx).access(gpa: 0x40_0010, privateView: false, isWrite: false, platform: .tdx),
-                       .implicitConversion(GPARange(start: 0x40_0000, end: 0x40_1000), to: .shared))
+        XCTAssertEqual(
+            map(.tdx).access(gpa: 0x40_0010, privateView: false, isWrite: false, platform: .tdx),
+            .implicitConversion(GPARange(start: 0x40_0000, end: 0x40_1000), to: .shared))
         XCTAssertEqual(map(.sevSNP).access(gpa: 0x40_0010, privateView: false, isWrite: false, platform: .sevSNP), .ciphertextRead)
-        XCTAssertEqual(map(.sevSNP).access(gpa: 0x10_0010, privateView: false, isWrite: false, platform: .sevSNP), .ciphertextRead,
-                       "validated or not")
+        XCTAssertEqual(
+            map(.sevSNP).access(gpa: 0x10_0010, privateView: false, isWrite: false, platform: .sevSNP), .ciphertextRead,
+            "validated or not")
         XCTAssertEqual(map(.kvm).access(gpa: 0x40_0010, privateView: true, isWrite: false, platform: .kvm), .allowed, "no validation concept on KVM")
     }
 
@@ -112,7 +119,7 @@ final class PlatformMemoryModelTests: XCTestCase {
         let seed = SplitMix64.seed(fromEnvironment: "PAGE_MODEL_SEED", default: UInt64.random(in: 0 ... .max))
         print("PlatformMemoryModelTests seed \(hex(seed)) (replay with PAGE_MODEL_SEED=\(hex(seed)))")
         var rng = SplitMix64(seed: seed)
-        let pages: UInt64 = 1024                          // 4 MiB: two 2 MiB regions
+        let pages: UInt64 = 1024 // 4 MiB: two 2 MiB regions
         let ram = GPARange(start: 0, end: pages << 12)
         for sequence in 0..<100_000 {
             let platform: ConversionPlatform = [.kvm, .sevSNP, .tdx][Int(rng.next() % 3)]
@@ -135,7 +142,9 @@ final class PlatformMemoryModelTests: XCTestCase {
                     let change = map.set(range, to: target, flippedAcceptance: acceptance)
                     var flipped: [UInt64] = [], unchanged: [UInt64] = []
                     for page in frame..<frame + count {
-                        if reference[Int(page)].state == target { unchanged.append(page) } else {
+                        if reference[Int(page)].state == target {
+                            unchanged.append(page)
+                        } else {
                             flipped.append(page)
                             reference[Int(page)] = Page(state: target, acceptance: acceptance)
                         }
@@ -177,20 +186,23 @@ final class PlatformMemoryModelTests: XCTestCase {
                 default:
                     let privateView = rng.chance(1, in: 2), isWrite = rng.chance(1, in: 2)
                     let page = reference[Int(frame)]
-                    let expected: PageStateMap.AccessOutcome = switch (page.state, privateView) {
-                    case (.shared, false): .allowed
-                    case (.private, true): page.acceptance == .pending && platform != .kvm ? .notAccepted : .allowed
-                    case (.shared, true): .implicitConversion(GPARange(start: gpa, end: gpa + 0x1000), to: .private)
-                    case (.private, false) where platform == .sevSNP && !isWrite: .ciphertextRead
-                    case (.private, false): .implicitConversion(GPARange(start: gpa, end: gpa + 0x1000), to: .shared)
-                    }
+                    let expected: PageStateMap.AccessOutcome =
+                        switch (page.state, privateView) {
+                        case (.shared, false): .allowed
+                        case (.private, true): page.acceptance == .pending && platform != .kvm ? .notAccepted : .allowed
+                        case (.shared, true): .implicitConversion(GPARange(start: gpa, end: gpa + 0x1000), to: .private)
+                        case (.private, false) where platform == .sevSNP && !isWrite: .ciphertextRead
+                        case (.private, false): .implicitConversion(GPARange(start: gpa, end: gpa + 0x1000), to: .shared)
+                        }
                     XCTAssertEqual(map.access(gpa: gpa | 0x18, privateView: privateView, isWrite: isWrite, platform: platform), expected, context)
                 }
             }
             // The cluster's pages after every sequence, every page and the runs' coalescing
             // (no two neighbours with equal pages) after every 64th.
             for frame in 500..<524 where map.page(at: UInt64(frame) << 12) != reference[frame] {
-                return XCTFail("seed \(hex(seed)) sequence \(sequence): page \(frame) is \(String(describing: map.page(at: UInt64(frame) << 12))), reference \(reference[frame])")
+                return XCTFail(
+                    "seed \(hex(seed)) sequence \(sequence): page \(frame) is \(String(describing: map.page(at: UInt64(frame) << 12))), reference \(reference[frame])"
+                )
             }
             guard sequence % 64 == 0 else { continue }
             var expanded: [Page] = []

@@ -17,7 +17,7 @@ final class Q35PCIConfigTests: XCTestCase {
     func testHostBridgeDeviceIDAsWordAndAsUpperHalfOfDword() {
         let platform = Q35Platform(ramSize: 1 << 30)
         select(platform, device: 0, register: 0)
-        XCTAssertEqual(platform.ports.read(port: 0xCFE, size: 2), 0x29C0)   // offset 2 as a word
+        XCTAssertEqual(platform.ports.read(port: 0xCFE, size: 2), 0x29C0) // offset 2 as a word
         XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 4), 0x29C0_8086)
         XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 4) >> 16, 0x29C0)
         XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 2), 0x8086)
@@ -32,21 +32,21 @@ final class Q35PCIConfigTests: XCTestCase {
         select(platform, device: 0x1F, register: 0)
         XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 4), 0x2918_8086)
         select(platform, device: 0x1F, register: 0x08)
-        XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 1), 2)         // ICH9_A2_LPC_REVISION
-        XCTAssertEqual(platform.ports.read(port: 0xCFE, size: 2), 0x0601)    // ISA bridge
+        XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 1), 2) // ICH9_A2_LPC_REVISION
+        XCTAssertEqual(platform.ports.read(port: 0xCFE, size: 2), 0x0601) // ISA bridge
         select(platform, device: 0x1F, register: 0x40)
-        XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 4), 1)         // ICH9_LPC_PMBASE_DEFAULT
+        XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 4), 1) // ICH9_LPC_PMBASE_DEFAULT
     }
 
     func testDisabledAddressAndAbsentFunctionsReadAllOnes() {
         let platform = Q35Platform(ramSize: 1 << 30)
-        XCTAssertEqual(platform.ports.write(port: 0xCF8, size: 4, value: 0), .none)  // bit 31 clear
+        XCTAssertEqual(platform.ports.write(port: 0xCF8, size: 4, value: 0), .none) // bit 31 clear
         XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 4), 0xFFFF_FFFF)
         XCTAssertEqual(platform.ports.read(port: 0xCFE, size: 2), 0xFFFF)
-        select(platform, device: 1, register: 0)                                        // 00:01.0 absent
+        select(platform, device: 1, register: 0) // 00:01.0 absent
         XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 4), 0xFFFF_FFFF)
         XCTAssertEqual(platform.ports.write(port: 0xCFC, size: 4, value: 0), .none)
-        XCTAssertEqual(platform.ports.write(port: 0xCF8, size: 4, value: 0x8001_0000), .none)  // bus 1
+        XCTAssertEqual(platform.ports.write(port: 0xCF8, size: 4, value: 0x8001_0000), .none) // bus 1
         XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 2), 0xFFFF)
     }
 
@@ -68,7 +68,7 @@ final class Q35PCIConfigTests: XCTestCase {
     func testPEIProgramsPCIEXBARAndRCBA() {
         let platform = Q35Platform(ramSize: 1 << 30)
         select(platform, device: 0, register: 0x60)
-        XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 4), 0xB000_0000)    // MCH_HOST_BRIDGE_PCIEXBAR_DEFAULT
+        XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 4), 0xB000_0000) // MCH_HOST_BRIDGE_PCIEXBAR_DEFAULT
         select(platform, device: 0, register: 0x64)
         _ = platform.ports.write(port: 0xCFC, size: 4, value: 0)
         select(platform, device: 0, register: 0x60)
@@ -83,9 +83,9 @@ final class Q35PCIConfigTests: XCTestCase {
     func testByteWritesAtEachDataPortLane() {
         let platform = Q35Platform(ramSize: 1 << 30)
         select(platform, device: 0x1F, register: 0x44)
-        _ = platform.ports.write(port: 0xCFC, size: 1, value: 0x80)      // ACPI_CNTL
-        _ = platform.ports.write(port: 0xCFD, size: 1, value: 0x11)      // 0x45
-        _ = platform.ports.write(port: 0xCFE, size: 2, value: 0x3322)    // 0x46–0x47
+        _ = platform.ports.write(port: 0xCFC, size: 1, value: 0x80) // ACPI_CNTL
+        _ = platform.ports.write(port: 0xCFD, size: 1, value: 0x11) // 0x45
+        _ = platform.ports.write(port: 0xCFE, size: 2, value: 0x3322) // 0x46–0x47
         XCTAssertEqual(platform.ports.read(port: 0xCFC, size: 4), 0x3322_1180)
         XCTAssertEqual(platform.ports.read(port: 0xCFF, size: 1), 0x33)
     }

@@ -1,8 +1,9 @@
-import GuestPhysical
 import GuestABI
-@testable import HostRunner
+import GuestPhysical
 import Payload
 import XCTest
+
+@testable import HostRunner
 
 /// The words each typed record renders to: the event log, `run`'s output, `--json` and the
 /// conformance reports all print these, so they are pinned here case by case.
@@ -74,8 +75,9 @@ final class RecordWordsTests: XCTestCase {
         for (result, expected, changed, instruction) in words {
             XCTAssertEqual(result.description, expected)
             XCTAssertEqual(result.changed, changed, expected)
-            let record = ValidationRecord(interface: instruction == .pvalidate ? .sevSNP : .tdx, operation: .validate, range: page,
-                                          pageSize: page.size, result: result, transport: .trap)
+            let record = ValidationRecord(
+                interface: instruction == .pvalidate ? .sevSNP : .tdx, operation: .validate, range: page,
+                pageSize: page.size, result: result, transport: .trap)
             XCTAssertEqual(record.instruction, instruction, expected)
             XCTAssertEqual(record.changed, changed, expected)
         }

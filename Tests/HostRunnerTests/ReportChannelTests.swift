@@ -1,7 +1,8 @@
-@testable import HostRunner
 import GuestPhysical
 import Payload
 import XCTest
+
+@testable import HostRunner
 
 /// The report channel and the event recorder over a plain buffer standing in for guest RAM:
 /// port writes in, events out, no /dev/kvm.
@@ -26,8 +27,9 @@ final class ReportChannelTests: XCTestCase {
     }
 
     private func channel(limit: Int = 64, checksum: UInt32? = 0xABCD) -> ReportChannel {
-        ReportChannel(vcpu: 0, memory: memory, malformedRecordLimit: limit, plannedChecksum: { _, _ in checksum },
-                      symbolize: { "rip \(hex($0))" })
+        ReportChannel(
+            vcpu: 0, memory: memory, malformedRecordLimit: limit, plannedChecksum: { _, _ in checksum },
+            symbolize: { "rip \(hex($0))" })
     }
 
     private func recorder(maxEvents: Int = 100, logLimit: Int = 1 << 20) -> EventRecorder {
@@ -45,8 +47,10 @@ final class ReportChannelTests: XCTestCase {
         for (offset, byte) in name.enumerated() { buffer[gpa + 40 + offset] = byte }
     }
 
-    private func out(_ channel: inout ReportChannel, _ port: UInt16, _ bytes: [UInt8], _ recorder: EventRecorder,
-                     size: Int = 1, count: Int = 1) -> VCPUFinish? {
+    private func out(
+        _ channel: inout ReportChannel, _ port: UInt16, _ bytes: [UInt8], _ recorder: EventRecorder,
+        size: Int = 1, count: Int = 1
+    ) -> VCPUFinish? {
         channel.handle(port: port, isWrite: true, size: size, count: count, data: Bytes(bytes), recorder: recorder, injected: nil)
     }
 
@@ -71,10 +75,12 @@ final class ReportChannelTests: XCTestCase {
         var channel = channel(), recorder = recorder()
         XCTAssertNil(out(&channel, ReportPort.record, [0x00, 0x01, 0, 0], recorder, size: 4))
         XCTAssertNil(out(&channel, ReportPort.record, [0x00, 0x02, 0, 0], recorder, size: 4))
-        XCTAssertEqual(recorder.events, [
-            .record(vcpu: 0, .check(name: "ok", actual: 7, expected: 7, passed: true)),
-            .record(vcpu: 0, .checksum(name: "sum", gpa: 0x1000, length: 0x10, crc: 0xABCD)),
-        ])
+        XCTAssertEqual(
+            recorder.events,
+            [
+                .record(vcpu: 0, .check(name: "ok", actual: 7, expected: 7, passed: true)),
+                .record(vcpu: 0, .checksum(name: "sum", gpa: 0x1000, length: 0x10, crc: 0xABCD)),
+            ])
         XCTAssertEqual(recorder.checksums, [RunResult.ChecksumComparison(name: "sum", gpa: 0x1000, length: 0x10, guest: 0xABCD, host: 0xABCD)])
     }
 
@@ -82,8 +88,13 @@ final class ReportChannelTests: XCTestCase {
         place(type: 2, a: 0xFFFF_FFFF_FFFF_F000, b: 0x2000, c: 1, name: "far", at: 0x100)
         var channel = channel(checksum: nil), recorder = recorder()
         XCTAssertNil(out(&channel, ReportPort.record, [0x00, 0x01, 0, 0], recorder, size: 4))
-        XCTAssertEqual(recorder.events, [.malformedRecord(vcpu: 0, gpa: 0x100,
-            reason: "CHECKSUM 'far' names [0xfffffffffffff000, 2^64 + 0x1000), which is not inside the ranges the plan populated")])
+        XCTAssertEqual(
+            recorder.events,
+            [
+                .malformedRecord(
+                    vcpu: 0, gpa: 0x100,
+                    reason: "CHECKSUM 'far' names [0xfffffffffffff000, 2^64 + 0x1000), which is not inside the ranges the plan populated")
+            ])
     }
 
     func testTooManyMalformedRecordsStopTheVCPU() {
@@ -102,9 +113,10 @@ final class ReportChannelTests: XCTestCase {
 
     func testAnExceptionRecordStopsNamingTheInjectedCause() {
         place(type: 4, a: 29, b: 0x404, c: 0x5000, d: 0x7000, at: 0x100)
-        var channel = channel()
-        let finish = channel.handle(port: ReportPort.record, isWrite: true, size: 2, count: 1, data: Bytes([0x00, 0x01]), recorder: recorder(),
-                                    injected: InjectedException(vector: 29, cause: "why"))
+        let channel = channel()
+        let finish = channel.handle(
+            port: ReportPort.record, isWrite: true, size: 2, count: 1, data: Bytes([0x00, 0x01]), recorder: recorder(),
+            injected: InjectedException(vector: 29, cause: "why"))
         XCTAssertEqual(finish, .stopped(.exception(vector: 29, errorCode: 0x404, at: "rip 0x5000 (why)", cr2: 0x7000)))
     }
 
@@ -117,7 +129,7 @@ final class ReportChannelTests: XCTestCase {
     }
 
     func testUnknownPortsReadAsAFloatingBusAndOnlyTheFirstAreLogged() {
-        var channel = channel(), recorder = recorder(maxEvents: 10_000)
+        let channel = channel(), recorder = recorder(maxEvents: 10_000)
         for _ in 0..<(EventRecorder.unservedLogged + 3) {
             let read = Bytes([0, 0])
             XCTAssertNil(channel.handle(port: 0x70, isWrite: false, size: 2, count: 1, data: read, recorder: recorder, injected: nil))

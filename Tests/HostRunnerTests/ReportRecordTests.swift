@@ -1,11 +1,14 @@
-@testable import HostRunner
 import GuestPhysical
 import Payload
 import XCTest
 
+@testable import HostRunner
+
 final class ReportRecordTests: XCTestCase {
     /// Builds a record exactly as docs/report-protocol.md lays it out.
-    private func record(type: UInt8, a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0, d: UInt64 = 0, name: String = "", total: UInt16? = nil, magic: UInt32 = 0x524C_4E45) -> [UInt8] {
+    private func record(
+        type: UInt8, a: UInt64 = 0, b: UInt64 = 0, c: UInt64 = 0, d: UInt64 = 0, name: String = "", total: UInt16? = nil, magic: UInt32 = 0x524C_4E45
+    ) -> [UInt8] {
         let nameBytes = Array(name.utf8)
         var bytes: [UInt8] = []
         func put<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
@@ -23,7 +26,9 @@ final class ReportRecordTests: XCTestCase {
 
     func testDecodesEveryType() {
         XCTAssertEqual(try decode(record(type: 1, a: 7, b: 8, c: 0, name: "x")).get(), .check(name: "x", actual: 7, expected: 8, passed: false))
-        XCTAssertEqual(try decode(record(type: 2, a: 0x1000, b: 0x2000, c: 0xDEAD_BEEF, name: "p")).get(), .checksum(name: "p", gpa: 0x1000, length: 0x2000, crc: 0xDEAD_BEEF))
+        XCTAssertEqual(
+            try decode(record(type: 2, a: 0x1000, b: 0x2000, c: 0xDEAD_BEEF, name: "p")).get(),
+            .checksum(name: "p", gpa: 0x1000, length: 0x2000, crc: 0xDEAD_BEEF))
         XCTAssertEqual(try decode(record(type: 3, a: 42, name: "v")).get(), .value(name: "v", value: 42))
         XCTAssertEqual(try decode(record(type: 4, a: 14, b: 2, c: 0x1234, d: 0x5000)).get(), .exception(vector: 14, errorCode: 2, rip: 0x1234, cr2: 0x5000))
         XCTAssertEqual(try decode(record(type: 5, name: "hello world")).get(), .log("hello world"))
@@ -71,8 +76,9 @@ final class PlannedChecksumTests: XCTestCase {
             PlanRange(name: "zero", range: GPARange(start: 0x102000, end: 0x104000), kind: .zero, state: .private),
             PlanRange(name: "shared", range: GPARange(start: 0x104000, end: 0x106000), kind: .shared, state: .shared),
         ])
-        let image = try Image(synthetic: "planned", layout: .direct64, entry: 0x100000, pageTableRoot: 0x100000,
-                              segments: [LoadSegment(address: 0x100000, bytes: bytes)], plan: plan)
+        let image = try Image(
+            synthetic: "planned", layout: .direct64, entry: 0x100000, pageTableRoot: 0x100000,
+            segments: [LoadSegment(address: 0x100000, bytes: bytes)], plan: plan)
         let population = Population(entries: [], image: image)
         // Across the end of the segment and into the zero range: the CRC of the bytes a loader
         // would have put there, built independently.

@@ -1,6 +1,7 @@
-@testable import HostRunner
 import Payload
 import XCTest
+
+@testable import HostRunner
 
 /// What the runner does at an armed site, from the bytes an instruction fetch there reads now
 /// (issue 18, "requests decoded from what the guest executes"). Encodings: vmcall 0F 01 C1,
@@ -45,8 +46,9 @@ final class RequestSiteCheckTests: XCTestCase {
         XCTAssertEqual(RequestSiteCheck.action(armed: .vmgexit, bytes: [0xF2, 0x0F, 0x01, 0xFF], platform: .sevSNP), .serve(.pvalidate))
         XCTAssertEqual(RequestSiteCheck.action(armed: .pvalidate, bytes: [0xF3, 0x0F, 0x01, 0xD9], platform: .sevSNP), .serve(.vmgexit))
         XCTAssertEqual(RequestSiteCheck.action(armed: .vmcall, bytes: [0x66, 0x0F, 0x01, 0xCC], platform: .kvm), .execute)
-        XCTAssertEqual(RequestSiteCheck.action(armed: .vmmcall, bytes: [0xF3, 0x0F, 0x01, 0xD9], platform: .kvm), .execute,
-                       "VMGEXIT on a KVM run: the CPU's (a vmmcall with a prefix it ignores), not the GHCB protocol")
+        XCTAssertEqual(
+            RequestSiteCheck.action(armed: .vmmcall, bytes: [0xF3, 0x0F, 0x01, 0xD9], platform: .kvm), .execute,
+            "VMGEXIT on a KVM run: the CPU's (a vmmcall with a prefix it ignores), not the GHCB protocol")
         XCTAssertEqual(RequestSiteCheck.action(armed: .tdcall, bytes: [0xF2, 0x0F, 0x01, 0xFF], platform: .tdx), .execute)
         XCTAssertEqual(RequestSiteCheck.action(armed: .vmgexit, bytes: [0x0F, 0x01, 0xC1], platform: .sevSNP), .execute)
     }

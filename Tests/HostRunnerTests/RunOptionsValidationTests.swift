@@ -1,5 +1,6 @@
-@testable import HostRunner
 import XCTest
+
+@testable import HostRunner
 
 /// `RunOptions.validate`: the one check of a run's options, whoever made them.
 final class RunOptionsValidationTests: XCTestCase {
@@ -21,9 +22,15 @@ final class RunOptionsValidationTests: XCTestCase {
         // Regression: with the SNP launch pages asked of the SNP platform only, a TDX or KVM
         // run given --kernel ran without its hashes instead of being refused.
         for platform in [nil, ConversionPlatform.kvm, .tdx] {
-            XCTAssertEqual(refusal { $0.platform = platform; $0.snpKernelHashPage = [0] },
-                           "--kernel needs --platform ghcb and a firmware-layout image", "\(platform.map(\.rawValue) ?? "no platform")")
+            XCTAssertEqual(
+                refusal {
+                    $0.platform = platform; $0.snpKernelHashPage = [0]
+                },
+                "--kernel needs --platform ghcb and a firmware-layout image", "\(platform.map(\.rawValue) ?? "no platform")")
         }
-        XCTAssertNil(refusal { $0.platform = .sevSNP; $0.snpKernelHashPage = [0] })
+        XCTAssertNil(
+            refusal {
+                $0.platform = .sevSNP; $0.snpKernelHashPage = [0]
+            })
     }
 }

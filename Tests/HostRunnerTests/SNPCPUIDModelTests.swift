@@ -1,7 +1,8 @@
-@testable import HostRunner
 import GuestPhysical
 import KVM
 import XCTest
+
+@testable import HostRunner
 
 /// The CPUID an SEV-SNP guest gets (`SNPCPUIDModel`, docs/cpuid.md) on the lists of several
 /// hosts (`CPUIDFixtures`), and what the other platforms get.
@@ -37,8 +38,9 @@ final class SNPCPUIDModelTests: XCTestCase {
         for (name, supported) in hosts {
             let list = snp(supported)
             XCTAssertLessThanOrEqual(list.count, SNPCPUIDPage.countMax, name)
-            XCTAssertTrue(SNPCPUIDModel.required.isSubset(of: Set(keys(list))),
-                          "\(name): missing \(SNPCPUIDModel.required.subtracting(keys(list)).map { hex($0.function) + ".\($0.index)" })")
+            XCTAssertTrue(
+                SNPCPUIDModel.required.isSubset(of: Set(keys(list))),
+                "\(name): missing \(SNPCPUIDModel.required.subtracting(keys(list)).map { hex($0.function) + ".\($0.index)" })")
             XCTAssertEqual(Set(keys(list)).count, list.count, "\(name): an entry twice")
             XCTAssertEqual(keys(list), keys(list).sorted(), "\(name): not in leaf order")
 
@@ -51,8 +53,9 @@ final class SNPCPUIDModelTests: XCTestCase {
             XCTAssertLessThanOrEqual(leaf0.eax, 0xD, name)
             XCTAssertTrue(extended.allSatisfy { $0 <= leaf80.eax }, "\(name): an extended leaf above 0x80000000 EAX")
             XCTAssertTrue((0x8000_001F...0x8000_0022).contains(leaf80.eax), "\(name): extended maximum \(hex(leaf80.eax))")
-            XCTAssertLessThanOrEqual(leaf80.eax, max(supported.first { $0.function == 0x8000_0000 }?.eax ?? 0, 0x8000_001F),
-                                     "\(name): the extended range beyond the host's")
+            XCTAssertLessThanOrEqual(
+                leaf80.eax, max(supported.first { $0.function == 0x8000_0000 }?.eax ?? 0, 0x8000_001F),
+                "\(name): the extended range beyond the host's")
             if let top = entry(list, 0x4000_0000) { XCTAssertTrue(hypervisor.allSatisfy { $0 <= top.eax }, name) }
             XCTAssertTrue(list.allSatisfy { $0.function < 0x4000_0000 || $0.function >= 0x8000_0000 || entry(list, 0x4000_0000) != nil }, name)
             XCTAssertTrue(list.allSatisfy { $0.function <= 0x8FFF_FFFF }, "\(name): a leaf beyond the extended range")
@@ -87,9 +90,10 @@ final class SNPCPUIDModelTests: XCTestCase {
             let leaf0 = supported.first { $0.function == 0 }?.eax ?? 0
             let leaf80 = supported.first { $0.function == 0x8000_0000 }?.eax ?? 0
             let expected = supported.filter { entry in
-                !isZero(entry) && (entry.function <= min(leaf0, 0xD)
-                    || (0x4000_0000...0x4000_0001).contains(entry.function)
-                    || (0x8000_0000...min(max(leaf80, 0x8000_001F), 0x8000_0022)).contains(entry.function))
+                !isZero(entry)
+                    && (entry.function <= min(leaf0, 0xD)
+                        || (0x4000_0000...0x4000_0001).contains(entry.function)
+                        || (0x8000_0000...min(max(leaf80, 0x8000_001F), 0x8000_0022)).contains(entry.function))
             }
             XCTAssertEqual(Set(keys(expected)).subtracting(list).map { hex($0.function) + ".\($0.index)" }, [], name)
         }
@@ -140,9 +144,13 @@ final class SNPCPUIDModelTests: XCTestCase {
     func testTheSmallHostsSNPList() {
         XCTAssertEqual(CPUIDFixtures.small.count, 20)
         let list = snp(CPUIDFixtures.small)
-        XCTAssertEqual(keys(list), [Key(0), Key(1), Key(6), Key(7), Key(0xD, 0), Key(0xD, 1), Key(0xD, 2),
-                                    Key(0x8000_0000), Key(0x8000_0001), Key(0x8000_0005), Key(0x8000_0006), Key(0x8000_0007),
-                                    Key(0x8000_0008), Key(0x8000_001F)])
+        XCTAssertEqual(
+            keys(list),
+            [
+                Key(0), Key(1), Key(6), Key(7), Key(0xD, 0), Key(0xD, 1), Key(0xD, 2),
+                Key(0x8000_0000), Key(0x8000_0001), Key(0x8000_0005), Key(0x8000_0006), Key(0x8000_0007),
+                Key(0x8000_0008), Key(0x8000_001F),
+            ])
         XCTAssertEqual(entry(list, 0x8000_0000)?.eax, 0x8000_001F)
     }
 
@@ -151,8 +159,10 @@ final class SNPCPUIDModelTests: XCTestCase {
     func testExtendedLeavesBeyondGenoasAreLeftOut() {
         var supported = CPUIDFixtures.amdEPYCPVM
         supported[supported.firstIndex { $0.function == 0x8000_0000 }!].eax = 0x8000_0026
-        supported += [CPUIDFixtures.e(0x8000_0022, 0, 0, 0x0000_0003, 0x0000_1006, 0, 0),
-                      CPUIDFixtures.e(0x8000_0026, 0, 0, 0x0000_0001, 0x0000_0002, 0x0000_0100, 0)]
+        supported += [
+            CPUIDFixtures.e(0x8000_0022, 0, 0, 0x0000_0003, 0x0000_1006, 0, 0),
+            CPUIDFixtures.e(0x8000_0026, 0, 0, 0x0000_0001, 0x0000_0002, 0x0000_0100, 0),
+        ]
         let list = snp(supported)
         XCTAssertEqual(entry(list, 0x8000_0000)?.eax, 0x8000_0022)
         XCTAssertNotNil(entry(list, 0x8000_0022))
@@ -168,9 +178,10 @@ final class SNPCPUIDModelTests: XCTestCase {
             XCTAssertEqual(CPUIDPageReader.entries(page).count, list.count, name)
             for (decoded, entry) in zip(CPUIDPageReader.entries(page), list) {
                 let xsaveBase = entry.function == 0xD && entry.index <= 1
-                XCTAssertEqual([decoded.function, decoded.index, decoded.eax, decoded.ebx, decoded.ecx, decoded.edx],
-                               [entry.function, entry.index, entry.eax, xsaveBase ? 0x240 : entry.ebx, entry.ecx, entry.edx],
-                               "\(name) \(hex(entry.function)).\(entry.index)")
+                XCTAssertEqual(
+                    [decoded.function, decoded.index, decoded.eax, decoded.ebx, decoded.ecx, decoded.edx],
+                    [entry.function, entry.index, entry.eax, xsaveBase ? 0x240 : entry.ebx, entry.ecx, entry.edx],
+                    "\(name) \(hex(entry.function)).\(entry.index)")
                 XCTAssertEqual(decoded.xcr0, xsaveBase ? 1 : 0, name)
             }
         }
@@ -202,8 +213,9 @@ final class SNPCPUIDModelTests: XCTestCase {
     func testTrimmingWithdrawsXSAVEComponentsLast() throws {
         let list = snp(CPUIDModelStress.entries(components: 62))
         XCTAssertEqual(list.count, SNPCPUIDPage.countMax)
-        XCTAssertEqual(Set(keys(list)).subtracting(SNPCPUIDModel.required).map(\.function).allSatisfy { $0 == 0xD }, true,
-                       "only XSAVE components besides the required leaves")
+        XCTAssertEqual(
+            Set(keys(list)).subtracting(SNPCPUIDModel.required).map(\.function).allSatisfy { $0 == 0xD }, true,
+            "only XSAVE components besides the required leaves")
         let components = list.filter { $0.function == 0xD && $0.index >= 2 }.map(\.index)
         XCTAssertEqual(components, Array(2...56))
         let xcr0 = try XCTUnwrap(entry(list, 0xD, 0))
@@ -219,8 +231,9 @@ final class SNPCPUIDModelTests: XCTestCase {
     func testOtherPlatformsPassEveryLeafThrough() {
         for (name, supported) in hosts.dropLast() {
             for platform in [ConversionPlatform.kvm, .tdx, nil] {
-                let list = CPUIDTable.forVCPU(0, supported: supported, platform: platform,
-                                              physicalAddressBits: platform == .tdx ? 48 : nil)
+                let list = CPUIDTable.forVCPU(
+                    0, supported: supported, platform: platform,
+                    physicalAddressBits: platform == .tdx ? 48 : nil)
                 XCTAssertTrue(Set(keys(supported)).isSubset(of: Set(keys(list))), "\(name) \(String(describing: platform))")
             }
             let td = CPUIDTable.forVCPU(0, supported: supported, platform: .tdx, physicalAddressBits: 48)
@@ -271,8 +284,9 @@ enum CPUIDPageReader {
         func qword(_ at: Int) -> UInt64 { UInt64(dword(at)) | UInt64(dword(at + 4)) << 32 }
         return (0..<Int(dword(0))).map { i in
             let at = SNPCPUIDPage.headerSize + i * SNPCPUIDPage.entrySize
-            return Entry(function: dword(at), index: dword(at + 4), eax: dword(at + 24), ebx: dword(at + 28),
-                         ecx: dword(at + 32), edx: dword(at + 36), xcr0: qword(at + 8))
+            return Entry(
+                function: dword(at), index: dword(at + 4), eax: dword(at + 24), ebx: dword(at + 28),
+                ecx: dword(at + 32), edx: dword(at + 36), xcr0: qword(at + 8))
         }
     }
 }

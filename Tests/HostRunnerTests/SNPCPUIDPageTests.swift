@@ -25,12 +25,14 @@ final class SNPCPUIDPageTests: XCTestCase {
         XCTAssertEqual(dword(page, 0), 2, "count")
         XCTAssertEqual(page[4..<16].allSatisfy { $0 == 0 }, true, "reserved header fields")
         // Entry 0 at 16: EAX_IN, ECX_IN, XCR0_IN, XSS_IN, then EAX..EDX at +24, reserved at +40.
-        XCTAssertEqual([dword(page, 16), dword(page, 20), dword(page, 40), dword(page, 44), dword(page, 48), dword(page, 52)],
-                       [0, 0, 0x10, 0x6874_7541, 0x444D_4163, 0x6974_6E65])
+        XCTAssertEqual(
+            [dword(page, 16), dword(page, 20), dword(page, 40), dword(page, 44), dword(page, 48), dword(page, 52)],
+            [0, 0, 0x10, 0x6874_7541, 0x444D_4163, 0x6974_6E65])
         XCTAssertEqual(page[24..<40].allSatisfy { $0 == 0 }, true, "XCR0_IN/XSS_IN of a leaf that does not depend on them")
         // Entry 1 at 64: leaf 0xD.1 carries XCR0_IN = 1 and EBX = 0x240, as QEMU writes it.
-        XCTAssertEqual([dword(page, 64), dword(page, 68), dword(page, 72), dword(page, 80), dword(page, 88), dword(page, 92)],
-                       [0xD, 1, 1, 0, 0xF, 0x240])
+        XCTAssertEqual(
+            [dword(page, 64), dword(page, 68), dword(page, 72), dword(page, 80), dword(page, 88), dword(page, 92)],
+            [0xD, 1, 1, 0, 0xF, 0x240])
         XCTAssertEqual(page[112...].allSatisfy { $0 == 0 }, true)
     }
 

@@ -11,18 +11,22 @@ final class TDHobTests: XCTestCase {
     func testRAMIsCutIntoAddedAndUnacceptedInAddressOrder() {
         let ram = GPARange(start: 0, end: 0x400_0000)
         let resources = TDHob.resources(ram: ram, added: [GPARange(start: 0x10_0000, end: 0x14_1000), GPARange(start: 0x8_0000, end: 0x8_2000)])
-        XCTAssertEqual(resources, [
-            TDHob.Resource(range: GPARange(start: 0, end: 0x8_0000), type: 7),
-            TDHob.Resource(range: GPARange(start: 0x8_0000, end: 0x8_2000), type: 0),
-            TDHob.Resource(range: GPARange(start: 0x8_2000, end: 0x10_0000), type: 7),
-            TDHob.Resource(range: GPARange(start: 0x10_0000, end: 0x14_1000), type: 0),
-            TDHob.Resource(range: GPARange(start: 0x14_1000, end: 0x400_0000), type: 7),
-        ])
+        XCTAssertEqual(
+            resources,
+            [
+                TDHob.Resource(range: GPARange(start: 0, end: 0x8_0000), type: 7),
+                TDHob.Resource(range: GPARange(start: 0x8_0000, end: 0x8_2000), type: 0),
+                TDHob.Resource(range: GPARange(start: 0x8_2000, end: 0x10_0000), type: 7),
+                TDHob.Resource(range: GPARange(start: 0x10_0000, end: 0x14_1000), type: 0),
+                TDHob.Resource(range: GPARange(start: 0x14_1000, end: 0x400_0000), type: 7),
+            ])
     }
 
     func testLayoutIsPHITResourcesEndOfList() throws {
-        let resources = [TDHob.Resource(range: GPARange(start: 0, end: 0x8_0000), type: 7),
-                         TDHob.Resource(range: GPARange(start: 0x8_0000, end: 0x8_2000), type: 0)]
+        let resources = [
+            TDHob.Resource(range: GPARange(start: 0, end: 0x8_0000), type: 7),
+            TDHob.Resource(range: GPARange(start: 0x8_0000, end: 0x8_2000), type: 0),
+        ]
         let hob = try TDHob.bytes(base: 0x8_0000, capacity: 0x2000, resources: resources)
         XCTAssertEqual(hob.count, 56 + 2 * 48 + 8)
         // PHIT: type 1, length 56, reserved, version 9, boot mode 0, four zero addresses, end of list.

@@ -1,8 +1,9 @@
-@testable import HostRunner
 import GuestABI
 import GuestPhysical
 import KVM
 import XCTest
+
+@testable import HostRunner
 
 /// TDG.VP.VMCALL sub-functions served through the vCPU's devices, as KVM's tdx.c answers
 /// them (the GHCI's statuses): the registers as the guest loads them, the answer as it
@@ -25,8 +26,9 @@ final class TDVMCallServiceTests: XCTestCase {
 
     private func serve(_ registers: TDCallRegisters, devices: GuestDevices? = nil) -> (answer: TDCallRegisters, finish: VCPUFinish?, events: [RunEvent]) {
         var answer = TDVMCallAnswer.subfunctionUnsupported, events: [RunEvent] = []
-        let finish = host.serveSubfunction(registers, exposedMask: 0xFC00, devices: devices ?? fixture.devices, transport: .trap, vcpu: 0,
-                                           events: &events, answer: &answer)
+        let finish = host.serveSubfunction(
+            registers, exposedMask: 0xFC00, devices: devices ?? fixture.devices, transport: .trap, vcpu: 0,
+            events: &events, answer: &answer)
         var out = registers
         answer.apply(to: &out, exposedMask: 0xFC00)
         return (out, finish, events)
@@ -103,7 +105,8 @@ final class TDVMCallServiceTests: XCTestCase {
         let message = UInt64(littleEndian: "fatal!\0\0".utf8.enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
         let result = serve(call(TDVMCallSubfunction.reportFatalError, r12: 0x2A, r14: message))
         XCTAssertEqual(result.finish, .stopped(.terminationRequested(.tdxFatalError(errorCode: 0x2A, gpa: nil, message: "fatal!"))))
-        XCTAssertEqual(VCPUStop.terminationRequested(.tdxFatalError(errorCode: 0x2A, gpa: nil, message: "fatal!")).description,
-                       "the guest asked to terminate: ReportFatalError, error code 0x2a, message \"fatal!\"")
+        XCTAssertEqual(
+            VCPUStop.terminationRequested(.tdxFatalError(errorCode: 0x2A, gpa: nil, message: "fatal!")).description,
+            "the guest asked to terminate: ReportFatalError, error code 0x2a, message \"fatal!\"")
     }
 }

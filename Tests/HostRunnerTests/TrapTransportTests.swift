@@ -8,7 +8,7 @@ import XCTest
 /// leaves them at the TDCALL site, against a real conversion service.
 final class TrapTransportTests: XCTestCase {
     private static let ram = GPARange(start: 0, end: 8 << 20)
-    private static let sharedBit: UInt64 = 1 << 47          // GPAW 48
+    private static let sharedBit: UInt64 = 1 << 47 // GPAW 48
 
     /// TDG.VP.VMCALL<MapGPA> as tdx.asm issues it: rax 0, rcx 0xFC00 (R10–R15 exposed), r10 0,
     /// r11 0x10001, r12 gpa (shared bit for shared), r13 size (docs/abi.md §3.2–§3.3).

@@ -9,8 +9,10 @@ final class X87ControlDecoderTests: XCTestCase {
         try X87ControlDecoder.decode(bytes, codeSize: size)
     }
 
-    private func expectError(_ bytes: [UInt8], _ size: CodeSize = .bits64, _ expected: X87DecodeError,
-                             file: StaticString = #filePath, line: UInt = #line) {
+    private func expectError(
+        _ bytes: [UInt8], _ size: CodeSize = .bits64, _ expected: X87DecodeError,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try decode(bytes, size), file: file, line: line) { error in
             XCTAssertEqual(error as? X87DecodeError, expected, file: file, line: line)
         }
@@ -125,11 +127,11 @@ final class X87ControlDecoderTests: XCTestCase {
     }
 
     func testRefusals() {
-        expectError([0xF0, 0x9B], .bits64, .invalidOpcode)                       // LOCK: #UD
-        expectError([0xD9, 0xE8], .bits64, .notHandled(opcode: [0xD9, 0xE8]))    // FLD1 (register form)
-        expectError([0x0F, 0xAE, 0xE8], .bits64, .notHandled(opcode: [0x0F, 0xAE, 0xE8]))  // LFENCE
-        expectError([0x66, 0x0F, 0xAE, 0x3A], .bits64, .notHandled(opcode: [0x0F, 0xAE, 0x3A]))  // CLFLUSHOPT
-        expectError([0xC5, 0xF8, 0xAE, 0x10], .bits64, .notHandled(opcode: [0xC5]))  // VLDMXCSR
+        expectError([0xF0, 0x9B], .bits64, .invalidOpcode) // LOCK: #UD
+        expectError([0xD9, 0xE8], .bits64, .notHandled(opcode: [0xD9, 0xE8])) // FLD1 (register form)
+        expectError([0x0F, 0xAE, 0xE8], .bits64, .notHandled(opcode: [0x0F, 0xAE, 0xE8])) // LFENCE
+        expectError([0x66, 0x0F, 0xAE, 0x3A], .bits64, .notHandled(opcode: [0x0F, 0xAE, 0x3A])) // CLFLUSHOPT
+        expectError([0xC5, 0xF8, 0xAE, 0x10], .bits64, .notHandled(opcode: [0xC5])) // VLDMXCSR
         expectError([0xD9, 0x2D, 0x00], .bits64, .truncated)
         expectError([UInt8](repeating: 0x2E, count: 15) + [0x9B], .bits64, .tooLong)
         // 0x41 is INC ECX outside 64-bit mode, not a REX prefix.

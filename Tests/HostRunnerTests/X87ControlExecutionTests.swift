@@ -11,8 +11,9 @@ final class X87ControlExecutionTests: XCTestCase {
     private var longMode: X87ControlContext { X87ControlContext(cr0: 0x8000_0011 | cr0NE, cr4: 0x20 | cr4OSFXSR) }
 
     private func dirty() -> X87ControlState {
-        X87ControlState(controlWord: 0x0040, statusWord: 0x3800, abridgedTagWord: 0x81, lastOpcode: 0x5D9,
-                        lastInstructionPointer: 0x1234, lastDataPointer: 0x5678, mxcsr: 0x1F80)
+        X87ControlState(
+            controlWord: 0x0040, statusWord: 0x3800, abridgedTagWord: 0x81, lastOpcode: 0x5D9,
+            lastInstructionPointer: 0x1234, lastDataPointer: 0x5678, mxcsr: 0x1F80)
     }
 
     func testFninitLoadsTheInitialisationValues() {
@@ -25,7 +26,7 @@ final class X87ControlExecutionTests: XCTestCase {
     func testFninitDoesNotWaitButNeedsTheFPU() {
         var state = dirty()
         state.controlWord = 0x0000
-        state.statusWord = 0x0001       // invalid-operation flag, unmasked: pending
+        state.statusWord = 0x0001 // invalid-operation flag, unmasked: pending
         XCTAssertEqual(X87ControlExecution.perform(.fninit, on: &state, context: longMode), .completed)
         var other = dirty()
         let emulated = X87ControlContext(cr0: longMode.cr0 | cr0EM, cr4: longMode.cr4)
@@ -36,7 +37,7 @@ final class X87ControlExecutionTests: XCTestCase {
     func testFwaitIsANoOpWithoutPendingUnmaskedException() {
         var state = dirty()
         state.statusWord = 0x0001
-        state.controlWord = 0x037F      // flag set but masked: not pending
+        state.controlWord = 0x037F // flag set but masked: not pending
         let before = state
         XCTAssertEqual(X87ControlExecution.perform(.fwait, on: &state, context: longMode), .completed)
         XCTAssertEqual(state, before)
@@ -48,8 +49,8 @@ final class X87ControlExecutionTests: XCTestCase {
 
     func testFwaitReportsAPendingUnmaskedException() {
         var state = dirty()
-        state.statusWord = 0x0004       // ZE
-        state.controlWord = 0x037B      // ZM clear
+        state.statusWord = 0x0004 // ZE
+        state.controlWord = 0x037B // ZM clear
         XCTAssertEqual(X87ControlExecution.perform(.fwait, on: &state, context: longMode), .fault(.floatingPointError))
         let noNE = X87ControlContext(cr0: longMode.cr0 & ~cr0NE, cr4: longMode.cr4)
         XCTAssertEqual(X87ControlExecution.perform(.fwait, on: &state, context: noNE), .legacyFloatingPointError)
@@ -65,8 +66,9 @@ final class X87ControlExecutionTests: XCTestCase {
         var pending = dirty()
         pending.statusWord = 0x0001
         pending.controlWord = 0x037E
-        XCTAssertEqual(X87ControlExecution.perform(.fldcw, on: &pending, context: longMode, operand: 0x037F),
-                       .fault(.floatingPointError))
+        XCTAssertEqual(
+            X87ControlExecution.perform(.fldcw, on: &pending, context: longMode, operand: 0x037F),
+            .fault(.floatingPointError))
         XCTAssertEqual(pending.controlWord, 0x037E)
     }
 
@@ -82,12 +84,14 @@ final class X87ControlExecutionTests: XCTestCase {
         XCTAssertEqual(X87ControlExecution.perform(.ldmxcsr, on: &state, context: longMode, operand: 0x1FC0), .completed)
         XCTAssertEqual(state.mxcsr, 0x1FC0)
         // Bit 16 is reserved under MXCSR_MASK 0000FFFFH: #GP(0), MXCSR unchanged.
-        XCTAssertEqual(X87ControlExecution.perform(.ldmxcsr, on: &state, context: longMode, operand: 0x1_1F80),
-                       .fault(.generalProtection))
+        XCTAssertEqual(
+            X87ControlExecution.perform(.ldmxcsr, on: &state, context: longMode, operand: 0x1_1F80),
+            .fault(.generalProtection))
         XCTAssertEqual(state.mxcsr, 0x1FC0)
         // Without DAZ in the mask (the SDM's default 0000FFBFH), bit 6 is reserved too.
-        XCTAssertEqual(X87ControlExecution.perform(.ldmxcsr, on: &state, context: longMode, operand: 0x1FC0, mxcsrMask: 0xFFBF),
-                       .fault(.generalProtection))
+        XCTAssertEqual(
+            X87ControlExecution.perform(.ldmxcsr, on: &state, context: longMode, operand: 0x1FC0, mxcsrMask: 0xFFBF),
+            .fault(.generalProtection))
     }
 
     func testSSEControlNeedsOSFXSRAndAFreeFPU() {
@@ -109,7 +113,7 @@ final class X87ControlExecutionTests: XCTestCase {
         var area = XSAVEArea()
         area.fcw = 0x0040
         area.mxcsr = 0
-        area.store(UInt8(0xAA), at: 160)   // XMM0's first byte (FXSAVE offset 160)
+        area.store(UInt8(0xAA), at: 160) // XMM0's first byte (FXSAVE offset 160)
         var state = X87ControlState(area)
         let steps: [(X87ControlInstruction, UInt32)] = [(.fwait, 0), (.fninit, 0), (.fldcw, 0x037F), (.ldmxcsr, 0x1F80)]
         for (instruction, operand) in steps {
@@ -120,7 +124,7 @@ final class X87ControlExecutionTests: XCTestCase {
         XCTAssertEqual(result.fsw, 0)
         XCTAssertEqual(result.abridgedTagWord, 0)
         XCTAssertEqual(result.mxcsr, 0x1F80)
-        XCTAssertEqual(result.xstateBV & 0b11, 0b11)          // XRSTOR must load x87 and SSE
+        XCTAssertEqual(result.xstateBV & 0b11, 0b11) // XRSTOR must load x87 and SSE
         XCTAssertEqual(result.load(160, as: UInt8.self), 0xAA)
     }
 }

@@ -24,11 +24,11 @@ final class ExitDecodeTests: XCTestCase {
 
     func testHypercallViewReadsArgumentsAndWritesRet() {
         setExitReason(CKVM_EXIT_HYPERCALL)
-        put(12, at: 32)                 // nr
-        put(0x10_0000, at: 40)          // args[0] gpa
-        put(4, at: 48)                  // args[1] pages
-        put(0x10, at: 56)               // args[2] attributes: ENCRYPTED
-        put(1, at: 96)                  // flags: LONG_MODE
+        put(12, at: 32) // nr
+        put(0x10_0000, at: 40) // args[0] gpa
+        put(4, at: 48) // args[1] pages
+        put(0x10, at: 56) // args[2] attributes: ENCRYPTED
+        put(1, at: 96) // flags: LONG_MODE
         guard case let .hypercall(call) = VCPUExit.decode(run) else { return XCTFail("not a hypercall") }
         XCTAssertEqual(call.nr, 12)
         XCTAssertEqual(call.argument(0), 0x10_0000)
@@ -92,11 +92,11 @@ final class ExitDecodeTests: XCTestCase {
 
     func testIOViewPointsAtDataOffset() {
         setExitReason(CKVM_EXIT_IO)
-        raw.storeBytes(of: UInt8(0), toByteOffset: 32, as: UInt8.self)       // IN
-        raw.storeBytes(of: UInt8(2), toByteOffset: 33, as: UInt8.self)       // size 2
+        raw.storeBytes(of: UInt8(0), toByteOffset: 32, as: UInt8.self) // IN
+        raw.storeBytes(of: UInt8(2), toByteOffset: 33, as: UInt8.self) // size 2
         raw.storeBytes(of: UInt16(0x510), toByteOffset: 34, as: UInt16.self) // port
-        raw.storeBytes(of: UInt32(3), toByteOffset: 36, as: UInt32.self)     // count
-        put(0x800, at: 40)                                                   // data_offset
+        raw.storeBytes(of: UInt32(3), toByteOffset: 36, as: UInt32.self) // count
+        put(0x800, at: 40) // data_offset
         guard case let .io(port, direction, size, count, data) = VCPUExit.decode(run) else { return XCTFail() }
         XCTAssertEqual(port, 0x510)
         XCTAssertEqual(direction, .in)
@@ -112,7 +112,8 @@ final class ExitDecodeTests: XCTestCase {
         XCTAssertEqual(KVMError.ioctl(name: "KVM_RUN", errno: 4).description, "KVM_RUN failed: errno 4 (EINTR)")
         XCTAssertEqual(KVMError.ioctl(name: "KVM_RUN", errno: 4).errno, 4)
         XCTAssertNil(KVMError.invalidArgument("x").errno)
-        XCTAssertTrue(KVMError.encryptOp(command: "KVM_SEV_SNP_LAUNCH_UPDATE", errno: 5, firmwareError: 0x10)
-            .description.contains("firmware status 0x10"))
+        XCTAssertTrue(
+            KVMError.encryptOp(command: "KVM_SEV_SNP_LAUNCH_UPDATE", errno: 5, firmwareError: 0x10)
+                .description.contains("firmware status 0x10"))
     }
 }

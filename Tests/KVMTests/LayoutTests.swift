@@ -87,8 +87,10 @@ final class LayoutTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<ckvm_exit_internal>.size, 136)
         XCTAssertEqual(MemoryLayout<ckvm_exit_system_event>.size, 136)
         // Every view fits inside the 256-byte exit union.
-        for size in [MemoryLayout<ckvm_exit_hypercall>.size, MemoryLayout<ckvm_exit_internal>.size,
-                     MemoryLayout<ckvm_exit_system_event>.size] {
+        for size in [
+            MemoryLayout<ckvm_exit_hypercall>.size, MemoryLayout<ckvm_exit_internal>.size,
+            MemoryLayout<ckvm_exit_system_event>.size,
+        ] {
             XCTAssertLessThanOrEqual(base + size, Int(CKVM_OFFSETOF_RUN_VALID_REGS))
         }
     }

@@ -26,8 +26,9 @@ final class ProbeTests: XCTestCase {
         if caps.guestMemfd && caps.guestMemfdFlags.isSuperset(of: [.mmap, .initShared]) {
             let memfd = try made.get()
             let mapping = try memfd.map()
-            try vm.setUserMemoryRegion2(slot: 0, flags: .guestMemfd, guestPhysicalAddress: 0, size: 0x10000,
-                                        userspaceAddress: mapping.userspaceAddress, guestMemfd: memfd)
+            try vm.setUserMemoryRegion2(
+                slot: 0, flags: .guestMemfd, guestPhysicalAddress: 0, size: 0x10000,
+                userspaceAddress: mapping.userspaceAddress, guestMemfd: memfd)
         } else if !caps.guestMemfd {
             XCTAssertThrowsError(try made.get())
         }

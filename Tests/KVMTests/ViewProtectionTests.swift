@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CKVM
 import XCTest
 
 @testable import KVM
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What the runner's software enforcement of private memory stands on, measured on this host:
 /// RAM's file (guest_memfd, or the memfd stand-in; both where the host has both) mapped twice
@@ -22,7 +23,7 @@ final class ViewProtectionTests: XCTestCase {
     private func protectedViewExitsAsMMIO(_ backing: RealModeGuest.Backing) throws {
         let guest = try RealModeGuest(code: readThenReport, backing: backing)
         let file = try XCTUnwrap(guest.file)
-        let hostView = try file.map()                   // a second mapping: the host's own
+        let hostView = try file.map() // a second mapping: the host's own
         let guestView = try XCTUnwrap(guest.memory as? GuestMapping)
         try hostView.write([0x42], at: 0x3000)
         XCTAssertEqual(mprotect(guestView.base + 0x3000, 0x1000, PROT_NONE), 0)

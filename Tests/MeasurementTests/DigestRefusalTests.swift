@@ -10,7 +10,7 @@ final class DigestRefusalTests: XCTestCase {
 
     private func generatedROM() throws -> [UInt8] {
         let plan = PopulationPlan(ranges: [
-            PlanRange(name: "zero", range: GPARange(start: 0x10_0000, end: 0x10_2000), kind: .zero, state: .private),
+            PlanRange(name: "zero", range: GPARange(start: 0x10_0000, end: 0x10_2000), kind: .zero, state: .private)
         ])
         var rom = [UInt8](repeating: 0x90, count: 0x20_0000)
         let area = try FirmwareTables.build(plan: plan, romBase: 0xFFE0_0000, romSize: 0x20_0000)
@@ -38,8 +38,11 @@ final class DigestRefusalTests: XCTestCase {
             guard case .brokenStructure(.mrtd, .noFooterTable)? = $0 as? MeasurementError else { return XCTFail("\($0)") }
         }
         XCTAssertThrowsError(try SEVMeasurement.sevESDigest(of: image, vcpus: 2, vcpuSignature: signature)) {
-            XCTAssertEqual($0 as? MeasurementError, .missingStructure(.sevES, .sevESResetBlock,
-                                                                     why: "application processors need its start address"))
+            XCTAssertEqual(
+                $0 as? MeasurementError,
+                .missingStructure(
+                    .sevES, .sevESResetBlock,
+                    why: "application processors need its start address"))
         }
         // SEV measures the image alone and needs no table.
         XCTAssertNoThrow(try SEVMeasurement.sevDigest(of: image))
@@ -64,8 +67,9 @@ final class DigestRefusalTests: XCTestCase {
         let withKernel = SNPOptions(vcpus: 1, vcpuSignature: signature, kernelHashes: hashes)
         // Our images are measured-direct-boot images: the hashes change both digests.
         let image = FirmwareImage(bytes: rom)
-        XCTAssertNotEqual(try SNPMeasurement.launchDigest(of: image, options: withKernel),
-                          try SNPMeasurement.launchDigest(of: image, options: SNPOptions(vcpus: 1, vcpuSignature: signature)))
+        XCTAssertNotEqual(
+            try SNPMeasurement.launchDigest(of: image, options: withKernel),
+            try SNPMeasurement.launchDigest(of: image, options: SNPOptions(vcpus: 1, vcpuSignature: signature)))
         XCTAssertNotEqual(try SEVMeasurement.sevDigest(of: image, kernelHashes: hashes), try SEVMeasurement.sevDigest(of: image))
 
         // Retyping the SNP_KERNEL_HASHES section (the last one) leaves SNP nowhere to put them.

@@ -30,8 +30,12 @@ enum ExternalTools {
             _ = try run("/usr/bin/apt-get", ["download", "ovmf"], in: directory)
             let debs = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".deb") }
             guard let deb = debs.first else { throw Failure(description: "apt-get download ovmf produced no .deb") }
-            _ = try run("/usr/bin/dpkg-deb", ["-x", directory.appendingPathComponent(deb).path,
-                                              directory.appendingPathComponent("root").path])
+            _ = try run(
+                "/usr/bin/dpkg-deb",
+                [
+                    "-x", directory.appendingPathComponent(deb).path,
+                    directory.appendingPathComponent("root").path,
+                ])
         } catch {
             throw Failure(description: "Debian's OVMF is not available (bash scripts/test.sh installs the ovmf package; or set ENLIGHTEN_OVMF): \(error)")
         }

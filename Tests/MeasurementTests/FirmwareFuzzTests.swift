@@ -18,13 +18,15 @@ final class FirmwareFuzzTests: XCTestCase {
             var changed: [(Int, UInt8)] = []
             let edits = Int.random(in: 1...4, using: &generator)
             for _ in 0..<edits {
-                let offset = Bool.random(using: &generator) || Int.random(in: 0..<10, using: &generator) < 9
+                let offset =
+                    Bool.random(using: &generator) || Int.random(in: 0..<10, using: &generator) < 9
                     ? bytes.count - 1 - Int.random(in: 0..<tail, using: &generator)
                     : Int.random(in: 0..<bytes.count, using: &generator)
                 let width = [1, 1, 2, 4].randomElement(using: &generator) ?? 1
                 for index in offset..<min(offset + width, bytes.count) {
                     changed.append((index, bytes[index]))
-                    bytes[index] = [0x00, 0xFF, UInt8.random(in: 0...255, using: &generator)]
+                    bytes[index] =
+                        [0x00, 0xFF, UInt8.random(in: 0...255, using: &generator)]
                         .randomElement(using: &generator) ?? 0
                 }
             }

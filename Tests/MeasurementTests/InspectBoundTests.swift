@@ -45,8 +45,10 @@ final class InspectBoundTests: XCTestCase {
     }
 
     /// `inspect --mode MODE` of `path` refuses in exactly `message` (one line, exit 1) within 5 s.
-    private func assertRefused(_ path: String, mode: String, _ message: String,
-                               file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertRefused(
+        _ path: String, mode: String, _ message: String,
+        file: StaticString = #filePath, line: UInt = #line
+    ) throws {
         let (result, elapsed) = try inspect([path, "--mode", mode], within: 30)
         XCTAssertEqual(result.status, 1, result.stderr, file: file, line: line)
         XCTAssertEqual(result.stderr, "error: \(message)\n", file: file, line: line)
@@ -58,25 +60,34 @@ final class InspectBoundTests: XCTestCase {
     /// once, naming the first section past what a launch can populate.
     func testSectionsThatWouldTakeHoursAreRefusedInOneLine() throws {
         typealias Section = (UInt32, UInt32, UInt64, UInt64, UInt32, UInt32)
-        try assertRefused(try image(sev: T.sev(Array(repeating: (0, 0xFFFF_F000, 1), count: 4000))), mode: "snp",
-                          "cannot compute the SEV-SNP digest: SEV metadata section 0 (GPA 0x0, size 0xfffff000) overlaps the image at 0xffe00000..0xffffffff: a VMM cannot add those pages twice")
+        try assertRefused(
+            try image(sev: T.sev(Array(repeating: (0, 0xFFFF_F000, 1), count: 4000))), mode: "snp",
+            "cannot compute the SEV-SNP digest: SEV metadata section 0 (GPA 0x0, size 0xfffff000) overlaps the image at 0xffe00000..0xffffffff: a VMM cannot add those pages twice"
+        )
         let sixtyFour: [Section] = (1...64).map { (0, 0, UInt64($0) << 30, 1 << 30, 3, 0) }
-        try assertRefused(try image(tdvf: T.tdvf(sixtyFour)), mode: "tdx",
-                          "cannot compute the TDX MRTD digest: TDX metadata section 4 brings the memory added before launch to 0x140000000 bytes, more than the 0x100000000 (4 GiB) we accept for a whole image")
+        try assertRefused(
+            try image(tdvf: T.tdvf(sixtyFour)), mode: "tdx",
+            "cannot compute the TDX MRTD digest: TDX metadata section 4 brings the memory added before launch to 0x140000000 bytes, more than the 0x100000000 (4 GiB) we accept for a whole image"
+        )
         // Four 1 GiB volumes extended from 4 KiB of data each: 6 GiB of extends from a 2 MiB file.
         let volumes: [Section] = (1...4).map { (0, 0x1000, UInt64($0) << 30, 1 << 30, 0, 1) }
-        try assertRefused(try image(tdvf: T.tdvf(volumes)), mode: "tdx",
-                          "cannot compute the TDX MRTD digest: TDX metadata section 0 brings the memory extended into MRTD to 0x40000000 bytes, more than the 0x200000-byte image holds: MR.EXTEND measures image bytes")
+        try assertRefused(
+            try image(tdvf: T.tdvf(volumes)), mode: "tdx",
+            "cannot compute the TDX MRTD digest: TDX metadata section 0 brings the memory extended into MRTD to 0x40000000 bytes, more than the 0x200000-byte image holds: MR.EXTEND measures image bytes"
+        )
     }
 
     /// Issue 20, finding 8: overlapping SEV sections and an empty TDX section were measured,
     /// exit 0, though no VMM can launch them. Each is a one-line refusal naming the section.
     func testOverlappingAndEmptySectionsAreRefused() throws {
         let overlapping = try image(sev: T.sev([(0x80_0000, 0x2000, 1), (0x80_1000, 0x1000, 2)]))
-        try assertRefused(overlapping, mode: "snp",
-                          "cannot compute the SEV-SNP digest: SEV metadata section 1 (GPA 0x801000, size 0x1000) overlaps section 0 (GPA 0x800000, size 0x2000): a VMM cannot add a page twice")
-        try assertRefused(try image(tdvf: T.tdvf([(0, 0, 0x80_0000, 0, 3, 0), (0, 0, 0x90_0000, 0x1000, 2, 0)])), mode: "tdx",
-                          "cannot compute the TDX MRTD digest: TDX metadata section 0 (TEMP_MEM) has memory size 0: KVM refuses to add an empty region")
+        try assertRefused(
+            overlapping, mode: "snp",
+            "cannot compute the SEV-SNP digest: SEV metadata section 1 (GPA 0x801000, size 0x1000) overlaps section 0 (GPA 0x800000, size 0x2000): a VMM cannot add a page twice"
+        )
+        try assertRefused(
+            try image(tdvf: T.tdvf([(0, 0, 0x80_0000, 0, 3, 0), (0, 0, 0x90_0000, 0x1000, 2, 0)])), mode: "tdx",
+            "cannot compute the TDX MRTD digest: TDX metadata section 0 (TEMP_MEM) has memory size 0: KVM refuses to add an empty region")
 
         // The full report exits 1 and lists the problem.
         let (report, _) = try inspect([overlapping], within: 30)

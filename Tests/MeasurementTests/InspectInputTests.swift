@@ -55,10 +55,14 @@ final class InspectInputTests: XCTestCase {
             ([fifo], "\(fifo) is a FIFO, not a regular file: firmware volumes are read from regular files only"),
             ([folder], "\(folder) is a directory, not a regular file: firmware volumes are read from regular files only"),
             (["/dev/zero"], "/dev/zero is a character device, not a regular file: firmware volumes are read from regular files only"),
-            ([image, "--kernel", "/dev/zero"],
-             "cannot read /dev/zero: it is a character device, not a regular file; --kernel and --initrd take regular files"),
-            ([image, "--kernel", image, "--initrd", fifo],
-             "cannot read \(fifo): it is a FIFO, not a regular file; --kernel and --initrd take regular files"),
+            (
+                [image, "--kernel", "/dev/zero"],
+                "cannot read /dev/zero: it is a character device, not a regular file; --kernel and --initrd take regular files"
+            ),
+            (
+                [image, "--kernel", image, "--initrd", fifo],
+                "cannot read \(fifo): it is a FIFO, not a regular file; --kernel and --initrd take regular files"
+            ),
             ([image, "--kernel", folder], "cannot read \(folder): it is a directory, not a regular file; --kernel and --initrd take regular files"),
         ]
         for (arguments, message) in cases {
@@ -79,7 +83,8 @@ final class InspectInputTests: XCTestCase {
             let result = try Command.execute(try enlighten(), ["inspect", image] + arguments, timeout: 20)
             XCTAssertLessThan(Date().timeIntervalSince(started), 5, "\(option) must be refused before hashing")
             XCTAssertEqual(result.status, 2, result.stderr)
-            XCTAssertEqual(result.stderr, "error: cannot read \(huge): it is 4294971392 bytes, more than the 4294967296 (4 GiB) a direct boot loads below 4 GiB\n")
+            XCTAssertEqual(
+                result.stderr, "error: cannot read \(huge): it is 4294971392 bytes, more than the 4294967296 (4 GiB) a direct boot loads below 4 GiB\n")
         }
     }
 
@@ -89,8 +94,12 @@ final class InspectInputTests: XCTestCase {
     func testAFourGiBVolumeIsHashedWithinHalfItsSizeOfAddressSpace() throws {
         let path = try sparseFile(size: off_t(FirmwareImage.fourGiB))
         let started = Date()
-        let result = try Command.execute("/bin/sh", ["-c", "ulimit -v 2097152 && exec \"$0\" \"$@\"",
-                                                     try enlighten(), "inspect", path, "--mode", "sev"], timeout: 300)
+        let result = try Command.execute(
+            "/bin/sh",
+            [
+                "-c", "ulimit -v 2097152 && exec \"$0\" \"$@\"",
+                try enlighten(), "inspect", path, "--mode", "sev",
+            ], timeout: 300)
         XCTAssertFalse(result.timedOut, "inspect of a 4 GiB volume was still running after 300 s")
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(result.stdout, "8479e43911dc45e89f934fe48d01297e16f51d17aa561d4d1c216b1ae0fcddca\n")
@@ -117,8 +126,10 @@ final class InspectInputTests: XCTestCase {
 
     func testMixedVCPUOptionsAndOrphanDirectBootOptionsAreRefused() throws {
         let path = try sparseFile(size: 0x20_0000)
-        for arguments in [["--vcpu-type", "EPYC-v4", "--vcpu-sig", "0x800f12"], ["--initrd", "x"], ["--append", "quiet"],
-                          ["--vmm-type", "xen"], ["--vcpu-family", "25"], ["--vcpu-sig", "0x1_0000_0000"], ["--dump-vmsa", "d", "--mode", "sev"]] {
+        for arguments in [
+            ["--vcpu-type", "EPYC-v4", "--vcpu-sig", "0x800f12"], ["--initrd", "x"], ["--append", "quiet"],
+            ["--vmm-type", "xen"], ["--vcpu-family", "25"], ["--vcpu-sig", "0x1_0000_0000"], ["--dump-vmsa", "d", "--mode", "sev"],
+        ] {
             let result = try Command.execute(try enlighten(), ["inspect", path] + arguments)
             XCTAssertEqual(result.status, 2, "\(arguments): \(result.stderr)")
         }

@@ -70,21 +70,25 @@ final class InspectMatrixTests: XCTestCase {
             for (index, vcpu) in vcpuChoices.enumerated() {
                 let vcpus = [1, 2, 7][index % 3]
                 let features = ["0x1", "0x21", "0x0", "0x40001"][index % 4]
-                try compare(["--mode", "snp", "--vcpus", "\(vcpus)", "--vmm-type", vmm, "--guest-features", features, "--ovmf", ovmf] + vcpu,
-                            tool: tool, ours: ours)
+                try compare(
+                    ["--mode", "snp", "--vcpus", "\(vcpus)", "--vmm-type", vmm, "--guest-features", features, "--ovmf", ovmf] + vcpu,
+                    tool: tool, ours: ours)
                 try compare(["--mode", "seves", "--vcpus", "\(vcpus)", "--vmm-type", vmm, "--ovmf", ovmf] + vcpu, tool: tool, ours: ours)
             }
         }
         try compare(["--mode", "sev", "--ovmf", ovmf], tool: tool, ours: ours)
         try compare(["--mode", "snp:ovmf-hash", "--ovmf", ovmf], tool: tool, ours: ours)
         try compare(["--mode", "snp:ovmf-hash", "--output-format", "base64", "-v", "--ovmf", ovmf], tool: tool, ours: ours)
-        try compare(["--mode", "seves", "--vcpus", "2", "--vcpu-type", "EPYC-Rome", "--output-format", "base64", "-v", "--ovmf", ovmf],
-                    tool: tool, ours: ours)
+        try compare(
+            ["--mode", "seves", "--vcpus", "2", "--vcpu-type", "EPYC-Rome", "--output-format", "base64", "-v", "--ovmf", ovmf],
+            tool: tool, ours: ours)
         try compare(["--mode", "sev", "-v", "--ovmf", ovmf], tool: tool, ours: ours)
-        try compare(["--mode", "snp", "--vcpus", "64", "--vcpu-type", "EPYC-Turin", "--guest-features", "0x3", "--ovmf", ovmf],
-                    tool: tool, ours: ours)
-        try compare(["--mode", "snp", "--vcpus", "3", "--vcpu-type", "EPYC-v4", "--output-format", "base64", "-v", "--ovmf", ovmf],
-                    tool: tool, ours: ours)
+        try compare(
+            ["--mode", "snp", "--vcpus", "64", "--vcpu-type", "EPYC-Turin", "--guest-features", "0x3", "--ovmf", ovmf],
+            tool: tool, ours: ours)
+        try compare(
+            ["--mode", "snp", "--vcpus", "3", "--vcpu-type", "EPYC-v4", "--output-format", "base64", "-v", "--ovmf", ovmf],
+            tool: tool, ours: ours)
     }
 
     func testOVMFFromAPrecomputedImageHash() throws {
@@ -92,8 +96,9 @@ final class InspectMatrixTests: XCTestCase {
         let ours = try enlighten()
         let ovmf = try ExternalTools.ovmfPath()
         let hash = try Command.run(tool, ["--mode", "snp:ovmf-hash", "--ovmf", ovmf]).trimmingCharacters(in: .whitespacesAndNewlines)
-        try compare(["--mode", "snp", "--vcpus", "2", "--vcpu-type", "EPYC-Milan", "--snp-ovmf-hash", hash, "--ovmf", ovmf],
-                    tool: tool, ours: ours)
+        try compare(
+            ["--mode", "snp", "--vcpus", "2", "--vcpu-type", "EPYC-Milan", "--snp-ovmf-hash", hash, "--ovmf", ovmf],
+            tool: tool, ours: ours)
     }
 
     func testOurImagesWithMeasuredDirectBoot() throws {
@@ -111,10 +116,14 @@ final class InspectMatrixTests: XCTestCase {
                 for (index, boot) in boots.enumerated() {
                     let vcpu = vcpuChoices[index % vcpuChoices.count]
                     let vcpus = [1, 4, 2][index % 3]
-                    try compare(["--mode", "snp", "--vcpus", "\(vcpus)", "--vmm-type", vmm, "--guest-features", index % 2 == 0 ? "0x1" : "0x21",
-                                 "--ovmf", image] + vcpu + boot, tool: tool, ours: ours)
-                    try compare(["--mode", "seves", "--vcpus", "\(vcpus)", "--vmm-type", vmm, "--ovmf", image] + vcpu + boot,
-                                tool: tool, ours: ours)
+                    try compare(
+                        [
+                            "--mode", "snp", "--vcpus", "\(vcpus)", "--vmm-type", vmm, "--guest-features", index % 2 == 0 ? "0x1" : "0x21",
+                            "--ovmf", image,
+                        ] + vcpu + boot, tool: tool, ours: ours)
+                    try compare(
+                        ["--mode", "seves", "--vcpus", "\(vcpus)", "--vmm-type", vmm, "--ovmf", image] + vcpu + boot,
+                        tool: tool, ours: ours)
                 }
             }
             for boot in boots { try compare(["--mode", "sev", "--ovmf", image] + boot, tool: tool, ours: ours) }

@@ -23,31 +23,39 @@ final class MRTDTests: XCTestCase {
     /// then a 1-page TEMP_MEM section that is only added.
     private func sections() -> ([TDXSection], [UInt8]) {
         let image = (0..<8192).map { UInt8(truncatingIfNeeded: $0) }
-        return ([
-            TDXSection(dataOffset: 0, rawSize: 0x1800, memoryAddress: 0x1000, memorySize: 0x2000,
-                       type: .bfv, attributes: .mrExtend),
-            TDXSection(dataOffset: 0, rawSize: 0, memoryAddress: 0x9000, memorySize: 0x1000,
-                       type: .tempMem, attributes: []),
-        ], image)
+        return (
+            [
+                TDXSection(
+                    dataOffset: 0, rawSize: 0x1800, memoryAddress: 0x1000, memorySize: 0x2000,
+                    type: .bfv, attributes: .mrExtend),
+                TDXSection(
+                    dataOffset: 0, rawSize: 0, memoryAddress: 0x9000, memorySize: 0x1000,
+                    type: .tempMem, attributes: []),
+            ], image
+        )
     }
 
     func testInterleavedOrder() throws {
         let (sections, image) = sections()
-        XCTAssertEqual(ExternalTools.hex(try TDXMeasurement.mrtd(sections: sections, image: image, order: .interleaved)),
-                       "1872802939755f37444343e0c51cebdbb23c3e28b946870ab9044a64fb9cffc2296100e400aad0f49dec5bb552397ea7")
+        XCTAssertEqual(
+            ExternalTools.hex(try TDXMeasurement.mrtd(sections: sections, image: image, order: .interleaved)),
+            "1872802939755f37444343e0c51cebdbb23c3e28b946870ab9044a64fb9cffc2296100e400aad0f49dec5bb552397ea7")
     }
 
     func testTwoPassOrder() throws {
         let (sections, image) = sections()
-        XCTAssertEqual(ExternalTools.hex(try TDXMeasurement.mrtd(sections: sections, image: image, order: .twoPass)),
-                       "1a2b686ff4412b5df5e1dbe3dbbd473018a490ba58a3b304cb7ee857285e9680aacacff5710f362a4e592128ef2f5c7c")
+        XCTAssertEqual(
+            ExternalTools.hex(try TDXMeasurement.mrtd(sections: sections, image: image, order: .twoPass)),
+            "1a2b686ff4412b5df5e1dbe3dbbd473018a490ba58a3b304cb7ee857285e9680aacacff5710f362a4e592128ef2f5c7c")
     }
 
     func testPageAugSectionsAreNotAdded() throws {
         let (sections, image) = sections()
-        let aug = TDXSection(dataOffset: 0, rawSize: 0, memoryAddress: 0x20_0000, memorySize: 0x10_0000,
-                             type: .tempMem, attributes: .pageAug)
-        XCTAssertEqual(try TDXMeasurement.mrtd(sections: sections + [aug], image: image, order: .interleaved),
-                       try TDXMeasurement.mrtd(sections: sections, image: image, order: .interleaved))
+        let aug = TDXSection(
+            dataOffset: 0, rawSize: 0, memoryAddress: 0x20_0000, memorySize: 0x10_0000,
+            type: .tempMem, attributes: .pageAug)
+        XCTAssertEqual(
+            try TDXMeasurement.mrtd(sections: sections + [aug], image: image, order: .interleaved),
+            try TDXMeasurement.mrtd(sections: sections, image: image, order: .interleaved))
     }
 }

@@ -66,8 +66,9 @@ final class OVMFTablesTests: XCTestCase {
         let code = Array(full.suffix(full.count - 0x2_0000))
         let image = FirmwareImage(bytes: code)
         XCTAssertNotNil(image.tdxMetadata)
-        XCTAssertTrue(image.problems.contains { if case .tdxSectionDataPastFile = $0 { return true } else { return false } },
-                      "\(image.problems)")
+        XCTAssertTrue(
+            image.problems.contains { if case .tdxSectionDataPastFile = $0 { return true } else { return false } },
+            "\(image.problems)")
         XCTAssertThrowsError(try TDXMeasurement.mrtd(of: image, order: .interleaved)) { error in
             guard case .brokenStructure(.mrtd, .tdxSectionDataPastFile) = error as? MeasurementError else {
                 return XCTFail("unexpected \(error)")

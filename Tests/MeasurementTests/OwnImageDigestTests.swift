@@ -35,8 +35,13 @@ final class OwnImageDigestTests: XCTestCase {
         let image = FirmwareImage(bytes: rom)
         let signature = try XCTUnwrap(VCPUSignature.named("EPYC-v4"))
         for vcpus in [1, 2] {
-            let expected = try ExternalTools.run(tool, ["--mode", "snp", "--vcpus", "\(vcpus)", "--vcpu-type", "EPYC-v4",
-                                                        "--ovmf", file.path]).trimmingCharacters(in: .whitespacesAndNewlines)
+            let expected = try ExternalTools.run(
+                tool,
+                [
+                    "--mode", "snp", "--vcpus", "\(vcpus)", "--vcpu-type", "EPYC-v4",
+                    "--ovmf", file.path,
+                ]
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
             let ours = try SNPMeasurement.launchDigest(of: image, options: SNPOptions(vcpus: vcpus, vcpuSignature: signature))
             XCTAssertEqual(ExternalTools.hex(ours), expected, "vcpus \(vcpus)")
         }

@@ -49,13 +49,18 @@ final class SEVVMSATests: XCTestCase {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("enlighten-vmsa-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        _ = try ExternalTools.run(tool, ["--mode", "snp", "--vcpus", "2", "--vcpu-type", "EPYC-Milan",
-                                         "--guest-features", "0x1", "--ovmf", path, "--dump-vmsa"], in: directory)
+        _ = try ExternalTools.run(
+            tool,
+            [
+                "--mode", "snp", "--vcpus", "2", "--vcpu-type", "EPYC-Milan",
+                "--guest-features", "0x1", "--ovmf", path, "--dump-vmsa",
+            ], in: directory)
         let bsp = [UInt8](try Data(contentsOf: directory.appendingPathComponent("vmsa0.bin")))
         let ap = [UInt8](try Data(contentsOf: directory.appendingPathComponent("vmsa1.bin")))
         let signature = try XCTUnwrap(VCPUSignature.named("EPYC-Milan"))
         XCTAssertEqual(SEVVMSA.page(eip: 0xFFFF_FFF0, sevFeatures: 1, vcpuSignature: signature), bsp)
-        let apEIP = UInt32(ap[0x18]) | UInt32(ap[0x19]) << 8 | UInt32(ap[0x1A]) << 16 | UInt32(ap[0x1B]) << 24
+        let apEIP =
+            UInt32(ap[0x18]) | UInt32(ap[0x19]) << 8 | UInt32(ap[0x1A]) << 16 | UInt32(ap[0x1B]) << 24
             | UInt32(ap[0x178]) | UInt32(ap[0x179]) << 8
         XCTAssertEqual(SEVVMSA.page(eip: apEIP, sevFeatures: 1, vcpuSignature: signature), ap)
     }

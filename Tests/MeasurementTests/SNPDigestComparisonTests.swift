@@ -27,8 +27,12 @@ final class SNPDigestComparisonTests: XCTestCase {
         let image = FirmwareImage(bytes: try ExternalTools.ovmfBytes())
         let cases: [(String, UInt64)] = [("EPYC-Milan", 0x1), ("EPYC-Genoa", 0x21), ("EPYC-Turin", 0x1)]
         for (model, features) in cases {
-            let expected = try measure(tool, ["--mode", "snp", "--vcpus", "2", "--vcpu-type", model,
-                                              "--guest-features", "0x" + String(features, radix: 16), "--ovmf", path])
+            let expected = try measure(
+                tool,
+                [
+                    "--mode", "snp", "--vcpus", "2", "--vcpu-type", model,
+                    "--guest-features", "0x" + String(features, radix: 16), "--ovmf", path,
+                ])
             let signature = try XCTUnwrap(VCPUSignature.named(model))
             let options = SNPOptions(vcpus: 2, vcpuSignature: signature, guestFeatures: features)
             XCTAssertEqual(ExternalTools.hex(try SNPMeasurement.launchDigest(of: image, options: options)), expected, model)

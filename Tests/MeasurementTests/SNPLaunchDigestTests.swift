@@ -5,8 +5,9 @@ import XCTest
 /// hashlib over PAGE_INFO buffers assembled by hand from the SEV-SNP firmware ABI table.
 final class SNPLaunchDigestTests: XCTestCase {
     func testPageInfoLayoutFollowsTheABITable() {
-        var info = SNPPageInfo(currentDigest: [UInt8](repeating: 0x11, count: 48),
-                               contents: [UInt8](repeating: 0x22, count: 48), pageType: .zero, gpa: 0x1234_5000)
+        var info = SNPPageInfo(
+            currentDigest: [UInt8](repeating: 0x11, count: 48),
+            contents: [UInt8](repeating: 0x22, count: 48), pageType: .zero, gpa: 0x1234_5000)
         info.vmpl1Permissions = 0x0F
         let bytes = info.bytes
         XCTAssertEqual(bytes.count, 0x70)
@@ -26,18 +27,21 @@ final class SNPLaunchDigestTests: XCTestCase {
     func testZeroPageFromZeroSeed() {
         var digest = SNPLaunchDigest()
         digest.addPages(.zero, gpa: 0x80_0000, size: 0x1000)
-        XCTAssertEqual(hex(digest.value),
-                       "4472405c6dbc65e5629805f2be1b3df74eb119841eff12466c24f43e67083c23df5e645b2742b6d9aa0f943e095cebaa")
+        XCTAssertEqual(
+            hex(digest.value),
+            "4472405c6dbc65e5629805f2be1b3df74eb119841eff12466c24f43e67083c23df5e645b2742b6d9aa0f943e095cebaa")
     }
 
     func testNormalPageThenVMSAChain() {
         var digest = SNPLaunchDigest()
         digest.addNormalPages(gpa: 0xFFFF_F000, data: [UInt8](repeating: 0xAB, count: 4096))
-        XCTAssertEqual(hex(digest.value),
-                       "e2a9ac49b1c11f66cfcd9d59736f224be35cfa6f4d740060974c44434ae65237b0ca8e56d95d3364e63b8a16f3d21c13")
+        XCTAssertEqual(
+            hex(digest.value),
+            "e2a9ac49b1c11f66cfcd9d59736f224be35cfa6f4d740060974c44434ae65237b0ca8e56d95d3364e63b8a16f3d21c13")
         digest.addVMSA([UInt8](repeating: 0, count: 4096))
-        XCTAssertEqual(hex(digest.value),
-                       "e6f790561112574c5a37e3ca1456063afafd9c415bb7581d3f5651e8e577dce9e3884df35d9b44f8fb329e3e7a30fed2")
+        XCTAssertEqual(
+            hex(digest.value),
+            "e6f790561112574c5a37e3ca1456063afafd9c415bb7581d3f5651e8e577dce9e3884df35d9b44f8fb329e3e7a30fed2")
     }
 
     func testMultiPageRangesExtendOncePerPage() {

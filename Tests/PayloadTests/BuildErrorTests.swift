@@ -5,15 +5,19 @@ import XCTest
 /// Every bad build input gets one clear line (the CLI turns these into exit code 2).
 final class BuildErrorTests: XCTestCase {
     func testAssemblyErrorNamesFileAndLine() throws {
-        XCTAssertThrowsError(try BuiltImages.stub("broken", """
-            %include "enlighten.inc"
-            global main
-            section .text
-            main:
-                mov eax, 0
-                not_an_instruction rax, rbx
-                ret
-            """)) { error in
+        XCTAssertThrowsError(
+            try BuiltImages.stub(
+                "broken",
+                """
+                %include "enlighten.inc"
+                global main
+                section .text
+                main:
+                    mov eax, 0
+                    not_an_instruction rax, rbx
+                    ret
+                """)
+        ) { error in
             guard case BuildError.assembly(let file, _) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(file.hasSuffix("broken.asm"))
             XCTAssertTrue("\(error)".contains("broken.asm:6:"), "\(error)")
@@ -21,12 +25,16 @@ final class BuildErrorTests: XCTestCase {
     }
 
     func testStubWithoutMainIsRefusedByName() throws {
-        XCTAssertThrowsError(try BuiltImages.stub("nomain", """
-            %include "enlighten.inc"
-            section .text
-            start:
-                ret
-            """)) { error in
+        XCTAssertThrowsError(
+            try BuiltImages.stub(
+                "nomain",
+                """
+                %include "enlighten.inc"
+                section .text
+                start:
+                    ret
+                """)
+        ) { error in
             XCTAssertEqual(error as? BuildError, .noMain(stub: "nomain"))
             XCTAssertEqual("\(error)", "stub 'nomain' defines no global `main` (the runtime calls it; see docs/writing-stubs.md)")
         }
@@ -55,8 +63,12 @@ final class BuildErrorTests: XCTestCase {
 
     /// Four of each interface is what a firmware image may carry: each run arms only its own.
     func testFourSitesOfEachInterfaceAreAccepted() throws {
-        let image = try BuiltImages.stub("every", Self.stub([("vmcall", "vmcall", 2), ("vmmcall", "vmmcall", 2),
-                                                             ("vmgexit", Self.vmgexit, 4), ("tdcall", Self.tdcall, 4)]))
+        let image = try BuiltImages.stub(
+            "every",
+            Self.stub([
+                ("vmcall", "vmcall", 2), ("vmmcall", "vmmcall", 2),
+                ("vmgexit", Self.vmgexit, 4), ("tdcall", Self.tdcall, 4),
+            ]))
         XCTAssertEqual(image.sites.count, 12)
     }
 

@@ -1,6 +1,7 @@
-import XCTest
-@testable import Payload
 import TestSupport
+import XCTest
+
+@testable import Payload
 
 /// The footer and metadata parsers on hand-assembled images: well-formed tables read back as
 /// written, and every malformation yields its own precise error.
@@ -23,13 +24,21 @@ final class FirmwareParserTests: XCTestCase {
 
     func testGUIDTextRoundTripsAndMatchesTheMixedEndianBytes() throws {
         let guid = try XCTUnwrap(FirmwareGUID("96b582de-1fb2-45f7-baea-a366c55a082d"))
-        XCTAssertEqual(guid.bytes, [0xDE, 0x82, 0xB5, 0x96, 0xB2, 0x1F, 0xF7, 0x45,
-                                    0xBA, 0xEA, 0xA3, 0x66, 0xC5, 0x5A, 0x08, 0x2D]) // ResetVectorVtf0.asm's DB lines
+        XCTAssertEqual(
+            guid.bytes,
+            [
+                0xDE, 0x82, 0xB5, 0x96, 0xB2, 0x1F, 0xF7, 0x45,
+                0xBA, 0xEA, 0xA3, 0x66, 0xC5, 0x5A, 0x08, 0x2D,
+            ]) // ResetVectorVtf0.asm's DB lines
         XCTAssertEqual(guid.description, "96b582de-1fb2-45f7-baea-a366c55a082d")
         XCTAssertNil(FirmwareGUID("96b582de-1fb2-45f7-baea-a366c55a082"))
         XCTAssertNil(FirmwareGUID("96b582de-1fb2-45f7-baea-a366c55a08zz"))
-        XCTAssertEqual(KnownFirmwareGUID.tdxMetadata.bytes, [0xF3, 0xF9, 0xEA, 0xE9, 0x8E, 0x16, 0xD5, 0x44,
-                                                            0xA8, 0xEB, 0x7F, 0x4D, 0x87, 0x38, 0xF6, 0xAE])
+        XCTAssertEqual(
+            KnownFirmwareGUID.tdxMetadata.bytes,
+            [
+                0xF3, 0xF9, 0xEA, 0xE9, 0x8E, 0x16, 0xD5, 0x44,
+                0xA8, 0xEB, 0x7F, 0x4D, 0x87, 0x38, 0xF6, 0xAE,
+            ])
     }
 
     func testWellFormedTablesReadBackAsWritten() throws {
@@ -39,11 +48,13 @@ final class FirmwareParserTests: XCTestCase {
         XCTAssertEqual(footer.entries.map(\.name), ["sevESResetBlock", "unknown", "sevMetadataOffset", "tdxMetadataOffset"])
         XCTAssertEqual(footer.entries[1].data, [1, 2, 3])
         XCTAssertEqual(footer.entries[1].guid.description, "12345678-9abc-def0-1234-56789abcdef0")
-        XCTAssertEqual(image.sevMetadata?.sections, [
-            SEVSection(gpa: 0x80_0000, size: 0x9000, type: .snpSecureMemory),
-            SEVSection(gpa: 0x80_D000, size: 0x1000, type: .snpSecrets),
-            SEVSection(gpa: 0x80_E000, size: 0x1000, type: .cpuid),
-        ])
+        XCTAssertEqual(
+            image.sevMetadata?.sections,
+            [
+                SEVSection(gpa: 0x80_0000, size: 0x9000, type: .snpSecureMemory),
+                SEVSection(gpa: 0x80_D000, size: 0x1000, type: .snpSecrets),
+                SEVSection(gpa: 0x80_E000, size: 0x1000, type: .cpuid),
+            ])
         XCTAssertEqual(image.tdxMetadata?.sections.map(\.type), [.bfv, .tdHob])
         XCTAssertEqual(image.tdxMetadata?.sections.first?.attributes, .mrExtend)
         XCTAssertEqual(image.sevESResetBlock?.csBase, 0x0080_0000)
@@ -95,58 +106,70 @@ final class FirmwareParserTests: XCTestCase {
     func testShortEntryData() {
         var image = T()
         image.writeTable([(T.sevMetadataGUID, [1, 2])])
-        XCTAssertEqual(FirmwareImage(bytes: image.bytes).problems,
-                       [.entryDataTooShort(structure: .sevMetadata, length: 2, needed: 4)])
+        XCTAssertEqual(
+            FirmwareImage(bytes: image.bytes).problems,
+            [.entryDataTooShort(structure: .sevMetadata, length: 2, needed: 4)])
     }
 
     func testMetadataOffsetsOutsideTheFile() {
         var image = T()
         image.writeTable([(T.sevMetadataGUID, T.le32(0x2_0000)), (T.tdxMetadataGUID, T.le32(0))])
-        XCTAssertEqual(FirmwareImage(bytes: image.bytes).problems, [
-            .metadataOffsetOutsideFile(structure: .sevMetadata, offsetFromEnd: 0x2_0000, fileSize: 0x1_0000),
-            .metadataOffsetOutsideFile(structure: .tdxMetadata, offsetFromEnd: 0, fileSize: 0x1_0000),
-        ])
+        XCTAssertEqual(
+            FirmwareImage(bytes: image.bytes).problems,
+            [
+                .metadataOffsetOutsideFile(structure: .sevMetadata, offsetFromEnd: 0x2_0000, fileSize: 0x1_0000),
+                .metadataOffsetOutsideFile(structure: .tdxMetadata, offsetFromEnd: 0, fileSize: 0x1_0000),
+            ])
     }
 
     func testSEVHeaderErrors() {
         var badSignature = T.sev([])
         badSignature[0] = UInt8(ascii: "X")
-        XCTAssertEqual(FirmwareImage(bytes: wellFormed(sev: badSignature).bytes).problems,
-                       [.badSignature(structure: .sevMetadata, found: Array("XSEV".utf8), expected: "ASEV", at: 0xF000)])
-        XCTAssertEqual(FirmwareImage(bytes: wellFormed(sev: T.sev([], version: 2)).bytes).problems,
-                       [.unsupportedVersion(structure: .sevMetadata, version: 2)])
-        XCTAssertEqual(FirmwareImage(bytes: wellFormed(sev: T.sev([(0, 0x1000, 1)], length: 20)).bytes).problems,
-                       [.metadataLengthMismatch(structure: .sevMetadata, length: 20, expected: 28)])
-        XCTAssertEqual(FirmwareImage(bytes: wellFormed(sev: T.sev([], length: 0x2000)).bytes).problems,
-                       [.metadataPastFile(structure: .sevMetadata, at: 0xF000, length: 0x2000, fileSize: 0x1_0000)])
+        XCTAssertEqual(
+            FirmwareImage(bytes: wellFormed(sev: badSignature).bytes).problems,
+            [.badSignature(structure: .sevMetadata, found: Array("XSEV".utf8), expected: "ASEV", at: 0xF000)])
+        XCTAssertEqual(
+            FirmwareImage(bytes: wellFormed(sev: T.sev([], version: 2)).bytes).problems,
+            [.unsupportedVersion(structure: .sevMetadata, version: 2)])
+        XCTAssertEqual(
+            FirmwareImage(bytes: wellFormed(sev: T.sev([(0, 0x1000, 1)], length: 20)).bytes).problems,
+            [.metadataLengthMismatch(structure: .sevMetadata, length: 20, expected: 28)])
+        XCTAssertEqual(
+            FirmwareImage(bytes: wellFormed(sev: T.sev([], length: 0x2000)).bytes).problems,
+            [.metadataPastFile(structure: .sevMetadata, at: 0xF000, length: 0x2000, fileSize: 0x1_0000)])
     }
 
     func testSEVSectionProblems() {
         let sev = T.sev([(0x1000, 0x1000, 0x77), (0x3800, 0x1000, 1), (0xFFFF_F000, 0x2000, 1)])
-        XCTAssertEqual(FirmwareImage(bytes: wellFormed(sev: sev).bytes).problems, [
-            .unknownSEVSectionType(index: 0, type: 0x77),
-            .sevSectionMisaligned(index: 1, gpa: 0x3800, size: 0x1000),
-            .sevSectionPastFourGiB(index: 2, gpa: 0xFFFF_F000, size: 0x2000),
-        ])
+        XCTAssertEqual(
+            FirmwareImage(bytes: wellFormed(sev: sev).bytes).problems,
+            [
+                .unknownSEVSectionType(index: 0, type: 0x77),
+                .sevSectionMisaligned(index: 1, gpa: 0x3800, size: 0x1000),
+                .sevSectionPastFourGiB(index: 2, gpa: 0xFFFF_F000, size: 0x2000),
+            ])
     }
 
     func testTDXHeaderAndSectionProblems() {
-        XCTAssertEqual(FirmwareImage(bytes: wellFormed(tdvf: T.tdvf([(0, 0, 0x1000, 0x1000, 3, 0)], length: 64)).bytes).problems,
-                       [.metadataLengthMismatch(structure: .tdxMetadata, length: 64, expected: 48)])
+        XCTAssertEqual(
+            FirmwareImage(bytes: wellFormed(tdvf: T.tdvf([(0, 0, 0x1000, 0x1000, 3, 0)], length: 64)).bytes).problems,
+            [.metadataLengthMismatch(structure: .tdxMetadata, length: 64, expected: 48)])
         let tdvf = T.tdvf([
-            (0xF000, 0x2000, 0xFFFF_0000, 0x2000, 0, 1),     // data past the 64 KiB file
-            (0, 0, 0x80_0800, 0x1000, 3, 0),                 // misaligned
-            (0, 0, 0x1000, 0x1000, 9, 0),                    // unknown type
-            (0, 0x1000, 0x2000, 0x1000, 3, 0),               // TEMP_MEM with data
-            (0, 0, 0xFFFF_FFFF_FFFF_0000, 0x2_0000, 3, 0),   // wraps the address space
+            (0xF000, 0x2000, 0xFFFF_0000, 0x2000, 0, 1), // data past the 64 KiB file
+            (0, 0, 0x80_0800, 0x1000, 3, 0), // misaligned
+            (0, 0, 0x1000, 0x1000, 9, 0), // unknown type
+            (0, 0x1000, 0x2000, 0x1000, 3, 0), // TEMP_MEM with data
+            (0, 0, 0xFFFF_FFFF_FFFF_0000, 0x2_0000, 3, 0), // wraps the address space
         ])
-        XCTAssertEqual(FirmwareImage(bytes: wellFormed(tdvf: tdvf).bytes).problems, [
-            .tdxSectionDataPastFile(index: 0, dataOffset: 0xF000, rawSize: 0x2000, fileSize: 0x1_0000),
-            .tdxSectionMisaligned(index: 1, memoryAddress: 0x80_0800, memorySize: 0x1000),
-            .unknownTDXSectionType(index: 2, type: 9),
-            .tdxSectionRawDataMismatch(index: 3, type: "TEMP_MEM", rawSize: 0x1000),
-            .tdxSectionOutsideAddressSpace(index: 4, memoryAddress: 0xFFFF_FFFF_FFFF_0000, memorySize: 0x2_0000),
-        ])
+        XCTAssertEqual(
+            FirmwareImage(bytes: wellFormed(tdvf: tdvf).bytes).problems,
+            [
+                .tdxSectionDataPastFile(index: 0, dataOffset: 0xF000, rawSize: 0x2000, fileSize: 0x1_0000),
+                .tdxSectionMisaligned(index: 1, memoryAddress: 0x80_0800, memorySize: 0x1000),
+                .unknownTDXSectionType(index: 2, type: 9),
+                .tdxSectionRawDataMismatch(index: 3, type: "TEMP_MEM", rawSize: 0x1000),
+                .tdxSectionOutsideAddressSpace(index: 4, memoryAddress: 0xFFFF_FFFF_FFFF_0000, memorySize: 0x2_0000),
+            ])
         for problem in FirmwareImage(bytes: wellFormed(tdvf: tdvf).bytes).problems {
             XCTAssertTrue(problem.description.hasPrefix("TDX metadata section"), problem.description)
         }
@@ -177,14 +200,19 @@ final class FirmwareSectionBoundTests: XCTestCase {
     func testSEVSectionsThatOverlapAreEmptyOrCoverTheImageAreNamed() {
         // The 64 KiB image lies at 0xFFFF0000..4 GiB.
         let sev = T.sev([(0x80_0000, 0x2000, 1), (0x80_1000, 0x1000, 2), (0x90_0000, 0, 3), (0xFFFF_8000, 0x1000, 1)])
-        XCTAssertEqual(problems(sev: sev), [
-            .sevSectionEmpty(index: 2, gpa: 0x90_0000, type: "CPUID"),
-            .sevSectionOverlapsImage(index: 3, gpa: 0xFFFF_8000, size: 0x1000, imageBase: 0xFFFF_0000),
-            .sevSectionsOverlap(index: 1, gpa: 0x80_1000, size: 0x1000, other: 0, otherGPA: 0x80_0000, otherSize: 0x2000),
-        ])
-        XCTAssertEqual(FirmwareError.sevSectionsOverlap(index: 1, gpa: 0x80_1000, size: 0x1000, other: 0, otherGPA: 0x80_0000,
-                                                        otherSize: 0x2000).description,
-                       "SEV metadata section 1 (GPA 0x801000, size 0x1000) overlaps section 0 (GPA 0x800000, size 0x2000): a VMM cannot add a page twice")
+        XCTAssertEqual(
+            problems(sev: sev),
+            [
+                .sevSectionEmpty(index: 2, gpa: 0x90_0000, type: "CPUID"),
+                .sevSectionOverlapsImage(index: 3, gpa: 0xFFFF_8000, size: 0x1000, imageBase: 0xFFFF_0000),
+                .sevSectionsOverlap(index: 1, gpa: 0x80_1000, size: 0x1000, other: 0, otherGPA: 0x80_0000, otherSize: 0x2000),
+            ])
+        XCTAssertEqual(
+            FirmwareError.sevSectionsOverlap(
+                index: 1, gpa: 0x80_1000, size: 0x1000, other: 0, otherGPA: 0x80_0000,
+                otherSize: 0x2000
+            ).description,
+            "SEV metadata section 1 (GPA 0x801000, size 0x1000) overlaps section 0 (GPA 0x800000, size 0x2000): a VMM cannot add a page twice")
         // Adjacent sections share no page.
         XCTAssertEqual(problems(sev: T.sev([(0x80_0000, 0x1000, 1), (0x80_1000, 0x1000, 2), (0x7F_F000, 0x1000, 3)])), [])
     }
@@ -192,16 +220,19 @@ final class FirmwareSectionBoundTests: XCTestCase {
     func testTDXSectionsThatOverlapOrAreEmptyAreNamedAndPageAugIsExempt() {
         let tdvf = T.tdvf([
             (0, 0x1_0000, 0xFFFF_0000, 0x1_0000, 0, 1), // BFV: the whole image, extended
-            (0, 0, 0x80_0000, 0, 3, 0),                 // an empty TEMP_MEM
-            (0, 0, 0x80_0000, 0x2000, 2, 0),            // TD_HOB
-            (0, 0, 0x80_1000, 0x1000, 3, 0),            // TEMP_MEM over the TD_HOB's second page
-            (0, 0, 0, 0x1000_0000, 3, 2),               // PAGE.AUG over all of them: added later by the guest
+            (0, 0, 0x80_0000, 0, 3, 0), // an empty TEMP_MEM
+            (0, 0, 0x80_0000, 0x2000, 2, 0), // TD_HOB
+            (0, 0, 0x80_1000, 0x1000, 3, 0), // TEMP_MEM over the TD_HOB's second page
+            (0, 0, 0, 0x1000_0000, 3, 2), // PAGE.AUG over all of them: added later by the guest
         ])
-        XCTAssertEqual(problems(tdvf: tdvf), [
-            .tdxSectionEmpty(index: 1, type: "TEMP_MEM"),
-            .tdxSectionsOverlap(index: 3, memoryAddress: 0x80_1000, memorySize: 0x1000,
-                                other: 2, otherAddress: 0x80_0000, otherSize: 0x2000),
-        ])
+        XCTAssertEqual(
+            problems(tdvf: tdvf),
+            [
+                .tdxSectionEmpty(index: 1, type: "TEMP_MEM"),
+                .tdxSectionsOverlap(
+                    index: 3, memoryAddress: 0x80_1000, memorySize: 0x1000,
+                    other: 2, otherAddress: 0x80_0000, otherSize: 0x2000),
+            ])
     }
 
     func testMemoryAddedBeforeLaunchIsAtMostFourGiBInAll() {
@@ -231,7 +262,8 @@ final class FirmwareSectionBoundTests: XCTestCase {
         var sev = Array("ASEV".utf8) + T.le32(UInt32(16 + 12 * count)) + T.le32(1) + T.le32(UInt32(count))
         sev += [UInt8](repeating: 0, count: 12 * count)
         XCTAssertEqual(problems(sev: sev), [.tooManySections(structure: .sevMetadata, count: UInt32(count), limit: 4096)])
-        let tdvf = Array("TDVF".utf8) + T.le32(UInt32(16 + 32 * count)) + T.le32(1) + T.le32(UInt32(count))
+        let tdvf =
+            Array("TDVF".utf8) + T.le32(UInt32(16 + 32 * count)) + T.le32(1) + T.le32(UInt32(count))
             + [UInt8](repeating: 0, count: 32 * count)
         XCTAssertEqual(problems(tdvf: tdvf, size: 0x4_0000), [.tooManySections(structure: .tdxMetadata, count: UInt32(count), limit: 4096)])
     }

@@ -1,5 +1,6 @@
 import GuestPhysical
 import XCTest
+
 @testable import Payload
 
 /// Our footer area, generated from a population plan and read back by the parsers, with every
@@ -37,22 +38,26 @@ final class FirmwareTablesTests: XCTestCase {
         XCTAssertEqual(image.sevHashTableArea, SEVGuestArea(gpa: 0x8_4000, size: 0x1000))
         XCTAssertEqual(footer.footerOffset + 18, Int(romSize) - 32, "the table ends at 4 GiB - 32")
         XCTAssertEqual(image.sevESResetBlock?.rawValue, 0xFFFF_FFE0, "APs start at .apentry")
-        XCTAssertEqual(image.sevMetadata?.sections, [
-            SEVSection(gpa: 0x10_0000, size: 0x3000, type: .snpSecureMemory),
-            SEVSection(gpa: 0x10_4000, size: 0x1000, type: .snpSecureMemory),
-            SEVSection(gpa: 0x8_2000, size: 0x1000, type: .snpSecrets),
-            SEVSection(gpa: 0x8_3000, size: 0x1000, type: .cpuid),
-            SEVSection(gpa: 0x8_4000, size: 0x1000, type: .kernelHashes),
-        ])
+        XCTAssertEqual(
+            image.sevMetadata?.sections,
+            [
+                SEVSection(gpa: 0x10_0000, size: 0x3000, type: .snpSecureMemory),
+                SEVSection(gpa: 0x10_4000, size: 0x1000, type: .snpSecureMemory),
+                SEVSection(gpa: 0x8_2000, size: 0x1000, type: .snpSecrets),
+                SEVSection(gpa: 0x8_3000, size: 0x1000, type: .cpuid),
+                SEVSection(gpa: 0x8_4000, size: 0x1000, type: .kernelHashes),
+            ])
         let sections = try XCTUnwrap(image.tdxMetadata?.sections)
-        XCTAssertEqual(sections, [
-            TDXSection(dataOffset: 0, rawSize: 0x4000, memoryAddress: 0xFFE0_0000, memorySize: 0x4000, type: .bfv, attributes: .mrExtend),
-            TDXSection(dataOffset: 0x4000, rawSize: 0x2000, memoryAddress: 0xFFE0_4000, memorySize: 0x2000, type: .cfv, attributes: []),
-            TDXSection(dataOffset: 0x6000, rawSize: 0x1F_A000, memoryAddress: 0xFFE0_6000, memorySize: 0x1F_A000, type: .bfv, attributes: .mrExtend),
-            TDXSection(dataOffset: 0, rawSize: 0, memoryAddress: 0x10_0000, memorySize: 0x3000, type: .tempMem, attributes: []),
-            TDXSection(dataOffset: 0, rawSize: 0, memoryAddress: 0x10_4000, memorySize: 0x1000, type: .tempMem, attributes: []),
-            TDXSection(dataOffset: 0, rawSize: 0, memoryAddress: 0x8_0000, memorySize: 0x2000, type: .tdHob, attributes: []),
-        ])
+        XCTAssertEqual(
+            sections,
+            [
+                TDXSection(dataOffset: 0, rawSize: 0x4000, memoryAddress: 0xFFE0_0000, memorySize: 0x4000, type: .bfv, attributes: .mrExtend),
+                TDXSection(dataOffset: 0x4000, rawSize: 0x2000, memoryAddress: 0xFFE0_4000, memorySize: 0x2000, type: .cfv, attributes: []),
+                TDXSection(dataOffset: 0x6000, rawSize: 0x1F_A000, memoryAddress: 0xFFE0_6000, memorySize: 0x1F_A000, type: .bfv, attributes: .mrExtend),
+                TDXSection(dataOffset: 0, rawSize: 0, memoryAddress: 0x10_0000, memorySize: 0x3000, type: .tempMem, attributes: []),
+                TDXSection(dataOffset: 0, rawSize: 0, memoryAddress: 0x10_4000, memorySize: 0x1000, type: .tempMem, attributes: []),
+                TDXSection(dataOffset: 0, rawSize: 0, memoryAddress: 0x8_0000, memorySize: 0x2000, type: .tdHob, attributes: []),
+            ])
         // The tables stay inside the reserved area.
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(image.sevMetadata).offset, Int(romSize) - 0x800)
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(image.tdxMetadata).offset, Int(romSize) - 0x800)
@@ -62,9 +67,11 @@ final class FirmwareTablesTests: XCTestCase {
         var rom = [UInt8](repeating: 0xCC, count: Int(romSize))
         rom.replaceSubrange((Int(romSize) - 0x800)..<(Int(romSize) - 0x20), with: [UInt8](repeating: 0, count: 0x7E0))
         try FirmwareTables.install(into: &rom, plan: plan())
-        XCTAssertEqual(rom, self.rom(with: try FirmwareTables.build(plan: plan(), romBase: romBase, romSize: romSize)).enumerated().map {
-            ($0.offset >= Int(romSize) - 0x800 && $0.offset < Int(romSize) - 0x20) ? $0.element : 0xCC
-        })
+        XCTAssertEqual(
+            rom,
+            self.rom(with: try FirmwareTables.build(plan: plan(), romBase: romBase, romSize: romSize)).enumerated().map {
+                ($0.offset >= Int(romSize) - 0x800 && $0.offset < Int(romSize) - 0x20) ? $0.element : 0xCC
+            })
         XCTAssertThrowsError(try FirmwareTables.install(into: &rom, plan: plan())) {
             guard case .areaNotEmpty? = $0 as? FirmwareTablesError else { return XCTFail("\($0)") }
         }
@@ -81,15 +88,17 @@ final class FirmwareTablesTests: XCTestCase {
         }
         let onCPUID = PlanRange(name: "low", range: GPARange(start: 0x8_3800, end: 0x8_4000), kind: .zero, state: .private)
         XCTAssertThrowsError(try FirmwareTables.build(plan: PopulationPlan(ranges: [onCPUID]), romBase: romBase, romSize: romSize)) {
-            XCTAssertEqual($0 as? FirmwareTablesError,
-                           .launchPageOverlapsPlan(page: "CPUID", area: GPARange(start: 0x8_3000, end: 0x8_4000), onCPUID))
+            XCTAssertEqual(
+                $0 as? FirmwareTablesError,
+                .launchPageOverlapsPlan(page: "CPUID", area: GPARange(start: 0x8_3000, end: 0x8_4000), onCPUID))
         }
         XCTAssertThrowsError(try FirmwareTables.build(plan: plan(), romBase: 0xFFD0_0000, romSize: romSize)) {
             XCTAssertEqual($0 as? FirmwareTablesError, .romGeometry(base: 0xFFD0_0000, size: romSize))
         }
         let many = (0..<200).map {
-            PlanRange(name: "z\($0)", range: GPARange(start: 0x10_0000 + UInt64($0) * 0x2000, end: 0x10_1000 + UInt64($0) * 0x2000),
-                      kind: .zero, state: .private)
+            PlanRange(
+                name: "z\($0)", range: GPARange(start: 0x10_0000 + UInt64($0) * 0x2000, end: 0x10_1000 + UInt64($0) * 0x2000),
+                kind: .zero, state: .private)
         }
         XCTAssertThrowsError(try FirmwareTables.build(plan: PopulationPlan(ranges: many), romBase: romBase, romSize: romSize)) {
             guard case .tablesTooLarge? = $0 as? FirmwareTablesError else { return XCTFail("\($0)") }

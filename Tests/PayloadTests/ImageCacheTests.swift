@@ -66,8 +66,10 @@ final class ImageCacheTests: XCTestCase {
 
     func testAChangeToAnythingTheBuildReadsIsAMiss() throws {
         _ = try build("roundtrip")
-        for file in ["GuestStubs/scenarios/roundtrip.asm", "GuestStubs/scenarios/scenario.inc", "GuestStubs/runtime/entry.asm",
-                     "GuestStubs/abi/interfaces.inc", "GuestStubs/include/enlighten.inc", "Linker/direct64.ld"] {
+        for file in [
+            "GuestStubs/scenarios/roundtrip.asm", "GuestStubs/scenarios/scenario.inc", "GuestStubs/runtime/entry.asm",
+            "GuestStubs/abi/interfaces.inc", "GuestStubs/include/enlighten.inc", "Linker/direct64.ld",
+        ] {
             guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("home/" + file).path) else {
                 XCTFail("\(file) is gone: update this test's list")
                 continue
@@ -121,23 +123,26 @@ final class ImageCacheTests: XCTestCase {
             XCTAssertEqual(again.0.elf, expected)
         }
         // Another key's valid entry, copied whole.
-        try poisoned({
-            try FileManager.default.removeItem(atPath: hello)
-            try FileManager.default.copyItem(atPath: roundtrip, toPath: hello)
-        }, "roundtrip's entry copied over hello's")
+        try poisoned(
+            {
+                try FileManager.default.removeItem(atPath: hello)
+                try FileManager.default.copyItem(atPath: roundtrip, toPath: hello)
+            }, "roundtrip's entry copied over hello's")
         // An edit in place that leaves a valid ELF: one byte of the image's code changed.
-        try poisoned({
-            var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: hello)))
-            let text = try XCTUnwrap(try ELFFile(bytes: expected).section(named: ".text"))
-            let offset = bytes.count - expected.count + Int(text.offset) + 16
-            bytes[offset] ^= 0x01
-            XCTAssertNoThrow(try Image(name: "hello", elf: Array(bytes[(bytes.count - expected.count)...])), "still a valid image")
-            try Data(bytes).write(to: URL(fileURLWithPath: hello))
-        }, "a byte of .text changed in place")
-        try poisoned({
-            let bytes = try Data(contentsOf: URL(fileURLWithPath: hello))
-            try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: hello))
-        }, "truncated")
+        try poisoned(
+            {
+                var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: hello)))
+                let text = try XCTUnwrap(try ELFFile(bytes: expected).section(named: ".text"))
+                let offset = bytes.count - expected.count + Int(text.offset) + 16
+                bytes[offset] ^= 0x01
+                XCTAssertNoThrow(try Image(name: "hello", elf: Array(bytes[(bytes.count - expected.count)...])), "still a valid image")
+                try Data(bytes).write(to: URL(fileURLWithPath: hello))
+            }, "a byte of .text changed in place")
+        try poisoned(
+            {
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: hello))
+                try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: hello))
+            }, "truncated")
     }
 
     /// Something that is no regular file at an entry's name, here a FIFO with no writer: the
@@ -177,7 +182,11 @@ final class Notices: @unchecked Sendable {
     private let lock = NSLock()
     private var collected: [String] = []
 
-    var add: @Sendable (String) -> Void { { [self] line in lock.lock(); collected.append(line); lock.unlock() } }
+    var add: @Sendable (String) -> Void {
+        { [self] line in
+            lock.lock(); collected.append(line); lock.unlock()
+        }
+    }
     var lines: [String] {
         lock.lock()
         defer { lock.unlock() }

@@ -17,21 +17,27 @@ final class PopulationPlanTests: XCTestCase {
     }
 
     func testAcceptsAWellFormedPlan() {
-        XCTAssertNil(validate([range("image", 0x10_0000, 0x10_4000), range("bss", 0x10_4000, 0x10_8000, .zero)],
-                              loadable: [GPARange(start: 0x10_0000, end: 0x10_3800)]))
+        XCTAssertNil(
+            validate(
+                [range("image", 0x10_0000, 0x10_4000), range("bss", 0x10_4000, 0x10_8000, .zero)],
+                loadable: [GPARange(start: 0x10_0000, end: 0x10_3800)]))
     }
 
     func testEachViolationIsPrecise() {
         XCTAssertEqual(validate([range("odd", 0x10_0800, 0x10_2000)]), .unaligned(range("odd", 0x10_0800, 0x10_2000)))
-        XCTAssertEqual(validate([range("a", 0x10_0000, 0x10_4000), range("b", 0x10_3000, 0x10_5000)]),
-                       .overlapping(range("a", 0x10_0000, 0x10_4000), range("b", 0x10_3000, 0x10_5000)))
+        XCTAssertEqual(
+            validate([range("a", 0x10_0000, 0x10_4000), range("b", 0x10_3000, 0x10_5000)]),
+            .overlapping(range("a", 0x10_0000, 0x10_4000), range("b", 0x10_3000, 0x10_5000)))
         XCTAssertEqual(validate([range("rom", 0xFFE0_0000, 0xFFE1_0000)]), .outsideLayout(range("rom", 0xFFE0_0000, 0xFFE1_0000), .direct64))
         XCTAssertNil(validate([range("rom", 0xFFE0_0000, 0xFFE1_0000)], layout: .firmware))
-        XCTAssertEqual(validate([range("ghcb", 0x20_0000, 0x20_1000, .shared, .private)]), .sharedMustStartShared(range("ghcb", 0x20_0000, 0x20_1000, .shared, .private)))
+        XCTAssertEqual(
+            validate([range("ghcb", 0x20_0000, 0x20_1000, .shared, .private)]), .sharedMustStartShared(range("ghcb", 0x20_0000, 0x20_1000, .shared, .private)))
         // Bytes at [0x10_4000, 0x10_5000) are covered only by a zero range: not populated.
-        XCTAssertEqual(validate([range("image", 0x10_0000, 0x10_4000), range("bss", 0x10_4000, 0x10_8000, .zero)],
-                                loadable: [GPARange(start: 0x10_0000, end: 0x10_5000)]),
-                       .uncovered(GPARange(start: 0x10_4000, end: 0x10_5000)))
+        XCTAssertEqual(
+            validate(
+                [range("image", 0x10_0000, 0x10_4000), range("bss", 0x10_4000, 0x10_8000, .zero)],
+                loadable: [GPARange(start: 0x10_0000, end: 0x10_5000)]),
+            .uncovered(GPARange(start: 0x10_4000, end: 0x10_5000)))
     }
 
     func testDecodesTheSectionAndDropsEmptyEntries() throws {

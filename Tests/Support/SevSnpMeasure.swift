@@ -24,11 +24,15 @@ public enum SevSnpMeasure {
         if FileManager.default.isExecutableFile(atPath: tool) { return tool }
         do {
             _ = try Command.run("/usr/bin/python3", ["-m", "venv", venv.path])
-            _ = try Command.run(venv.appendingPathComponent("bin/pip").path,
-                                ["install", "--quiet", "--disable-pip-version-check", "sev-snp-measure==\(version)"])
+            _ = try Command.run(
+                venv.appendingPathComponent("bin/pip").path,
+                ["install", "--quiet", "--disable-pip-version-check", "sev-snp-measure==\(version)"])
         } catch {
             try? FileManager.default.removeItem(at: venv)
-            throw Unavailable(description: "sev-snp-measure \(version) could not be installed (bash scripts/test.sh installs python3-venv first; or set SEV_SNP_MEASURE to an installed one): \(error)")
+            throw Unavailable(
+                description:
+                    "sev-snp-measure \(version) could not be installed (bash scripts/test.sh installs python3-venv first; or set SEV_SNP_MEASURE to an installed one): \(error)"
+            )
         }
         return tool
     }
@@ -65,8 +69,10 @@ public enum Command {
     /// Runs `executable` and returns its status and output, whatever the status. With `timeout`,
     /// a run still going after that many seconds is killed and returned with `timedOut` set, so
     /// a test of a command that must finish fails instead of hanging.
-    public static func execute(_ executable: String, _ arguments: [String], in directory: URL? = nil,
-                               timeout: Double? = nil) throws -> Result {
+    public static func execute(
+        _ executable: String, _ arguments: [String], in directory: URL? = nil,
+        timeout: Double? = nil
+    ) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -84,8 +90,9 @@ public enum Command {
         let output = out.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         watchdog.cancel()
-        var result = Result(status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
-                            stderr: String(decoding: errors.wait(), as: UTF8.self))
+        var result = Result(
+            status: process.terminationStatus, stdout: String(decoding: output, as: UTF8.self),
+            stderr: String(decoding: errors.wait(), as: UTF8.self))
         result.timedOut = process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGKILL
         return result
     }

@@ -74,7 +74,8 @@ private final class TimedLoop: @unchecked Sendable {
             default: break
             }
         }
-        return RunnerBench.LoopRun(exits: loop.exits, duration: duration, requests: requests, failedRequests: failed,
-                                   validations: validations, failedValidations: failedValidations, forwarded: forwarded, failure: failure)
+        return RunnerBench.LoopRun(
+            exits: loop.exits, duration: duration, requests: requests, failedRequests: failed,
+            validations: validations, failedValidations: failedValidations, forwarded: forwarded, failure: failure)
     }
 }

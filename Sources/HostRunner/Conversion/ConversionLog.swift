@@ -1,9 +1,10 @@
+import GuestABI
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import GuestABI
 
 /// Runs a request through the service and records it, timed.
 enum ConversionLog {
@@ -14,12 +15,15 @@ enum ConversionLog {
         let started = monotonicNanoseconds()
         let result = service.convert(request)
         let elapsed = monotonicNanoseconds() &- started
-        events.append(.conversion(vcpu: vcpu, ConversionRecord(
-            interface: implicit?.platform ?? request.origin.platform, form: implicit?.form ?? .request(request.origin), transport: transport,
-            range: request.range, direction: request.direction == .toPrivate ? .private : .shared,
-            pageSize: request.pageSize.byteCount, outcome: result.outcome,
-            flipped: result.change.flipped, unchanged: result.change.unchanged,
-            seconds: Double(elapsed) / 1e9)))
+        events.append(
+            .conversion(
+                vcpu: vcpu,
+                ConversionRecord(
+                    interface: implicit?.platform ?? request.origin.platform, form: implicit?.form ?? .request(request.origin), transport: transport,
+                    range: request.range, direction: request.direction == .toPrivate ? .private : .shared,
+                    pageSize: request.pageSize.byteCount, outcome: result.outcome,
+                    flipped: result.change.flipped, unchanged: result.change.unchanged,
+                    seconds: Double(elapsed) / 1e9)))
         return result.outcome
     }
 

@@ -38,8 +38,10 @@ public final class ConversionService: Sendable {
     private let snpMemory: GuestMemory?
     private let snpUndefined: Mutex<IntervalMap<Bool>>
 
-    init(initial: PageStateMap, ram: GPARange, backing: Backing, memoryAttributes: VirtualMachine?,
-         platform: ConversionPlatform? = nil, views: GuestViews? = nil, memory: GuestMemory? = nil) throws(KVMError) {
+    init(
+        initial: PageStateMap, ram: GPARange, backing: Backing, memoryAttributes: VirtualMachine?,
+        platform: ConversionPlatform? = nil, views: GuestViews? = nil, memory: GuestMemory? = nil
+    ) throws(KVMError) {
         state = Mutex(initial)
         self.backing = backing
         self.ram = ram
@@ -118,7 +120,7 @@ public final class ConversionService: Sendable {
             map.apply(change, to: target, flippedAcceptance: PageStateMap.flippedAcceptance(to: target, on: platform))
             if snpMemory != nil {
                 snpUndefined.withLock { undefined in
-                        for flipped in change.flipped { undefined.assign(target == .private ? true : nil, from: flipped.firstFrame, to: UInt64(flipped.endFrame)) }
+                    for flipped in change.flipped { undefined.assign(target == .private ? true : nil, from: flipped.firstFrame, to: UInt64(flipped.endFrame)) }
                 }
             }
             do { try updateViews(map, range) } catch { return Result(outcome: .hostFailure, change: change) }
@@ -136,7 +138,7 @@ public final class ConversionService: Sendable {
                 let frame = gpa >> 12
                 snpUndefined.withLock { undefined in
                     guard undefined.value(at: frame) == true,
-                          memory.withBytes(at: frame << 12, count: 0x1000, { views.encryption.garble($0, at: frame << 12) }) != nil
+                        memory.withBytes(at: frame << 12, count: 0x1000, { views.encryption.garble($0, at: frame << 12) }) != nil
                     else { return }
                     undefined.assign(nil, from: frame, to: frame + 1)
                 }
@@ -154,7 +156,7 @@ public final class ConversionService: Sendable {
             let result = map.accept(rcx: rcx, sharedBit: sharedBit, ram: ram)
             if case .accepted(let range) = result {
                 do {
-                    try discard(range, becoming: .shared)   // punches the private side
+                    try discard(range, becoming: .shared) // punches the private side
                     try updateViews(map, range)
                 } catch {
                     map.assign(Page(state: .private, acceptance: .pending), to: range)

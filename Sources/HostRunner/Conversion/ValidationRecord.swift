@@ -51,11 +51,12 @@ public enum ValidationOperation: Sendable, Hashable, CustomStringConvertible {
 
     /// PVALIDATE's operation as its EDX operand names it.
     init(pvalidateEDX edx: UInt32) {
-        self = switch edx {
-        case 1: .validate
-        case 0: .rescind
-        default: .invalid(edx: edx)
-        }
+        self =
+            switch edx {
+            case 1: .validate
+            case 0: .rescind
+            default: .invalid(edx: edx)
+            }
     }
 
     public var description: String {

@@ -29,7 +29,7 @@ public final class ICH9LPCBridge: PCIFunction {
         config = PCIConfigSpace(vendor: 0x8086, device: Self.deviceID, revision: 2, classCode: 0x0601)
         config.set(Self.pmBaseOffset, bytes: 4, UInt32(1))
         config.setWriteMask(Self.pmBaseOffset, bytes: 4, Self.pmBaseAddressMask)
-        config.setWriteMask(Self.pmBaseOffset, bytes: 1, 0x87)   // ACPI_EN | SCI_IRQ_SEL_MASK, as QEMU does
+        config.setWriteMask(Self.pmBaseOffset, bytes: 1, 0x87) // ACPI_EN | SCI_IRQ_SEL_MASK, as QEMU does
     }
 
     /// Where the ACPI PM I/O block (128 bytes) decodes now: PMBASE's base bits while

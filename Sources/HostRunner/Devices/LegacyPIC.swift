@@ -17,7 +17,7 @@ public final class LegacyPIC: PortDevice {
         var singleMode = false
 
         mutating func writeCommand(_ value: UInt8) {
-            guard value & 0x10 != 0 else { return }    // OCW2/OCW3: EOI, read-register select — no state kept
+            guard value & 0x10 != 0 else { return } // OCW2/OCW3: EOI, read-register select — no state kept
             interruptMask = 0
             initializationStep = 1
             expectsICW4 = value & 0x01 != 0

@@ -12,13 +12,13 @@ public struct PCIConfigSpace: Equatable, Sendable {
         bytes = [UInt8](repeating: 0, count: 256)
         writeMask = [UInt8](repeating: 0, count: 256)
         for offset in 0x40..<0x100 { writeMask[offset] = 0xFF }
-        setWriteMask(0x04, bytes: 2, 0x0507)       // PCI_COMMAND: IO | MEMORY | MASTER | SERR | INTX_DISABLE
-        writeMask[0x0C] = 0xFF                      // PCI_CACHE_LINE_SIZE
-        writeMask[0x3C] = 0xFF                      // PCI_INTERRUPT_LINE
+        setWriteMask(0x04, bytes: 2, 0x0507) // PCI_COMMAND: IO | MEMORY | MASTER | SERR | INTX_DISABLE
+        writeMask[0x0C] = 0xFF // PCI_CACHE_LINE_SIZE
+        writeMask[0x3C] = 0xFF // PCI_INTERRUPT_LINE
         set(0x00, bytes: 2, UInt32(vendor))
         set(0x02, bytes: 2, UInt32(device))
         bytes[0x08] = revision
-        set(0x0A, bytes: 2, UInt32(classCode))     // PCI_CLASS_DEVICE (sub-class, class)
+        set(0x0A, bytes: 2, UInt32(classCode)) // PCI_CLASS_DEVICE (sub-class, class)
         bytes[0x0E] = headerType
     }
 

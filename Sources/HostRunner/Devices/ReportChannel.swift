@@ -21,8 +21,10 @@ final class ReportChannel {
     /// The longest line kept before it is cut (a guest that never writes a newline).
     static let longestLine = 4096
 
-    init(vcpu: Int, memory: GuestMemory, malformedRecordLimit: Int,
-         plannedChecksum: @escaping (UInt64, UInt64) -> UInt32?, symbolize: @escaping (UInt64) -> String) {
+    init(
+        vcpu: Int, memory: GuestMemory, malformedRecordLimit: Int,
+        plannedChecksum: @escaping (UInt64, UInt64) -> UInt32?, symbolize: @escaping (UInt64) -> String
+    ) {
         self.vcpu = vcpu
         self.memory = memory
         self.malformedRecordLimit = malformedRecordLimit
@@ -33,8 +35,10 @@ final class ReportChannel {
 
     /// Serves one port access (`count` items of `size` bytes in `data`); nil to resume.
     /// `injected`: the last exception the runner injected, named in an EXCEPTION record of it.
-    func handle(port: UInt16, isWrite: Bool, size: Int, count: Int, data: some PortData,
-                         recorder: EventRecorder, injected: InjectedException?) -> VCPUFinish? {
+    func handle(
+        port: UInt16, isWrite: Bool, size: Int, count: Int, data: some PortData,
+        recorder: EventRecorder, injected: InjectedException?
+    ) -> VCPUFinish? {
         switch (port, isWrite) {
         case (ReportPort.debugConsole, true):
             for offset in 0..<data.count { append(data[offset], recorder) }
@@ -86,11 +90,14 @@ final class ReportChannel {
             return .stopped(.exception(vector: vector, errorCode: errorCode, at: at, cr2: cr2))
         case .success(.checksum(let name, let checksumGPA, let length, let crc)):
             guard let host = plannedChecksum(checksumGPA, length) else {
-                return malformedRecord(gpa: gpa, "CHECKSUM '\(name)' names \(Self.describe(gpa: checksumGPA, length: length)), "
-                    + "which is not inside the ranges the plan populated", recorder)
+                return malformedRecord(
+                    gpa: gpa,
+                    "CHECKSUM '\(name)' names \(Self.describe(gpa: checksumGPA, length: length)), "
+                        + "which is not inside the ranges the plan populated", recorder)
             }
-            recorder.keep(checksum: .checksum(name: name, gpa: checksumGPA, length: length, crc: crc),
-                          RunResult.ChecksumComparison(name: name, gpa: checksumGPA, length: length, guest: crc, host: host))
+            recorder.keep(
+                checksum: .checksum(name: name, gpa: checksumGPA, length: length, crc: crc),
+                RunResult.ChecksumComparison(name: name, gpa: checksumGPA, length: length, guest: crc, host: host))
         case .success(let record):
             recorder.keep(record: record)
         case .failure(let error):

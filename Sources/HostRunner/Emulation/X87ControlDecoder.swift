@@ -48,7 +48,7 @@ public enum X87ControlDecoder {
                 rex = byte
                 reader.skip()
                 guard reader.offset <= maximumLength else { throw .tooLong }
-                if isLegacyPrefix(try reader.peek()) { rex = 0; continue }  // REX not last: ignored
+                if isLegacyPrefix(try reader.peek()) { rex = 0; continue } // REX not last: ignored
                 break
             } else {
                 break
@@ -95,13 +95,16 @@ public enum X87ControlDecoder {
     }
 
     /// ModRM (known to have mod != 3), then SIB and displacement.
-    private static func decodeModRM(_ reader: inout ByteReader, codeSize: CodeSize, addressOverride: Bool, rex: UInt8,
-                                    segment override: SegmentRegister?) throws(X87DecodeError) -> MemoryOperand {
+    private static func decodeModRM(
+        _ reader: inout ByteReader, codeSize: CodeSize, addressOverride: Bool, rex: UInt8,
+        segment override: SegmentRegister?
+    ) throws(X87DecodeError) -> MemoryOperand {
         let modRM = try reader.next()
         let mod = modRM >> 6, rm = Int(modRM & 7)
         let addressSize = codeSize.addressSize(override: addressOverride)
-        var operand = MemoryOperand(base: nil, index: nil, scale: 1, displacement: 0, ripRelative: false,
-                                    addressSize: addressSize, segment: .ds, segmentOverridden: false)
+        var operand = MemoryOperand(
+            base: nil, index: nil, scale: 1, displacement: 0, ripRelative: false,
+            addressSize: addressSize, segment: .ds, segmentOverridden: false)
         var stackBased = false
         if addressSize == .bits16 {
             // Table 2-1: BX+SI, BX+DI, BP+SI, BP+DI, SI, DI, BP (disp16 alone with mod 00), BX.

@@ -68,9 +68,11 @@ public enum X87ControlExecution {
 
     /// Performs `instruction` on `state`. `operand` is the memory operand's value (low 16 bits
     /// for FLDCW, 32 for LDMXCSR), ignored by the others. Faults leave `state` unchanged.
-    public static func perform(_ instruction: X87ControlInstruction, on state: inout X87ControlState,
-                               context: X87ControlContext, operand: UInt32 = 0,
-                               mxcsrMask: UInt32 = defaultMXCSRMask) -> X87ControlOutcome {
+    public static func perform(
+        _ instruction: X87ControlInstruction, on state: inout X87ControlState,
+        context: X87ControlContext, operand: UInt32 = 0,
+        mxcsrMask: UInt32 = defaultMXCSRMask
+    ) -> X87ControlOutcome {
         switch instruction {
         case .fwait:
             // #NM only when both MP and TS are set (FWAIT page, protected-mode exceptions).

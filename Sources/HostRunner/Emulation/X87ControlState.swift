@@ -20,8 +20,10 @@ public struct X87ControlState: Equatable, Sendable {
     /// MXCSR.
     public var mxcsr: UInt32
 
-    public init(controlWord: UInt16, statusWord: UInt16, abridgedTagWord: UInt8, lastOpcode: UInt16 = 0,
-                lastInstructionPointer: UInt64 = 0, lastDataPointer: UInt64 = 0, mxcsr: UInt32) {
+    public init(
+        controlWord: UInt16, statusWord: UInt16, abridgedTagWord: UInt8, lastOpcode: UInt16 = 0,
+        lastInstructionPointer: UInt64 = 0, lastDataPointer: UInt64 = 0, mxcsr: UInt32
+    ) {
         self.controlWord = controlWord
         self.statusWord = statusWord
         self.abridgedTagWord = abridgedTagWord
@@ -34,9 +36,10 @@ public struct X87ControlState: Equatable, Sendable {
     /// The fields of a KVM_GET_XSAVE image. (KVM_GET_FPU would do for the x87 words but
     /// never carries MXCSR; see `FPURegisters`.)
     public init(_ area: XSAVEArea) {
-        self.init(controlWord: area.fcw, statusWord: area.fsw, abridgedTagWord: area.abridgedTagWord,
-                  lastOpcode: area.lastOpcode, lastInstructionPointer: area.lastInstructionPointer,
-                  lastDataPointer: area.lastDataPointer, mxcsr: area.mxcsr)
+        self.init(
+            controlWord: area.fcw, statusWord: area.fsw, abridgedTagWord: area.abridgedTagWord,
+            lastOpcode: area.lastOpcode, lastInstructionPointer: area.lastInstructionPointer,
+            lastDataPointer: area.lastDataPointer, mxcsr: area.mxcsr)
     }
 
     /// `area` with these fields written in and XSTATE_BV's x87 and SSE bits set, so that

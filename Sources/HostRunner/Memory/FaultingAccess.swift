@@ -22,12 +22,14 @@ enum FaultingAccess {
     /// The GVA where the instruction that retired a `written`-byte write to `gpa` begins, or
     /// nil when no candidate fits (a write the opcode implies, such as push or stos) or
     /// several unrelated ones do.
-    static func instructionStart(ripAfter: UInt64, wrote gpa: UInt64, bytes written: Int, regs: Registers, sregs: SpecialRegisters,
-                                 memory: GuestMemory, encryptionMask: UInt64) -> UInt64? {
+    static func instructionStart(
+        ripAfter: UInt64, wrote gpa: UInt64, bytes written: Int, regs: Registers, sregs: SpecialRegisters,
+        memory: GuestMemory, encryptionMask: UInt64
+    ) -> UInt64? {
         var bytes: [UInt8] = []
         for offset in (1...X86Instruction.maximumLength).reversed() {
             guard let byte = code(at: ripAfter &- UInt64(offset), cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask) else {
-                bytes.removeAll()           // only the bytes right before RIP count
+                bytes.removeAll() // only the bytes right before RIP count
                 continue
             }
             bytes.append(byte)
@@ -36,30 +38,34 @@ enum FaultingAccess {
         var lengths: [Int] = []
         for length in 1...bytes.count {
             guard let decoded = X86Instruction.decode(bytes[(bytes.count - length)...]), decoded.length == length,
-                  decoded.operandBytes.map({ $0 == written }) ?? true,
-                  let address = effectiveAddress(decoded, nextRIP: ripAfter, regs: regs, sregs: sregs),
-                  linearAddress(of: address, reaching: gpa, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask) != nil
+                decoded.operandBytes.map({ $0 == written }) ?? true,
+                let address = effectiveAddress(decoded, nextRIP: ripAfter, regs: regs, sregs: sregs),
+                linearAddress(of: address, reaching: gpa, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask) != nil
             else { continue }
             lengths.append(length)
         }
         // Every shorter candidate must be a suffix the longest one's prefixes explain.
         guard let longest = lengths.last,
-              lengths.allSatisfy({ $0 == longest || bytes[(bytes.count - longest)..<(bytes.count - $0)].allSatisfy(isPrefix) }) else { return nil }
+            lengths.allSatisfy({ $0 == longest || bytes[(bytes.count - longest)..<(bytes.count - $0)].allSatisfy(isPrefix) })
+        else { return nil }
         return ripAfter &- UInt64(longest)
     }
 
     /// The linear address at which the instruction at `rip` touched `gpa`: its memory operand's
     /// effective address, or where that access enters `gpa`'s page when it crosses into it;
     /// nil when the instruction has no ModRM memory operand reaching `gpa`.
-    static func linearAddress(instructionAt rip: UInt64, accessed gpa: UInt64, regs: Registers, sregs: SpecialRegisters,
-                              memory: GuestMemory, encryptionMask: UInt64) -> UInt64? {
+    static func linearAddress(
+        instructionAt rip: UInt64, accessed gpa: UInt64, regs: Registers, sregs: SpecialRegisters,
+        memory: GuestMemory, encryptionMask: UInt64
+    ) -> UInt64? {
         var bytes: [UInt8] = []
         for offset in 0..<UInt64(X86Instruction.maximumLength) {
             guard let byte = code(at: rip &+ offset, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask) else { break }
             bytes.append(byte)
         }
         guard let decoded = X86Instruction.decode(bytes[...]),
-              let address = effectiveAddress(decoded, nextRIP: rip &+ UInt64(decoded.length), regs: regs, sregs: sregs) else { return nil }
+            let address = effectiveAddress(decoded, nextRIP: rip &+ UInt64(decoded.length), regs: regs, sregs: sregs)
+        else { return nil }
         return linearAddress(of: address, reaching: gpa, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask)
     }
 
@@ -79,15 +85,19 @@ enum FaultingAccess {
 
     /// Where an access of at most 64 bytes (a ZMM register) at `address` touches `gpa`: in its
     /// own page, or, when it crosses, at the start of the next.
-    private static func linearAddress(of address: UInt64, reaching gpa: UInt64, cr3: UInt64, memory: GuestMemory,
-                                      encryptionMask: UInt64) -> UInt64? {
+    private static func linearAddress(
+        of address: UInt64, reaching gpa: UInt64, cr3: UInt64, memory: GuestMemory,
+        encryptionMask: UInt64
+    ) -> UInt64? {
         let widest: UInt64 = 64
         let toBoundary = 0x1000 - (address & 0xFFF)
-        let pieces: [(gva: UInt64, bytes: UInt64)] = toBoundary < widest
+        let pieces: [(gva: UInt64, bytes: UInt64)] =
+            toBoundary < widest
             ? [(address, toBoundary), (address &+ toBoundary, widest - toBoundary)] : [(address, widest)]
         for piece in pieces {
             guard let physical = GuestPageWalk.translate(piece.gva, cr3: cr3, memory: memory, encryptionMask: encryptionMask),
-                  gpa >= physical, gpa - physical < piece.bytes else { continue }
+                gpa >= physical, gpa - physical < piece.bytes
+            else { continue }
             return piece.gva
         }
         return nil

@@ -91,10 +91,12 @@ enum GuestPageWalk {
     static func translate32(_ linear: UInt64, cr3: UInt64, pse: Bool, memory: GuestMemory) -> UInt64? {
         let address = linear & 0xFFFF_FFFF
         guard let pde = memory.load(UInt32.self, at: (cr3 & 0xFFFF_F000) + ((address >> 22) & 0x3FF) * 4).map(UInt64.init),
-              pde & present != 0 else { return nil }
+            pde & present != 0
+        else { return nil }
         if pse, pde & largePage != 0 { return (pde & 0xFFC0_0000) | ((pde >> 13) & 0xFF) << 32 | (address & 0x3F_FFFF) }
         guard let pte = memory.load(UInt32.self, at: (pde & 0xFFFF_F000) + ((address >> 12) & 0x3FF) * 4).map(UInt64.init),
-              pte & present != 0 else { return nil }
+            pte & present != 0
+        else { return nil }
         return (pte & 0xFFFF_F000) | (address & 0xFFF)
     }
 
@@ -103,8 +105,10 @@ enum GuestPageWalk {
     /// runner falls back on for a fault's linear address when the instruction does not tell. Follows every present entry (a table reached by two
     /// paths maps two ranges), reading at most `tableBudget` tables, so hostile tables that
     /// point back at themselves cannot make it run long; nil when the budget ran out first.
-    static func linearAddresses(mapping gpa: UInt64, cr3: UInt64, memory: GuestMemory, encryptionMask: UInt64 = 0, limit: Int = 2,
-                                tableBudget: Int = 4096) -> [UInt64]? {
+    static func linearAddresses(
+        mapping gpa: UInt64, cr3: UInt64, memory: GuestMemory, encryptionMask: UInt64 = 0, limit: Int = 2,
+        tableBudget: Int = 4096
+    ) -> [UInt64]? {
         var search = ReverseSearch(gpa: gpa & ~encryptionMask, mask: addressBits & ~encryptionMask, memory: memory, limit: limit, budget: tableBudget)
         search.visit(table: cr3 & search.mask, level: 4, base: 0)
         return search.exhausted ? nil : search.found
@@ -132,16 +136,20 @@ enum GuestPageWalk {
             guard found.count < limit, !exhausted else { return }
             guard budget > 0 else { exhausted = true; return }
             budget -= 1
-            guard let entries = memory.withBytes(at: table, count: 4096, { table in
-                // SAFETY: 512 aligned 8-byte entries fill the 4096-byte buffer exactly.
-                (0..<512).map { table.load(fromByteOffset: $0 * 8, as: UInt64.self) }
-            }) else { return }
+            guard
+                let entries = memory.withBytes(
+                    at: table, count: 4096,
+                    { table in
+                        // SAFETY: 512 aligned 8-byte entries fill the 4096-byte buffer exactly.
+                        (0..<512).map { table.load(fromByteOffset: $0 * 8, as: UInt64.self) }
+                    })
+            else { return }
             let shift = UInt64(12 + 9 * (level - 1))
             for index in 0..<512 where found.count < limit && !exhausted {
                 let entry = entries[index]
                 guard entry & present != 0 else { continue }
                 var linear = base | UInt64(index) << shift
-                if level == 4, index >= 256 { linear |= 0xFFFF_0000_0000_0000 }   // canonical upper half
+                if level == 4, index >= 256 { linear |= 0xFFFF_0000_0000_0000 } // canonical upper half
                 if level == 1 || (level <= 3 && entry & largePage != 0) {
                     let size: UInt64 = 1 << shift
                     if gpa & ~(size - 1) == entry & mask & ~(size - 1) { found.append(linear | (gpa & (size - 1))) }

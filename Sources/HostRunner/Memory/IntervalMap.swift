@@ -171,8 +171,10 @@ struct IntervalMap<Value: Equatable & Sendable>: Sendable {
     /// Calls `body` for every key in (`lower`, `upper`) — or [`lower`, `upper`) — in order,
     /// visiting only the O(log n + k) nodes on the way. Recursive (the treap's depth), so a
     /// request's walk allocates nothing.
-    private func visit(from tree: Int32, above lower: UInt64, below upper: UInt64, includingLower: Bool = false,
-                       _ body: (UInt64, Value?) -> Void) {
+    private func visit(
+        from tree: Int32, above lower: UInt64, below upper: UInt64, includingLower: Bool = false,
+        _ body: (UInt64, Value?) -> Void
+    ) {
         guard tree != Self.none else { return }
         let index = Int(tree)
         let key = keys[index]

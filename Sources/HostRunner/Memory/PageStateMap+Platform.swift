@@ -109,7 +109,7 @@ extension PageStateMap {
     /// refused by module 1.5), under a TD whose shared bit is `sharedBit`. Applies the change.
     public mutating func accept(rcx: UInt64, sharedBit: UInt64, ram: GPARange) -> AcceptResult {
         let level = rcx & 0x7
-        let reserved: UInt64 = 0xFF8                  // RCX bits 11:3
+        let reserved: UInt64 = 0xFF8 // RCX bits 11:3
         guard level <= 1, rcx & reserved == 0 else { return .operandInvalid }
         let gpa = rcx & ~UInt64(0xFFF)
         let size: UInt64 = level == 1 ? 2 << 20 : GPARange.frameSize

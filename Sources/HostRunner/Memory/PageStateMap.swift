@@ -164,7 +164,9 @@ public struct PageStateMap: Sendable, Equatable {
         let runs = runs(in: window)
         guard !runs.isEmpty else { return "no tracked pages around \(hex(gpa))" }
         return runs.map { run in
-            let state = run.page.acceptance == .notApplicable ? run.page.state.rawValue
+            let state =
+                run.page.acceptance == .notApplicable
+                ? run.page.state.rawValue
                 : "\(run.page.state.rawValue) \(run.page.acceptance.name(on: platform))"
             return "\(run.range) \(state)"
         }.joined(separator: ", ")

@@ -51,11 +51,13 @@ public struct RAMBacking: Sendable, Equatable, CustomStringConvertible {
             let mapping = try Memfd(name: "enlighten-\(name)", size: range.size).map()
             switch memslotCall {
             case .region2:
-                try vm.setUserMemoryRegion2(slot: slot, guestPhysicalAddress: range.start, size: range.size,
-                                            userspaceAddress: mapping.userspaceAddress)
+                try vm.setUserMemoryRegion2(
+                    slot: slot, guestPhysicalAddress: range.start, size: range.size,
+                    userspaceAddress: mapping.userspaceAddress)
             case .region:
-                try vm.setUserMemoryRegion(slot: slot, guestPhysicalAddress: range.start, size: range.size,
-                                           userspaceAddress: mapping.userspaceAddress)
+                try vm.setUserMemoryRegion(
+                    slot: slot, guestPhysicalAddress: range.start, size: range.size,
+                    userspaceAddress: mapping.userspaceAddress)
             }
             return mapping
         }

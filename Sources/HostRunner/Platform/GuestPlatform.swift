@@ -31,8 +31,10 @@ protocol GuestPlatform: Sendable {
 
     /// Fills the launch pages a VMM of this platform fills before the first instruction
     /// (SNP: SEV metadata sections; TDX: the TD HOB), in order. `cpuid`: vCPU 0's, as seen.
-    func launchPages(image: Image, memory: GuestMemory, options: RunOptions,
-                     cpuid: () throws -> [CPUIDEntry]) throws -> [LaunchPage]
+    func launchPages(
+        image: Image, memory: GuestMemory, options: RunOptions,
+        cpuid: () throws -> [CPUIDEntry]
+    ) throws -> [LaunchPage]
     /// Prepares the boot page tables as this platform's VMM hands them over; returns the bits
     /// the boot CR3 carries beyond the root's address.
     func prepareBootPaging(image: Image, memory: GuestMemory, enforcing: Bool) throws(RunError) -> UInt64
@@ -56,9 +58,11 @@ extension GuestPlatform {
     func prepareBootPaging(image: Image, memory: GuestMemory, enforcing: Bool) throws(RunError) -> UInt64 { 0 }
 
     func implicitConversion(of page: GPARange, to target: PageState, privateView: Bool, isWrite: Bool)
-        -> (request: ConversionRequest, platform: ConversionPlatform, form: ConversionForm) {
-        let request = ConversionRequest(range: page, direction: target == .private ? .toPrivate : .toShared, pageSize: .size4K,
-                                        origin: .tdxMapGPA)
+        -> (request: ConversionRequest, platform: ConversionPlatform, form: ConversionForm)
+    {
+        let request = ConversionRequest(
+            range: page, direction: target == .private ? .toPrivate : .toShared, pageSize: .size4K,
+            origin: .tdxMapGPA)
         return (request, identity ?? .kvm, .memoryFault(.access(view: privateView ? .private : .shared, isWrite ? .write : .read)))
     }
 
@@ -66,8 +70,9 @@ extension GuestPlatform {
     /// whose private memory KVM enforces, or none.
     func plainRAM(_ context: LayoutContext) throws -> MachineMemory {
         let ram = try context.ramBacking.slot(vm: context.vm, slot: Machine.ramSlot, range: context.ram, name: "ram")
-        return MachineMemory(regions: [GuestMemory.Region(name: "ram", range: context.ram, base: ram.base)], keepAlive: [ram],
-                             backing: .unified(ram.file), views: nil)
+        return MachineMemory(
+            regions: [GuestMemory.Region(name: "ram", range: context.ram, base: ram.base)], keepAlive: [ram],
+            backing: .unified(ram.file), views: nil)
     }
 }
 

@@ -67,8 +67,9 @@ public struct HostProbe: Sendable {
             case .refused(let why), .viewsDoNotHold(let why): guestMemfdFailure = why
             }
         }
-        var probe = HostProbe(capabilities: capabilities, nativeHypercall: details, nativeHypercallDelivered: delivered,
-                              profile: profile, guestMemfdFailure: guestMemfdFailure)
+        var probe = HostProbe(
+            capabilities: capabilities, nativeHypercall: details, nativeHypercallDelivered: delivered,
+            profile: profile, guestMemfdFailure: guestMemfdFailure)
         if probe.ramBacking.kind == .memfd, case .viewsDoNotHold(let why) = BackingTrial.run(system: system, backing: probe.ramBacking) {
             probe.viewsFailure = why
         }
@@ -82,8 +83,10 @@ public struct HostProbe: Sendable {
 
     /// `guestMemfdFailure`: why guest_memfd cannot serve as the runner uses it although the
     /// capabilities promise it (nil: it can, or it was not tried).
-    init(capabilities: HostCapabilities, nativeHypercall: [String: String], nativeHypercallDelivered: Bool,
-         profile: HostProfile = .host, guestMemfdFailure: String? = nil) {
+    init(
+        capabilities: HostCapabilities, nativeHypercall: [String: String], nativeHypercallDelivered: Bool,
+        profile: HostProfile = .host, guestMemfdFailure: String? = nil
+    ) {
         self.capabilities = capabilities
         self.profile = profile
         self.nativeHypercall = nativeHypercall
@@ -102,8 +105,9 @@ public struct HostProbe: Sendable {
         if let why = capabilities.guestMemfdMissing ?? guestMemfdFailure {
             ramBacking = RAMBacking(kind: .memfd, memslotCall: memslotCall, reason: why)
         } else {
-            ramBacking = RAMBacking(kind: .guestMemfd, memslotCall: .region2,
-                                    reason: "a default VM takes guest_memfd with MMAP|INIT_SHARED")
+            ramBacking = RAMBacking(
+                kind: .guestMemfd, memslotCall: .region2,
+                reason: "a default VM takes guest_memfd with MMAP|INIT_SHARED")
         }
         vmType = .default
         usesMemoryAttributes = capabilities.memoryAttributes.contains(.private)
@@ -125,7 +129,8 @@ public struct HostProbe: Sendable {
     /// and TDX need private memory enforced, by KVM's memory attributes or the runner's views.
     public func cannotEnforce(_ platform: ConversionPlatform?) -> String? {
         guard platform == .sevSNP || platform == .tdx, !usesMemoryAttributes, let why = viewsFailure else { return nil }
-        return "this host's KVM gives the runner no way to enforce \(platform == .sevSNP ? "SEV-SNP" : "TDX") private memory (no KVM_CAP_MEMORY_ATTRIBUTES, and \(why))"
+        return
+            "this host's KVM gives the runner no way to enforce \(platform == .sevSNP ? "SEV-SNP" : "TDX") private memory (no KVM_CAP_MEMORY_ATTRIBUTES, and \(why))"
     }
 
     /// The backing a run uses: the probe's choice, or the one asked for. Asking for
@@ -135,11 +140,13 @@ public struct HostProbe: Sendable {
         case nil:
             return ramBacking
         case .memfd?:
-            return ramBacking.kind == .memfd ? ramBacking
+            return ramBacking.kind == .memfd
+                ? ramBacking
                 : RAMBacking(kind: .memfd, memslotCall: ramBacking.memslotCall, reason: "asked for (--backing memfd or ENLIGHTEN_BACKING=memfd)")
         case .guestMemfd?:
             guard ramBacking.kind == .guestMemfd else {
-                throw .invalidOptions("--backing guest_memfd: this host cannot give a default VM guest_memfd (\(ramBacking.reason)); use --backing memfd or auto")
+                throw .invalidOptions(
+                    "--backing guest_memfd: this host cannot give a default VM guest_memfd (\(ramBacking.reason)); use --backing memfd or auto")
             }
             return ramBacking
         }

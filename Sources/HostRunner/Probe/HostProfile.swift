@@ -90,10 +90,18 @@ public struct HostProfile: Sendable, Equatable, CustomStringConvertible {
     /// it: each mask is a capability that kernel lacks (docs/host-support.md has the table and
     /// the kernel commit behind every line).
     public static let named: [HostProfile] = [
-        HostProfile(kernel: "linux-5.15", masking: [.guestMemfd, .guestMemfdFlags, .userMemory2, .memoryAttributes,
-                                                 .memoryFaultInfo, .vmTypes, .disableQuirks2]),
-        HostProfile(kernel: "linux-6.1", masking: [.guestMemfd, .guestMemfdFlags, .userMemory2, .memoryAttributes,
-                                                .memoryFaultInfo, .vmTypes]),
+        HostProfile(
+            kernel: "linux-5.15",
+            masking: [
+                .guestMemfd, .guestMemfdFlags, .userMemory2, .memoryAttributes,
+                .memoryFaultInfo, .vmTypes, .disableQuirks2,
+            ]),
+        HostProfile(
+            kernel: "linux-6.1",
+            masking: [
+                .guestMemfd, .guestMemfdFlags, .userMemory2, .memoryAttributes,
+                .memoryFaultInfo, .vmTypes,
+            ]),
         HostProfile(kernel: "linux-6.8", masking: [.guestMemfd, .guestMemfdFlags, .memoryAttributes]),
         HostProfile(kernel: "linux-6.18", masking: []),
     ]

@@ -50,10 +50,11 @@ public enum CRC32C {
     private struct ZeroOperator {
         var columns: [UInt32]
 
-        static let oneByte = ZeroOperator(columns: (0..<32).map { bit in
-            let register = UInt32(1) << UInt32(bit)
-            return table[Int(register & 0xFF)] ^ (register >> 8)
-        })
+        static let oneByte = ZeroOperator(
+            columns: (0..<32).map { bit in
+                let register = UInt32(1) << UInt32(bit)
+                return table[Int(register & 0xFF)] ^ (register >> 8)
+            })
 
         func apply(_ vector: UInt32) -> UInt32 {
             var result: UInt32 = 0, rest = vector, bit = 0

@@ -56,7 +56,8 @@ public enum ReportRecordError: Error, Sendable, Equatable, CustomStringConvertib
         case .outsideMemory: "the record does not lie inside guest RAM"
         case .truncated(let count): "only \(count) bytes readable, a record needs at least \(ReportRecord.headerSize)"
         case .badMagic(let magic): "bad magic 0x\(String(magic, radix: 16)) (expected 0x524c4e45, \"ENLR\")"
-        case .lengthMismatch(let total, let nameLength): "totalLength \(total) disagrees with nameLength \(nameLength) (expected \(ReportRecord.headerSize + nameLength))"
+        case .lengthMismatch(let total, let nameLength):
+            "totalLength \(total) disagrees with nameLength \(nameLength) (expected \(ReportRecord.headerSize + nameLength))"
         case .nameNotUTF8: "the name is not UTF-8"
         case .unknownType(let type): "unknown record type \(type)"
         case .badField(let what): what

@@ -27,9 +27,11 @@ enum CPUIDAnswer {
     static func answer(_ entries: [CPUIDEntry], leaf: UInt32, subleaf: UInt32, xcr0: UInt64?, xss: UInt64?) -> Registers {
         // The subleaf counts only for entries flagged KVM_CPUID_FLAG_SIGNIFCANT_INDEX
         // (cpuid.c `kvm_find_cpuid_entry_index`).
-        guard let entry = entries.first(where: {
-            $0.function == leaf && ($0.flags & significantIndex == 0 || $0.index == subleaf)
-        }) else {
+        guard
+            let entry = entries.first(where: {
+                $0.function == leaf && ($0.flags & significantIndex == 0 || $0.index == subleaf)
+            })
+        else {
             var zero = Registers()
             if leaf == 0xB || leaf == 0x1F { zero.ecx = subleaf & 0xFF }
             return zero

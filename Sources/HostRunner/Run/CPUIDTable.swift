@@ -14,8 +14,10 @@ enum CPUIDTable {
     /// vCPU `index`'s CPUID on `platform`: the APIC ID, the guest physical address width
     /// the platform's view bit needs (`physicalAddressBits`), then the platform's identity
     /// (`GuestPlatform.identify`).
-    static func forVCPU(_ index: Int, supported: [CPUIDEntry], platform: any GuestPlatform,
-                        physicalAddressBits: UInt32?) -> [CPUIDEntry] {
+    static func forVCPU(
+        _ index: Int, supported: [CPUIDEntry], platform: any GuestPlatform,
+        physicalAddressBits: UInt32?
+    ) -> [CPUIDEntry] {
         var entries = supported.map { entry in
             var entry = entry
             // EBX[31:24] = initial APIC ID.
@@ -27,8 +29,10 @@ enum CPUIDTable {
     }
 
     /// The same for the platform `RunOptions.platform` names (its defaults otherwise).
-    static func forVCPU(_ index: Int, supported: [CPUIDEntry], platform: ConversionPlatform?,
-                        physicalAddressBits: UInt32? = nil) -> [CPUIDEntry] {
+    static func forVCPU(
+        _ index: Int, supported: [CPUIDEntry], platform: ConversionPlatform?,
+        physicalAddressBits: UInt32? = nil
+    ) -> [CPUIDEntry] {
         var options = RunOptions()
         options.platform = platform
         return forVCPU(index, supported: supported, platform: GuestPlatforms.platform(for: options), physicalAddressBits: physicalAddressBits)

@@ -71,8 +71,10 @@ enum GuestDebugException {
     /// comes before it retires (vmx.c: "the VM-Exit occurs on the ICEBP itself", and KVM skips
     /// it before queueing the #DB), so RIP moves past it when `pc` still holds it — the #DB
     /// is a trap, taken after the instruction.
-    static func classify(exception: UInt32, dr6: UInt64, pc: UInt64, sites: [(address: UInt64, instruction: RequestInstruction)],
-                         opcode: () -> UInt8?) -> Origin {
+    static func classify(
+        exception: UInt32, dr6: UInt64, pc: UInt64, sites: [(address: UInt64, instruction: RequestInstruction)],
+        opcode: () -> UInt8?
+    ) -> Origin {
         guard exception == UInt32(vector) else { return .unexpected }
         let site = sites.first { $0.address == pc }?.instruction
         let steppedOnto = dr6 & singleStep != 0 && dr6 & breakpointHits == 0

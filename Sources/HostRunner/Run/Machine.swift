@@ -58,8 +58,9 @@ public final class Machine {
         do {
             let vm = try Self.createVM(system: system, capabilities: probe.capabilities, transports: transports)
             self.vm = vm
-            let context = LayoutContext(vm: vm, ramBacking: ramBacking, ram: GPARange(start: 0, end: options.memory),
-                                        enforcing: !probe.usesMemoryAttributes)
+            let context = LayoutContext(
+                vm: vm, ramBacking: ramBacking, ram: GPARange(start: 0, end: options.memory),
+                enforcing: !probe.usesMemoryAttributes)
             let laidOut = try Self.layOut(image: image, platform: platform, context)
             self.backings = laidOut.keepAlive
             let memory = GuestMemory(regions: laidOut.regions)
@@ -69,8 +70,9 @@ public final class Machine {
             let cpuid = { (index: Int) in
                 CPUIDTable.forVCPU(index, supported: supported, platform: platform, physicalAddressBits: platform.physicalAddressBits)
             }
-            let launched = try Self.launch(image: image, options: options, platform: platform, memory: memory, laidOut: laidOut,
-                                           vm: vm, context: context, cpuid: { try ObservedCPUID.observe(system: system, entries: cpuid(0)) })
+            let launched = try Self.launch(
+                image: image, options: options, platform: platform, memory: memory, laidOut: laidOut,
+                vm: vm, context: context, cpuid: { try ObservedCPUID.observe(system: system, entries: cpuid(0)) })
             self.population = launched.population
             self.cr3Bits = launched.cr3Bits
             self.service = launched.service
@@ -78,8 +80,9 @@ public final class Machine {
             self.armedSites = armedSites
             let tables = (0..<options.vcpus).map(cpuid)
             self.cpuid = tables
-            self.vcpus = try Self.setUpVCPUs(vm: vm, image: image, options: options, capabilities: probe.capabilities, cpuid: { tables[$0] },
-                                            cr3Bits: launched.cr3Bits, trapped: armedSites)
+            self.vcpus = try Self.setUpVCPUs(
+                vm: vm, image: image, options: options, capabilities: probe.capabilities, cpuid: { tables[$0] },
+                cr3Bits: launched.cr3Bits, trapped: armedSites)
         } catch let error as KVMError {
             throw .kvm(error)
         } catch let error as RunError {
@@ -91,8 +94,10 @@ public final class Machine {
 
     /// A default VM as a test harness needs it: guest code never patched, MSRs and the
     /// native hypercall exit to user space where the run uses them.
-    private static func createVM(system: KVMSystem, capabilities: HostCapabilities,
-                                 transports: [ConversionPlatform: Transport]) throws(KVMError) -> VirtualMachine {
+    private static func createVM(
+        system: KVMSystem, capabilities: HostCapabilities,
+        transports: [ConversionPlatform: Transport]
+    ) throws(KVMError) -> VirtualMachine {
         let vm = try system.createVM(type: .default)
         // A test harness must never have its guest code patched (docs/host-findings.md §2).
         if capabilities.disableQuirks2.contains(.fixHypercallInstruction) {
@@ -164,13 +169,17 @@ public final class Machine {
                 // The probe ran a guest's vmcall and vmmcall: forcing the exit on anyway only
                 // turns every request into a guest #UD or a hang (docs/host-findings.md §2).
                 let seen = probe.nativeHypercall.sorted { $0.key < $1.key }.map(\.value).joined(separator: "; ")
-                throw .invalidOptions("--transport native: this host's KVM does not deliver KVM_EXIT_HYPERCALL (\(seen.isEmpty ? "the probe saw no delivery" : seen)); use --transport trap or auto")
+                throw .invalidOptions(
+                    "--transport native: this host's KVM does not deliver KVM_EXIT_HYPERCALL (\(seen.isEmpty ? "the probe saw no delivery" : seen)); use --transport trap or auto"
+                )
             }
             for platform in ConversionPlatform.allCases {
                 if forced == .native, platform != .kvm, probe.transports[platform] != .native {
                     // Only SNP/TDX hardware turns PSC/MapGPA into exits; nothing else can.
                     if options.platform == platform {
-                        throw .invalidOptions("--transport native: \(platform.rawValue) requests cannot reach the host natively here (no \(platform == .sevSNP ? "SEV-SNP" : "TDX") VM type)")
+                        throw .invalidOptions(
+                            "--transport native: \(platform.rawValue) requests cannot reach the host natively here (no \(platform == .sevSNP ? "SEV-SNP" : "TDX") VM type)"
+                        )
                     }
                     continue
                 }
@@ -182,11 +191,14 @@ public final class Machine {
 
     /// The sites the run arms: its platform's trapped ones (without a platform, every trapped
     /// site, so a request names the platform it needs); at most the four debug registers.
-    private static func armedSites(_ sites: [UInt64: RequestInstruction], platform: ConversionPlatform?,
-                                   transports: [ConversionPlatform: Transport]) throws(RunError) -> [UInt64] {
+    private static func armedSites(
+        _ sites: [UInt64: RequestInstruction], platform: ConversionPlatform?,
+        transports: [ConversionPlatform: Transport]
+    ) throws(RunError) -> [UInt64] {
         let armed = sites.filter { transports[$0.value.platform] == .trap && (platform == nil || $0.value.platform == platform) }
         guard armed.count <= 4 else {
-            throw .invalidOptions("the image has \(armed.count) request sites for \(platform?.rawValue ?? "the platforms"); a run can trap at most 4 (x86 debug registers)")
+            throw .invalidOptions(
+                "the image has \(armed.count) request sites for \(platform?.rawValue ?? "the platforms"); a run can trap at most 4 (x86 debug registers)")
         }
         return armed.map(\.key).sorted()
     }
@@ -199,7 +211,9 @@ public final class Machine {
             let bytes = image.contents(of: GPARange(start: site.address, end: site.address + UInt64(RequestInstruction.longest)))
             // SAFETY: the buffer is the array's own storage, read only inside the closure.
             guard let instruction = bytes.withUnsafeBytes({ RequestInstruction(bytes: $0) }) else {
-                throw .invalidOptions("request site \(site.name) at \(hex(site.address)) holds \(bytes.map { String(format: "%02x", $0) }.joined(separator: " ")), not vmcall, vmmcall, VMGEXIT or TDCALL")
+                throw .invalidOptions(
+                    "request site \(site.name) at \(hex(site.address)) holds \(bytes.map { String(format: "%02x", $0) }.joined(separator: " ")), not vmcall, vmmcall, VMGEXIT or TDCALL"
+                )
             }
             sites[site.address] = instruction
         }

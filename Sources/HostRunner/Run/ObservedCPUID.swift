@@ -34,7 +34,8 @@ enum ObservedCPUID {
                 try vcpu.setRegisters(regs)
                 let exit = try vcpu.run()
                 guard case .hlt = exit else {
-                    throw RunError.hostUnavailable("observing CPUID leaf \(hex(entry.function)).\(entry.index): the probe vCPU exited with \(exit) instead of HLT")
+                    throw RunError.hostUnavailable(
+                        "observing CPUID leaf \(hex(entry.function)).\(entry.index): the probe vCPU exited with \(exit) instead of HLT")
                 }
                 let result = try vcpu.getRegisters()
                 var seen = entry

@@ -1,8 +1,9 @@
+import GuestPhysical
+import Payload
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import GuestPhysical
-import Payload
 
 /// Pre-population: the plan's ranges written into guest memory before any vCPU runs, with
 /// the host's own checksum of each range's planned bytes to compare against the guest's.

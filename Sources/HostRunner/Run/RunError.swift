@@ -46,7 +46,8 @@ public enum RunError: Error, Sendable, CustomStringConvertible {
             return try KVMSystem.open(path: path)
         } catch {
             switch error.errno {
-            case 2?: throw .hostUnavailable("\(path) does not exist: this host has no KVM (load kvm and a backend module, or run on a machine with virtualization)")
+            case 2?:
+                throw .hostUnavailable("\(path) does not exist: this host has no KVM (load kvm and a backend module, or run on a machine with virtualization)")
             case 13?, 1?: throw .hostUnavailable("no permission to open \(path): run as root or add yourself to the kvm group")
             default: throw .hostUnavailable("cannot use \(path): \(error)")
             }

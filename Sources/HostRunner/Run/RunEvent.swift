@@ -52,7 +52,8 @@ public enum VCPUStop: Sendable, Equatable, CustomStringConvertible {
         case .tripleFault(let at): "triple fault at \(at)"
         case .timeout(let after, let at): String(format: "timed out after %.1f s; the guest was at ", after) + at
         case .unmappedAccess(let gpa, let isWrite, let at): "\(isWrite ? "write to" : "read from") unmapped GPA \(hex(gpa)) at \(at)"
-        case .memoryFault(let gpa, let size, let isPrivate, let at): "memory fault on \(isPrivate ? "private" : "shared") GPA \(hex(gpa)) (+\(hex(size))) at \(at)"
+        case .memoryFault(let gpa, let size, let isPrivate, let at):
+            "memory fault on \(isPrivate ? "private" : "shared") GPA \(hex(gpa)) (+\(hex(size))) at \(at)"
         case .halted(let at): "the guest halted without reporting an exit code, at \(at)"
         case .internalError(let suberror, let at): "KVM internal error (suberror \(suberror)\(suberror == 1 ? ", emulation failure" : "")) at \(at)"
         case .failedEntry(let reason): "VM entry failed (hardware reason \(hex(reason)))"
@@ -68,10 +69,11 @@ public enum VCPUStop: Sendable, Equatable, CustomStringConvertible {
 
     static func vectorName(_ vector: UInt64) -> String {
         // Linux trapnr.h: 20 #VE, 21 #CP, 28 #HV, 29 #VC, 30 #SX.
-        let names = ["#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
-                     "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "vector 22", "vector 23", "vector 24", "vector 25", "vector 26",
-                     "vector 27", "#HV", "#VC", "#SX"]
+        let names = [
+            "#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO", "#TS", "#NP", "#SS", "#GP", "#PF", "#15",
+            "#MF", "#AC", "#MC", "#XM", "#VE", "#CP", "vector 22", "vector 23", "vector 24", "vector 25", "vector 26",
+            "vector 27", "#HV", "#VC", "#SX",
+        ]
         return vector < names.count ? names[Int(vector)] : "vector \(vector)"
     }
 }
-

@@ -25,10 +25,12 @@ public struct RunResult: Sendable {
     /// Failed CHECKs and mismatched CHECKSUMs among the events not kept.
     public let failuresNotKept: Int
 
-    public init(image: Image, population: Population, transports: [ConversionPlatform: Transport], ramBacking: RAMBacking,
-                finalStates: PageStateMap,
-                events: [RunEvent], vcpus: Int, exits: Int, droppedLogBytes: Int, unservedNotLogged: Int, seconds: Double,
-                checksums: [ChecksumComparison], eventsNotKept: [RunEvent.Kind: Int] = [:], failuresNotKept: Int = 0) {
+    public init(
+        image: Image, population: Population, transports: [ConversionPlatform: Transport], ramBacking: RAMBacking,
+        finalStates: PageStateMap,
+        events: [RunEvent], vcpus: Int, exits: Int, droppedLogBytes: Int, unservedNotLogged: Int, seconds: Double,
+        checksums: [ChecksumComparison], eventsNotKept: [RunEvent.Kind: Int] = [:], failuresNotKept: Int = 0
+    ) {
         self.image = image
         self.population = population
         self.transports = transports
@@ -61,7 +63,6 @@ public struct RunResult: Sendable {
             self.host = host
         }
     }
-
 
     public var exitCodes: [Int: UInt32] {
         var codes: [Int: UInt32] = [:]
@@ -113,7 +114,8 @@ public struct RunResult: Sendable {
         }
         for comparison in checksums where !comparison.matches {
             let host = comparison.host.map { hex($0) } ?? "none (the range is not in guest RAM)"
-            failures.append("checksum '\(comparison.name)' of [\(hex(comparison.gpa)), +\(hex(comparison.length))) differs: guest \(hex(comparison.guest)), host \(host)")
+            failures.append(
+                "checksum '\(comparison.name)' of [\(hex(comparison.gpa)), +\(hex(comparison.length))) differs: guest \(hex(comparison.guest)), host \(host)")
         }
         if failuresNotKept > 0 {
             failures.append("\(failuresNotKept) more failed checks or checksums past the event limit (--max-events)")

@@ -16,16 +16,18 @@ extension VCPULoop {
             if GuestDebugException.isSingleStep(exception: exception, dr6: dr6) {
                 // The guest's own TF trap for that instruction: KVM reported it to us instead.
                 guard step.guestTrapOwed else { return nil }
-                return deliverDebugException(payload: GuestDebugException.singleStep, skip: 0,
-                                             cause: "single step over the guest's instruction at the rewritten request site \(machine.image.symbolize(step.site))")
+                return deliverDebugException(
+                    payload: GuestDebugException.singleStep, skip: 0,
+                    cause: "single step over the guest's instruction at the rewritten request site \(machine.image.symbolize(step.site))")
             }
         }
         switch GuestDebugException.classify(exception: exception, dr6: dr6, pc: pc, sites: sites, opcode: { self.codeByte(at: pc) }) {
         case .site(let armed):
             return serveSite(armed: armed, at: pc)
         case .guest(let payload, let skip):
-            return deliverDebugException(payload: payload, skip: skip,
-                                         cause: "\(skip > 0 ? "ICEBP" : "a debug exception") at \(machine.image.symbolize(pc)), the guest's own (DR6 \(hex(dr6)))")
+            return deliverDebugException(
+                payload: payload, skip: skip,
+                cause: "\(skip > 0 ? "ICEBP" : "a debug exception") at \(machine.image.symbolize(pc)), the guest's own (DR6 \(hex(dr6)))")
         case .unexpected:
             return .stopped(.unexpectedDebug(at: location()))
         }
@@ -37,13 +39,16 @@ extension VCPULoop {
     private func serveSite(armed: RequestInstruction, at pc: UInt64) -> VCPUFinish? {
         let sregs: SpecialRegisters
         do { sregs = try vcpu.getSpecialRegisters() } catch { return .stopped(.hostError("\(error)")) }
-        let bytes = GuestPageWalk.codeBytes(at: pc, count: RequestInstruction.longest, sregs: sregs, memory: machine.memory,
-                                            encryptionMask: machine.platform.pageTableEncryptionBit)
+        let bytes = GuestPageWalk.codeBytes(
+            at: pc, count: RequestInstruction.longest, sregs: sregs, memory: machine.memory,
+            encryptionMask: machine.platform.pageTableEncryptionBit)
         let action = RequestSiteCheck.action(armed: armed, bytes: bytes, platform: machine.platform.identity)
         if action != .serve(armed) {
             let answer = if case .serve(let found) = action { "served as \(found)" } else { "the guest's instruction ran (one single step)" }
-            recorder.pending.append(.served(vcpu: index, interface: armed.platform,
-                                            request: .rewrittenSite(armed: armed, holds: bytes, at: machine.image.symbolize(pc)), answer: answer))
+            recorder.pending.append(
+                .served(
+                    vcpu: index, interface: armed.platform,
+                    request: .rewrittenSite(armed: armed, holds: bytes, at: machine.image.symbolize(pc)), answer: answer))
         }
         switch action {
         case .serve(let instruction): return serveTrapped(instruction, at: pc, sregs: sregs)
@@ -72,7 +77,10 @@ extension VCPULoop {
     private func serveTrapped(_ instruction: RequestInstruction, at pc: UInt64, sregs: SpecialRegisters) -> VCPUFinish? {
         guard machine.platform.identity == instruction.platform else {
             let expected = machine.platform.identity.map { "as \($0.rawValue)" } ?? "with no confidential platform"
-            return .stopped(.unsupportedRequest("\(instruction) at \(machine.image.symbolize(pc)) from a guest running \(expected) (choose the platform with --platform \(instruction.platform.rawValue))"))
+            return .stopped(
+                .unsupportedRequest(
+                    "\(instruction) at \(machine.image.symbolize(pc)) from a guest running \(expected) (choose the platform with --platform \(instruction.platform.rawValue))"
+                ))
         }
         do {
             var outcome = TrappedOutcome.completed, singleStep = false
@@ -82,7 +90,7 @@ extension VCPULoop {
                 outcome = guest.serve(instruction, &request)
                 swap(&request.events, &recorder.pending)
                 regs = request.regs
-                if case .faulted = outcome { return }     // a fault is taken at the instruction
+                if case .faulted = outcome { return } // a fault is taken at the instruction
                 regs.rip &+= instruction.length
                 singleStep = regs.rflags & GuestDebugException.trapFlag != 0
             }
@@ -102,8 +110,9 @@ extension VCPULoop {
             // gives one after every instruction it skips itself (x86.c
             // kvm_skip_emulated_instruction → kvm_vcpu_do_singlestep, payload DR6.BS).
             if singleStep {
-                return deliverDebugException(payload: GuestDebugException.singleStep, skip: 0,
-                                             cause: "single step over the \(instruction) at \(machine.image.symbolize(pc)), which the runner served")
+                return deliverDebugException(
+                    payload: GuestDebugException.singleStep, skip: 0,
+                    cause: "single step over the \(instruction) at \(machine.image.symbolize(pc)), which the runner served")
             }
             return nil
         } catch {

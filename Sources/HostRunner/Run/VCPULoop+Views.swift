@@ -22,8 +22,10 @@ extension VCPULoop {
         if case .ciphertextRead = outcome {
             // Not cancelled: the read completes (KVM finishes the instruction with these bytes).
             views.ciphertext(at: gpa, into: data, memory: machine.memory)
-            recorder.pending.append(.served(vcpu: index, interface: .sevSNP, request: .ciphertextRead(page: gpa & ~0xFFF, at: at),
-                                            answer: "ciphertext (the RMP checks no C=0 read)"))
+            recorder.pending.append(
+                .served(
+                    vcpu: index, interface: .sevSNP, request: .ciphertextRead(page: gpa & ~0xFFF, at: at),
+                    answer: "ciphertext (the RMP checks no C=0 read)"))
             return nil
         }
         let written: [UInt8]? = isWrite ? Array(data.bytes) : nil
@@ -35,12 +37,15 @@ extension VCPULoop {
         if control.timedOut { return .stopped(.timeout(after: control.timeout, at: at)) }
         if case .implicitConversion(let page, let target) = outcome {
             let conversion = machine.platform.implicitConversion(of: page, to: target, privateView: privateView, isWrite: isWrite)
-            let result = ConversionLog.convert(conversion.request, transport: .trap, service: machine.service, vcpu: index,
-                                               events: &recorder.pending, as: (conversion.platform, conversion.form))
+            let result = ConversionLog.convert(
+                conversion.request, transport: .trap, service: machine.service, vcpu: index,
+                events: &recorder.pending, as: (conversion.platform, conversion.form))
             guard result.succeeded else {
-                return .stopped(.memoryFault(gpa: address.raw, size: 0x1000, isPrivate: privateView, at: "\(at) (page states: \(machine.service.describeStates(around: gpa)))"))
+                return .stopped(
+                    .memoryFault(
+                        gpa: address.raw, size: 0x1000, isPrivate: privateView, at: "\(at) (page states: \(machine.service.describeStates(around: gpa)))"))
             }
-            guard isWrite else { return nil }   // the read runs again
+            guard isWrite else { return nil } // the read runs again
             outcome = machine.service.access(gpa: gpa, privateView: privateView, isWrite: true)
         }
         guard case .notAccepted = outcome else {
@@ -62,21 +67,27 @@ extension VCPULoop {
         if let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters() {
             var rip: UInt64? = regs.rip
             if let written {
-                rip = FaultingAccess.instructionStart(ripAfter: regs.rip, wrote: walked, bytes: written.count, regs: regs, sregs: sregs,
-                                                     memory: machine.memory, encryptionMask: encryptionMask)
+                rip = FaultingAccess.instructionStart(
+                    ripAfter: regs.rip, wrote: walked, bytes: written.count, regs: regs, sregs: sregs,
+                    memory: machine.memory, encryptionMask: encryptionMask)
                 if let start = rip, (try? vcpu.modifyRegisters { $0.rip = start }) != nil {
                     at = location()
                 } else {
                     at += " (just after the writing instruction, whose start could not be recovered)"
                 }
             }
-            linear = rip.flatMap { FaultingAccess.linearAddress(instructionAt: $0, accessed: walked, regs: regs, sregs: sregs,
-                                                               memory: machine.memory, encryptionMask: encryptionMask) }
+            linear =
+                rip.flatMap {
+                    FaultingAccess.linearAddress(
+                        instructionAt: $0, accessed: walked, regs: regs, sregs: sregs,
+                        memory: machine.memory, encryptionMask: encryptionMask)
+                }
                 ?? GuestPageWalk.linearAddresses(mapping: walked, cr3: sregs.cr3, memory: machine.memory, encryptionMask: encryptionMask)
-                    .flatMap { $0.count == 1 ? $0.first : nil }
+                .flatMap { $0.count == 1 ? $0.first : nil }
         }
-        let access = UnacceptedAccess(gpa: gpa, address: address, linear: linear, isWrite: written != nil, at: at,
-                                      states: machine.service.describeStates(around: gpa))
+        let access = UnacceptedAccess(
+            gpa: gpa, address: address, linear: linear, isWrite: written != nil, at: at,
+            states: machine.service.describeStates(around: gpa))
         switch guest.unacceptedAccess(access) {
         case .stop(let reason):
             return .stopped(reason)
@@ -99,7 +110,7 @@ extension VCPULoop {
     /// completed nothing into it). A write was retired before the exit already.
     private func cancelAccess(restoringRegisters: Bool) throws(KVMError) {
         let before = try vcpu.getRegisters()
-        vcpu.kicker.kick()          // not in KVM_RUN: only sets immediate_exit
+        vcpu.kicker.kick() // not in KVM_RUN: only sets immediate_exit
         _ = try vcpu.run()
         if restoringRegisters { try vcpu.setRegisters(before) }
     }
@@ -112,12 +123,14 @@ extension VCPULoop {
         let start = gpa & ~pageMask
         let (end, overflow) = gpa.addingReportingOverflow(max(size, 1) + pageMask)
         guard machine.service.enforcesPrivateMemory, !overflow,
-              let range = try? GPARange(start: start, byteCount: (end & ~pageMask) - start) else {
+            let range = try? GPARange(start: start, byteCount: (end & ~pageMask) - start)
+        else {
             return .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: toPrivate, at: location()))
         }
         let request = ConversionRequest(range: range, direction: toPrivate ? .toPrivate : .toShared, pageSize: .size4K, origin: .kvmHypercall)
-        let outcome = ConversionLog.convert(request, transport: .native, service: machine.service, vcpu: index, events: &recorder.pending,
-                                            as: (machine.platform.identity ?? .kvm, .memoryFault(nil)))
+        let outcome = ConversionLog.convert(
+            request, transport: .native, service: machine.service, vcpu: index, events: &recorder.pending,
+            as: (machine.platform.identity ?? .kvm, .memoryFault(nil)))
         return outcome.succeeded ? nil : .stopped(.memoryFault(gpa: gpa, size: size, isPrivate: toPrivate, at: location()))
     }
 }

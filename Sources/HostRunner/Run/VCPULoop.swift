@@ -44,8 +44,9 @@ final class VCPULoop {
         sites = machine.sites.map { (address: $0.key, instruction: $0.value) }
         recorder = EventRecorder(vcpu: index, budget: control.budget, logLimit: machine.options.logLimit, stream: control.stream)
         let population = machine.population, image = machine.image
-        channel = ReportChannel(vcpu: index, memory: machine.memory, malformedRecordLimit: machine.options.malformedRecordLimit,
-                                plannedChecksum: { population.plannedChecksum(gpa: $0, length: $1) }, symbolize: image.symbolize)
+        channel = ReportChannel(
+            vcpu: index, memory: machine.memory, malformedRecordLimit: machine.options.malformedRecordLimit,
+            plannedChecksum: { population.plannedChecksum(gpa: $0, length: $1) }, symbolize: image.symbolize)
         guest = machine.platform.makeVCPU(index: index, options: machine.options)
         devices = GuestDevices(vcpu: index, channel: channel, recorder: recorder, platform: guest, cpuid: machine.cpuid[index])
     }

@@ -27,8 +27,12 @@ extension GHCBHost {
             case .malformed(let code):
                 let exitCode = page[.swExitCode]
                 GHCBEventAnswer.malformed(code).write(to: &page, for: .notDecoded(exitCode: exitCode))
-                events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
-                    request: "VMGEXIT exit code \(hex(exitCode))", answer: "SW_EXITINFO1 2, SW_EXITINFO2 \(code.rawValue) (\(code))")))
+                events.append(
+                    .rejected(
+                        vcpu: vcpu,
+                        RejectedRequest(
+                            interface: .sevSNP, transport: transport,
+                            request: "VMGEXIT exit code \(hex(exitCode))", answer: "SW_EXITINFO1 2, SW_EXITINFO2 \(code.rawValue) (\(code))")))
                 return .resume
             case .vcpuStops(let input):
                 return .stop(.platformStopped("VMGEXIT \(input): KVM fails KVM_RUN with EINVAL and the guest stops (sev.c)"))
@@ -137,8 +141,9 @@ extension GHCBHost {
     }
 
     static func refusedMSR(_ index: UInt32, write: Bool, transport: Transport) -> RejectedRequest {
-        RejectedRequest(interface: .sevSNP, transport: transport, request: "\(write ? "WRMSR" : "RDMSR") \(hex(index)) NAE event",
-                        answer: "SW_EXITINFO1 1, SW_EXITINFO2 \(hex(GHCBResponse.injectGeneralProtection)) (#GP)")
+        RejectedRequest(
+            interface: .sevSNP, transport: transport, request: "\(write ? "WRMSR" : "RDMSR") \(hex(index)) NAE event",
+            answer: "SW_EXITINFO1 1, SW_EXITINFO2 \(hex(GHCBResponse.injectGeneralProtection)) (#GP)")
     }
 }
 

@@ -41,8 +41,10 @@ struct GHCBHost {
         return pageProtocol(memory: memory, service: service, policy: policy, devices: devices, transport: transport, vcpu: vcpu, events: &events)
     }
 
-    private mutating func msrProtocol(service: ConversionService, devices: GuestDevices, transport: Transport, vcpu: Int,
-                                      events: inout [RunEvent]) -> Outcome {
+    private mutating func msrProtocol(
+        service: ConversionService, devices: GuestDevices, transport: Transport, vcpu: Int,
+        events: inout [RunEvent]
+    ) -> Outcome {
         let request = GHCBMSRRequest(msr: msr)
         let asked = "GHCB MSR \(hex(msr))"
         switch request {
@@ -62,8 +64,12 @@ struct GHCBHost {
                 msr = GHCBMSRProtocol.pageStateChangeResponse(for: outcome)
             } else {
                 msr = GHCBMSRProtocol.pageStateChangeError
-                events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
-                    request: "MSR PSC gfn \(hex(gfn)) operation \(operation)", answer: "GHCB MSR \(hex(msr))")))
+                events.append(
+                    .rejected(
+                        vcpu: vcpu,
+                        RejectedRequest(
+                            interface: .sevSNP, transport: transport,
+                            request: "MSR PSC gfn \(hex(gfn)) operation \(operation)", answer: "GHCB MSR \(hex(msr))")))
             }
         case .terminate(let reasonSet, let reasonCode):
             return .stop(.terminationRequested(.ghcb(reasonSet: reasonSet, reasonCode: reasonCode, via: .msrProtocol)))
@@ -73,8 +79,10 @@ struct GHCBHost {
             let answer = devices.cpuid(leaf: function, subleaf: 0, xcr0: xsave.xcr0, xss: xsave.xss)
             let value = [answer.eax, answer.ebx, answer.ecx, answer.edx][Int(register & 0x3)]
             msr = GHCBMSRResponse.cpuid(request: msr, value: value)
-            events.append(.served(vcpu: vcpu, interface: .sevSNP, request: .cpuid(leaf: function, subleaf: 0),
-                                  answer: "\(["EAX", "EBX", "ECX", "EDX"][Int(register & 0x3)]) \(hex(value)), GHCB MSR \(hex(msr))"))
+            events.append(
+                .served(
+                    vcpu: vcpu, interface: .sevSNP, request: .cpuid(leaf: function, subleaf: 0),
+                    answer: "\(["EAX", "EBX", "ECX", "EDX"][Int(register & 0x3)]) \(hex(value)), GHCB MSR \(hex(msr))"))
         case .preferredGHCB, .unknown:
             // KVM answers requests it does not implement by failing the run; so do we, by name.
             return .stop(.unsupportedRequest("\(asked): \(request) is not served by this host"))
@@ -99,23 +107,35 @@ struct GHCBHost {
             // A hypervisor cannot read a GHCB in private memory, let alone answer in it: KVM
             // fails to map it ("vmgexit: error mapping GHCB … from guest", sev.c
             // sev_handle_vmgexit) and KVM_RUN returns EINVAL. Nothing is written into it.
-            return .stop(.platformStopped("VMGEXIT with the GHCB at \(hex(gpa)) in private memory: KVM cannot map a private GHCB (\"vmgexit: error mapping GHCB\"), so KVM_RUN fails with EINVAL and the guest stops; page states: \(service.describeStates(around: gpa))"))
+            return .stop(
+                .platformStopped(
+                    "VMGEXIT with the GHCB at \(hex(gpa)) in private memory: KVM cannot map a private GHCB (\"vmgexit: error mapping GHCB\"), so KVM_RUN fails with EINVAL and the guest stops; page states: \(service.describeStates(around: gpa))"
+                ))
         }
         let disposition = GHCBExitHandler.handle(&page, ghcbGPA: gpa, policy: policy) { request in
             ConversionLog.convert(request, transport: transport, service: service, vcpu: vcpu, events: &events)
         }
         switch disposition {
         case .pageStateChange(let result) where result.exitInfo2 != 0:
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
-                request: "PSC NAE event", answer: "SW_EXITINFO2 \(hex(result.exitInfo2)) (\(result))")))
+            events.append(
+                .rejected(
+                    vcpu: vcpu,
+                    RejectedRequest(
+                        interface: .sevSNP, transport: transport,
+                        request: "PSC NAE event", answer: "SW_EXITINFO2 \(hex(result.exitInfo2)) (\(result))")))
         case .malformed(let error):
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .sevSNP, transport: transport,
-                request: "VMGEXIT exit code \(hex(page[.swExitCode]))", answer: "SW_EXITINFO1 2, SW_EXITINFO2 \(error.rawValue) (\(error))")))
+            events.append(
+                .rejected(
+                    vcpu: vcpu,
+                    RejectedRequest(
+                        interface: .sevSNP, transport: transport,
+                        request: "VMGEXIT exit code \(hex(page[.swExitCode]))", answer: "SW_EXITINFO1 2, SW_EXITINFO2 \(error.rawValue) (\(error))")))
         case .unhandled:
             // Not a conversion: an NAE event of the devices', or malformed.
-            let outcome = Self.serveEvent(in: &page, ghcbGPA: gpa, xsave: &xsave, memory: memory, devices: devices, transport: transport,
-                                          vcpu: vcpu, events: &events)
-            if case .stop = outcome { return outcome }    // no answer: the guest does not resume
+            let outcome = Self.serveEvent(
+                in: &page, ghcbGPA: gpa, xsave: &xsave, memory: memory, devices: devices, transport: transport,
+                vcpu: vcpu, events: &events)
+            if case .stop = outcome { return outcome } // no answer: the guest does not resume
             memory.withBytes(at: gpa, count: GHCBLayout.pageSize) { write(page, to: $0) }
             return outcome
         case .pageStateChange, .hypercall:

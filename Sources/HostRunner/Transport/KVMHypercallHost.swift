@@ -13,10 +13,13 @@ enum KVMHypercallHost {
             request = try MapGPARange.decode(nr: nr, a0: a0, a1: a1, a2: a2, longMode: longMode, cpl: cpl)
         } catch {
             let rax = error.returnValue(longMode: longMode)
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(
-                interface: .kvm, transport: transport,
-                request: "hypercall \(nr) gpa \(hex(a0)) npages \(a1) attributes \(hex(a2))",
-                answer: "rax = \(hex(rax)) (\(error))")))
+            events.append(
+                .rejected(
+                    vcpu: vcpu,
+                    RejectedRequest(
+                        interface: .kvm, transport: transport,
+                        request: "hypercall \(nr) gpa \(hex(a0)) npages \(a1) attributes \(hex(a2))",
+                        answer: "rax = \(hex(rax)) (\(error))")))
             return rax
         }
         let outcome = ConversionLog.convert(request, transport: transport, service: service, vcpu: vcpu, events: &events)

@@ -23,11 +23,19 @@ extension TDXHost {
             case .served:
                 events.append(.served(vcpu: vcpu, interface: .tdx, request: .tdVmCallInfo(leaf: 0), answer: "SUCCESS, R11-R14 0"))
             case .invalidOperand(let operand):
-                events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .tdx, transport: transport,
-                    request: "TDVMCALL subfunction \(hex(registers.r11)) (\(operand))", answer: "R10 \(hex(immediate.status)) (INVALID_OPERAND)")))
+                events.append(
+                    .rejected(
+                        vcpu: vcpu,
+                        RejectedRequest(
+                            interface: .tdx, transport: transport,
+                            request: "TDVMCALL subfunction \(hex(registers.r11)) (\(operand))", answer: "R10 \(hex(immediate.status)) (INVALID_OPERAND)")))
             case .subfunctionUnsupported(let subfunction):
-                events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .tdx, transport: transport,
-                    request: "TDVMCALL subfunction \(hex(subfunction))", answer: "R10 \(hex(immediate.status))")))
+                events.append(
+                    .rejected(
+                        vcpu: vcpu,
+                        RejectedRequest(
+                            interface: .tdx, transport: transport,
+                            request: "TDVMCALL subfunction \(hex(subfunction))", answer: "R10 \(hex(immediate.status))")))
             }
             return nil
         }
@@ -36,8 +44,12 @@ extension TDXHost {
         }
         func refused(_ what: String) {
             answer = .invalidOperand
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .tdx, transport: transport, request: what,
-                                                                answer: "R10 \(hex(TDVMCallStatus.invalidOperand)) (INVALID_OPERAND)")))
+            events.append(
+                .rejected(
+                    vcpu: vcpu,
+                    RejectedRequest(
+                        interface: .tdx, transport: transport, request: what,
+                        answer: "R10 \(hex(TDVMCallStatus.invalidOperand)) (INVALID_OPERAND)")))
         }
         var finish: VCPUFinish?
         switch request {

@@ -20,8 +20,10 @@ struct TDXHost {
     /// Serves one TDCALL; a finish is returned where the platform would not resume the guest
     /// (a stop) or a forwarded port write ended the run (the exit port).
     @discardableResult
-    mutating func tdcall(_ registers: inout TDCallRegisters, vcpu: Int, service: ConversionService, devices: GuestDevices,
-                         transport: Transport, events: inout [RunEvent]) -> VCPUFinish? {
+    mutating func tdcall(
+        _ registers: inout TDCallRegisters, vcpu: Int, service: ConversionService, devices: GuestDevices,
+        transport: Transport, events: inout [RunEvent]
+    ) -> VCPUFinish? {
         switch TDCall.decode(registers) {
         case .vpInfo:
             module.vpInfo(&registers, vcpu: vcpu, events: &events)
@@ -31,15 +33,20 @@ struct TDXHost {
             return module.accept(pageInfo, registers: &registers, vcpu: vcpu, service: service, transport: transport, events: &events)
                 .map(VCPUFinish.stopped)
         case .failed(let status):
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .tdx, transport: transport,
-                request: "TDCALL leaf \(registers.rax)", answer: "rax = \(hex(status))")))
+            events.append(
+                .rejected(
+                    vcpu: vcpu,
+                    RejectedRequest(
+                        interface: .tdx, transport: transport,
+                        request: "TDCALL leaf \(registers.rax)", answer: "rax = \(hex(status))")))
             registers.rax = status
         case .vmcall(.unsupported, let exposed):
             // Not a conversion: a subfunction of the devices', the GHCI's, or unknown.
             var answer = TDVMCallAnswer.subfunctionUnsupported
-            let finish = serveSubfunction(registers, exposedMask: exposed, devices: devices, transport: transport, vcpu: vcpu,
-                                          events: &events, answer: &answer)
-            if case .stopped = finish { return finish }     // the guest does not resume
+            let finish = serveSubfunction(
+                registers, exposedMask: exposed, devices: devices, transport: transport, vcpu: vcpu,
+                events: &events, answer: &answer)
+            if case .stopped = finish { return finish } // the guest does not resume
             answer.apply(to: &registers, exposedMask: exposed)
             return finish
         case .vmcall(let call, let exposed):
@@ -66,7 +73,8 @@ struct TDXHost {
         }
     }
 
-    private mutating func vmcall(_ call: TDVMCall, vcpu: Int, service: ConversionService, transport: Transport, events: inout [RunEvent]) -> TDVMCallCompletion {
+    private mutating func vmcall(_ call: TDVMCall, vcpu: Int, service: ConversionService, transport: Transport, events: inout [RunEvent]) -> TDVMCallCompletion
+    {
         switch call {
         case .mapGPA(let gpa, let size):
             let completion: TDVMCallCompletion
@@ -77,21 +85,32 @@ struct TDXHost {
                 completion = error.completion
             }
             if completion.status == TDVMCallStatus.retry {
-                events.append(.served(vcpu: vcpu, interface: .tdx, request: .mapGPA(gpa: gpa, size: size),
-                                      answer: "RETRY, R11 \(completion.r11.map { hex($0) } ?? "-")"))
+                events.append(
+                    .served(
+                        vcpu: vcpu, interface: .tdx, request: .mapGPA(gpa: gpa, size: size),
+                        answer: "RETRY, R11 \(completion.r11.map { hex($0) } ?? "-")"))
             } else if completion.status != TDVMCallStatus.success {
-                events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .tdx, transport: transport,
-                    request: "MapGPA gpa \(hex(gpa)) size \(hex(size))",
-                    answer: "R10 \(hex(completion.status))" + (completion.r11.map { ", R11 \(hex($0))" } ?? ""))))
+                events.append(
+                    .rejected(
+                        vcpu: vcpu,
+                        RejectedRequest(
+                            interface: .tdx, transport: transport,
+                            request: "MapGPA gpa \(hex(gpa)) size \(hex(size))",
+                            answer: "R10 \(hex(completion.status))" + (completion.r11.map { ", R11 \(hex($0))" } ?? ""))))
             }
             return completion
         case .kvmHypercall(let nr, let a0, let a1, let a2, _):
-            let rax = KVMHypercallHost.serve(nr: nr, a0: a0, a1: a1, a2: a2, longMode: true, cpl: 0,
-                                             transport: transport, service: service, vcpu: vcpu, events: &events)
+            let rax = KVMHypercallHost.serve(
+                nr: nr, a0: a0, a1: a1, a2: a2, longMode: true, cpl: 0,
+                transport: transport, service: service, vcpu: vcpu, events: &events)
             return TDVMCallCompletion(hypercallReturnValue: rax)
         case .unsupported(let subfunction):
-            events.append(.rejected(vcpu: vcpu, RejectedRequest(interface: .tdx, transport: transport,
-                request: "TDVMCALL subfunction \(hex(subfunction))", answer: "R10 \(hex(TDVMCallCompletion.subfunctionUnsupported.status))")))
+            events.append(
+                .rejected(
+                    vcpu: vcpu,
+                    RejectedRequest(
+                        interface: .tdx, transport: transport,
+                        request: "TDVMCALL subfunction \(hex(subfunction))", answer: "R10 \(hex(TDVMCallCompletion.subfunctionUnsupported.status))")))
             return .subfunctionUnsupported
         }
     }

@@ -37,8 +37,10 @@ public final class ImageBuilder: @unchecked Sendable {
 
     /// `runFolder`: the command's (which removes it on every exit, signals included); nil
     /// makes one of the builder's own, removed when the builder goes.
-    public init(toolchain: Toolchain, root: ProjectRoot, cache: ImageCache? = ImageCache.standard(),
-                runFolder: RunFolder? = nil, notices: @escaping @Sendable (String) -> Void = ImageBuilder.warnOnStandardError) throws(BuildError) {
+    public init(
+        toolchain: Toolchain, root: ProjectRoot, cache: ImageCache? = ImageCache.standard(),
+        runFolder: RunFolder? = nil, notices: @escaping @Sendable (String) -> Void = ImageBuilder.warnOnStandardError
+    ) throws(BuildError) {
         self.toolchain = toolchain
         self.root = root
         self.cache = cache
@@ -119,8 +121,9 @@ public final class ImageBuilder: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let key = sharedKeys[layout] { return key }
-        let key = ImageCache.sharedKey(toolchain: toolchain, root: root, layout: layout,
-                                       flags: Self.assemblerFlags(layout) + Self.linkerFlags)
+        let key = ImageCache.sharedKey(
+            toolchain: toolchain, root: root, layout: layout,
+            flags: Self.assemblerFlags(layout) + Self.linkerFlags)
         sharedKeys[layout] = key
         return key
     }
@@ -134,9 +137,13 @@ public final class ImageBuilder: @unchecked Sendable {
         let stubObjects = try assemble(stub.files, layout: layout, into: folder, extraInclude: stub.files.first.map(parentFolder))
         try requireMain(stub, objects: stubObjects)
         let elfPath = folder + "/\(stub.name).elf"
-        let result = try Subprocess.run(toolchain.linker, for: runFolder, [
-            "-T", root.linkerScript(for: layout)] + Self.linkerFlags + ["-o", elfPath,
-        ] + runtime + stubObjects + ["--start-lib"] + interfaces + ["--end-lib"])
+        let result = try Subprocess.run(
+            toolchain.linker, for: runFolder,
+            [
+                "-T", root.linkerScript(for: layout),
+            ] + Self.linkerFlags + [
+                "-o", elfPath,
+            ] + runtime + stubObjects + ["--start-lib"] + interfaces + ["--end-lib"])
         guard result.status == 0 else {
             throw .link(stub: stub.name, diagnostics: Self.diagnostics(result.errorOutput, markers: ["error:"]))
         }
@@ -165,8 +172,10 @@ public final class ImageBuilder: @unchecked Sendable {
         let linked = try Image(name: name, elf: elf)
         let file = try ELFFile(bytes: elf)
         guard let footer = file.section(named: ".footer"), footer.size == UInt64(FirmwareTables.areaSize),
-              footer.address + footer.size == Layout.romWindow.end - 32 else {
-            throw BuildError.link(stub: name, diagnostics: ["the firmware layout has no \(FirmwareTables.areaSize)-byte .footer ending at 4 GiB - 32 (Linker/firmware.ld)"])
+            footer.address + footer.size == Layout.romWindow.end - 32
+        else {
+            throw BuildError.link(
+                stub: name, diagnostics: ["the firmware layout has no \(FirmwareTables.areaSize)-byte .footer ending at 4 GiB - 32 (Linker/firmware.ld)"])
         }
         let tables: [UInt8]
         do {
@@ -187,10 +196,12 @@ public final class ImageBuilder: @unchecked Sendable {
         let results = ConcurrentSlots<Result<(Image, ImageWriter.Written), BuildError>>(count: jobs.count)
         ParallelWork.run(jobs.count) { [self] index in
             let (stub, layout) = jobs[index]
-            results.set(index, Result { () throws(BuildError) in
-                let image = try build(stub, layout: layout)
-                return (image, try writer.write(image))
-            })
+            results.set(
+                index,
+                Result { () throws(BuildError) in
+                    let image = try build(stub, layout: layout)
+                    return (image, try writer.write(image))
+                })
         }
         var built: [(Image, ImageWriter.Written)] = []
         for result in results.values.compactMap({ $0 }) { built.append(try result.get()) }
@@ -221,9 +232,11 @@ public final class ImageBuilder: @unchecked Sendable {
         }
         let failures = ConcurrentSlots<BuildError>(count: files.count)
         ParallelWork.run(files.count) { [self] index in
-            var arguments = Self.assemblerFlags(layout) + [
-                             "-I", root.includeDirectory + "/", "-I", root.runtimeDirectory + "/",
-                             "-I", root.interfacesDirectory + "/"]
+            var arguments =
+                Self.assemblerFlags(layout) + [
+                    "-I", root.includeDirectory + "/", "-I", root.runtimeDirectory + "/",
+                    "-I", root.interfacesDirectory + "/",
+                ]
             if let extraInclude { arguments += ["-I", extraInclude + "/"] }
             arguments += ["-o", objects[index], files[index]]
             switch Result(catching: { () throws(BuildError) in try Subprocess.run(toolchain.assembler, for: runFolder, arguments) }) {
@@ -243,7 +256,8 @@ public final class ImageBuilder: @unchecked Sendable {
     private func requireMain(_ stub: StubSource, objects: [String]) throws(BuildError) {
         for object in objects {
             guard let data = FileManager.default.contents(atPath: object),
-                  let file = try? ELFFile(bytes: [UInt8](data)) else { continue }
+                let file = try? ELFFile(bytes: [UInt8](data))
+            else { continue }
             if file.symbols.contains(where: { $0.name == "main" && $0.isGlobal && $0.isDefined }) { return }
         }
         throw .noMain(stub: stub.name)

@@ -74,8 +74,9 @@ public struct ImageCache: Sendable {
         guard Self.digestSize + elf.count <= Self.largestEntry else { return }
         let final = path(key)
         let images = (final as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: images, withIntermediateDirectories: true,
-                                                 attributes: [.posixPermissions: 0o700])
+        try? FileManager.default.createDirectory(
+            atPath: images, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700])
         let temporary = images + "/.\(key).\(ProcessInfo.processInfo.processIdentifier).\(UUID().uuidString.prefix(8))"
         guard folder.trackedFile(temporary, contents: Data(Self.digest(key: key, elf: elf) + elf)) else { return }
         if rename(temporary, final) != 0 { unlink(temporary) }

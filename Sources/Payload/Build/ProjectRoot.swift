@@ -30,7 +30,8 @@ public struct ProjectRoot: Sendable {
                 folder = parent
             }
         }
-        throw .noProjectRoot("no folder with GuestStubs/runtime and Linker/ above the executable or the working directory; set ENLIGHTEN_HOME to the Enlighten checkout")
+        throw .noProjectRoot(
+            "no folder with GuestStubs/runtime and Linker/ above the executable or the working directory; set ENLIGHTEN_HOME to the Enlighten checkout")
     }
 
     private static func isRoot(_ path: String) -> Bool {

@@ -38,7 +38,8 @@ public struct StubSource: Sendable, Equatable {
             var isDirectory: ObjCBool = false
             let path = root.scenariosDirectory + "/" + entry
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue,
-                  !asmFiles(in: path).isEmpty else { return nil }
+                !asmFiles(in: path).isEmpty
+            else { return nil }
             return entry
         }.sorted()
     }

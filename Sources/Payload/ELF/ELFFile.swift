@@ -78,10 +78,13 @@ public struct ELFFile: Sendable {
                 memorySize: try reader.u64(base + 40, "p_memsz"))
             if segment.isLoadable {
                 guard reader.contains(offset: segment.offset, length: segment.fileSize) else {
-                    throw ELFError.inconsistent("segment \(index) file range [0x\(String(segment.offset, radix: 16)), +0x\(String(segment.fileSize, radix: 16))) runs past the end of the file")
+                    throw ELFError.inconsistent(
+                        "segment \(index) file range [0x\(String(segment.offset, radix: 16)), +0x\(String(segment.fileSize, radix: 16))) runs past the end of the file"
+                    )
                 }
                 guard segment.fileSize <= segment.memorySize else {
-                    throw ELFError.inconsistent("segment \(index) has p_filesz 0x\(String(segment.fileSize, radix: 16)) larger than p_memsz 0x\(String(segment.memorySize, radix: 16))")
+                    throw ELFError.inconsistent(
+                        "segment \(index) has p_filesz 0x\(String(segment.fileSize, radix: 16)) larger than p_memsz 0x\(String(segment.memorySize, radix: 16))")
                 }
                 guard !segment.physicalAddress.addingReportingOverflow(segment.memorySize).overflow else {
                     throw ELFError.inconsistent("segment \(index) wraps around the address space")
@@ -121,7 +124,8 @@ public struct ELFFile: Sendable {
                 entrySize: try reader.u64(base + 56, "sh_entsize"))
             if !section.isNoBits && section.type != 0 {
                 guard reader.contains(offset: section.offset, length: section.size) else {
-                    throw ELFError.inconsistent("section \(index) data [0x\(String(section.offset, radix: 16)), +0x\(String(section.size, radix: 16))) runs past the end of the file")
+                    throw ELFError.inconsistent(
+                        "section \(index) data [0x\(String(section.offset, radix: 16)), +0x\(String(section.size, radix: 16))) runs past the end of the file")
                 }
             }
             raw.append((try reader.u32(base, "sh_name"), section))
@@ -147,7 +151,9 @@ public struct ELFFile: Sendable {
         let withData = sections.filter { !$0.isNoBits && $0.type != 0 && $0.size > 0 }
             .sorted { $0.offset < $1.offset }
         for (previous, next) in zip(withData, withData.dropFirst()) where previous.offset + previous.size > next.offset {
-            throw ELFError.inconsistent("sections \(previous.name.isEmpty ? "#\(previous.index)" : previous.name) and \(next.name.isEmpty ? "#\(next.index)" : next.name) overlap in the file")
+            throw ELFError.inconsistent(
+                "sections \(previous.name.isEmpty ? "#\(previous.index)" : previous.name) and \(next.name.isEmpty ? "#\(next.index)" : next.name) overlap in the file"
+            )
         }
     }
 
@@ -169,8 +175,7 @@ public struct ELFFile: Sendable {
             let sectionIndex = try reader.u16(base + 6, "st_shndx")
             let value = try reader.u64(base + 8, "st_value")
             let size = try reader.u64(base + 16, "st_size")
-            let name = nameOffset == 0 ? "" :
-                try reader.cString(strings.offset + UInt64(nameOffset), limit: strings.offset + strings.size, "symbol name")
+            let name = nameOffset == 0 ? "" : try reader.cString(strings.offset + UInt64(nameOffset), limit: strings.offset + strings.size, "symbol name")
             symbols.append(ELFSymbol(name: name, value: value, size: size, binding: info >> 4, type: info & 0xF, sectionIndex: sectionIndex))
         }
         return symbols

@@ -37,8 +37,9 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
     case sevSectionOverlapsImage(index: Int, gpa: UInt32, size: UInt32, imageBase: UInt64)
     case sevSectionsOverlap(index: Int, gpa: UInt32, size: UInt32, other: Int, otherGPA: UInt32, otherSize: UInt32)
     case tdxSectionEmpty(index: Int, type: String)
-    case tdxSectionsOverlap(index: Int, memoryAddress: UInt64, memorySize: UInt64,
-                            other: Int, otherAddress: UInt64, otherSize: UInt64)
+    case tdxSectionsOverlap(
+        index: Int, memoryAddress: UInt64, memorySize: UInt64,
+        other: Int, otherAddress: UInt64, otherSize: UInt64)
     case tdxPrelaunchTotalTooLarge(index: Int, total: UInt64, limit: UInt64)
     case tdxExtendedTotalTooLarge(index: Int, total: UInt64, imageSize: Int)
     /// The file could not be read at `at` (an I/O error, or it shrank after it was opened).
@@ -49,20 +50,23 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .imageTooSmall, .imageSizeNotPageMultiple, .unreadable: return .image
         case .noFooterTable, .footerLengthTooSmall, .footerLengthPastImage,
-             .entryLengthTooSmall, .entryLengthPastTable, .footerLeftoverBytes: return .footer
+            .entryLengthTooSmall, .entryLengthPastTable, .footerLeftoverBytes:
+            return .footer
         case .entryDataTooShort(let structure, _, _),
-             .metadataOffsetOutsideFile(let structure, _, _),
-             .badSignature(let structure, _, _, _),
-             .unsupportedVersion(let structure, _),
-             .metadataLengthMismatch(let structure, _, _),
-             .metadataPastFile(let structure, _, _, _),
-             .tooManySections(let structure, _, _): return structure
+            .metadataOffsetOutsideFile(let structure, _, _),
+            .badSignature(let structure, _, _, _),
+            .unsupportedVersion(let structure, _),
+            .metadataLengthMismatch(let structure, _, _),
+            .metadataPastFile(let structure, _, _, _),
+            .tooManySections(let structure, _, _):
+            return structure
         case .unknownSEVSectionType, .sevSectionMisaligned, .sevSectionPastFourGiB, .sevSectionEmpty,
-             .sevSectionOverlapsImage, .sevSectionsOverlap: return .sevMetadata
+            .sevSectionOverlapsImage, .sevSectionsOverlap:
+            return .sevMetadata
         case .unknownTDXSectionType, .tdxSectionDataPastFile, .tdxSectionMisaligned,
-             .tdxSectionRawLargerThanMemory, .tdxSectionRawDataMismatch,
-             .tdxSectionOutsideAddressSpace, .tdxSectionTooLarge, .tdxSectionEmpty, .tdxSectionsOverlap,
-             .tdxPrelaunchTotalTooLarge, .tdxExtendedTotalTooLarge:
+            .tdxSectionRawLargerThanMemory, .tdxSectionRawDataMismatch,
+            .tdxSectionOutsideAddressSpace, .tdxSectionTooLarge, .tdxSectionEmpty, .tdxSectionsOverlap,
+            .tdxPrelaunchTotalTooLarge, .tdxExtendedTotalTooLarge:
             return .tdxMetadata
         }
     }
@@ -107,11 +111,13 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
         case .tdxSectionOutsideAddressSpace(let index, let address, let size):
             return "TDX metadata section \(index) (address \(hex(address)), size \(hex(size))) runs past the 52-bit guest-physical address space"
         case .tdxSectionTooLarge(let index, let size, let limit):
-            return "TDX metadata section \(index) asks for \(hex(size)) bytes to be added before launch, more than the \(hex(limit)) we accept for pre-launch population"
+            return
+                "TDX metadata section \(index) asks for \(hex(size)) bytes to be added before launch, more than the \(hex(limit)) we accept for pre-launch population"
         case .unknownTDXSectionType(let index, let type):
             return "TDX metadata section \(index) has unknown type \(type)"
         case .tdxSectionDataPastFile(let index, let offset, let size, let fileSize):
-            return "TDX metadata section \(index) takes \(hex(size)) bytes at file offset \(hex(offset)), past the end of the \(hex(fileSize))-byte file (a code-only volume?)"
+            return
+                "TDX metadata section \(index) takes \(hex(size)) bytes at file offset \(hex(offset)), past the end of the \(hex(fileSize))-byte file (a code-only volume?)"
         case .tdxSectionMisaligned(let index, let address, let size):
             return "TDX metadata section \(index) (address \(hex(address)), size \(hex(size))) is not 4 KiB aligned"
         case .tdxSectionRawLargerThanMemory(let index, let raw, let memory):
@@ -121,17 +127,22 @@ public enum FirmwareError: Error, Equatable, Sendable, CustomStringConvertible {
         case .sevSectionEmpty(let index, let gpa, let type):
             return "SEV metadata section \(index) (\(type), GPA \(hex(gpa))) has size 0: KVM refuses an empty SNP_LAUNCH_UPDATE"
         case .sevSectionOverlapsImage(let index, let gpa, let size, let base):
-            return "SEV metadata section \(index) (GPA \(hex(gpa)), size \(hex(size))) overlaps the image at \(hex(base))..0xffffffff: a VMM cannot add those pages twice"
+            return
+                "SEV metadata section \(index) (GPA \(hex(gpa)), size \(hex(size))) overlaps the image at \(hex(base))..0xffffffff: a VMM cannot add those pages twice"
         case .sevSectionsOverlap(let index, let gpa, let size, let other, let otherGPA, let otherSize):
-            return "SEV metadata section \(index) (GPA \(hex(gpa)), size \(hex(size))) overlaps section \(other) (GPA \(hex(otherGPA)), size \(hex(otherSize))): a VMM cannot add a page twice"
+            return
+                "SEV metadata section \(index) (GPA \(hex(gpa)), size \(hex(size))) overlaps section \(other) (GPA \(hex(otherGPA)), size \(hex(otherSize))): a VMM cannot add a page twice"
         case .tdxSectionEmpty(let index, let type):
             return "TDX metadata section \(index) (\(type)) has memory size 0: KVM refuses to add an empty region"
         case .tdxSectionsOverlap(let index, let address, let size, let other, let otherAddress, let otherSize):
-            return "TDX metadata section \(index) (address \(hex(address)), size \(hex(size))) overlaps section \(other) (address \(hex(otherAddress)), size \(hex(otherSize))): a VMM cannot add a page twice before launch"
+            return
+                "TDX metadata section \(index) (address \(hex(address)), size \(hex(size))) overlaps section \(other) (address \(hex(otherAddress)), size \(hex(otherSize))): a VMM cannot add a page twice before launch"
         case .tdxPrelaunchTotalTooLarge(let index, let total, let limit):
-            return "TDX metadata section \(index) brings the memory added before launch to \(hex(total)) bytes, more than the \(hex(limit)) (4 GiB) we accept for a whole image"
+            return
+                "TDX metadata section \(index) brings the memory added before launch to \(hex(total)) bytes, more than the \(hex(limit)) (4 GiB) we accept for a whole image"
         case .tdxExtendedTotalTooLarge(let index, let total, let imageSize):
-            return "TDX metadata section \(index) brings the memory extended into MRTD to \(hex(total)) bytes, more than the \(hex(imageSize))-byte image holds: MR.EXTEND measures image bytes"
+            return
+                "TDX metadata section \(index) brings the memory extended into MRTD to \(hex(total)) bytes, more than the \(hex(imageSize))-byte image holds: MR.EXTEND measures image bytes"
         case .unreadable(let path, let at, let reason):
             return "cannot read \(path) at file offset \(hex(at)): \(reason)"
         case .tdxSectionRawDataMismatch(let index, let type, let raw):

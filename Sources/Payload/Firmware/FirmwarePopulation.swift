@@ -18,8 +18,10 @@ public struct FirmwarePopulationStep: Equatable, Sendable, Encodable {
     /// Where the step comes from: the image itself or a metadata section.
     public let source: String
 
-    public init(platform: Platform, gpa: UInt64, size: UInt64, how: String, contentsMeasured: Bool,
-                addressMeasured: Bool = true, source: String) {
+    public init(
+        platform: Platform, gpa: UInt64, size: UInt64, how: String, contentsMeasured: Bool,
+        addressMeasured: Bool = true, source: String
+    ) {
         self.platform = platform
         self.gpa = gpa
         self.size = size
@@ -55,9 +57,12 @@ public struct FirmwarePopulationStep: Equatable, Sendable, Encodable {
 public enum FirmwarePopulation {
     /// SEV-SNP: the whole image as NORMAL pages, then the SEV metadata sections in order.
     public static func snp(_ image: FirmwareImage) -> [FirmwarePopulationStep] {
-        var steps = [FirmwarePopulationStep(platform: .snp, gpa: image.base, size: UInt64(image.size),
-                                            how: "image bytes, LAUNCH_UPDATE NORMAL pages", contentsMeasured: true,
-                                            source: "image")]
+        var steps = [
+            FirmwarePopulationStep(
+                platform: .snp, gpa: image.base, size: UInt64(image.size),
+                how: "image bytes, LAUNCH_UPDATE NORMAL pages", contentsMeasured: true,
+                source: "image")
+        ]
         for (index, section) in (image.sevMetadata?.sections ?? []).enumerated() {
             let (how, measured): (String, Bool)
             switch section.type {
@@ -67,9 +72,11 @@ public enum FirmwarePopulation {
             case .kernelHashes: (how, measured) = ("kernel/initrd/cmdline hash table (zero without a kernel), NORMAL pages", true)
             case .unknown: (how, measured) = ("unknown section type: a VMM cannot populate it", false)
             }
-            steps.append(FirmwarePopulationStep(platform: .snp, gpa: UInt64(section.gpa), size: UInt64(section.size),
-                                                how: how, contentsMeasured: measured,
-                                                source: "SEV section \(index) (\(section.type))"))
+            steps.append(
+                FirmwarePopulationStep(
+                    platform: .snp, gpa: UInt64(section.gpa), size: UInt64(section.size),
+                    how: how, contentsMeasured: measured,
+                    source: "SEV section \(index) (\(section.type))"))
         }
         return steps
     }
@@ -78,7 +85,8 @@ public enum FirmwarePopulation {
     /// with PAGE.AUG) and extended into MRTD when MR.EXTEND is set.
     public static func tdx(_ image: FirmwareImage) -> [FirmwarePopulationStep] {
         (image.tdxMetadata?.sections ?? []).enumerated().map { index, section in
-            let contents = section.rawSize == 0
+            let contents =
+                section.rawSize == 0
                 ? "zero"
                 : "\(hex(section.rawSize)) image bytes from file offset \(hex(section.dataOffset))"
             let how: String
@@ -87,11 +95,12 @@ public enum FirmwarePopulation {
             } else {
                 how = "\(contents), TDH.MEM.PAGE.ADD" + (section.attributes.contains(.mrExtend) ? " + TDH.MR.EXTEND" : "")
             }
-            return FirmwarePopulationStep(platform: .tdx, gpa: section.memoryAddress, size: section.memorySize, how: how,
-                                          contentsMeasured: section.attributes.contains(.mrExtend)
-                                              && !section.attributes.contains(.pageAug),
-                                          addressMeasured: !section.attributes.contains(.pageAug),
-                                          source: "TDX section \(index) (\(section.type))")
+            return FirmwarePopulationStep(
+                platform: .tdx, gpa: section.memoryAddress, size: section.memorySize, how: how,
+                contentsMeasured: section.attributes.contains(.mrExtend)
+                    && !section.attributes.contains(.pageAug),
+                addressMeasured: !section.attributes.contains(.pageAug),
+                source: "TDX section \(index) (\(section.type))")
         }
     }
 }

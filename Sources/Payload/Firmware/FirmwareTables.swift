@@ -48,11 +48,13 @@ public enum FirmwareTables {
     /// - Private `zero` RAM ranges become SNP_SEC_MEM (SEV) and TEMP_MEM (TDX) sections.
     /// - Shared ranges, and ranges that start shared, are not populated privately: no section.
     /// - `tdHob` becomes the TD_HOB section QEMU requires.
-    public static func build(plan: PopulationPlan, romBase: UInt64, romSize: UInt64,
-                             tdHob: GPARange = defaultTDHob) throws(FirmwareTablesError) -> [UInt8] {
+    public static func build(
+        plan: PopulationPlan, romBase: UInt64, romSize: UInt64,
+        tdHob: GPARange = defaultTDHob
+    ) throws(FirmwareTablesError) -> [UInt8] {
         let rom = GPARange(start: romBase, end: romBase &+ romSize)
         guard romBase % 4096 == 0, romSize % 4096 == 0, romSize >= UInt64(areaOffsetFromEnd),
-              romBase.addingReportingOverflow(romSize) == (FirmwareImage.fourGiB, false)
+            romBase.addingReportingOverflow(romSize) == (FirmwareImage.fourGiB, false)
         else { throw .romGeometry(base: romBase, size: romSize) }
 
         var zeroRanges: [GPARange] = []
@@ -73,11 +75,18 @@ public enum FirmwareTables {
         }
 
         let sev = sevMetadata(zeroRanges: zeroRanges)
-        let tdxSections = romSections(rom: rom, unmeasured: unmeasuredROM)
-            + zeroRanges.map { TDXSection(dataOffset: 0, rawSize: 0, memoryAddress: $0.start, memorySize: $0.size,
-                                          type: .tempMem, attributes: []) }
-            + [TDXSection(dataOffset: 0, rawSize: 0, memoryAddress: tdHob.start, memorySize: tdHob.size,
-                          type: .tdHob, attributes: [])]
+        let tdxSections =
+            romSections(rom: rom, unmeasured: unmeasuredROM)
+            + zeroRanges.map {
+                TDXSection(
+                    dataOffset: 0, rawSize: 0, memoryAddress: $0.start, memorySize: $0.size,
+                    type: .tempMem, attributes: [])
+            }
+            + [
+                TDXSection(
+                    dataOffset: 0, rawSize: 0, memoryAddress: tdHob.start, memorySize: tdHob.size,
+                    type: .tdHob, attributes: [])
+            ]
         let tdx = tdxMetadata(tdxSections)
 
         let tdxGUIDOffset = (sev.count + 15) / 16 * 16
@@ -95,8 +104,10 @@ public enum FirmwareTables {
         let table = guidTable([
             (KnownFirmwareGUID.tdxMetadataOffset, le32(tdxFromEnd)),
             (KnownFirmwareGUID.sevMetadataOffset, le32(sevFromEnd)),
-            (KnownFirmwareGUID.sevHashTableBlock,
-             le32(UInt32(LaunchPages.kernelHashes.start)) + le32(UInt32(LaunchPages.kernelHashes.size))),
+            (
+                KnownFirmwareGUID.sevHashTableBlock,
+                le32(UInt32(LaunchPages.kernelHashes.start)) + le32(UInt32(LaunchPages.kernelHashes.size))
+            ),
             (KnownFirmwareGUID.sevESResetBlock, le32(apEntry)),
         ])
 
@@ -112,8 +123,10 @@ public enum FirmwareTables {
     /// Writes the area into `rom`, a firmware-layout ROM whose last byte is at 4 GiB − 1. The
     /// linker leaves the area zero; anything else there means the layout moved, and overwriting
     /// it would corrupt the image, so that is refused.
-    public static func install(into rom: inout [UInt8], plan: PopulationPlan,
-                               tdHob: GPARange = defaultTDHob) throws(FirmwareTablesError) {
+    public static func install(
+        into rom: inout [UInt8], plan: PopulationPlan,
+        tdHob: GPARange = defaultTDHob
+    ) throws(FirmwareTablesError) {
         let size = UInt64(rom.count)
         let area = try build(plan: plan, romBase: FirmwareImage.fourGiB &- size, romSize: size, tdHob: tdHob)
         let start = rom.count - areaOffsetFromEnd
@@ -130,7 +143,8 @@ public enum FirmwareTables {
     }
 
     private static func sevMetadata(zeroRanges: [GPARange]) -> [UInt8] {
-        let sections = zeroRanges.map { ($0, SEVSectionType.snpSecureMemory) }
+        let sections =
+            zeroRanges.map { ($0, SEVSectionType.snpSecureMemory) }
             + [(LaunchPages.secrets, .snpSecrets), (LaunchPages.cpuid, .cpuid), (LaunchPages.kernelHashes, .kernelHashes)]
         var out = Array("ASEV".utf8)
         out.appendLE(UInt32(MetadataHeader.size + SEVMetadata.sectionSize * sections.count))
@@ -147,9 +161,10 @@ public enum FirmwareTables {
     /// The ROM cut into BFV (measured) and CFV (unmeasured) pieces, in address order.
     private static func romSections(rom: GPARange, unmeasured: [GPARange]) -> [TDXSection] {
         func section(_ range: GPARange, _ type: TDXSectionType) -> TDXSection {
-            TDXSection(dataOffset: UInt32(truncatingIfNeeded: range.start - rom.start),
-                       rawSize: UInt32(truncatingIfNeeded: range.size), memoryAddress: range.start,
-                       memorySize: range.size, type: type, attributes: type == .bfv ? .mrExtend : [])
+            TDXSection(
+                dataOffset: UInt32(truncatingIfNeeded: range.start - rom.start),
+                rawSize: UInt32(truncatingIfNeeded: range.size), memoryAddress: range.start,
+                memorySize: range.size, type: type, attributes: type == .bfv ? .mrExtend : [])
         }
         var sections: [TDXSection] = []
         var cursor = rom.start

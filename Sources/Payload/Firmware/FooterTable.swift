@@ -41,8 +41,8 @@ public struct FooterTable: Equatable, Sendable {
         let size = contents.count
         let footerOffset = size - bytesAfterTable - entryHeaderSize
         guard footerOffset >= 0, let footer = try contents.bytes(at: footerOffset, count: entryHeaderSize),
-              let footerLength = footer.readLE(UInt16.self, at: 0),
-              let footerGUID = FirmwareGUID(bytes: Array(footer[2..<entryHeaderSize]))
+            let footerLength = footer.readLE(UInt16.self, at: 0),
+            let footerGUID = FirmwareGUID(bytes: Array(footer[2..<entryHeaderSize]))
         else { throw .imageTooSmall(size: size, needed: bytesAfterTable + entryHeaderSize) }
         guard footerGUID == KnownFirmwareGUID.footer else {
             throw .noFooterTable(found: footerGUID, at: footerOffset + 2)
@@ -63,16 +63,17 @@ public struct FooterTable: Equatable, Sendable {
         while end - tableOffset >= entryHeaderSize {
             let trailer = end - entryHeaderSize
             guard let entryLength = table.readLE(UInt16.self, at: local(trailer)),
-                  let guidBytes = table.bytes(at: local(trailer) + 2, count: 16),
-                  let guid = FirmwareGUID(bytes: guidBytes)
+                let guidBytes = table.bytes(at: local(trailer) + 2, count: 16),
+                let guid = FirmwareGUID(bytes: guidBytes)
             else { break } // unreachable: the loop condition keeps the trailer inside the table
             let size = Int(entryLength)
             guard size >= entryHeaderSize else {
                 throw .entryLengthTooSmall(index: entries.count, guid: guid, length: size, at: trailer)
             }
             guard size <= end - tableOffset else {
-                throw .entryLengthPastTable(index: entries.count, guid: guid, length: size,
-                                            remaining: end - tableOffset, at: trailer)
+                throw .entryLengthPastTable(
+                    index: entries.count, guid: guid, length: size,
+                    remaining: end - tableOffset, at: trailer)
             }
             let dataOffset = end - size
             let data = table.bytes(at: local(dataOffset), count: size - entryHeaderSize) ?? []

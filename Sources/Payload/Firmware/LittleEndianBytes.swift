@@ -28,5 +28,3 @@ extension Array where Element == UInt8 {
         }
     }
 }
-
-

@@ -16,8 +16,10 @@ struct MetadataHeader {
     let count: UInt32
 
     /// Reads the header `guid`'s footer entry points at; nil when the entry is absent.
-    static func read(_ image: FirmwareContents, footer: FooterTable, guid: FirmwareGUID, signature expected: String,
-                     structure: FirmwareStructure) throws(FirmwareError) -> MetadataHeader? {
+    static func read(
+        _ image: FirmwareContents, footer: FooterTable, guid: FirmwareGUID, signature expected: String,
+        structure: FirmwareStructure
+    ) throws(FirmwareError) -> MetadataHeader? {
         guard let entry = footer.entry(guid) else { return nil }
         guard let fromEnd = entry.data.readLE(UInt32.self, at: 0) else {
             throw .entryDataTooShort(structure: structure, length: entry.data.count, needed: 4)
@@ -27,9 +29,9 @@ struct MetadataHeader {
         }
         let start = image.count - Int(fromEnd)
         guard let header = try image.bytes(at: start, count: size),
-              let length = header.readLE(UInt32.self, at: 4),
-              let version = header.readLE(UInt32.self, at: 8),
-              let count = header.readLE(UInt32.self, at: 12)
+            let length = header.readLE(UInt32.self, at: 4),
+            let version = header.readLE(UInt32.self, at: 8),
+            let count = header.readLE(UInt32.self, at: 12)
         else { throw .metadataPastFile(structure: structure, at: start, length: UInt64(size), fileSize: image.count) }
         let signature = Array(header[0..<4])
         guard signature == Array(expected.utf8) else {
@@ -42,8 +44,10 @@ struct MetadataHeader {
     /// The bytes of the `count` sections of `sectionSize` after the header, once they are
     /// checked to fit in the declared length (exactly, when `exact`) and in the file, and to be
     /// no more than `maximumSections`.
-    func sectionBytes(_ image: FirmwareContents, sectionSize: Int, exact: Bool,
-                      structure: FirmwareStructure) throws(FirmwareError) -> [UInt8] {
+    func sectionBytes(
+        _ image: FirmwareContents, sectionSize: Int, exact: Bool,
+        structure: FirmwareStructure
+    ) throws(FirmwareError) -> [UInt8] {
         let needed = UInt64(Self.size) + UInt64(count) * UInt64(sectionSize)
         guard exact ? UInt64(length) == needed : UInt64(length) >= needed else {
             throw .metadataLengthMismatch(structure: structure, length: length, expected: needed)

@@ -72,8 +72,10 @@ public struct SEVMetadata: Equatable, Sendable {
 
     /// Parses the table the `sevMetadataOffset` footer entry points at.
     public static func parse(_ image: FirmwareContents, footer: FooterTable) throws(FirmwareError) -> SEVMetadata? {
-        guard let header = try MetadataHeader.read(image, footer: footer, guid: KnownFirmwareGUID.sevMetadataOffset,
-                                                   signature: "ASEV", structure: .sevMetadata)
+        guard
+            let header = try MetadataHeader.read(
+                image, footer: footer, guid: KnownFirmwareGUID.sevMetadataOffset,
+                signature: "ASEV", structure: .sevMetadata)
         else { return nil }
         // OVMF's length covers header and sections; we accept trailing bytes as sev-snp-measure does.
         let table = try header.sectionBytes(image, sectionSize: sectionSize, exact: false, structure: .sevMetadata)
@@ -81,8 +83,8 @@ public struct SEVMetadata: Equatable, Sendable {
         sections.reserveCapacity(Int(header.count))
         for at in stride(from: 0, to: table.count, by: sectionSize) {
             guard let gpa = table.readLE(UInt32.self, at: at),
-                  let size = table.readLE(UInt32.self, at: at + 4),
-                  let type = table.readLE(UInt32.self, at: at + 8)
+                let size = table.readLE(UInt32.self, at: at + 4),
+                let type = table.readLE(UInt32.self, at: at + 8)
             else { break } // unreachable: the table holds whole sections
             sections.append(SEVSection(gpa: gpa, size: size, type: SEVSectionType(rawValue: type)))
         }

@@ -88,8 +88,10 @@ public struct TDXSection: Equatable, Sendable {
     public let type: TDXSectionType
     public let attributes: TDXSectionAttributes
 
-    public init(dataOffset: UInt32, rawSize: UInt32, memoryAddress: UInt64, memorySize: UInt64,
-                type: TDXSectionType, attributes: TDXSectionAttributes) {
+    public init(
+        dataOffset: UInt32, rawSize: UInt32, memoryAddress: UInt64, memorySize: UInt64,
+        type: TDXSectionType, attributes: TDXSectionAttributes
+    ) {
         self.dataOffset = dataOffset
         self.rawSize = rawSize
         self.memoryAddress = memoryAddress
@@ -124,8 +126,10 @@ public struct TDXMetadata: Equatable, Sendable {
     public let sections: [TDXSection]
 
     public static func parse(_ image: FirmwareContents, footer: FooterTable) throws(FirmwareError) -> TDXMetadata? {
-        guard let header = try MetadataHeader.read(image, footer: footer, guid: KnownFirmwareGUID.tdxMetadataOffset,
-                                                   signature: "TDVF", structure: .tdxMetadata)
+        guard
+            let header = try MetadataHeader.read(
+                image, footer: footer, guid: KnownFirmwareGUID.tdxMetadataOffset,
+                signature: "TDVF", structure: .tdxMetadata)
         else { return nil }
         // QEMU insists on an exact length; so do we, since a mismatch means a miscounted table.
         let table = try header.sectionBytes(image, sectionSize: sectionSize, exact: true, structure: .tdxMetadata)
@@ -133,15 +137,17 @@ public struct TDXMetadata: Equatable, Sendable {
         sections.reserveCapacity(Int(header.count))
         for at in stride(from: 0, to: table.count, by: sectionSize) {
             guard let dataOffset = table.readLE(UInt32.self, at: at),
-                  let rawSize = table.readLE(UInt32.self, at: at + 4),
-                  let address = table.readLE(UInt64.self, at: at + 8),
-                  let memorySize = table.readLE(UInt64.self, at: at + 16),
-                  let type = table.readLE(UInt32.self, at: at + 24),
-                  let attributes = table.readLE(UInt32.self, at: at + 28)
+                let rawSize = table.readLE(UInt32.self, at: at + 4),
+                let address = table.readLE(UInt64.self, at: at + 8),
+                let memorySize = table.readLE(UInt64.self, at: at + 16),
+                let type = table.readLE(UInt32.self, at: at + 24),
+                let attributes = table.readLE(UInt32.self, at: at + 28)
             else { break } // unreachable: the table holds whole sections
-            sections.append(TDXSection(dataOffset: dataOffset, rawSize: rawSize, memoryAddress: address,
-                                       memorySize: memorySize, type: TDXSectionType(rawValue: type),
-                                       attributes: TDXSectionAttributes(rawValue: attributes)))
+            sections.append(
+                TDXSection(
+                    dataOffset: dataOffset, rawSize: rawSize, memoryAddress: address,
+                    memorySize: memorySize, type: TDXSectionType(rawValue: type),
+                    attributes: TDXSectionAttributes(rawValue: attributes)))
         }
         return TDXMetadata(offset: header.start, sections: sections)
     }
@@ -164,8 +170,10 @@ public struct TDXMetadata: Equatable, Sendable {
                 problems.append(.unknownTDXSectionType(index: index, type: raw))
             }
             if section.memoryAddress % 4096 != 0 || section.memorySize % 4096 != 0 {
-                problems.append(.tdxSectionMisaligned(index: index, memoryAddress: section.memoryAddress,
-                                                      memorySize: section.memorySize))
+                problems.append(
+                    .tdxSectionMisaligned(
+                        index: index, memoryAddress: section.memoryAddress,
+                        memorySize: section.memorySize))
             }
             // QEMU issues KVM_TDX_INIT_MEM_REGION for every section (target/i386/kvm/tdx.c),
             // and KVM refuses nr_pages 0 (arch/x86/kvm/vmx/tdx.c `tdx_vcpu_init_mem_region`).
@@ -176,47 +184,63 @@ public struct TDXMetadata: Equatable, Sendable {
             }
             let (end, overflow) = section.memoryAddress.addingReportingOverflow(section.memorySize)
             if overflow || end > Self.addressLimit {
-                problems.append(.tdxSectionOutsideAddressSpace(index: index, memoryAddress: section.memoryAddress,
-                                                               memorySize: section.memorySize))
+                problems.append(
+                    .tdxSectionOutsideAddressSpace(
+                        index: index, memoryAddress: section.memoryAddress,
+                        memorySize: section.memorySize))
             }
             if !section.attributes.contains(.pageAug) {
                 if section.memorySize > Self.prelaunchSectionLimit {
-                    problems.append(.tdxSectionTooLarge(index: index, memorySize: section.memorySize,
-                                                        limit: Self.prelaunchSectionLimit))
+                    problems.append(
+                        .tdxSectionTooLarge(
+                            index: index, memorySize: section.memorySize,
+                            limit: Self.prelaunchSectionLimit))
                 }
                 prelaunch.append((index, section.range))
                 total += UInt128(section.memorySize)
                 if !totalPassed, total > UInt128(Self.prelaunchTotalLimit) {
                     totalPassed = true
-                    problems.append(.tdxPrelaunchTotalTooLarge(index: index, total: UInt64(clamping: total),
-                                                               limit: Self.prelaunchTotalLimit))
+                    problems.append(
+                        .tdxPrelaunchTotalTooLarge(
+                            index: index, total: UInt64(clamping: total),
+                            limit: Self.prelaunchTotalLimit))
                 }
                 if section.attributes.contains(.mrExtend) {
                     extended += UInt128(section.memorySize)
                     if !extendedPassed, extended > UInt128(fileSize) {
                         extendedPassed = true
-                        problems.append(.tdxExtendedTotalTooLarge(index: index, total: UInt64(clamping: extended),
-                                                                  imageSize: fileSize))
+                        problems.append(
+                            .tdxExtendedTotalTooLarge(
+                                index: index, total: UInt64(clamping: extended),
+                                imageSize: fileSize))
                     }
                 }
             }
             if UInt64(section.rawSize) > section.memorySize {
-                problems.append(.tdxSectionRawLargerThanMemory(index: index, rawSize: section.rawSize,
-                                                               memorySize: section.memorySize))
+                problems.append(
+                    .tdxSectionRawLargerThanMemory(
+                        index: index, rawSize: section.rawSize,
+                        memorySize: section.memorySize))
             }
             if let carries = section.type.carriesImageData, carries != (section.rawSize != 0) {
-                problems.append(.tdxSectionRawDataMismatch(index: index, type: section.type.description,
-                                                           rawSize: section.rawSize))
+                problems.append(
+                    .tdxSectionRawDataMismatch(
+                        index: index, type: section.type.description,
+                        rawSize: section.rawSize))
             }
             if UInt64(section.dataOffset) + UInt64(section.rawSize) > UInt64(fileSize) {
-                problems.append(.tdxSectionDataPastFile(index: index, dataOffset: section.dataOffset,
-                                                        rawSize: section.rawSize, fileSize: fileSize))
+                problems.append(
+                    .tdxSectionDataPastFile(
+                        index: index, dataOffset: section.dataOffset,
+                        rawSize: section.rawSize, fileSize: fileSize))
             }
         }
         if let (first, second) = FirstOverlap.find(in: prelaunch) {
             let (a, b) = (sections[first], sections[second])
-            problems.append(.tdxSectionsOverlap(index: second, memoryAddress: b.memoryAddress, memorySize: b.memorySize,
-                                                other: first, otherAddress: a.memoryAddress, otherSize: a.memorySize))
+            problems.append(
+                .tdxSectionsOverlap(
+                    index: second, memoryAddress: b.memoryAddress, memorySize: b.memorySize,
+                    other: first, otherAddress: a.memoryAddress, otherSize: a.memorySize))
         }
         return problems
     }

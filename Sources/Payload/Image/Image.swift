@@ -89,8 +89,10 @@ public struct Image: Sendable {
     /// An image made in memory rather than linked: for benchmarks and tests that need a plan
     /// no stub carries (say, a 64 MiB measured payload). It has no ELF bytes, symbols or
     /// request sites; its plan is validated exactly as a linked image's is.
-    public init(synthetic name: String, layout: Layout, entry: UInt64, pageTableRoot: UInt64,
-                segments: [LoadSegment], plan: PopulationPlan) throws(ImageError) {
+    public init(
+        synthetic name: String, layout: Layout, entry: UInt64, pageTableRoot: UInt64,
+        segments: [LoadSegment], plan: PopulationPlan
+    ) throws(ImageError) {
         do {
             try plan.validate(layout: layout, loadable: segments.map { GPARange(start: $0.address, end: $0.address + UInt64($0.bytes.count)) })
         } catch {
@@ -159,7 +161,8 @@ public struct SymbolTable: Sendable {
 
     init(_ symbols: [ELFSymbol]) {
         // Section and file symbols (types 3, 4) would shadow real labels.
-        sorted = symbols
+        sorted =
+            symbols
             .filter { $0.isDefined && !$0.name.isEmpty && $0.type != 3 && $0.type != 4 && $0.sectionIndex < 0xFF00 }
             .map { ($0.name, $0.value) }
             .sorted { $0.address < $1.address }

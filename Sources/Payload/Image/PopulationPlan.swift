@@ -25,7 +25,7 @@ public struct PopulationPlan: Sendable, Equatable {
         for base in stride(from: 0, to: reader.count, by: PlanRange.entrySize) {
             // The size check above makes these reads infallible; keep them checked anyway.
             guard let start = try? reader.u64(base, "start"), let end = try? reader.u64(base + 8, "end"),
-                  let rawKind = try? reader.u32(base + 16, "kind"), let rawState = try? reader.u32(base + 20, "state")
+                let rawKind = try? reader.u32(base + 16, "kind"), let rawState = try? reader.u32(base + 20, "state")
             else { throw .malformedSection("entry at offset \(base) is truncated") }
             let nameBytes = reader.bytes[(base + 24)..<(base + 48)].prefix { $0 != 0 }
             let name = String(decoding: nameBytes, as: UTF8.self)
@@ -147,7 +147,8 @@ public enum PlanError: Error, Sendable, Equatable, CustomStringConvertible {
         case .sharedMustStartShared(let entry): "plan range '\(entry.name)' \(entry.range) is of kind shared but starts private"
         case .overlapping(let first, let second): "plan ranges '\(first.name)' \(first.range) and '\(second.name)' \(second.range) overlap"
         case .uncovered(let gap): "loadable bytes \(gap) are not covered by any measured or unmeasured plan range"
-        case .tooManyEntries(let count): "the plan has \(count) entries, more than the \(PopulationPlan.maximumEntries) an image may have (the runtime's included)"
+        case .tooManyEntries(let count):
+            "the plan has \(count) entries, more than the \(PopulationPlan.maximumEntries) an image may have (the runtime's included)"
         }
     }
 }

@@ -18,12 +18,19 @@ public enum RequestInstruction: String, Sendable, Equatable, CaseIterable {
 
     public init?(bytes: UnsafeRawBufferPointer) {
         let prefix = Array(bytes.prefix(Self.longest))
-        if prefix.starts(with: [0x0F, 0x01, 0xC1]) { self = .vmcall }
-        else if prefix.starts(with: [0x0F, 0x01, 0xD9]) { self = .vmmcall }
-        else if prefix.starts(with: [0xF3, 0x0F, 0x01, 0xD9]) { self = .vmgexit }
-        else if prefix.starts(with: [0x66, 0x0F, 0x01, 0xCC]) { self = .tdcall }
-        else if prefix.starts(with: [0xF2, 0x0F, 0x01, 0xFF]) { self = .pvalidate }
-        else { return nil }
+        if prefix.starts(with: [0x0F, 0x01, 0xC1]) {
+            self = .vmcall
+        } else if prefix.starts(with: [0x0F, 0x01, 0xD9]) {
+            self = .vmmcall
+        } else if prefix.starts(with: [0xF3, 0x0F, 0x01, 0xD9]) {
+            self = .vmgexit
+        } else if prefix.starts(with: [0x66, 0x0F, 0x01, 0xCC]) {
+            self = .tdcall
+        } else if prefix.starts(with: [0xF2, 0x0F, 0x01, 0xFF]) {
+            self = .pvalidate
+        } else {
+            return nil
+        }
     }
 
     public var length: UInt64 {

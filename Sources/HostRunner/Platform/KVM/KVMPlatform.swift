@@ -18,10 +18,12 @@ struct KVMPlatform: GuestPlatform {
         CPUIDTable.hideSEV(&entries)
         guard identity == .kvm else { return entries }
         let existing = entries.first { $0.function == Self.featuresLeaf }
-        CPUIDTable.set(&entries, leaf: Self.signatureLeaf, eax: Self.featuresLeaf, ebx: CPUIDTable.fourCC("KVMK"),
-                       ecx: CPUIDTable.fourCC("VMKV"), edx: CPUIDTable.fourCC("M\0\0\0"))
-        CPUIDTable.set(&entries, leaf: Self.featuresLeaf, eax: (existing?.eax ?? 0) | Self.featureMapGPARange, ebx: 0, ecx: 0,
-                       edx: existing?.edx ?? 0)
+        CPUIDTable.set(
+            &entries, leaf: Self.signatureLeaf, eax: Self.featuresLeaf, ebx: CPUIDTable.fourCC("KVMK"),
+            ecx: CPUIDTable.fourCC("VMKV"), edx: CPUIDTable.fourCC("M\0\0\0"))
+        CPUIDTable.set(
+            &entries, leaf: Self.featuresLeaf, eax: (existing?.eax ?? 0) | Self.featureMapGPARange, ebx: 0, ecx: 0,
+            edx: existing?.edx ?? 0)
         return entries
     }
 

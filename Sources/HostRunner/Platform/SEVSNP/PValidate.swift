@@ -16,8 +16,9 @@ enum PValidate {
         let machine = request.machine, sregs = request.sregs
         let at = machine.image.symbolize(request.pc)
         let longMode64 = sregs.efer & BootState.eferLMA != 0 && sregs.cs.l != 0
-        let operands = PValidateOperands.decode(rax: request.regs.rax, rcx: request.regs.rcx, rdx: request.regs.rdx, longMode64: longMode64,
-                                                fiveLevelPaging: sregs.cr4 & PValidateOperands.cr4LA57 != 0)
+        let operands = PValidateOperands.decode(
+            rax: request.regs.rax, rcx: request.regs.rcx, rdx: request.regs.rdx, longMode64: longMode64,
+            fiveLevelPaging: sregs.cr4 & PValidateOperands.cr4LA57 != 0)
         let gva: UInt64, pageSize: UInt32, validate: UInt32
         switch operands {
         case .generalProtection(let why):
@@ -34,8 +35,9 @@ enum PValidate {
             switch result {
             case .hypervisorOwned(let page):
                 let conversion = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .ghcbPSC)
-                let outcome = ConversionLog.convert(conversion, transport: .trap, service: machine.service, vcpu: vcpu, events: &request.events,
-                                                    as: (.sevSNP, .memoryFault(.pvalidateOfHypervisorOwnedPage)))
+                let outcome = ConversionLog.convert(
+                    conversion, transport: .trap, service: machine.service, vcpu: vcpu, events: &request.events,
+                    as: (.sevSNP, .memoryFault(.pvalidateOfHypervisorOwnedPage)))
                 guard outcome.succeeded else { return .stopped(.memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: at)) }
                 continue
             case .outsideMemory:
@@ -44,10 +46,13 @@ enum PValidate {
                 request.regs.rax = result.rax
                 request.regs.rflags = result.carry ? request.regs.rflags | carryFlag : request.regs.rflags & ~carryFlag
                 let size: UInt64 = pageSize == 1 ? 2 << 20 : 0x1000
-                request.events.append(.validation(vcpu: vcpu, ValidationRecord(
-                    interface: .sevSNP, operation: ValidationOperation(pvalidateEDX: validate),
-                    range: GPARange(start: gpa & ~(size - 1), exactByteCount: size), pageSize: size,
-                    result: .pvalidate(result), transport: .trap)))
+                request.events.append(
+                    .validation(
+                        vcpu: vcpu,
+                        ValidationRecord(
+                            interface: .sevSNP, operation: ValidationOperation(pvalidateEDX: validate),
+                            range: GPARange(start: gpa & ~(size - 1), exactByteCount: size), pageSize: size,
+                            result: .pvalidate(result), transport: .trap)))
                 return .completed
             }
         }

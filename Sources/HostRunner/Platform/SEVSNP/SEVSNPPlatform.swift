@@ -55,8 +55,9 @@ struct SEVSNPPlatform: GuestPlatform {
     func mapROM(_ rom: GuestMapping, _ context: LayoutContext, into memory: inout MachineMemory) throws {
         guard context.enforcing else { return }
         let romPrivate = try rom.file.map()
-        try context.vm.setUserMemoryRegion(slot: Machine.romPrivateAliasSlot, guestPhysicalAddress: Layout.romWindow.start | Self.cBit,
-                                           size: Layout.romWindow.size, userspaceAddress: romPrivate.userspaceAddress)
+        try context.vm.setUserMemoryRegion(
+            slot: Machine.romPrivateAliasSlot, guestPhysicalAddress: Layout.romWindow.start | Self.cBit,
+            size: Layout.romWindow.size, userspaceAddress: romPrivate.userspaceAddress)
         memory.keepAlive.append(romPrivate)
     }
 
@@ -76,7 +77,8 @@ struct SEVSNPPlatform: GuestPlatform {
 
     /// KVM's implicit conversion of an RMP #NPF comes from the GHCB's side of the model.
     func implicitConversion(of page: GPARange, to target: PageState, privateView: Bool, isWrite: Bool)
-        -> (request: ConversionRequest, platform: ConversionPlatform, form: ConversionForm) {
+        -> (request: ConversionRequest, platform: ConversionPlatform, form: ConversionForm)
+    {
         let request = ConversionRequest(range: page, direction: target == .private ? .toPrivate : .toShared, pageSize: .size4K, origin: .ghcbPSC)
         return (request, .sevSNP, .memoryFault(.access(view: privateView ? .private : .shared, isWrite ? .write : .read)))
     }

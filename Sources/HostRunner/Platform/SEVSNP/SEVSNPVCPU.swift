@@ -34,8 +34,10 @@ final class SEVSNPVCPU: PlatformVCPU {
         switch instruction {
         case .vmgexit:
             let machine = request.machine
-            switch ghcb.vmgexit(memory: machine.memory, service: machine.service, policy: policy, devices: request.devices,
-                                transport: .trap, vcpu: index, events: &request.events) {
+            switch ghcb.vmgexit(
+                memory: machine.memory, service: machine.service, policy: policy, devices: request.devices,
+                transport: .trap, vcpu: index, events: &request.events)
+            {
             case .resume: return .completed
             case .stop(let reason): return .stopped(reason)
             case .exited(let code): return .exited(code)
@@ -54,10 +56,12 @@ final class SEVSNPVCPU: PlatformVCPU {
         let kind = access.isWrite ? "write" : "read"
         return .inject(
             vector: SEVSNPPlatform.vmmCommunicationException, errorCode: SEVSNPPlatform.pageNotValidated, cr2: access.linear,
-            remembered: InjectedException(vector: UInt64(SEVSNPPlatform.vmmCommunicationException),
-                                          cause: "a C=1 \(kind) of GPA \(hex(access.gpa)), guest-owned but not validated; page states: \(access.states)"),
-            served: .served(vcpu: index, interface: .sevSNP, request: .unvalidatedAccess(access.isWrite ? .write : .read, gpa: access.gpa, at: access.at),
-                            answer: "#VC 0x404 (page not validated)"))
+            remembered: InjectedException(
+                vector: UInt64(SEVSNPPlatform.vmmCommunicationException),
+                cause: "a C=1 \(kind) of GPA \(hex(access.gpa)), guest-owned but not validated; page states: \(access.states)"),
+            served: .served(
+                vcpu: index, interface: .sevSNP, request: .unvalidatedAccess(access.isWrite ? .write : .read, gpa: access.gpa, at: access.at),
+                answer: "#VC 0x404 (page not validated)"))
     }
 
     /// Why an SNP guest may have shut down here but not on hardware: a page-table walk the
@@ -70,10 +74,12 @@ final class SEVSNPVCPU: PlatformVCPU {
         for (level, shift) in [(4, UInt64(39)), (3, 30), (2, 21), (1, 12)] {
             let table = pointer & GuestPageWalk.addressBits & ~views.viewBit
             if pointer & views.viewBit == 0, machine.service.state(at: table) == .private {
-                return " (\(name) points at page-table page \(hex(table)) without the C-bit, and it is private: SNP hardware walks tables as private whatever their C-bit, this runner only through C=1 — give table pointers and CR3 the C-bit)"
+                return
+                    " (\(name) points at page-table page \(hex(table)) without the C-bit, and it is private: SNP hardware walks tables as private whatever their C-bit, this runner only through C=1 — give table pointers and CR3 the C-bit)"
             }
             guard let entry = machine.memory.load(UInt64.self, at: table + ((regs.rip >> shift) & 0x1FF) * 8),
-                  entry & GuestPageWalk.present != 0, level > 1, entry & GuestPageWalk.largePage == 0 else { return "" }
+                entry & GuestPageWalk.present != 0, level > 1, entry & GuestPageWalk.largePage == 0
+            else { return "" }
             pointer = entry
             name = "the level-\(level) entry for RIP"
         }

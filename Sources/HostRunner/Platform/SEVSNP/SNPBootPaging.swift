@@ -30,12 +30,12 @@ enum SNPBootPaging {
                 var entry = entries.load(fromByteOffset: index * 8, as: UInt64.self)
                 guard entry & present != 0 else { continue }
                 if level == 2 && entry & largePage != 0 {
-                    entry ^= cBit                       // a 2 MiB leaf: identity ↔ private, alias ↔ shared
+                    entry ^= cBit // a 2 MiB leaf: identity ↔ private, alias ↔ shared
                 } else if level > 1 && entry & largePage == 0 {
                     guard rewrite(table: entry & addressMask, level: level - 1, memory: memory, cBit: cBit, visited: &visited) else { return false }
-                    entry |= cBit                       // the next table lives in private memory
+                    entry |= cBit // the next table lives in private memory
                 } else {
-                    return false                        // 1 GiB or 4 KiB leaves: not the runtime's tables
+                    return false // 1 GiB or 4 KiB leaves: not the runtime's tables
                 }
                 // SAFETY: as the load above.
                 entries.storeBytes(of: entry, toByteOffset: index * 8, as: UInt64.self)

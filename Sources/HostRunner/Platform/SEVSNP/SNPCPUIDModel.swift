@@ -60,7 +60,8 @@ enum SNPCPUIDModel {
         let hypervisorTop = unique[Key(0x4000_0000)]?.eax ?? 0
         var kept = unique.values.filter { entry in
             let key = Key(entry)
-            let inRange = entry.function <= basicTop
+            let inRange =
+                entry.function <= basicTop
                 || (hypervisorRange.contains(entry.function) && entry.function <= hypervisorTop)
                 || (extendedRange.contains(entry.function) && entry.function <= extendedTop)
             let zero = (entry.eax | entry.ebx | entry.ecx | entry.edx) == 0

@@ -26,8 +26,10 @@ enum SNPLaunchPages {
     }
 
     /// `cpuid`: the CPUID vCPU 0 sees (`ObservedCPUID`), for the CPUID page and the secrets FMS.
-    static func populate(_ firmware: FirmwareImage, _ metadata: SEVMetadata, memory: GuestMemory, cpuid: [CPUIDEntry],
-                         options: RunOptions) throws(RunError) -> [LaunchPage] {
+    static func populate(
+        _ firmware: FirmwareImage, _ metadata: SEVMetadata, memory: GuestMemory, cpuid: [CPUIDEntry],
+        options: RunOptions
+    ) throws(RunError) -> [LaunchPage] {
         let romRange = GPARange(start: firmware.base, end: FirmwareImage.fourGiB)
         var pages = [LaunchPage(kind: .normal, range: romRange, contents: try readBack(romRange, memory), source: .image)]
         var hashPageUsed = false
@@ -53,8 +55,10 @@ enum SNPLaunchPages {
                 if let hashPage = options.snpKernelHashPage, range.size == UInt64(hashPage.count) {
                     try write(hashPage, to: range, memory)
                     hashPageUsed = true
-                    pages.append(LaunchPage(kind: .normal, range: range, contents: try readBack(range, memory),
-                                            source: .sevSection(index: index, section.type, kernelHashTable: true)))
+                    pages.append(
+                        LaunchPage(
+                            kind: .normal, range: range, contents: try readBack(range, memory),
+                            source: .sevSection(index: index, section.type, kernelHashTable: true)))
                 } else {
                     if options.snpKernelHashPage != nil {
                         throw .invalidOptions("--kernel: SNP_KERNEL_HASHES section \(index) is \(hex(range.size)) bytes, not one page")

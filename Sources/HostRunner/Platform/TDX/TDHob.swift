@@ -67,12 +67,12 @@ public enum TDHob {
         }
         header(handoffType, handoffSize)
         out.appendLE(handoffVersion)
-        out.appendLE(UInt32(0))                          // BootMode: BOOT_WITH_FULL_CONFIGURATION
-        for _ in 0..<4 { out.appendLE(UInt64(0)) }      // EfiMemoryTop/Bottom, EfiFreeMemoryTop/Bottom: 0, as QEMU
-        out.appendLE(base + UInt64(size))                // EfiEndOfHobList: just past the end-of-list HOB
+        out.appendLE(UInt32(0)) // BootMode: BOOT_WITH_FULL_CONFIGURATION
+        for _ in 0..<4 { out.appendLE(UInt64(0)) } // EfiMemoryTop/Bottom, EfiFreeMemoryTop/Bottom: 0, as QEMU
+        out.appendLE(base + UInt64(size)) // EfiEndOfHobList: just past the end-of-list HOB
         for resource in resources {
             header(resourceDescriptorType, resourceDescriptorSize)
-            out += [UInt8](repeating: 0, count: 16)      // Owner: the zero GUID
+            out += [UInt8](repeating: 0, count: 16) // Owner: the zero GUID
             out.appendLE(resource.type)
             out.appendLE(attributes)
             out.appendLE(resource.range.start)

@@ -9,8 +9,8 @@ import Payload
 enum TDXLaunchPages {
     static func populate(image: Image, memory: GuestMemory, options: RunOptions) throws(RunError) -> [LaunchPage] {
         guard image.layout == .firmware, let rom = image.romBytes(),
-              let metadata = FirmwareImage(bytes: rom).tdxMetadata,
-              let hob = metadata.sections.first(where: { $0.type == .tdHob })
+            let metadata = FirmwareImage(bytes: rom).tdxMetadata,
+            let hob = metadata.sections.first(where: { $0.type == .tdHob })
         else { return [] }
         let ram = GPARange(start: 0, end: options.memory)
         let hobRange = GPARange(start: hob.memoryAddress, end: hob.memoryAddress + hob.memorySize)
@@ -29,7 +29,8 @@ enum TDXLaunchPages {
             throw .invalidOptions("\(error)")
         }
         guard memory.zero(at: hobRange.start, count: Int(hobRange.size)), memory.write(bytes, at: hobRange.start),
-              let contents = memory.read(at: hobRange.start, count: Int(hobRange.size)) else {
+            let contents = memory.read(at: hobRange.start, count: Int(hobRange.size))
+        else {
             throw .planExceedsMemory(needed: hobRange.end, available: options.memory)
         }
         return [LaunchPage(kind: .tdHob, range: hobRange, contents: contents, source: .tdHobSection)]

@@ -36,8 +36,10 @@ struct TDXModule {
 
     /// TDG.VP.INFO: GPAW, ATTRIBUTES, the vCPU counts and this vCPU's index.
     func vpInfo(_ registers: inout TDCallRegisters, vcpu: Int, events: inout [RunEvent]) {
-        TDXVPInfo(width: width, attributes: attributes, vcpuCount: UInt32(vcpuCount), maxVCPUCount: UInt32(vcpuCount),
-                  vcpuIndex: UInt32(vcpu)).apply(to: &registers)
+        TDXVPInfo(
+            width: width, attributes: attributes, vcpuCount: UInt32(vcpuCount), maxVCPUCount: UInt32(vcpuCount),
+            vcpuIndex: UInt32(vcpu)
+        ).apply(to: &registers)
         events.append(.served(vcpu: vcpu, interface: .tdx, request: .tdVPInfo, answer: "GPAW \(width.rawValue), attributes \(hex(attributes))"))
     }
 
@@ -71,23 +73,28 @@ struct TDXModule {
         let kind = access.isWrite ? "write" : "read"
         let qualification = (access.isWrite ? 0b10 : 0b01) | (access.linear == nil ? 0 : glaValid | translatedAccess)
         let gpa = access.address.raw
-        let served = RunEvent.served(vcpu: vcpu, interface: .tdx, request: .pendingAccess(access.isWrite ? .write : .read, gpa: gpa, at: access.at),
-                                     answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (EPT violation, GPA \(hex(gpa)))")
+        let served = RunEvent.served(
+            vcpu: vcpu, interface: .tdx, request: .pendingAccess(access.isWrite ? .write : .read, gpa: gpa, at: access.at),
+            answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (EPT violation, GPA \(hex(gpa)))")
         guard pendingVEInfo == nil else {
             return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
         }
         pendingVEInfo = VEInfo(exitReason: Self.eptViolation, exitQualification: qualification, gla: access.linear ?? 0, gpa: gpa)
-        return .inject(vector: Self.virtualizationException, errorCode: nil, cr2: nil,
-                       remembered: InjectedException(vector: UInt64(Self.virtualizationException),
-                                                     cause: "EPT violation: a private \(kind) of GPA \(hex(gpa)), pending; page states: \(access.states)"),
-                       served: served)
+        return .inject(
+            vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+            remembered: InjectedException(
+                vector: UInt64(Self.virtualizationException),
+                cause: "EPT violation: a private \(kind) of GPA \(hex(gpa)), pending; page states: \(access.states)"),
+            served: served)
     }
 
     /// TDG.MEM.PAGE.ACCEPT. A page the Secure EPT does not hold (shared in KVM's attributes)
     /// takes the EPT-violation path: KVM_EXIT_MEMORY_FAULT, the VMM converts the page to
     /// private, KVM AUGs it, and the TDCALL runs again, now finding it pending.
-    func accept(_ rcx: UInt64, registers: inout TDCallRegisters, vcpu: Int, service: ConversionService,
-                        transport: Transport, events: inout [RunEvent]) -> VCPUStop? {
+    func accept(
+        _ rcx: UInt64, registers: inout TDCallRegisters, vcpu: Int, service: ConversionService,
+        transport: Transport, events: inout [RunEvent]
+    ) -> VCPUStop? {
         for _ in 0..<2 {
             guard let result = service.accept(rcx: rcx, sharedBit: width.sharedBit) else {
                 return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)): discarding the accepted page failed")
@@ -99,18 +106,23 @@ struct TDXModule {
             switch result {
             case .notPrivate(let page):
                 let request = ConversionRequest(range: page, direction: .toPrivate, pageSize: .size4K, origin: .tdxMapGPA)
-                let outcome = ConversionLog.convert(request, transport: transport, service: service, vcpu: vcpu, events: &events,
-                                                    as: (.tdx, .memoryFault(.acceptOfSharedPage)))
+                let outcome = ConversionLog.convert(
+                    request, transport: transport, service: service, vcpu: vcpu, events: &events,
+                    as: (.tdx, .memoryFault(.acceptOfSharedPage)))
                 guard outcome.succeeded else { return .memoryFault(gpa: page.start, size: 0x1000, isPrivate: true, at: "TDG.MEM.PAGE.ACCEPT") }
                 continue
             case .outsideMemory:
-                return .platformStopped("TDG.MEM.PAGE.ACCEPT of \(range), which is not guest RAM: the EPT violation has no memslot to fault in, so KVM stops the TD")
+                return .platformStopped(
+                    "TDG.MEM.PAGE.ACCEPT of \(range), which is not guest RAM: the EPT violation has no memslot to fault in, so KVM stops the TD")
             default:
                 guard let rax = result.rax else { return .hostError("TDG.MEM.PAGE.ACCEPT \(hex(rcx)) has no answer") }
                 registers.rax = rax
-                events.append(.validation(vcpu: vcpu, ValidationRecord(
-                    interface: .tdx, operation: .accept, range: range,
-                    pageSize: size, result: .accept(result), transport: transport)))
+                events.append(
+                    .validation(
+                        vcpu: vcpu,
+                        ValidationRecord(
+                            interface: .tdx, operation: .accept, range: range,
+                            pageSize: size, result: .accept(result), transport: transport)))
                 return nil
             }
         }

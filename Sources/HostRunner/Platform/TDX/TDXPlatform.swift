@@ -25,8 +25,9 @@ struct TDXPlatform: GuestPlatform {
         var entries = entries
         CPUIDTable.hideSEV(&entries)
         CPUIDTable.raiseMaximum(&entries, leaf: 0, to: Self.identityLeaf)
-        CPUIDTable.set(&entries, leaf: Self.identityLeaf, eax: 0, ebx: CPUIDTable.fourCC("Inte"), ecx: CPUIDTable.fourCC("    "),
-                       edx: CPUIDTable.fourCC("lTDX"))
+        CPUIDTable.set(
+            &entries, leaf: Self.identityLeaf, eax: 0, ebx: CPUIDTable.fourCC("Inte"), ecx: CPUIDTable.fourCC("    "),
+            edx: CPUIDTable.fourCC("lTDX"))
         return entries
     }
 
@@ -38,10 +39,12 @@ struct TDXPlatform: GuestPlatform {
         let size = context.ram.size, sharedBit = width.sharedBit
         let ram = try context.ramBacking.slot(vm: context.vm, slot: Machine.ramSlot, range: context.ram, name: "ram")
         let shared = try MemoryMapping.pair(size: Int(size), name: "enlighten-shared")
-        try context.vm.setUserMemoryRegion(slot: Machine.sharedAliasSlot, guestPhysicalAddress: sharedBit, size: size,
-                                           userspaceAddress: shared.guest.userspaceAddress)
-        var memory = MachineMemory(regions: [], keepAlive: [ram, shared.guest, shared.host],
-                                   backing: .split(private: ram.file, shared: shared.host), views: nil)
+        try context.vm.setUserMemoryRegion(
+            slot: Machine.sharedAliasSlot, guestPhysicalAddress: sharedBit, size: size,
+            userspaceAddress: shared.guest.userspaceAddress)
+        var memory = MachineMemory(
+            regions: [], keepAlive: [ram, shared.guest, shared.host],
+            backing: .split(private: ram.file, shared: shared.host), views: nil)
         if context.enforcing {
             let hostRAM = try ram.file.map()
             memory.keepAlive.append(hostRAM)
@@ -59,8 +62,9 @@ struct TDXPlatform: GuestPlatform {
     }
 
     func makeVCPU(index: Int, options: RunOptions) -> any PlatformVCPU {
-        TDXVCPU(index: index, host: TDXHost(width: width, vcpuCount: options.vcpus, retriesToInject: options.injectRetries, attributes: attributes),
-                septVEDisabled: septVEDisabled)
+        TDXVCPU(
+            index: index, host: TDXHost(width: width, vcpuCount: options.vcpus, retriesToInject: options.injectRetries, attributes: attributes),
+            septVEDisabled: septVEDisabled)
     }
 }
 
@@ -79,8 +83,9 @@ final class TDXVCPU: PlatformVCPU {
     func serve(_ instruction: RequestInstruction, _ request: inout TrappedRequest) -> TrappedOutcome {
         guard instruction == .tdcall else { return .stopped(.hostError("\(instruction) reached the TDX platform")) }
         var registers = TDCallRegisters(request.regs)
-        let finish = host.tdcall(&registers, vcpu: index, service: request.machine.service, devices: request.devices, transport: .trap,
-                                 events: &request.events)
+        let finish = host.tdcall(
+            &registers, vcpu: index, service: request.machine.service, devices: request.devices, transport: .trap,
+            events: &request.events)
         registers.store(into: &request.regs)
         switch finish {
         case nil: return .completed
@@ -93,6 +98,9 @@ final class TDXVCPU: PlatformVCPU {
     /// accepting" and marks the TD dead.
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         guard septVEDisabled else { return host.module.virtualizationException(for: access, vcpu: index) }
-        return .stop(.platformStopped("guest access before accepting \(hex(access.gpa)) (a \(access.isWrite ? "write" : "read") through the private view of a pending page) at \(access.at): with SEPT_VE_DISABLE set KVM reports this and marks the TD dead; page states: \(access.states)"))
+        return .stop(
+            .platformStopped(
+                "guest access before accepting \(hex(access.gpa)) (a \(access.isWrite ? "write" : "read") through the private view of a pending page) at \(access.at): with SEPT_VE_DISABLE set KVM reports this and marks the TD dead; page states: \(access.states)"
+            ))
     }
 }
