@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # README's second quick-start command: installs what the tests need on a fresh Debian/Ubuntu
 # machine (as root) — nasm, QEMU, OVMF, python3-venv and sev-snp-measure in a throw-away venv —
-# then runs every test, so none skips for lack of a tool. Arguments go to `swift test`
-# (e.g. --filter ConformanceTests). .ci/run runs exactly this.
+# then checks the formatting (scripts/format.sh --check) and runs every test, so none skips
+# for lack of a tool. Arguments go to `swift test` (e.g. --filter ConformanceTests). .ci/run
+# runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,5 +36,8 @@ if [ -z "${SEV_SNP_MEASURE:-}" ]; then
   "$tools/venv/bin/pip" install --quiet --disable-pip-version-check sev-snp-measure==0.0.13
   export SEV_SNP_MEASURE="$tools/venv/bin/sev-snp-measure"
 fi
+
+# The tree as swift-format and .swift-format leave it (scripts/format.sh rewrites it so).
+scripts/format.sh --check
 
 swift test "$@"
