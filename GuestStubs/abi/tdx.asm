@@ -21,6 +21,11 @@
 ;   tdx_vmcall(rdi = subfunction (r11), rsi = r12, rdx = r13, rcx = r14, r8 = r15) -> rax = r10,
 ;       rdx = r11; the VMM's R12-R15 stored in tdx_vmcall_out[0..3] (CPUID's EAX..EDX).
 ;       One standard TDG.VP.VMCALL (r10 = 0, R10-R15 exposed); a failed TDCALL's status in rax.
+;   tdx_io(rdi = port, esi = size, edx = direction (0 read, 1 write), rcx = value) -> rax = R10
+;       (a failed TDCALL's status), rdx = R11 (the value read): TDG.VP.VMCALL<Instruction.IO>
+;       (R12 size, R13 direction, R14 port, R15 value; GHCI, KVM's tdx selftests
+;       tdg_vp_vmcall_instruction_io). Leaves tdx_vmcall_out alone: the runtime reports through
+;       it (runtime/portio.asm), between a stub's tdx_vmcall and its reading of the answer.
 ;   tdx_tdcall_raw(rdi = leaf) -> rax = TDCALL completion status
 ;       one TDCALL with rax = leaf and rcx, rdx, r8-r11 zero (unknown-leaf tests).
 ; All preserve rbx, rbp, r12-r15 (a VMCALL returns the VMM's values in the exposed R12-R15:
@@ -49,6 +54,7 @@ global tdx_vmcall_raw
 global tdx_tdcall_raw
 global tdx_vmcall
 global tdx_vmcall_out
+global tdx_io
 global tdx_accept_page
 global tdx_accept_range
 global tdx_veinfo_get
@@ -132,6 +138,22 @@ tdx_vmcall:
     mov [abs tdx_vmcall_out + 8], r13
     mov [abs tdx_vmcall_out + 16], r14
     mov [abs tdx_vmcall_out + 24], r15
+    test rax, rax
+    jnz .out                            ; TDCALL itself failed: report that
+    mov rax, r10
+    mov rdx, r11
+.out:
+    EN_RESTORE_NONVOLATILE
+    ret
+
+tdx_io:
+    EN_SAVE_NONVOLATILE
+    mov r14, rdi
+    mov r12, rsi
+    mov r13, rdx
+    mov r15, rcx
+    mov r11d, TDVMCALL_IO
+    call vmcall
     test rax, rax
     jnz .out                            ; TDCALL itself failed: report that
     mov rax, r10
