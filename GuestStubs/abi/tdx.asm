@@ -26,6 +26,9 @@
 ;       (R12 size, R13 direction, R14 port, R15 value; GHCI, KVM's tdx selftests
 ;       tdg_vp_vmcall_instruction_io). Leaves tdx_vmcall_out alone: the runtime reports through
 ;       it (runtime/portio.asm), between a stub's tdx_vmcall and its reading of the answer.
+;   tdx_cpuid(edi = leaf, esi = subleaf, edx = register 0 EAX .. 3 EDX) -> eax = that register
+;       TDG.VP.VMCALL<Instruction.CPUID> (R12 leaf, R13 subleaf -> R12-R15 EAX-EDX; Linux
+;       tdx.c handle_cpuid); 0 when it failed. Leaves tdx_vmcall_out alone (en_cpuid_reg).
 ;   tdx_tdcall_raw(rdi = leaf) -> rax = TDCALL completion status
 ;       one TDCALL with rax = leaf and rcx, rdx, r8-r11 zero (unknown-leaf tests).
 ; All preserve rbx, rbp, r12-r15 (a VMCALL returns the VMM's values in the exposed R12-R15:
@@ -55,6 +58,7 @@ global tdx_tdcall_raw
 global tdx_vmcall
 global tdx_vmcall_out
 global tdx_io
+global tdx_cpuid
 global tdx_accept_page
 global tdx_accept_range
 global tdx_veinfo_get
@@ -158,6 +162,29 @@ tdx_io:
     jnz .out                            ; TDCALL itself failed: report that
     mov rax, r10
     mov rdx, r11
+.out:
+    EN_RESTORE_NONVOLATILE
+    ret
+
+tdx_cpuid:
+    EN_SAVE_NONVOLATILE
+    mov ebx, edx                        ; the register wanted (rbx: the TDX module keeps it)
+    mov r12d, edi
+    mov r13d, esi
+    mov r11d, TDVMCALL_CPUID
+    call vmcall
+    or rax, r10                         ; TDCALL and TDVMCALL both succeeded?
+    jnz .failed
+    mov eax, r12d
+    cmp ebx, 1
+    cmove eax, r13d
+    cmp ebx, 2
+    cmove eax, r14d
+    cmp ebx, 3
+    cmove eax, r15d
+    jmp .out
+.failed:
+    xor eax, eax
 .out:
     EN_RESTORE_NONVOLATILE
     ret

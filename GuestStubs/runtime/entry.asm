@@ -12,6 +12,7 @@
 
 global _start64
 global __enlighten_host_present
+global __enlighten_stacks
 extern main
 extern en_done
 extern __en_done_raw

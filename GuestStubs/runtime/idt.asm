@@ -13,6 +13,11 @@
 ;   The TDCALL is the interface library's (tdx.asm), referenced weakly: an image that never
 ;   speaks TDX carries no TDX request site for this, and reports the #VE without VE info.
 ;   No TSS/IST: a fault that breaks the stack itself ends as a triple fault (shutdown).
+; __en_rdmsr_safe(ecx = MSR) -> edx:eax, CF = 0; CF = 1 and eax = edx = 0 when the RDMSR
+;   faulted (#GP for an MSR the CPU lacks, #VE in a TD for one the TDX module does not
+;   virtualize): the common handler recognises the instruction's address and resumes after it
+;   with CF set, as Linux's rdmsr_safe does through its exception table. Clobbers nothing
+;   else. Needs the IDT (entry.asm loads it before anything calls this).
 ; en_exception_hooks: 32 qwords, one per vector, zero by default. A stub that expects an
 ;   exception (a #VE it handles by accepting the page, a #VC it counts) stores a handler there:
 ;   hook(rdi = vector, rsi = error code, rdx = &interrupted RIP (then CS, RFLAGS, RSP, SS))
@@ -24,6 +29,7 @@
 
 global __enlighten_idt_load
 global en_exception_hooks
+global __en_rdmsr_safe
 extern __en_report
 extern en_done
 extern en_value
@@ -33,6 +39,8 @@ extern tdx_veinfo_get:weak              ; 0 unless the image links GuestStubs/ab
 FRAME_VECTOR    equ 0
 FRAME_ERROR     equ 8
 FRAME_RIP       equ 16                  ; then CS, RFLAGS, RSP, SS, pushed by the CPU
+FRAME_RFLAGS    equ FRAME_RIP + 16
+RFLAGS_CF       equ 1 << 0
 
 IDT_SIZE        equ EN_EXCEPTION_VECTORS * EN_IDT_GATE_SIZE
 
@@ -85,6 +93,9 @@ exception_stubs:
 
 exception_common:
     push rax
+    lea rax, [rel safe_rdmsr]
+    cmp rax, [rsp + 8 + FRAME_RIP]
+    je .rdmsr_faulted
     mov rax, [rsp + 8 + FRAME_VECTOR]
     mov rax, [abs en_exception_hooks + rax * 8]   ; .bss is RAM: absolute addressing
     test rax, rax
@@ -113,6 +124,12 @@ exception_common:
     pop rax
     jz .report
     add rsp, FRAME_RIP                  ; drop the vector and the error code
+    iretq
+.rdmsr_faulted:                         ; __en_rdmsr_safe's RDMSR: resume after it, CF = 1
+    pop rax
+    add qword [rsp + FRAME_RIP], RDMSR_LENGTH
+    or qword [rsp + FRAME_RFLAGS], RFLAGS_CF
+    add rsp, FRAME_RIP
     iretq
 .no_hook:
     pop rax
@@ -151,6 +168,14 @@ exception_common:
     mov edi, [rsp + FRAME_VECTOR]
     add edi, EN_EXIT_EXCEPTION_BASE
     jmp en_done
+
+__en_rdmsr_safe:
+    xor eax, eax                        ; also clears CF
+    xor edx, edx
+safe_rdmsr:
+    rdmsr
+RDMSR_LENGTH    equ $ - safe_rdmsr      ; 0F 32
+    ret
 
 __enlighten_idt_load:
     lea rsi, [rel exception_stubs]

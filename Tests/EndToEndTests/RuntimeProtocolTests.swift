@@ -1,7 +1,7 @@
 import HostRunner
 import XCTest
 
-/// The runtime's own port I/O speaks the platform's protocol (issue 18, "our guests become
+/// The runtime's own port I/O and CPUID speak the platform's protocol (issue 18, "our guests become
 /// real guests"): on SEV-SNP a GHCB IOIO NAE event, on TDX TDVMCALL<Instruction.IO>, so an
 /// image would report on the hardware, where raw `in`/`out` raise #VC / #VE. On KVM the
 /// runtime keeps raw port I/O. (GuestStubs/runtime/portio.asm.)
@@ -31,9 +31,40 @@ final class RuntimeProtocolTests: XCTestCase {
                     Access(port: 0xEA, size: 1, write: false), // presence
                     Access(port: 0xEA, size: 4, write: true), // LOG record
                     Access(port: 0xEA, size: 4, write: true), // CHECK record
+                    Access(port: 0xEA, size: 4, write: true), // CHECKSUM record
+                    Access(port: 0xEA, size: 4, write: true), // VALUE record
                     Access(port: 0xF4, size: 4, write: true), // exit code
                 ], "\(platform): every runtime port access forwarded, in order")
         }
+    }
+
+    private func forwardedCPUIDLeaves(_ result: RunResult) -> [UInt32] {
+        result.events.compactMap { event in
+            guard case .served(_, _, .cpuid(let leaf, _), _) = event else { return nil }
+            return leaf
+        }
+    }
+
+    /// The runtime's CPUID needs (the CRC32C's SSE4.2 check, the C-bit position for the
+    /// GHCB's shared view, this vCPU's index for its GHCB) never execute a raw `cpuid` on
+    /// SEV-SNP or TDX: the first two are asked once through the platform's protocol (GHCB MSR
+    /// protocol CPUID request; TDVMCALL Instruction.CPUID), the index comes from the vCPU's
+    /// runtime stack without any request.
+    func testRuntimeCPUIDIsForwardedOnSEVSNPAndTDX() throws {
+        let snp = try ConversionRun.run("plain-reports.asm", platform: .sevSNP)
+        XCTAssertTrue(snp.passed, "\(snp.failures)")
+        XCTAssertEqual(forwardedCPUIDLeaves(snp).sorted(), [0x1, 0x8000_001F], "SSE4.2 once, the C-bit once, no APIC ID request")
+        let tdx = try ConversionRun.run("plain-reports.asm", platform: .tdx)
+        XCTAssertTrue(tdx.passed, "\(tdx.failures)")
+        XCTAssertEqual(forwardedCPUIDLeaves(tdx), [0x1], "SSE4.2 once; a TD has no C-bit to ask for")
+        let kvm = try ConversionRun.run("plain-reports.asm", platform: .kvm)
+        XCTAssertEqual(forwardedCPUIDLeaves(kvm), [], "raw CPUID on KVM")
+        XCTAssertEqual(kvm.check("plain.one")?.actual, 1)
+        // en_platform's first probe, SEV_STATUS, faults where the MSR does not exist and the
+        // runtime's fixup turns that into CF = 1 (runtime/idt.asm __en_rdmsr_safe).
+        XCTAssertEqual(snp.values["rdmsr_safe.sev_status.faulted"], 0)
+        XCTAssertEqual(tdx.values["rdmsr_safe.sev_status.faulted"], 1)
+        XCTAssertEqual(kvm.values["rdmsr_safe.sev_status.faulted"], 1)
     }
 
     func testReportsStayRawPortIOOnKVM() throws {
