@@ -121,6 +121,9 @@ tdx_vmcall_raw:
     mov r11, rdi
     mov r12, rsi
     mov r13, rdx
+; The VMCALL with R11-R15 loaded and the callee-saved registers saved (EN_SAVE_NONVOLATILE):
+; rax = R10 (or the failed TDCALL's status), rdx = R11; restores them and returns.
+vmcall_answer:
     call vmcall
     test rax, rax
     jnz .out                            ; TDCALL itself failed: report that
@@ -157,14 +160,7 @@ tdx_io:
     mov r13, rdx
     mov r15, rcx
     mov r11d, TDVMCALL_IO
-    call vmcall
-    test rax, rax
-    jnz .out                            ; TDCALL itself failed: report that
-    mov rax, r10
-    mov rdx, r11
-.out:
-    EN_RESTORE_NONVOLATILE
-    ret
+    jmp vmcall_answer
 
 tdx_cpuid:
     EN_SAVE_NONVOLATILE

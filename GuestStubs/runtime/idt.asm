@@ -7,11 +7,14 @@
 ; Each exception: the stub pushes a dummy error code where the CPU pushes none, then the vector;
 ;   the common handler sends an EXCEPTION record (vector, error code, RIP, CR2; a text line on
 ;   0xE9 under other hosts), writes EN_EXIT_EXCEPTION_BASE + vector to port 0xF4 and halts.
+;   A #VC IOIO (error code 0x7B) is reported with the port first (VALUE #VC.port, decoded
+;   from the instruction at RIP), a #VE of an I/O instruction with #VE.port after its VE info.
 ;   A #VE is reported with what the TDX module says of it first: TDG.VP.VEINFO.GET's exit
 ;   reason, exit qualification, GLA and GPA as VALUE records `#VE.exit_reason`, … (the
 ;   #VE's cause lives only there: the exception has no error code and leaves CR2 alone).
-;   The TDCALL is the interface library's (tdx.asm), referenced weakly: an image that never
-;   speaks TDX carries no TDX request site for this, and reports the #VE without VE info.
+;   The TDCALL is the interface library's (tdx.asm), referenced weakly; every image links it
+;   now (the runtime's port I/O speaks TDVMCALL on TDX, portio.asm), so the weak reference
+;   only keeps this file free of a hard dependency.
 ;   No TSS/IST: a fault that breaks the stack itself ends as a triple fault (shutdown).
 ; __en_rdmsr_safe(ecx = MSR) -> edx:eax, CF = 0; CF = 1 and eax = edx = 0 when the RDMSR
 ;   faulted (#GP for an MSR the CPU lacks, #VE in a TD for one the TDX module does not
@@ -65,6 +68,11 @@ en_exception_hooks: resq EN_EXCEPTION_VECTORS
 SAVED_VOLATILE  equ 9 * 8
 
 VECTOR_VE       equ 20                  ; virtualization exception (TDX)
+VECTOR_VC       equ 29                  ; VMM communication exception (SEV-ES/SNP)
+SVM_EXIT_IOIO   equ 0x7B                ; #VC's error code for IN/OUT/INS/OUTS (asm/svm.h)
+EXIT_REASON_IO  equ 30                  ; #VE exit reason of an I/O instruction (asm/vmx.h)
+PORT_SHIFT      equ 16                  ; the port in the I/O exit qualification's bits 31:16
+PREFIXES_MAX    equ 4                   ; 66, 67, F2/F3, a segment override, REX: at most these
 TDX_SUCCESS     equ 0
 
 section .rodata progbits alloc noexec nowrite align=1
@@ -72,6 +80,8 @@ ve_exit_reason:         db "#VE.exit_reason", 0
 ve_exit_qualification:  db "#VE.exit_qualification", 0
 ve_gla:                 db "#VE.gla", 0
 ve_gpa:                 db "#VE.gpa", 0
+ve_port:                db "#VE.port", 0
+vc_port:                db "#VC.port", 0
 
 section .text progbits alloc exec nowrite align=16
 
@@ -133,7 +143,9 @@ exception_common:
     iretq
 .no_hook:
     pop rax
-.report:
+.report:                                ; terminal: rbx, r12, r13 are free from here on
+    cmp qword [rsp + FRAME_VECTOR], VECTOR_VC
+    je .vc
     cmp qword [rsp + FRAME_VECTOR], VECTOR_VE
     jne .record
     mov rax, tdx_veinfo_get
@@ -142,6 +154,8 @@ exception_common:
     call rax                            ; rcx exit reason, rdx qualification, r8 GLA, r9 GPA
     test rax, rax
     jnz .record                         ; no valid VE info: the record alone says #VE
+    mov r12d, ecx
+    mov r13, rdx
     push r9
     push r8
     push rdx
@@ -156,6 +170,53 @@ exception_common:
     call en_value
     pop rsi
     lea rdi, [rel ve_gpa]
+    call en_value
+    cmp r12d, EXIT_REASON_IO
+    jne .record
+    mov rsi, r13
+    shr rsi, PORT_SHIFT
+    movzx esi, si
+    lea rdi, [rel ve_port]
+    call en_value
+    jmp .record
+.vc:
+    ; #VC IOIO: the hardware gives no exit information, so name the port from the instruction
+    ; at RIP, as Linux's vc_ioio_exitinfo decodes it: imm8 for E4-E7, else DX (still the
+    ; interrupted code's: the handler has not touched it).
+    cmp qword [rsp + FRAME_ERROR], SVM_EXIT_IOIO
+    jne .record
+    movzx r12d, dx
+    mov rbx, [rsp + FRAME_RIP]
+    mov ecx, PREFIXES_MAX
+.prefix:
+    movzx eax, byte [rbx]
+    cmp al, 0x66
+    je .skip
+    cmp al, 0x67
+    je .skip
+    cmp al, 0xF2
+    je .skip
+    cmp al, 0xF3
+    je .skip
+    mov edx, eax
+    and edx, 0xF0
+    cmp edx, 0x40                       ; REX
+    je .skip
+    jmp .opcode
+.skip:
+    inc rbx
+    dec ecx
+    jnz .prefix
+    movzx eax, byte [rbx]
+.opcode:
+    cmp al, 0xE4
+    jb .vc_port
+    cmp al, 0xE7
+    ja .vc_port
+    movzx r12d, byte [rbx + 1]          ; IN/OUT imm8
+.vc_port:
+    mov rsi, r12
+    lea rdi, [rel vc_port]
     call en_value
 .record:
     mov rcx, [rsp + FRAME_VECTOR]       ; a

@@ -162,11 +162,7 @@ tdx_port_io:
 %endif
 
 ghcb_io:
-    push rbx
-    push r12
-    push r13
-    push r14
-    push r15                            ; five pushes: rsp is 16-byte aligned at the calls
+    EN_SAVE_NONVOLATILE                 ; five pushes: rsp is 16-byte aligned at the calls
     mov ebx, edi                        ; port
     mov r12d, esi                       ; size
     mov r13d, edx                       ; value
@@ -199,11 +195,7 @@ ghcb_io:
     movzx edx, byte [r15 + GHCB_RAX]    ; only byte INs are offered
 .done:
     mov eax, edx
-    pop r15
-    pop r14
-    pop r13
-    pop r12
-    pop rbx
+    EN_RESTORE_NONVOLATILE
     ret
 
 ; No GHCB (the vCPU index is beyond EN_MAX_VCPUS, or the hypervisor refused the protocol):

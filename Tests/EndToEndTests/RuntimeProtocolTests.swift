@@ -73,4 +73,28 @@ final class RuntimeProtocolTests: XCTestCase {
         XCTAssertEqual(result.check("plain.one")?.actual, 1)
         XCTAssertEqual(forwardedPorts(result), [], "nothing forwarded: KVM has no protocol for port I/O")
     }
+
+    /// A raw port instruction is intercepted as the hardware does it (issue 18's acceptance):
+    /// on SEV-SNP #VC with error code 0x7B, on TDX #VE with VE_INFO exit reason 30 and the I/O
+    /// qualification, at the instruction and not executed; the runtime's handler names the
+    /// port. On KVM the byte reaches the console and the stub passes.
+    func testARawOutFaultsOnSEVSNPAndTDXAndPassesOnKVM() throws {
+        let snp = try ConversionRun.run("raw-out.asm", platform: .sevSNP)
+        guard case .exception(29, let error, let at, _)? = snp.stops.first?.reason else { return XCTFail("ghcb: \(snp.failures)") }
+        XCTAssertEqual(error, 0x7B, "SVM_EXIT_IOIO")
+        XCTAssertTrue(at.hasPrefix("raw_out"), "at the instruction, not past it: \(at)")
+        XCTAssertEqual(snp.values["#VC.port"], 0xE9)
+        XCTAssertTrue(snp.failures.contains { $0.contains("#VC") && $0.contains("0x7b") }, "\(snp.failures)")
+
+        let tdx = try ConversionRun.run("raw-out.asm", platform: .tdx) { $0.tdxAttributes = 0 }
+        guard case .exception(20, _, let tdxAt, _)? = tdx.stops.first?.reason else { return XCTFail("tdx: \(tdx.failures)") }
+        XCTAssertTrue(tdxAt.hasPrefix("raw_out"), tdxAt)
+        XCTAssertEqual(tdx.values["#VE.exit_reason"], 30)
+        XCTAssertEqual(tdx.values["#VE.exit_qualification"], 0xE9 << 16, "OUT, 1 byte, DX, port 0xE9 (SDM table 28-5)")
+        XCTAssertEqual(tdx.values["#VE.port"], 0xE9)
+
+        let kvm = try ConversionRun.run("raw-out.asm", platform: .kvm)
+        XCTAssertTrue(kvm.passed, "\(kvm.failures)")
+        XCTAssertEqual(kvm.exitCodes, [0: 0])
+    }
 }
