@@ -6,13 +6,15 @@
 ;                        later calls return the cached answer.
 ;
 ; Probe order, most specific first (a TD or an SNP guest may also see a KVM signature). The
-; platform is not known yet, so the probe may only execute what no platform intercepts:
-;   SNP  SEV_STATUS MSR 0xC0010131 bit 2 (MSR_AMD64_SEV_SNP_ENABLED_BIT), read first and
-;        without CPUID: an SNP guest's raw CPUID raises #VC (AMD APM vol. 2 §15.35), while its
-;        SEV_STATUS read is never intercepted. Where the MSR does not exist the read faults
-;        (#GP; #VE in a TD) and __en_rdmsr_safe (runtime/idt.asm) returns CF = 1, as Linux's
-;        rdmsr_safe does. (Linux sme_enable checks CPUID 0x8000001F first, which on SNP goes
-;        through its early #VC handler; this runtime has none for CPUID.)
+; platform is not known yet, so the first CPUID goes through the runtime's __en_cpuid_safe
+; (runtime/idt.asm): on SEV-ES/SNP hardware a CPUID is #VC 0x72, which it turns into CF = 1.
+;   SNP  that first CPUID faulted (hardware: CPUID is intercepted), or CPUID.0x80000000.EAX >=
+;        0x8000001F and CPUID.0x8000001F.EAX bit 1 (SEV) where it is not (this runner, which
+;        lets KVM answer CPUID); then SEV_STATUS MSR 0xC0010131 bit 2
+;        (MSR_AMD64_SEV_SNP_ENABLED_BIT), which an SNP guest reads without an intercept, as
+;        Linux sme_enable does after its CPUID check. Read through __en_rdmsr_safe, so a VMM
+;        that advertises SEV without the MSR (#GP) reads as "not SNP". A non-SEV guest never
+;        touches the MSR (on this runner that would be a user-space MSR exit).
 ;   TDX  CPUID.0.EAX >= 0x21 and CPUID.(0x21,0) = "IntelTDX    " in EBX, EDX, ECX
 ;        (Linux tdx_early_init reads sig[0] = EBX, sig[1] = EDX, sig[2] = ECX, by a raw CPUID).
 ;        In a TD the TDX module answers the leaves it virtualizes, 0x21 (its own) among them;
@@ -45,11 +47,14 @@ global en_platform
 global en_shared_alias
 global en_cpuid_reg
 extern __en_rdmsr_safe
+extern __en_cpuid_safe
 extern ghcb_msr_call
 extern tdx_cpuid
 
 CPUID_MAX_BASIC         equ 0
 CPUID_TDX_LEAF          equ 0x21
+CPUID_MAX_EXTENDED      equ 0x80000000
+CPUID_SEV_EAX_SEV       equ 1 << 1      ; AMD_SEV_BIT
 CPUID_SEV_LEAF          equ 0x8000001F
 CPUID_SEV_EBX_CBIT_MASK equ 0x3F        ; EBX[5:0]: the C-bit's position (Linux sme_enable)
 CPUID_KVM_SIGNATURE     equ 0x40000000
@@ -84,19 +89,13 @@ en_platform:
     push rcx
     push rdx
 
-    ; SNP: SEV_STATUS, before any CPUID.
-    mov ecx, MSR_AMD64_SEV
-    call __en_rdmsr_safe
-    jc .not_snp                         ; no such MSR here
-    bt eax, MSR_AMD64_SEV_SNP_ENABLED_BIT
-    jnc .not_snp
-    mov eax, EN_PLATFORM_SNP
-    jmp .store
-
-.not_snp:
-    ; TDX: leaf 0x21 must exist before it can be read.
+    ; The first CPUID: a fault means SEV-ES/SNP hardware, which intercepts it.
     mov eax, CPUID_MAX_BASIC
-    cpuid
+    xor ecx, ecx
+    call __en_cpuid_safe
+    jc .sev_status
+
+    ; TDX: leaf 0x21 must exist before it can be read.
     cmp eax, CPUID_TDX_LEAF
     jb .not_tdx
     mov eax, CPUID_TDX_LEAF
@@ -112,6 +111,25 @@ en_platform:
     jmp .store
 
 .not_tdx:
+    mov eax, CPUID_MAX_EXTENDED
+    cpuid
+    cmp eax, CPUID_SEV_LEAF
+    jb .not_snp
+    mov eax, CPUID_SEV_LEAF
+    xor ecx, ecx
+    cpuid
+    test eax, CPUID_SEV_EAX_SEV
+    jz .not_snp
+.sev_status:
+    mov ecx, MSR_AMD64_SEV
+    call __en_rdmsr_safe
+    jc .not_snp                         ; no such MSR after all
+    bt eax, MSR_AMD64_SEV_SNP_ENABLED_BIT
+    jnc .not_snp
+    mov eax, EN_PLATFORM_SNP
+    jmp .store
+
+.not_snp:
     mov eax, CPUID_KVM_SIGNATURE
     cpuid
     cmp ebx, KVM_SIG_EBX

@@ -21,6 +21,9 @@
 ;   virtualize): the common handler recognises the instruction's address and resumes after it
 ;   with CF set, as Linux's rdmsr_safe does through its exception table. Clobbers nothing
 ;   else. Needs the IDT (entry.asm loads it before anything calls this).
+; __en_cpuid_safe(eax = leaf, ecx = subleaf) -> eax, ebx, ecx, edx, CF = 0; CF = 1 (registers
+;   as they were) when the CPUID faulted: an SEV-ES/SNP guest's CPUID is #VC 0x72 on hardware
+;   (AMD APM vol. 2 §15.35), which en_platform's first probe takes as "SEV-ES or SNP".
 ; en_exception_hooks: 32 qwords, one per vector, zero by default. A stub that expects an
 ;   exception (a #VE it handles by accepting the page, a #VC it counts) stores a handler there:
 ;   hook(rdi = vector, rsi = error code, rdx = &interrupted RIP (then CS, RFLAGS, RSP, SS))
@@ -33,6 +36,7 @@
 global __enlighten_idt_load
 global en_exception_hooks
 global __en_rdmsr_safe
+global __en_cpuid_safe
 extern __en_report
 extern en_done
 extern en_value
@@ -105,7 +109,10 @@ exception_common:
     push rax
     lea rax, [rel safe_rdmsr]
     cmp rax, [rsp + 8 + FRAME_RIP]
-    je .rdmsr_faulted
+    je .safe_faulted
+    lea rax, [rel safe_cpuid]
+    cmp rax, [rsp + 8 + FRAME_RIP]
+    je .safe_faulted
     mov rax, [rsp + 8 + FRAME_VECTOR]
     mov rax, [abs en_exception_hooks + rax * 8]   ; .bss is RAM: absolute addressing
     test rax, rax
@@ -135,9 +142,9 @@ exception_common:
     jz .report
     add rsp, FRAME_RIP                  ; drop the vector and the error code
     iretq
-.rdmsr_faulted:                         ; __en_rdmsr_safe's RDMSR: resume after it, CF = 1
-    pop rax
-    add qword [rsp + FRAME_RIP], RDMSR_LENGTH
+.safe_faulted:                          ; the RDMSR or CPUID of a *_safe routine: resume after
+    pop rax                             ; it (both are 2 bytes), CF = 1
+    add qword [rsp + FRAME_RIP], SAFE_INSTRUCTION_LENGTH
     or qword [rsp + FRAME_RFLAGS], RFLAGS_CF
     add rsp, FRAME_RIP
     iretq
@@ -235,7 +242,13 @@ __en_rdmsr_safe:
     xor edx, edx
 safe_rdmsr:
     rdmsr
-RDMSR_LENGTH    equ $ - safe_rdmsr      ; 0F 32
+SAFE_INSTRUCTION_LENGTH equ $ - safe_rdmsr  ; 0F 32, as CPUID's 0F A2
+    ret
+
+__en_cpuid_safe:
+    clc
+safe_cpuid:
+    cpuid                               ; 0F A2: SAFE_INSTRUCTION_LENGTH too
     ret
 
 __enlighten_idt_load:
