@@ -12,11 +12,8 @@
 
 global _start64
 global __enlighten_host_present
-global __enlighten_stacks
 extern main
 extern en_done
-extern __en_done_raw
-extern __en_in8
 extern __enlighten_gdtr64
 extern __enlighten_idt_load
 
@@ -63,8 +60,8 @@ _start64:
     call __enlighten_idt_load
 
     ; Presence: read once, cached for the report routines (every vCPU writes the same value).
-    mov edi, EN_PORT_RECORD
-    call __en_in8                       ; raw, or the platform's protocol (portio.asm)
+    mov edx, EN_PORT_RECORD
+    in al, dx
     cmp al, EN_HOST_PRESENT
     sete byte [abs __enlighten_host_present]
 
@@ -80,4 +77,4 @@ _start64:
     mov edx, EN_PORT_DEBUGCON
     rep outsb
     mov edi, EN_EXIT_TOO_MANY_VCPUS
-    jmp __en_done_raw                   ; needs no stack
+    jmp en_done                         ; needs no stack

@@ -88,13 +88,7 @@ extension VCPULoop {
         let access = UnacceptedAccess(
             gpa: gpa, address: address, linear: linear, isWrite: written != nil, at: at,
             states: machine.service.describeStates(around: gpa))
-        return deliver(guest.unacceptedAccess(access))
-    }
-
-    /// Applies a platform's answer to an access it does not let through: the exception (with
-    /// CR2 where the platform sets it, remembered for the guest's report) or the end.
-    func deliver(_ fault: AccessFault) -> VCPUFinish? {
-        switch fault {
+        switch guest.unacceptedAccess(access) {
         case .stop(let reason):
             return .stopped(reason)
         case .inject(let vector, let errorCode, let cr2, let remembered, let served):
