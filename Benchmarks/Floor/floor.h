@@ -90,8 +90,12 @@ struct floor_vm {
      * private, | 1, until its first validation fills it (0: none). */
     uint64_t ghcb_msr, ghcb_gpa, assigned;
     /* What the serve functions counted: conversions and validations/acceptances served, and
-     * port writes the guest forwarded through its protocol (GHCB IOIO, TDVMCALL IO). */
+     * port accesses the guest forwarded through its protocol (GHCB IOIO, TDVMCALL IO: on
+     * SNP and TDX the runtime's presence read, records and exit code all travel that way). */
     uint64_t conversions, validations, forwarded;
+    /* A forwarded write of the exit port: the guest's exit code. */
+    int exited;
+    uint32_t exit_code;
 };
 
 /* Where guest RAM lives, as the runner's RAMBacking: a guest_memfd (memfd = 0) or a memfd,
@@ -120,11 +124,14 @@ int floor_views(struct floor_vm *vm, uint64_t gpa, uint64_t length, int private_
 int floor_inside(struct floor_vm *vm, uint64_t gpa, uint64_t length);
 
 /* trap-tdx.c */
+extern const struct floor_platform floor_tdx_platform;
 int floor_tdx_views(struct floor_vm *vm, const struct floor_image *image);
 int floor_tdx_serve(struct floor_vm *vm);
 
 /* trap-snp.c */
 extern const struct floor_platform floor_snp_platform;
+/* The entry of `function` (subleaf 0) in `cpuid`, added zeroed if absent while `*used` < `spare`. */
+struct kvm_cpuid_entry2 *floor_cpuid_leaf(struct kvm_cpuid2 *cpuid, uint32_t spare, uint32_t *used, uint32_t function);
 int floor_snp_views(struct floor_vm *vm, const struct floor_image *image);
 int floor_snp_serve(struct floor_vm *vm);
 int floor_snp_msr(struct floor_vm *vm);

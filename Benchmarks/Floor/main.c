@@ -113,7 +113,7 @@ struct floor_mode {
 static const struct floor_mode modes[] = {
     { .name = "exits" },
     { .name = "trap", .serve = floor_trap_serve },
-    { .name = "trap-tdx", .prepare = floor_tdx_views, .serve = floor_tdx_serve, .validated = 1 },
+    { .name = "trap-tdx", .platform = &floor_tdx_platform, .prepare = floor_tdx_views, .serve = floor_tdx_serve, .validated = 1 },
     { .name = "trap-snp", .platform = &floor_snp_platform, .prepare = floor_snp_views, .serve = floor_snp_serve,
       .msr = floor_snp_msr, .validated = 1 },
 };
@@ -132,6 +132,11 @@ static int exit_loop(struct floor_vm *vm, const struct floor_mode *mode, struct 
         if (mode->serve && run->exit_reason == KVM_EXIT_DEBUG) {
             if (mode->serve(vm) != 0) return -1;
             requests++;
+            if (vm->exited) { /* the exit code, forwarded */
+                *counted = (struct loop_count){ .exits = count, .requests = requests, .elapsed = floor_now_ns() - start };
+                if (vm->exit_code != 0) { fprintf(stderr, "floor: the guest exited with code 0x%x\n", vm->exit_code); return -1; }
+                return 0;
+            }
             continue;
         }
         if (mode->msr && (run->exit_reason == KVM_EXIT_X86_RDMSR || run->exit_reason == KVM_EXIT_X86_WRMSR)) {

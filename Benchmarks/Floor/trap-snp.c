@@ -13,13 +13,15 @@
  *                      fault into the punched page, with a constant instead of the keystream;
  *   PSC to shared:      PUNCH_HOLE on guest_memfd, the shared view open;
  *   PSC to private:     PUNCH_HOLE, both views closed (private, not validated);
- * the PSC answered in the GHCB as KVM leaves it; an IOIO NAE event writing one byte is
- * dropped (the POST port) and answered the same way. Also served, once: the MSR-protocol
- * SEV_INFO and REGISTER_GHCB that ghcb_init sends, and SEV_STATUS. No decoding beyond that,
+ * the PSC answered in the GHCB as KVM leaves it; an IOIO NAE event (the runtime's presence
+ * read, records and exit code, the stub's POST writes) answered the same way, the presence
+ * byte for an IN of the record port, the exit code ending the loop. Also served, once: the
+ * MSR-protocol SEV_INFO, REGISTER_GHCB and CPUID requests the runtime sends, and SEV_STATUS. No decoding beyond that,
  * no bookkeeping: a floor. PVALIDATE's GVA is taken as its GPA (the runtime identity-maps
  * RAM; the runner walks the guest's tables).
  */
 #define _GNU_SOURCE /* fallocate */
+#include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -57,6 +59,8 @@
 #define FLOOR_GHCB_REG_GPA_REQ 0x012
 #define FLOOR_GHCB_REG_GPA_RESP 0x013
 #define FLOOR_GHCB_PROTOCOL 2ull
+#define FLOOR_GHCB_CPUID_REQ 0x004 /* [63:32] leaf, [31:30] register (0 EAX .. 3 EDX) */
+#define FLOOR_GHCB_CPUID_RESP 0x005 /* [63:32] the register */
 
 /* The GHCB page (Linux arch/x86/include/asm/svm.h struct ghcb_save_area; a field's valid bit
  * is its offset / 8, GHCB_BITMAP_IDX) and the PSC NAE event (sev-common.h: SVM_VMGEXIT_PSC,
@@ -85,7 +89,7 @@ static const uint8_t vmgexit_bytes[4] = { 0xF3, 0x0F, 0x01, 0xD9 };
 #define FLOOR_ASSIGNED_FILL 0xA5
 #define FLOOR_RFLAGS_CF 1ull
 
-static struct kvm_cpuid_entry2 *cpuid_leaf(struct kvm_cpuid2 *cpuid, uint32_t spare, uint32_t *used, uint32_t function) {
+struct kvm_cpuid_entry2 *floor_cpuid_leaf(struct kvm_cpuid2 *cpuid, uint32_t spare, uint32_t *used, uint32_t function) {
     for (uint32_t i = 0; i < cpuid->nent; i++) {
         if (cpuid->entries[i].function == function) return &cpuid->entries[i];
     }
@@ -101,9 +105,9 @@ static struct kvm_cpuid_entry2 *cpuid_leaf(struct kvm_cpuid2 *cpuid, uint32_t sp
  * physical address width that makes the C-bit an address bit. */
 static int snp_cpuid(struct kvm_cpuid2 *cpuid, uint32_t spare) {
     uint32_t used = 0;
-    struct kvm_cpuid_entry2 *maximum = cpuid_leaf(cpuid, spare, &used, FLOOR_CPUID_EXTENDED_MAX);
-    struct kvm_cpuid_entry2 *sizes = cpuid_leaf(cpuid, spare, &used, FLOOR_CPUID_ADDRESS_SIZES);
-    struct kvm_cpuid_entry2 *sev = cpuid_leaf(cpuid, spare, &used, FLOOR_CPUID_SEV);
+    struct kvm_cpuid_entry2 *maximum = floor_cpuid_leaf(cpuid, spare, &used, FLOOR_CPUID_EXTENDED_MAX);
+    struct kvm_cpuid_entry2 *sizes = floor_cpuid_leaf(cpuid, spare, &used, FLOOR_CPUID_ADDRESS_SIZES);
+    struct kvm_cpuid_entry2 *sev = floor_cpuid_leaf(cpuid, spare, &used, FLOOR_CPUID_SEV);
     if (!maximum || !sizes || !sev) return -1;
     if (maximum->eax < FLOOR_CPUID_SEV) maximum->eax = FLOOR_CPUID_SEV;
     uint32_t physical = sizes->eax & 0xFF, guest = (sizes->eax >> 16) & 0xFF;
@@ -211,6 +215,13 @@ static int msr_protocol(struct floor_vm *vm) {
         vm->ghcb_msr = gpa | FLOOR_GHCB_REG_GPA_RESP;
         return floor_views(vm, gpa, 4096, 0, 1);    /* the GHCB is shared memory */
     }
+    case FLOOR_GHCB_CPUID_REQ: { /* the C-bit position the runner reports, else the host's */
+        unsigned leaf = (unsigned)(vm->ghcb_msr >> 32), reg = (unsigned)(vm->ghcb_msr >> 30) & 3, r[4] = { 0 };
+        __cpuid_count(leaf, 0, r[0], r[1], r[2], r[3]);
+        if (leaf == FLOOR_CPUID_SEV && reg == 1) r[1] = FLOOR_CBIT_POSITION;
+        vm->ghcb_msr = (uint64_t)r[reg] << 32 | FLOOR_GHCB_CPUID_RESP;
+        return 0;
+    }
     default:
         errno = EINVAL;
         return floor_error("GHCB MSR request the floor does not serve");
@@ -229,10 +240,20 @@ static void answer_ghcb(struct floor_vm *vm) {
     }
 }
 
-/* An IOIO NAE event writing one byte (SW_EXITINFO1 TYPE 0, size 1): dropped, answered. */
-static int forwarded_out(struct floor_vm *vm) {
-    if ((*ghcb_field(vm, FLOOR_GHCB_EXIT_INFO_1) & 0x75) != 0x10) { errno = EINVAL; return floor_error("IOIO other than a 1-byte OUT"); }
+/* An IOIO NAE event other than a string one (SW_EXITINFO1 STR bit 2, REP bit 3 clear): an IN
+ * of the record port reads the presence byte, an OUT of the exit port ends the loop, the rest
+ * is dropped; answered as KVM leaves the GHCB. */
+static int forwarded_io(struct floor_vm *vm) {
+    uint64_t info = *ghcb_field(vm, FLOOR_GHCB_EXIT_INFO_1), value = *ghcb_field(vm, FLOOR_GHCB_RAX);
+    unsigned port = (unsigned)(info >> 16) & 0xFFFF;
+    if (info & 0xC) { errno = EINVAL; return floor_error("IOIO string or REP"); }
     answer_ghcb(vm);
+    if (info & 1) {
+        if (port == FLOOR_PORT_RECORD) *ghcb_field(vm, FLOOR_GHCB_RAX) = FLOOR_HOST_PRESENT;
+    } else if (port == FLOOR_PORT_EXIT) {
+        vm->exited = 1;
+        vm->exit_code = (uint32_t)value;
+    }
     vm->forwarded++;
     return 0;
 }
@@ -244,7 +265,7 @@ static int ghcb_event(struct floor_vm *vm) {
         errno = EINVAL;
         return floor_error("VMGEXIT the floor does not serve");
     }
-    if (*ghcb_field(vm, FLOOR_GHCB_EXIT_CODE) == FLOOR_SVM_EXIT_IOIO) return forwarded_out(vm);
+    if (*ghcb_field(vm, FLOOR_GHCB_EXIT_CODE) == FLOOR_SVM_EXIT_IOIO) return forwarded_io(vm);
     if (*ghcb_field(vm, FLOOR_GHCB_EXIT_CODE) != FLOOR_SVM_VMGEXIT_PSC) {
         errno = EINVAL;
         return floor_error("VMGEXIT the floor does not serve");

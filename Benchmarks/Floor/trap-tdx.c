@@ -51,6 +51,21 @@ int floor_tdx_views(struct floor_vm *vm, const struct floor_image *image) {
     return 0;
 }
 
+/* The CPUID the runner gives a TD (CPUIDTable): leaf 0x21 "IntelTDX    " (EBX, EDX, ECX, as
+ * Linux tdx_early_init reads it), leaf 0 raised to reach it, so the runtime finds TDX and
+ * speaks TDVMCALL for its port I/O here as under the runner. */
+static int tdx_cpuid(struct kvm_cpuid2 *cpuid, uint32_t spare) {
+    uint32_t used = 0;
+    struct kvm_cpuid_entry2 *basic = floor_cpuid_leaf(cpuid, spare, &used, 0);
+    struct kvm_cpuid_entry2 *tdx = floor_cpuid_leaf(cpuid, spare, &used, 0x21);
+    if (!basic || !tdx) return -1;
+    if (basic->eax < 0x21) basic->eax = 0x21;
+    *tdx = (struct kvm_cpuid_entry2){ .function = 0x21, .ebx = 0x65746E49 /* "Inte" */, .edx = 0x5844546C /* "lTDX" */, .ecx = 0x20202020 };
+    return 0;
+}
+
+const struct floor_platform floor_tdx_platform = { .ram_gpa = 0, .cpuid = tdx_cpuid };
+
 /* Serves the TDCALL the vCPU stopped at. */
 int floor_tdx_serve(struct floor_vm *vm) {
     struct kvm_regs *regs = &vm->run->s.regs.regs;
@@ -60,7 +75,13 @@ int floor_tdx_serve(struct floor_vm *vm) {
         regs->rax = 0;
         break;
     case 0: { /* TDG.VP.VMCALL<MapGPA>: r12 gpa (shared bit = direction), r13 size */
-        if (regs->r11 == FLOOR_TDVMCALL_IO && regs->r13 == 1) {  /* a port write, dropped */
+        if (regs->r11 == FLOOR_TDVMCALL_IO) { /* r13 1: a write (the exit port ends the loop), 0: a read */
+            if (regs->r13 == 1 && regs->r14 == FLOOR_PORT_EXIT) {
+                vm->exited = 1;
+                vm->exit_code = (uint32_t)regs->r15;
+            } else if (regs->r13 == 0) {
+                regs->r11 = regs->r14 == FLOOR_PORT_RECORD ? FLOOR_HOST_PRESENT : 0xFF;
+            }
             regs->r10 = 0;
             regs->rax = 0;
             vm->forwarded++;

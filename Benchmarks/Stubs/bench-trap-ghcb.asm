@@ -40,6 +40,11 @@ __enlighten_site_bench_ghcb:
     xchg rbx, r13                       ; the next flip goes the other way
     dec r12d
     jnz flip_loop
+    ; The loop wrote the GHCB MSR behind ghcb.asm's back; the runtime's exit-code report goes
+    ; through this vCPU's GHCB (runtime/portio.asm), so one MSR-protocol request through the
+    ; library (SEV_INFO, harmless) tells it the MSR no longer holds the GHCB's GPA.
+    mov edi, GHCB_MSR_SEV_INFO_REQ
+    call ghcb_msr_call
     pop r13
     pop r12
     pop rbx

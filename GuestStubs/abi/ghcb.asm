@@ -20,7 +20,7 @@
 ; GHCB page protocol. Each vCPU has a GHCB of its own, as the GHCB specification requires
 ; (the GHCB MSR is per vCPU and the hypervisor keeps one registered GHCB per vCPU): the
 ; 4 KiB page ghcb_page + n * 4 KiB in section .shared (which the plan starts shared) for the
-; vCPU whose initial APIC ID (CPUID.1:EBX[31:24]) is n, n < EN_MAX_VCPUS. ghcb_page itself is
+; vCPU whose initial APIC ID (CPUID.1:EBX[31:24]) is n, n < EN_MAX_VCPUS (this_vcpu). ghcb_page itself is
 ; vCPU 0's. The PSC buffer is a GHCB's shared_buffer at +0x800, as OVMF and coconut-svsm
 ; place it. Everything below works on the calling vCPU's GHCB, so vCPUs may convert at once.
 ;
@@ -68,6 +68,7 @@
 %include "interfaces.inc"
 
 extern en_shared_alias
+extern __enlighten_stacks               ; runtime/entry.asm: EN_MAX_VCPUS stacks, vCPU n's n-th
 
 global ghcb_msr_call
 global ghcb_msr_psc
@@ -86,6 +87,11 @@ GHCB_PSC_OP_MASK        equ 0xF
 PSC_NO_PROGRESS_LIMIT   equ 16
 CPUID_FEATURES          equ 1           ; leaf 1: EBX[31:24] = initial APIC ID
 APIC_ID_SHIFT           equ 24
+CPUID_REG_EBX           equ 1
+STACK_SHIFT             equ 14          ; log2(EN_STACK_SIZE)
+%if (1 << STACK_SHIFT) != EN_STACK_SIZE
+  %error STACK_SHIFT does not match EN_STACK_SIZE
+%endif
 GHCB_PAGE_SHIFT         equ 12
 %if (1 << GHCB_PAGE_SHIFT) != GHCB_PAGE_SIZE
   %error GHCB_PAGE_SHIFT does not match GHCB_PAGE_SIZE
@@ -102,19 +108,38 @@ msr_holds_ghcb:         resb EN_MAX_VCPUS   ; [n] = 1 while vCPU n's GHCB MSR ho
 section .text
 
 ; this_vcpu() -> eax = this vCPU's index (its initial APIC ID); CF = 1 when that is
-; EN_MAX_VCPUS or more, i.e. the vCPU has no GHCB. Preserves every other register (cpuid
-; clobbers rbx/rcx/rdx: saved).
+; EN_MAX_VCPUS or more, i.e. the vCPU has no GHCB. Preserves every other register.
+; No raw CPUID (a #VC on SNP) and, on the common path, no exit at all: code on one of the
+; runtime's stacks is on vCPU n's stack n (runtime/entry.asm; the runner makes vCPU n's
+; initial APIC ID n, docs/cpuid.md). Elsewhere it asks the hypervisor for CPUID.1:EBX
+; through the GHCB MSR protocol (as Linux snp_cpuid_postprocess takes the APIC ID from the
+; hypervisor), by hand: ghcb_msr_call itself needs this_vcpu.
 this_vcpu:
-    push rbx
+    mov eax, __enlighten_stacks         ; RAM below 2 GiB: a 32-bit absolute address
+    neg rax
+    add rax, rsp                        ; rsp - the stacks' base (huge when below it)
+    cmp rax, EN_MAX_VCPUS * EN_STACK_SIZE
+    jae .ask
+    shr eax, STACK_SHIFT
+    clc                                 ; a runtime stack's vCPU has a GHCB
+    ret
+.ask:
     push rcx
     push rdx
-    mov eax, CPUID_FEATURES
-    cpuid
-    mov eax, ebx
+    mov ecx, MSR_AMD64_SEV_ES_GHCB
+    mov eax, GHCB_MSR_CPUID_REQ | (CPUID_REG_EBX << GHCB_MSR_CPUID_REG_SHIFT)
+    mov edx, CPUID_FEATURES             ; [63:32] the leaf
+    wrmsr
+    call vmgexit                        ; keeps every register
+    rdmsr                               ; edx = CPUID.1:EBX (a CPUID response, [63:32])
+    mov eax, edx
     shr eax, APIC_ID_SHIFT
+    cmp eax, EN_MAX_VCPUS
+    jae .done
+    mov byte [abs msr_holds_ghcb + rax], 0  ; the MSR holds the answer now, not the GHCB GPA
+.done:
     pop rdx
     pop rcx
-    pop rbx
     cmp eax, EN_MAX_VCPUS               ; CF = 1: below the limit, so it has a GHCB ...
     cmc                                 ; ... and CF = 1 now means it has none
     ret

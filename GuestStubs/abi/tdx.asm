@@ -21,6 +21,14 @@
 ;   tdx_vmcall(rdi = subfunction (r11), rsi = r12, rdx = r13, rcx = r14, r8 = r15) -> rax = r10,
 ;       rdx = r11; the VMM's R12-R15 stored in tdx_vmcall_out[0..3] (CPUID's EAX..EDX).
 ;       One standard TDG.VP.VMCALL (r10 = 0, R10-R15 exposed); a failed TDCALL's status in rax.
+;   tdx_io(rdi = port, esi = size, edx = direction (0 read, 1 write), rcx = value) -> rax = R10
+;       (a failed TDCALL's status), rdx = R11 (the value read): TDG.VP.VMCALL<Instruction.IO>
+;       (R12 size, R13 direction, R14 port, R15 value; GHCI, KVM's tdx selftests
+;       tdg_vp_vmcall_instruction_io). Leaves tdx_vmcall_out alone: the runtime reports through
+;       it (runtime/portio.asm), between a stub's tdx_vmcall and its reading of the answer.
+;   tdx_cpuid(edi = leaf, esi = subleaf, edx = register 0 EAX .. 3 EDX) -> eax = that register
+;       TDG.VP.VMCALL<Instruction.CPUID> (R12 leaf, R13 subleaf -> R12-R15 EAX-EDX; Linux
+;       tdx.c handle_cpuid); 0 when it failed. Leaves tdx_vmcall_out alone (en_cpuid_reg).
 ;   tdx_tdcall_raw(rdi = leaf) -> rax = TDCALL completion status
 ;       one TDCALL with rax = leaf and rcx, rdx, r8-r11 zero (unknown-leaf tests).
 ; All preserve rbx, rbp, r12-r15 (a VMCALL returns the VMM's values in the exposed R12-R15:
@@ -49,6 +57,8 @@ global tdx_vmcall_raw
 global tdx_tdcall_raw
 global tdx_vmcall
 global tdx_vmcall_out
+global tdx_io
+global tdx_cpuid
 global tdx_accept_page
 global tdx_accept_range
 global tdx_veinfo_get
@@ -111,6 +121,9 @@ tdx_vmcall_raw:
     mov r11, rdi
     mov r12, rsi
     mov r13, rdx
+; The VMCALL with R11-R15 loaded and the callee-saved registers saved (EN_SAVE_NONVOLATILE):
+; rax = R10 (or the failed TDCALL's status), rdx = R11; restores them and returns.
+vmcall_answer:
     call vmcall
     test rax, rax
     jnz .out                            ; TDCALL itself failed: report that
@@ -136,6 +149,38 @@ tdx_vmcall:
     jnz .out                            ; TDCALL itself failed: report that
     mov rax, r10
     mov rdx, r11
+.out:
+    EN_RESTORE_NONVOLATILE
+    ret
+
+tdx_io:
+    EN_SAVE_NONVOLATILE
+    mov r14, rdi
+    mov r12, rsi
+    mov r13, rdx
+    mov r15, rcx
+    mov r11d, TDVMCALL_IO
+    jmp vmcall_answer
+
+tdx_cpuid:
+    EN_SAVE_NONVOLATILE
+    mov ebx, edx                        ; the register wanted (rbx: the TDX module keeps it)
+    mov r12d, edi
+    mov r13d, esi
+    mov r11d, TDVMCALL_CPUID
+    call vmcall
+    or rax, r10                         ; TDCALL and TDVMCALL both succeeded?
+    jnz .failed
+    mov eax, r12d
+    cmp ebx, 1
+    cmove eax, r13d
+    cmp ebx, 2
+    cmove eax, r14d
+    cmp ebx, 3
+    cmove eax, r15d
+    jmp .out
+.failed:
+    xor eax, eax
 .out:
     EN_RESTORE_NONVOLATILE
     ret

@@ -4,13 +4,16 @@
 ;     CHECK name pass actual=0x5 expected=0x5
 ;     CHECKSUM payload gpa=0x101000 length=0x2000 crc32c=0x1a2b3c4d
 ;   in:  the register contract of __en_report (record.asm). Clobbers caller-saved registers.
-; __en_con_write: rdi = bytes, rsi = length. Clobbers rcx, rdx, rsi, rdi.
+; __en_con_write: rdi = bytes, rsi = length. Clobbers the caller-saved registers. Raw `rep outsb`
+;   where the platform allows port I/O, else one forwarded byte OUT each (portio.asm).
 
 %include "internal.inc"
 
 global __en_record_text
 global __en_con_write
 extern __en_strlen
+extern __en_out8
+extern __en_io_raw_mode
 
 HEX_DIGITS_MAX  equ 16                  ; a 64-bit value
 HEX_BUFFER_SIZE equ HEX_DIGITS_MAX + 8  ; "0x" + digits, rounded up to keep rsp aligned
@@ -108,10 +111,31 @@ __en_record_text:
     ret
 
 __en_con_write:
-    mov rcx, rsi
-    mov rsi, rdi
+    push rbx
+    push r12
+    push r13
+    mov rbx, rdi
+    mov r12, rsi
+    call __en_io_raw_mode
+    jne .bytes
+    mov rcx, r12
+    mov rsi, rbx
     mov edx, EN_PORT_DEBUGCON
-    rep outsb
+    rep outsb                           ; KVM: one exit for the whole line
+    jmp .done
+.bytes:                                 ; SNP/TDX: one protocol request a byte (portio.asm)
+    test r12, r12
+    jz .done
+    movzx esi, byte [rbx]
+    mov edi, EN_PORT_DEBUGCON
+    call __en_out8
+    inc rbx
+    dec r12
+    jmp .bytes
+.done:
+    pop r13
+    pop r12
+    pop rbx
     ret
 
 ; rdi = NUL-terminated string.

@@ -24,10 +24,12 @@
 
 global en_crc32c
 global __enlighten_crc32c_mode
+extern en_cpuid_reg                     ; abi/platform.asm
 
 CRC32C_POLY_REFLECTED equ 0x82F63B78
 CRC32C_INIT           equ 0xFFFFFFFF    ; also the final xor (done with `not`)
 MODE_UNKNOWN          equ 0
+CPUID_REG_ECX         equ 2
 MODE_HARDWARE         equ 1
 MODE_SOFTWARE         equ 2
 PROBE_LOOPS           equ 64            ; iterations of the timed loop (two instructions each)
@@ -86,10 +88,21 @@ en_crc32c:
     movzx eax, byte [abs __enlighten_crc32c_mode]
     cmp eax, MODE_UNKNOWN
     jne .mode_known
-    mov r8, rbx                         ; cpuid writes ebx, which System V preserves
-    mov eax, EN_CPUID_FEATURES
-    cpuid
-    mov rbx, r8
+    push rdi
+    push rsi
+    push r9
+    push r10
+    push r11
+    mov edi, EN_CPUID_FEATURES
+    xor esi, esi
+    mov edx, CPUID_REG_ECX
+    call en_cpuid_reg                   ; no raw CPUID on SNP/TDX (abi/platform.asm)
+    pop r11
+    pop r10
+    pop r9
+    pop rsi
+    pop rdi
+    mov ecx, eax
     mov eax, MODE_SOFTWARE
     test ecx, EN_CPUID_ECX_SSE42
     jz .store_mode

@@ -12,8 +12,11 @@
 
 global _start64
 global __enlighten_host_present
+global __enlighten_stacks
 extern main
 extern en_done
+extern __en_done_raw
+extern __en_in8
 extern __enlighten_gdtr64
 extern __enlighten_idt_load
 
@@ -60,8 +63,8 @@ _start64:
     call __enlighten_idt_load
 
     ; Presence: read once, cached for the report routines (every vCPU writes the same value).
-    mov edx, EN_PORT_RECORD
-    in al, dx
+    mov edi, EN_PORT_RECORD
+    call __en_in8                       ; raw, or the platform's protocol (portio.asm)
     cmp al, EN_HOST_PRESENT
     sete byte [abs __enlighten_host_present]
 
@@ -77,4 +80,4 @@ _start64:
     mov edx, EN_PORT_DEBUGCON
     rep outsb
     mov edi, EN_EXIT_TOO_MANY_VCPUS
-    jmp en_done                         ; needs no stack
+    jmp __en_done_raw                   ; needs no stack

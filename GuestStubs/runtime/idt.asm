@@ -7,12 +7,23 @@
 ; Each exception: the stub pushes a dummy error code where the CPU pushes none, then the vector;
 ;   the common handler sends an EXCEPTION record (vector, error code, RIP, CR2; a text line on
 ;   0xE9 under other hosts), writes EN_EXIT_EXCEPTION_BASE + vector to port 0xF4 and halts.
+;   A #VC IOIO (error code 0x7B) is reported with the port first (VALUE #VC.port, decoded
+;   from the instruction at RIP), a #VE of an I/O instruction with #VE.port after its VE info.
 ;   A #VE is reported with what the TDX module says of it first: TDG.VP.VEINFO.GET's exit
 ;   reason, exit qualification, GLA and GPA as VALUE records `#VE.exit_reason`, … (the
 ;   #VE's cause lives only there: the exception has no error code and leaves CR2 alone).
-;   The TDCALL is the interface library's (tdx.asm), referenced weakly: an image that never
-;   speaks TDX carries no TDX request site for this, and reports the #VE without VE info.
+;   The TDCALL is the interface library's (tdx.asm), referenced weakly; every image links it
+;   now (the runtime's port I/O speaks TDVMCALL on TDX, portio.asm), so the weak reference
+;   only keeps this file free of a hard dependency.
 ;   No TSS/IST: a fault that breaks the stack itself ends as a triple fault (shutdown).
+; __en_rdmsr_safe(ecx = MSR) -> edx:eax, CF = 0; CF = 1 and eax = edx = 0 when the RDMSR
+;   faulted (#GP for an MSR the CPU lacks, #VE in a TD for one the TDX module does not
+;   virtualize): the common handler recognises the instruction's address and resumes after it
+;   with CF set, as Linux's rdmsr_safe does through its exception table. Clobbers nothing
+;   else. Needs the IDT (entry.asm loads it before anything calls this).
+; __en_cpuid_safe(eax = leaf, ecx = subleaf) -> eax, ebx, ecx, edx, CF = 0; CF = 1 (registers
+;   as they were) when the CPUID faulted: an SEV-ES/SNP guest's CPUID is #VC 0x72 on hardware
+;   (AMD APM vol. 2 §15.35), which en_platform's first probe takes as "SEV-ES or SNP".
 ; en_exception_hooks: 32 qwords, one per vector, zero by default. A stub that expects an
 ;   exception (a #VE it handles by accepting the page, a #VC it counts) stores a handler there:
 ;   hook(rdi = vector, rsi = error code, rdx = &interrupted RIP (then CS, RFLAGS, RSP, SS))
@@ -24,6 +35,8 @@
 
 global __enlighten_idt_load
 global en_exception_hooks
+global __en_rdmsr_safe
+global __en_cpuid_safe
 extern __en_report
 extern en_done
 extern en_value
@@ -33,6 +46,8 @@ extern tdx_veinfo_get:weak              ; 0 unless the image links GuestStubs/ab
 FRAME_VECTOR    equ 0
 FRAME_ERROR     equ 8
 FRAME_RIP       equ 16                  ; then CS, RFLAGS, RSP, SS, pushed by the CPU
+FRAME_RFLAGS    equ FRAME_RIP + 16
+RFLAGS_CF       equ 1 << 0
 
 IDT_SIZE        equ EN_EXCEPTION_VECTORS * EN_IDT_GATE_SIZE
 
@@ -57,6 +72,11 @@ en_exception_hooks: resq EN_EXCEPTION_VECTORS
 SAVED_VOLATILE  equ 9 * 8
 
 VECTOR_VE       equ 20                  ; virtualization exception (TDX)
+VECTOR_VC       equ 29                  ; VMM communication exception (SEV-ES/SNP)
+SVM_EXIT_IOIO   equ 0x7B                ; #VC's error code for IN/OUT/INS/OUTS (asm/svm.h)
+EXIT_REASON_IO  equ 30                  ; #VE exit reason of an I/O instruction (asm/vmx.h)
+PORT_SHIFT      equ 16                  ; the port in the I/O exit qualification's bits 31:16
+PREFIXES_MAX    equ 4                   ; 66, 67, F2/F3, a segment override, REX: at most these
 TDX_SUCCESS     equ 0
 
 section .rodata progbits alloc noexec nowrite align=1
@@ -64,6 +84,8 @@ ve_exit_reason:         db "#VE.exit_reason", 0
 ve_exit_qualification:  db "#VE.exit_qualification", 0
 ve_gla:                 db "#VE.gla", 0
 ve_gpa:                 db "#VE.gpa", 0
+ve_port:                db "#VE.port", 0
+vc_port:                db "#VC.port", 0
 
 section .text progbits alloc exec nowrite align=16
 
@@ -85,6 +107,12 @@ exception_stubs:
 
 exception_common:
     push rax
+    lea rax, [rel safe_rdmsr]
+    cmp rax, [rsp + 8 + FRAME_RIP]
+    je .safe_faulted
+    lea rax, [rel safe_cpuid]
+    cmp rax, [rsp + 8 + FRAME_RIP]
+    je .safe_faulted
     mov rax, [rsp + 8 + FRAME_VECTOR]
     mov rax, [abs en_exception_hooks + rax * 8]   ; .bss is RAM: absolute addressing
     test rax, rax
@@ -114,9 +142,17 @@ exception_common:
     jz .report
     add rsp, FRAME_RIP                  ; drop the vector and the error code
     iretq
+.safe_faulted:                          ; the RDMSR or CPUID of a *_safe routine: resume after
+    pop rax                             ; it (both are 2 bytes), CF = 1
+    add qword [rsp + FRAME_RIP], SAFE_INSTRUCTION_LENGTH
+    or qword [rsp + FRAME_RFLAGS], RFLAGS_CF
+    add rsp, FRAME_RIP
+    iretq
 .no_hook:
     pop rax
-.report:
+.report:                                ; terminal: rbx, r12, r13 are free from here on
+    cmp qword [rsp + FRAME_VECTOR], VECTOR_VC
+    je .vc
     cmp qword [rsp + FRAME_VECTOR], VECTOR_VE
     jne .record
     mov rax, tdx_veinfo_get
@@ -125,6 +161,8 @@ exception_common:
     call rax                            ; rcx exit reason, rdx qualification, r8 GLA, r9 GPA
     test rax, rax
     jnz .record                         ; no valid VE info: the record alone says #VE
+    mov r12d, ecx
+    mov r13, rdx
     push r9
     push r8
     push rdx
@@ -140,6 +178,53 @@ exception_common:
     pop rsi
     lea rdi, [rel ve_gpa]
     call en_value
+    cmp r12d, EXIT_REASON_IO
+    jne .record
+    mov rsi, r13
+    shr rsi, PORT_SHIFT
+    movzx esi, si
+    lea rdi, [rel ve_port]
+    call en_value
+    jmp .record
+.vc:
+    ; #VC IOIO: the hardware gives no exit information, so name the port from the instruction
+    ; at RIP, as Linux's vc_ioio_exitinfo decodes it: imm8 for E4-E7, else DX (still the
+    ; interrupted code's: the handler has not touched it).
+    cmp qword [rsp + FRAME_ERROR], SVM_EXIT_IOIO
+    jne .record
+    movzx r12d, dx
+    mov rbx, [rsp + FRAME_RIP]
+    mov ecx, PREFIXES_MAX
+.prefix:
+    movzx eax, byte [rbx]
+    cmp al, 0x66
+    je .skip
+    cmp al, 0x67
+    je .skip
+    cmp al, 0xF2
+    je .skip
+    cmp al, 0xF3
+    je .skip
+    mov edx, eax
+    and edx, 0xF0
+    cmp edx, 0x40                       ; REX
+    je .skip
+    jmp .opcode
+.skip:
+    inc rbx
+    dec ecx
+    jnz .prefix
+    movzx eax, byte [rbx]
+.opcode:
+    cmp al, 0xE4
+    jb .vc_port
+    cmp al, 0xE7
+    ja .vc_port
+    movzx r12d, byte [rbx + 1]          ; IN/OUT imm8
+.vc_port:
+    mov rsi, r12
+    lea rdi, [rel vc_port]
+    call en_value
 .record:
     mov rcx, [rsp + FRAME_VECTOR]       ; a
     mov r8, [rsp + FRAME_ERROR]         ; b
@@ -151,6 +236,20 @@ exception_common:
     mov edi, [rsp + FRAME_VECTOR]
     add edi, EN_EXIT_EXCEPTION_BASE
     jmp en_done
+
+__en_rdmsr_safe:
+    xor eax, eax                        ; also clears CF
+    xor edx, edx
+safe_rdmsr:
+    rdmsr
+SAFE_INSTRUCTION_LENGTH equ $ - safe_rdmsr  ; 0F 32, as CPUID's 0F A2
+    ret
+
+__en_cpuid_safe:
+    clc
+safe_cpuid:
+    cpuid                               ; 0F A2: SAFE_INSTRUCTION_LENGTH too
+    ret
 
 __enlighten_idt_load:
     lea rsi, [rel exception_stubs]

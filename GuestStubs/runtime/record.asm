@@ -14,6 +14,7 @@ global __en_report
 global __en_strlen
 extern __enlighten_host_present
 extern __en_record_text
+extern __en_out32
 
 ; Field offsets within a record.
 RECORD_MAGIC        equ 0
@@ -57,9 +58,9 @@ __en_report:
     lea rdi, [rsp + RECORD_NAME]
     mov rcx, rdx
     rep movsb
-    mov rax, rsp
-    mov edx, EN_PORT_RECORD
-    out dx, eax                         ; one exit; the host reads the record from guest memory
+    mov esi, esp                        ; below 4 GiB: the dword is the whole GPA
+    mov edi, EN_PORT_RECORD
+    call __en_out32                     ; one exit; the host reads the record from guest memory
     leave
     ret
 

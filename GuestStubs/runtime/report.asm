@@ -6,7 +6,8 @@
 ;   en_value    rdi = name, rsi = value                       VALUE
 ;   en_checksum rdi = name, rsi = GPA, rdx = length -> eax    CRC32C of the range, CHECKSUM
 ;   en_done     edi = exit code                               port 0xF4, then halt; no return
-;               (uses no stack: the runtime also jumps here before it has one)
+;               (__en_done_raw: the same by a raw OUT, for a vCPU without a stack)
+; Port I/O goes through portio.asm (GHCB IOIO on SEV-SNP, TDVMCALL IO on TDX, raw elsewhere).
 ; Each sends one record through __en_report (record.asm), or a text line on 0xE9 when the host
 ; is not Enlighten. A name or log line longer than 255 bytes is cut to 255 in the record.
 
@@ -17,9 +18,11 @@ global en_check
 global en_value
 global en_checksum
 global en_done
+global __en_done_raw
 extern en_crc32c
 extern __en_report
 extern __en_strlen
+extern __en_out32
 
 section .text progbits alloc exec nowrite align=16
 
@@ -75,13 +78,20 @@ en_checksum:
     ret
 
 en_done:
+    mov esi, edi
+    mov edi, EN_PORT_EXIT
+    call __en_out32                     ; the platform's way (portio.asm)
+    jmp __en_halt
+; __en_done_raw(edi = exit code): en_done without a stack, by a raw OUT (entry.asm's vCPU
+; beyond the runtime's stacks: it has no GHCB either).
+__en_done_raw:
     mov eax, edi
     mov edx, EN_PORT_EXIT
     out dx, eax
-.halt:                                  ; a host that does not stop the vCPU on 0xF4 parks here
+__en_halt:                                  ; a host that does not stop the vCPU on 0xF4 parks here
     cli
     hlt
-    jmp .halt
+    jmp __en_halt
 
 ; rdi = NUL-terminated name, esi = type, rcx = a: b, c, d are 0.
 report_named_a:

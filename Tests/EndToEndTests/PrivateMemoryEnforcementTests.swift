@@ -120,15 +120,17 @@ extension PrivateMemoryEnforcementTests {
         XCTAssertEqual(result.values["#VE.gpa"], 0x40_0018)
     }
 
-    /// An image that never speaks TDX links no TDX library: its #VE report is the exception
-    /// record alone, and the run still names the GPA from the host's side.
-    func testAVirtualizationExceptionInAnImageWithoutTheTDXLibraryStillStopsNamingTheGPA() throws {
+    /// A stub that never speaks TDX itself still links the TDX library (the runtime's reports
+    /// speak TDVMCALL Instruction.IO on TDX, GuestStubs/runtime/portio.asm), so its #VE report
+    /// carries the VE info too, and the run names the GPA from the host's side.
+    func testAVirtualizationExceptionInAStubThatNeverSpeaksTDXStopsNamingTheGPA() throws {
         let result = try KVMHost.run(try KVMHost.build("outside-plan.asm")) {
             $0.platform = .tdx; $0.tdxAttributes = 0
         }
         guard case .exception(20, _, let at, _)? = result.stops.first?.reason else { return XCTFail("\(result.failures)") }
         XCTAssertTrue(at.contains("GPA 0x400000"), at)
-        XCTAssertNil(result.values["#VE.exit_reason"])
+        XCTAssertEqual(result.values["#VE.exit_reason"], 48)
+        XCTAssertEqual(result.values["#VE.gpa"], 0x40_0000)
     }
 }
 

@@ -1,3 +1,4 @@
+import GuestPhysical
 import KVM
 import Payload
 
@@ -16,6 +17,12 @@ protocol PlatformVCPU: AnyObject {
     /// What a private-view access to a page the guest has not validated (SNP) or accepted
     /// (TDX) meets. Pure apart from the platform's own state (TDX's VE_INFO).
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault
+    /// What a raw port instruction meets: nil where the platform lets it reach the device
+    /// (KVM), else the platform's exception at the instruction (SEV-SNP #VC, TDX #VE).
+    func portIntercept(_ access: InterceptedPort) -> AccessFault?
+    /// Whether raw port instructions are intercepted at all (asked at every KVM_EXIT_IO, so
+    /// the KVM platform's port exits cost nothing more).
+    var interceptsPortIO: Bool { get }
     /// Why the guest may have shut down here but not on the platform's hardware (appended to
     /// the triple fault's location); empty when nothing is known.
     func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String
@@ -25,6 +32,26 @@ extension PlatformVCPU {
     func readMSR(_ index: UInt32) -> UInt64? { nil }
     func writeMSR(_ index: UInt32, value: UInt64) -> Bool { false }
     func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String { "" }
+    func portIntercept(_ access: InterceptedPort) -> AccessFault? { nil }
+    var interceptsPortIO: Bool { false }
+}
+
+/// A raw port instruction as the runner found it at a KVM_EXIT_IO.
+struct InterceptedPort: Equatable {
+    let port: UInt16
+    let instruction: PortInstruction
+    /// Where the vCPU is (symbolized).
+    let at: String
+
+    var words: String {
+        "\(instruction.isIn ? "IN" : "OUT")\(instruction.isString ? "S" : "") of \(instruction.size) byte\(instruction.size == 1 ? "" : "s") at port \(hex(port))"
+    }
+
+    func served(vcpu: Int, interface: ConversionPlatform, answer: String) -> RunEvent {
+        .served(
+            vcpu: vcpu, interface: interface,
+            request: .portIntercept(port: port, size: instruction.size, write: !instruction.isIn, at: at), answer: answer)
+    }
 }
 
 /// A trapped request as its platform serves it: the registers to answer in, what the

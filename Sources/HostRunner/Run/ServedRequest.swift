@@ -32,6 +32,9 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
     /// Instruction.IO): `count` items of `size` bytes (more than one: INS/OUTS through the
     /// scratch area).
     case portIO(port: UInt16, size: Int, count: Int, write: Bool)
+    /// A raw port instruction the platform intercepts (SEV-SNP, TDX): not executed, the
+    /// platform's exception delivered at it instead (`PlatformVCPU.portIntercept`).
+    case portIntercept(port: UInt16, size: Int, write: Bool, at: String)
     /// An RDMSR / WRMSR forwarded by the guest's protocol and answered.
     case msr(index: UInt32, write: Bool)
     /// A CPUID forwarded by the guest's protocol (GHCB CPUID event, the MSR protocol's CPUID
@@ -61,6 +64,8 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
             "request site \(at), armed for \(armed), holds \(holds.isEmpty ? "no readable byte" : holds.map { ($0 < 0x10 ? "0" : "") + String($0, radix: 16) }.joined(separator: " "))"
         case .portIO(let port, let size, let count, let write):
             "\(write ? "OUT" : "IN") port \(hex(port)), \(size) byte\(size == 1 ? "" : "s")\(count == 1 ? "" : " × \(count)")"
+        case .portIntercept(let port, let size, let write, let at):
+            "raw \(write ? "OUT" : "IN") port \(hex(port)), \(size) byte\(size == 1 ? "" : "s") at \(at)"
         case .msr(let index, let write): "\(write ? "WRMSR" : "RDMSR") \(hex(index))"
         case .cpuid(let leaf, let subleaf): "CPUID \(hex(leaf)).\(subleaf)"
         case .mmio(let gpa, let size, let write): "MMIO \(write ? "write" : "read") of \(size) bytes at \(hex(gpa))"

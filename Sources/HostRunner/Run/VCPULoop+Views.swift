@@ -88,7 +88,13 @@ extension VCPULoop {
         let access = UnacceptedAccess(
             gpa: gpa, address: address, linear: linear, isWrite: written != nil, at: at,
             states: machine.service.describeStates(around: gpa))
-        switch guest.unacceptedAccess(access) {
+        return deliver(guest.unacceptedAccess(access))
+    }
+
+    /// Applies a platform's answer to an access it does not let through: the exception (with
+    /// CR2 where the platform sets it, remembered for the guest's report) or the end.
+    func deliver(_ fault: AccessFault) -> VCPUFinish? {
+        switch fault {
         case .stop(let reason):
             return .stopped(reason)
         case .inject(let vector, let errorCode, let cr2, let remembered, let served):

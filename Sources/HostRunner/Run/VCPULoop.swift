@@ -77,6 +77,7 @@ final class VCPULoop {
     private func handle(_ exit: VCPUExit) -> VCPUFinish? {
         switch exit {
         case .io(let port, let direction, let size, let count, let data):
+            if guest.interceptsPortIO { return interceptPort(port, isIn: direction == .in, size: size) }
             return devices.port(port, isWrite: direction == .out, size: size, count: count, data: data)
         case .hlt:
             return .stopped(.halted(at: location()))

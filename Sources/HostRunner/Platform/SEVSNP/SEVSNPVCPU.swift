@@ -52,6 +52,10 @@ final class SEVSNPVCPU: PlatformVCPU {
     /// A C=1 access to a guest-owned page that is not validated: #VC with the SVM exit code
     /// SVM_EXIT_PAGE_NOT_VALIDATED (0x404) as its error code and the faulting GVA in CR2 (AMD
     /// APM vol. 2 §15.36.10).
+    /// A raw IN/OUT/INS/OUTS: #VC IOIO, not executed (`SNPPortIntercept`).
+    func portIntercept(_ access: InterceptedPort) -> AccessFault? { SNPPortIntercept.fault(access, vcpu: index) }
+    var interceptsPortIO: Bool { true }
+
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         let kind = access.isWrite ? "write" : "read"
         return .inject(

@@ -20,6 +20,9 @@ struct TDXModule {
         var exitQualification: UInt64
         var gla: UInt64
         var gpa: UInt64
+        /// The instruction's length, which TDG.VP.VEINFO.GET returns in R10[31:0] (0 where
+        /// the exit gives none: an EPT violation).
+        var instructionLength: UInt32 = 0
     }
 
     /// #VE and #DF vectors (Intel SDM vol. 3 table 6-1), and the exit reason a #VE for an EPT
@@ -27,6 +30,9 @@ struct TDXModule {
     static let virtualizationException: UInt8 = 20
     static let doubleFault: UInt8 = 8
     static let eptViolation: UInt32 = 48
+    /// The exit reason of an I/O instruction (Intel SDM vol. 3 appendix C; Linux uapi asm/vmx.h
+    /// EXIT_REASON_IO_INSTRUCTION).
+    static let ioInstruction: UInt32 = 30
 
     init(width: TDXGuestPhysicalAddressWidth, vcpuCount: Int, attributes: UInt64) {
         self.width = width
@@ -53,6 +59,7 @@ struct TDXModule {
             registers.rdx = info.exitQualification
             registers.r8 = info.gla
             registers.r9 = info.gpa
+            registers.r10 = UInt64(info.instructionLength)
             pendingVEInfo = nil
         } else {
             registers.rax = TDCall.noValidVEInfo
@@ -85,6 +92,39 @@ struct TDXModule {
             remembered: InjectedException(
                 vector: UInt64(Self.virtualizationException),
                 cause: "EPT violation: a private \(kind) of GPA \(hex(gpa)), pending; page states: \(access.states)"),
+            served: served)
+    }
+
+    /// The exit qualification of an I/O instruction (Intel SDM vol. 3 table 28-5 "Exit
+    /// Qualification for I/O Instructions"): size - 1 in bits 2:0, direction in bit 3 (1 = IN),
+    /// string in bit 4, REP in bit 5, operand encoding in bit 6 (1 = immediate), the port in
+    /// bits 31:16 (Linux arch/x86/coco/tdx/tdx.c VE_GET_IO_SIZE, VE_IS_IO_IN, VE_IS_IO_STRING,
+    /// VE_GET_PORT_NUM).
+    static func ioQualification(_ access: InterceptedPort) -> UInt64 {
+        let instruction = access.instruction
+        var qualification = UInt64(instruction.size - 1)
+        if instruction.isIn { qualification |= 1 << 3 }
+        if instruction.isString { qualification |= 1 << 4 }
+        if instruction.isRep { qualification |= 1 << 5 }
+        if instruction.immediatePort != nil { qualification |= 1 << 6 }
+        return qualification | UInt64(access.port) << 16
+    }
+
+    /// The TDX module's answer to a raw port instruction: #VE (vector 20) with VE_INFO exit
+    /// reason 30, the I/O qualification and the instruction's length for TDG.VP.VEINFO.GET
+    /// (Linux tdx.c handle_io uses them), not executed; #DF when VE_INFO is still valid.
+    mutating func ioException(for access: InterceptedPort, vcpu: Int) -> AccessFault {
+        let served = access.served(
+            vcpu: vcpu, interface: .tdx, answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (exit reason 30, I/O instruction)")
+        guard pendingVEInfo == nil else {
+            return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+        }
+        pendingVEInfo = VEInfo(
+            exitReason: Self.ioInstruction, exitQualification: Self.ioQualification(access), gla: 0, gpa: 0,
+            instructionLength: UInt32(access.instruction.length))
+        return .inject(
+            vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+            remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "I/O instruction: \(access.words), not executed"),
             served: served)
     }
 

@@ -96,6 +96,10 @@ final class TDXVCPU: PlatformVCPU {
 
     /// SEPT_VE_DISABLE clear: the module's #VE (or #DF); set: KVM reports "guest access before
     /// accepting" and marks the TD dead.
+    /// A raw IN/OUT/INS/OUTS: the TDX module's #VE with exit reason 30 (`TDXModule.ioException`).
+    func portIntercept(_ access: InterceptedPort) -> AccessFault? { host.module.ioException(for: access, vcpu: index) }
+    var interceptsPortIO: Bool { true }
+
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         guard septVEDisabled else { return host.module.virtualizationException(for: access, vcpu: index) }
         return .stop(
