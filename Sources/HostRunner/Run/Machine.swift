@@ -189,18 +189,32 @@ public final class Machine {
         return transports
     }
 
-    /// The sites the run arms: its platform's trapped ones (without a platform, every trapped
-    /// site, so a request names the platform it needs); at most the four debug registers.
+    /// The sites the run arms: its platform's trapped ones, at most the four debug registers.
+    /// A run without a platform serves no request, so it arms none: every image links the
+    /// library's VMGEXIT and TDCALL sites (the runtime speaks the protocols on SNP and TDX),
+    /// and an armed breakpoint costs every exit of the run (docs/benchmarks.md). A guest that
+    /// does reach a site there faults at it as a plain guest would, and `symbolize` names the
+    /// platform the site belongs to.
     private static func armedSites(
         _ sites: [UInt64: RequestInstruction], platform: ConversionPlatform?,
         transports: [ConversionPlatform: Transport]
     ) throws(RunError) -> [UInt64] {
-        let armed = sites.filter { transports[$0.value.platform] == .trap && (platform == nil || $0.value.platform == platform) }
+        guard let platform else { return [] }
+        let armed = sites.filter { transports[$0.value.platform] == .trap && $0.value.platform == platform }
         guard armed.count <= 4 else {
             throw .invalidOptions(
-                "the image has \(armed.count) request sites for \(platform?.rawValue ?? "the platforms"); a run can trap at most 4 (x86 debug registers)")
+                "the image has \(armed.count) request sites for \(platform.rawValue); a run can trap at most 4 (x86 debug registers)")
         }
         return armed.map(\.key).sorted()
+    }
+
+    /// `pc` by symbol; at a request site this run does not serve, also the platform whose
+    /// request it is, so a fault there says how to run the image.
+    func symbolize(_ pc: UInt64) -> String {
+        let named = image.symbolize(pc)
+        guard let instruction = sites[pc], !armedSites.contains(pc) else { return named }
+        let running = options.platform.map { "a run as \($0.rawValue)" } ?? "a run with no confidential platform"
+        return named + " (a \(instruction.platform.rawValue) request site, which \(running) does not serve; choose --platform \(instruction.platform.rawValue))"
     }
 
     /// The instruction at every request site, read from the image: a site that holds none of

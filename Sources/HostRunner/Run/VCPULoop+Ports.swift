@@ -44,7 +44,7 @@ extension VCPULoop {
             return .stopped(.hostError("cancelling the port access to \(hex(port)): \(error)"))
         }
         if control.timedOut { return .stopped(.timeout(after: control.timeout, at: location())) }
-        let access = InterceptedPort(port: port, instruction: instruction, at: machine.image.symbolize(start))
+        let access = InterceptedPort(port: port, instruction: instruction, at: machine.symbolize(start))
         guard let fault = guest.portIntercept(access) else {
             return .stopped(.hostError("the platform intercepts port I/O but gave no answer for \(access.words)"))
         }

@@ -43,10 +43,10 @@ final class VCPULoop {
         self.control = control
         sites = machine.sites.map { (address: $0.key, instruction: $0.value) }
         recorder = EventRecorder(vcpu: index, budget: control.budget, logLimit: machine.options.logLimit, stream: control.stream)
-        let population = machine.population, image = machine.image
+        let population = machine.population
         channel = ReportChannel(
             vcpu: index, memory: machine.memory, malformedRecordLimit: machine.options.malformedRecordLimit,
-            plannedChecksum: { population.plannedChecksum(gpa: $0, length: $1) }, symbolize: image.symbolize)
+            plannedChecksum: { population.plannedChecksum(gpa: $0, length: $1) }, symbolize: machine.symbolize)
         guest = machine.platform.makeVCPU(index: index, options: machine.options)
         devices = GuestDevices(vcpu: index, channel: channel, recorder: recorder, platform: guest, cpuid: machine.cpuid[index])
     }
@@ -106,7 +106,7 @@ final class VCPULoop {
             // KVM's emulator has no INT1: where it runs every instruction (kvm_pvm here) an
             // ICEBP is an emulation failure, not the #DB it is on hardware.
             if suberror == Self.emulationFailure, let rip = icebpAtRIP() {
-                return deliverDebugException(payload: 0, skip: 1, cause: "ICEBP at \(machine.image.symbolize(rip))")
+                return deliverDebugException(payload: 0, skip: 1, cause: "ICEBP at \(machine.symbolize(rip))")
             }
             return .stopped(.internalError(suberror: suberror, at: location()))
         case .failEntry(let reason, _):
@@ -135,7 +135,7 @@ final class VCPULoop {
     /// Where the vCPU is, symbolized against the image (linear address = CS base + RIP).
     func location() -> String {
         guard let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters() else { return "an unknown RIP" }
-        return machine.image.symbolize(sregs.cs.base &+ regs.rip)
+        return machine.symbolize(sregs.cs.base &+ regs.rip)
     }
 
     /// The platform's hint for a triple fault at the current RIP (empty when it has none).
