@@ -101,4 +101,17 @@ final class RuntimeProtocolTests: XCTestCase {
         // `enlighten bench`'s exit loop would count against its floor).
         XCTAssertEqual(kvm.exits, 3)
     }
+
+    /// A run that does not serve an interface arms none of its sites (a no-platform run arms
+    /// none at all, so its exits cost no breakpoint): a guest that reaches one faults as a
+    /// plain guest would, and the fault names the site's platform and how to serve it.
+    func testAnUnservedRequestSiteNamesThePlatformItNeeds() throws {
+        for platform: ConversionPlatform? in [nil, .kvm, .sevSNP] {
+            let result = try ConversionRun.run("unserved-tdcall.asm", platform: .kvm) { $0.platform = platform }
+            XCTAssertFalse(result.passed, "a TDCALL no run serves cannot pass")
+            let stop = result.stops.first?.reason.description ?? ""
+            XCTAssertTrue(stop.contains("__enlighten_site_tdx_tdcall"), stop)
+            XCTAssertTrue(stop.contains("a tdx request site") && stop.contains("choose --platform tdx"), stop)
+        }
+    }
 }
