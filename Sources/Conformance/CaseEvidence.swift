@@ -55,6 +55,12 @@ enum CaseEvidence {
             return on(vcpu) + "\(record.instruction) \(record.operation) \(record.range) (\(hex(record.pageSize)) pages): \(record.result)"
         case .served(let vcpu, let interface, let request, let answer):
             return on(vcpu) + "\(interface.rawValue) \(request): \(answer)"
+        case .emulated(let vcpu, let instruction, let at):
+            return on(vcpu) + "emulated \(instruction) at \(at)"
+        case .milestone(let vcpu, let milestone):
+            return on(vcpu) + "reached \(milestone.rawValue)"
+        case .stoppedAtMilestone(let vcpu, let milestone):
+            return on(vcpu) + "stopped at \(milestone.rawValue), as asked"
         case .exited(let vcpu, let code):
             return on(vcpu) + "exited with code \(code)"
         case .stopped(let vcpu, let reason):

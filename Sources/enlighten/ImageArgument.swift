@@ -54,7 +54,8 @@ enum ImageArgument {
         case .elf:
             return try elfImage(path, bytes)
         case .uefiVolume:
-            throw .notOurs(path: path, what: "an OVMF volume (a UEFI firmware volume)")
+            // Firmware such as OVMF.fd runs as QEMU's -bios maps it (docs/firmware.md).
+            do { return try Image(firmwareVolume: imageName(path), bytes: bytes) } catch { throw .build(.image(stub: path, error)) }
         case .unknown:
             throw .unrecognised(path: path)
         case .resetVectorImage:

@@ -15,10 +15,16 @@ struct Run: ParsableCommand {
             guest's log, and checks its reports: exit codes, CHECK records, and every CHECKSUM \
             against the host's own checksum of the planned bytes.
 
+            IMAGE may also be a UEFI firmware volume such as OVMF.fd, run from reset as QEMU's \
+            -bios maps it, with the PC devices it touches before PEI; it reports no exit code, \
+            so the run says which milestones it reached (\(FirmwareMilestone.allCases.map(\.rawValue).joined(separator: ", "))) \
+            and --until ends it, passing, at one (docs/firmware.md).
+
             Examples:
               enlighten run hello
               enlighten run out/hello.firmware.elf --timeout 2
               enlighten run my-stub.asm --vcpus 2 --memory 256M --json
+              enlighten run /usr/share/ovmf/OVMF.fd --platform kvm --memory 512M --until memory-prepared
             """)
 
     @Argument(help: "A linked .elf, or a stub to build.")
@@ -66,6 +72,12 @@ struct Run: ParsableCommand {
             valueName: "n"))
     var maxEvents = RunOptions.defaultMaxEvents
 
+    @Option(
+        help: ArgumentHelp(
+            "Firmware volumes: end the run, passing, when the firmware reaches this milestone: \(FirmwareMilestone.allCases.map { "\($0.rawValue) (\($0.meaning))" }.joined(separator: "; ")).",
+            valueName: "milestone"))
+    var until: FirmwareMilestone?
+
     @OptionGroup var directBoot: DirectBootOptions
 
     @OptionGroup(title: "Host") var host: HostOptions
@@ -88,6 +100,7 @@ struct Run: ParsableCommand {
         options.transport = transport.forced
         options.injectRetries = injectRetry
         options.maxEvents = maxEvents
+        options.until = until
         do { try options.validate() } catch { throw fail(error, .inputError) }
         guard size != nil else { throw fail("--memory: cannot read '\(memory)' as a size (try 64M or 1G)", .inputError) }
         let attributesText = tdxAttributes.hasPrefix("0x") ? String(tdxAttributes.dropFirst(2)) : tdxAttributes
@@ -160,3 +173,4 @@ extension Run {
 
 extension Layout: ExpressibleByArgument {}
 extension ConversionPlatform: ExpressibleByArgument {}
+extension FirmwareMilestone: ExpressibleByArgument {}

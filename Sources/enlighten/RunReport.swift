@@ -18,6 +18,9 @@ struct RunReport {
         let vcpu: Int, interface: String, instruction: String, operation: String, start: String, end: String
         let pageSize: UInt64, result: String, changed: Bool, transport: String
     }
+    struct Emulated: Encodable {
+        let vcpu: Int, instruction: String, at: String
+    }
     /// A guest's own termination request (GHCB termination, TDVMCALL ReportFatalError).
     struct Termination: Encodable {
         let vcpu: Int, platform: String, words: String
@@ -115,6 +118,18 @@ struct RunReport {
                     start: hex(record.range.start), end: hex(record.range.upperBound), pageSize: record.pageSize,
                     result: record.result.description, changed: record.changed, transport: record.transport.rawValue)
             })
+        // A firmware volume's milestones, in the order first reached, and where --until ended it.
+        if result.image.isFirmwareVolume {
+            out.member("milestones", result.milestones.map(\.rawValue))
+            out.member("stoppedAtMilestone", result.milestoneStops.values.first?.rawValue)
+        }
+        // Instructions this host's KVM cannot execute, which the runner performed.
+        out.array(
+            "emulated",
+            events.lazy.compactMap { (event: RunEvent) -> Emulated? in
+                guard case .emulated(let vcpu, let instruction, let at) = event else { return nil }
+                return Emulated(vcpu: vcpu, instruction: instruction, at: at)
+            })
         out.array(
             "values",
             events.lazy.compactMap { (event: RunEvent) -> Value? in
@@ -163,6 +178,20 @@ struct RunReport {
             print(
                 "  SNP launch digest of the pages populated: \(populated) \(link.snpDigestsAgree == true ? "✓ (= inspect)" : "✗ inspect computes \(link.snpLaunchDigest ?? "none")")"
             )
+        }
+        if result.image.isFirmwareVolume {
+            let reached = result.milestones.map(\.rawValue)
+            print("  firmware milestones reached: \(reached.isEmpty ? "none" : reached.joined(separator: ", "))")
+            for (vcpu, milestone) in result.milestoneStops.sorted(by: { $0.key < $1.key }) {
+                print("  \(result.vcpus > 1 ? "vCPU \(vcpu) " : "")stopped at \(milestone.rawValue), as --until asked")
+            }
+        }
+        let emulated = result.events.compactMap { (event: RunEvent) -> String? in
+            if case .emulated(_, let instruction, _) = event { instruction } else { nil }
+        }
+        if !emulated.isEmpty {
+            let counts = Dictionary(grouping: emulated, by: { $0 }).map { "\($0.key) ×\($0.value.count)" }.sorted()
+            print("  emulated by the runner (this host's KVM cannot execute them): \(counts.joined(separator: ", "))")
         }
         if result.unservedNotLogged > 0 { print("  (\(result.unservedNotLogged) more accesses to unserved ports or MSRs, not logged)") }
         if result.droppedLogBytes > 0 { print("  (log limit reached: \(result.droppedLogBytes) bytes not kept)") }

@@ -25,8 +25,18 @@ final class GuestDevices {
     /// What an MMIO read of a GPA no device decodes returns: all ones, as a PC bus floats.
     static let floatingByte: UInt8 = 0xFF
 
-    init(vcpu: Int, channel: ReportChannel, recorder: EventRecorder, platform: any PlatformVCPU, cpuid: [CPUIDEntry]) {
+    /// The PC devices a firmware volume expects (nil for our own images).
+    let board: Board?
+    /// A firmware volume's milestones (nil for our own images).
+    let progress: FirmwareProgress?
+
+    init(
+        vcpu: Int, channel: ReportChannel, recorder: EventRecorder, platform: any PlatformVCPU, cpuid: [CPUIDEntry],
+        board: Board? = nil, progress: FirmwareProgress? = nil
+    ) {
         self.vcpu = vcpu
+        self.board = board
+        self.progress = progress
         self.cpuid = cpuid
         self.channel = channel
         self.recorder = recorder
@@ -37,7 +47,14 @@ final class GuestDevices {
     /// nil to resume; a finish when the access ended the vCPU (the exit port, an EXCEPTION
     /// record, a flood of malformed records).
     func port(_ port: UInt16, isWrite: Bool, size: Int, count: Int, data: some PortData) -> VCPUFinish? {
-        channel.handle(port: port, isWrite: isWrite, size: size, count: count, data: data, recorder: recorder, injected: injected)
+        progress?.observe(port: port, isWrite: isWrite, vcpu: vcpu, recorder: recorder)
+        if let board, board.claims(port: port) {
+            switch board.port(port, isWrite: isWrite, size: size, count: count, data: data) {
+            case .none: return nil
+            case .systemReset: return .stopped(.platformStopped("the guest asked for a system reset (port 0x92 bit 0)"))
+            }
+        }
+        return channel.handle(port: port, isWrite: isWrite, size: size, count: count, data: data, recorder: recorder, injected: injected)
     }
 
     /// A CPUID forwarded by the guest's protocol: KVM's answer from the vCPU's list.
@@ -79,12 +96,20 @@ final class GuestDevices {
     /// An MMIO read of `length` bytes at `gpa` (view bit dropped) where no RAM is: no device
     /// decodes any GPA here, so it reads all ones and is recorded as unserved.
     func mmioRead(gpa: UInt64, length: Int) -> [UInt8] {
+        if let board, board.claims(mmio: gpa) {
+            return Array(withUnsafeBytes(of: board.mmioRead(gpa: gpa, length: length).littleEndian) { $0.prefix(length) })
+                + [UInt8](repeating: 0, count: max(0, length - 4))
+        }
         recorder.noteUnserved(.ignoredMMIO(vcpu: vcpu, gpa: gpa, length: length, write: false))
         return [UInt8](repeating: Self.floatingByte, count: length)
     }
 
     /// An MMIO write where no RAM is: dropped, recorded as unserved.
     func mmioWrite(gpa: UInt64, bytes: [UInt8]) {
+        if let board, board.claims(mmio: gpa) {
+            let value = bytes.prefix(4).enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
+            return board.mmioWrite(gpa: gpa, length: bytes.count, value: value)
+        }
         recorder.noteUnserved(.ignoredMMIO(vcpu: vcpu, gpa: gpa, length: bytes.count, write: true))
     }
 }

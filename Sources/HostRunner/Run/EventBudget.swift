@@ -65,8 +65,8 @@ extension RunEvent {
         case .conversion: .conversion
         case .rejected: .rejected
         case .validation: .validation
-        case .served: .served
-        case .exited, .stopped: .exit
+        case .served, .emulated, .milestone: .served
+        case .exited, .stopped, .stoppedAtMilestone: .exit
         }
     }
 

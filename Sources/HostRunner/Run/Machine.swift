@@ -26,6 +26,9 @@ public final class Machine {
     /// The sites each vCPU arms as hardware breakpoints, in slot order (DR0 first).
     let armedSites: [UInt64]
     let vcpus: [VCPU]
+    /// The PC devices around a firmware volume (`Image.isFirmwareVolume`); nil for our images,
+    /// which meet only the report channel.
+    let board: Board?
     /// Each vCPU's CPUID as KVM_SET_CPUID2 gave it, which a forwarded CPUID (GHCB NAE event,
     /// TDVMCALL Instruction.CPUID) is answered from, as KVM's `kvm_emulate_cpuid` does.
     let cpuid: [[CPUIDEntry]]
@@ -46,6 +49,7 @@ public final class Machine {
         }
         self.image = image
         self.options = options
+        self.board = image.isFirmwareVolume ? Board(ramSize: options.memory, cpuCount: options.vcpus) : nil
         let platform = GuestPlatforms.platform(for: options)
         self.platform = platform
         let transports = try Self.resolveTransports(options: options, probe: probe)

@@ -17,6 +17,13 @@ public enum RunEvent: Sendable, Equatable {
     /// A request that is not a conversion but part of the protocol (GHCB registration,
     /// SEV information, TDG.VP.INFO, …), with the answer it got.
     case served(vcpu: Int, interface: ConversionPlatform, request: ServedRequest, answer: String)
+    /// An instruction this host's KVM cannot execute that the runner performed for the guest
+    /// (an x87/SSE control instruction, `VCPULoop+Emulation`), with where it was.
+    case emulated(vcpu: Int, instruction: String, at: String)
+    /// A firmware volume reached a milestone (`FirmwareMilestone`).
+    case milestone(vcpu: Int, FirmwareMilestone)
+    /// The vCPU ended at the run's `--until` milestone, as asked: a pass.
+    case stoppedAtMilestone(vcpu: Int, FirmwareMilestone)
     case exited(vcpu: Int, code: UInt32)
     case stopped(vcpu: Int, VCPUStop)
 }

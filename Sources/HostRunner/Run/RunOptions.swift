@@ -13,6 +13,8 @@ public struct RunOptions: Sendable {
     /// Wall-clock limit for the whole run, in seconds: finite, positive and at most
     /// `maximumTimeout` (the watchdog is what bounds a spinning guest).
     public var timeout: Double = 10
+    /// A firmware volume's run ends, passing, at this milestone (`--until`).
+    public var until: FirmwareMilestone?
     /// Keep the first this many events of each kind (`RunEvent.Kind`), across all vCPUs,
     /// and count the rest: what bounds the host memory a run's log can take whatever the
     /// guest does (docs/report-protocol.md, "Host limits").

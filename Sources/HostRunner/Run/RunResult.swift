@@ -123,5 +123,21 @@ public struct RunResult: Sendable {
         return failures
     }
 
-    public var passed: Bool { failures.isEmpty && exitCodes.count == vcpus }
+    /// Every vCPU reported an exit code or stopped at the `--until` milestone, and nothing
+    /// failed.
+    public var passed: Bool { failures.isEmpty && exitCodes.count + milestoneStops.count == vcpus }
+
+    /// The vCPUs that ended at the run's `--until` milestone.
+    public var milestoneStops: [Int: FirmwareMilestone] {
+        var stops: [Int: FirmwareMilestone] = [:]
+        for case .stoppedAtMilestone(let vcpu, let milestone) in events { stops[vcpu] = milestone }
+        return stops
+    }
+
+    /// The milestones a firmware volume reached, in the order first reached.
+    public var milestones: [FirmwareMilestone] {
+        var reached: [FirmwareMilestone] = []
+        for case .milestone(_, let milestone) in events where !reached.contains(milestone) { reached.append(milestone) }
+        return reached
+    }
 }

@@ -48,7 +48,9 @@ final class VCPULoop {
             vcpu: index, memory: machine.memory, malformedRecordLimit: machine.options.malformedRecordLimit,
             plannedChecksum: { population.plannedChecksum(gpa: $0, length: $1) }, symbolize: machine.symbolize)
         guest = machine.platform.makeVCPU(index: index, options: machine.options)
-        devices = GuestDevices(vcpu: index, channel: channel, recorder: recorder, platform: guest, cpuid: machine.cpuid[index])
+        devices = GuestDevices(
+            vcpu: index, channel: channel, recorder: recorder, platform: guest, cpuid: machine.cpuid[index], board: machine.board,
+            progress: machine.board.map { _ in FirmwareProgress(until: machine.options.until) })
     }
 
     var events: [RunEvent] { recorder.events }
@@ -69,6 +71,15 @@ final class VCPULoop {
             }
             exits += 1
             let finished = handle(exit)
+            if let progress = devices.progress {
+                progress.observe(recorder.pending, vcpu: index, recorder: recorder)
+                if finished == nil, let milestone = progress.stopAt {
+                    // The run's --until milestone: the vCPU ends there, as asked.
+                    recorder.keepPending()
+                    channel.flush(recorder)
+                    return recorder.finish(.stoppedAtMilestone(vcpu: index, milestone))
+                }
+            }
             if !recorder.pending.isEmpty { recorder.keepPending() }
             if let finished { return finish(finished) }
         }
@@ -84,6 +95,7 @@ final class VCPULoop {
         case .shutdown:
             return .stopped(.tripleFault(at: location() + shutdownHint()))
         case .mmio(let address, let isWrite, _, let data):
+            if let board = machine.board, board.claims(mmio: address) { return serveBoard(mmio: address, isWrite: isWrite, data: data) }
             if let views = machine.service.views { return enforce(ViewAddress(address), isWrite: isWrite, data: data, views: views) }
             return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location()))
         case .memoryFault(let flags, let gpa, let size):
@@ -108,6 +120,7 @@ final class VCPULoop {
             if suberror == Self.emulationFailure, let rip = icebpAtRIP() {
                 return deliverDebugException(payload: 0, skip: 1, cause: "ICEBP at \(machine.symbolize(rip))")
             }
+            if suberror == Self.emulationFailure, let next = emulateControlInstruction() { return next }
             return .stopped(.internalError(suberror: suberror, at: location()))
         case .failEntry(let reason, _):
             return .stopped(.failedEntry(reason: reason))

@@ -22,6 +22,9 @@ public struct Image: Sendable {
     public let symbols: SymbolTable
     /// The linked ELF, byte for byte.
     public let elf: [UInt8]
+    /// A firmware volume run as it is (`init(firmwareVolume:bytes:)`), which expects a PC's
+    /// devices around it, not one of our images.
+    public internal(set) var isFirmwareVolume = false
 
     /// Reads a linked image back: segments, entry, plan and sites, all validated.
     public init(name: String, elf bytes: [UInt8]) throws(ImageError) {
