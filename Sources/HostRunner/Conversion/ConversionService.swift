@@ -86,6 +86,9 @@ public final class ConversionService: Sendable {
     /// The private/shared state of the page at `gpa`, without copying the map.
     public func state(at gpa: UInt64) -> PageState? { state.withLock { $0.state(at: gpa) } }
 
+    /// The page at `gpa` as the platform model holds it (state and validation/acceptance).
+    public func page(at gpa: UInt64) -> Page? { state.withLock { $0.page(at: gpa) } }
+
     /// Whether KVM itself enforces private memory here (KVM_SET_MEMORY_ATTRIBUTES in use), so
     /// that a mismatched access comes back as KVM_EXIT_MEMORY_FAULT for the host to resolve.
     public var enforcesPrivateMemory: Bool { memoryAttributes != nil }

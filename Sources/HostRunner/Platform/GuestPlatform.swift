@@ -18,6 +18,10 @@ protocol GuestPlatform: Sendable {
     /// The bit the guest's page tables set for private memory (SNP's C-bit), which the host
     /// drops when it walks them; 0 where tables carry no such bit.
     var pageTableEncryptionBit: UInt64 { get }
+    /// Whether every access the vCPU makes with paging off is private, whatever view its
+    /// address names (SEV: there is no page table to carry a C-bit, so the hardware
+    /// encrypts them all; OVMF's reset vector builds its page tables so).
+    var unpagedAccessesArePrivate: Bool { get }
 
     /// Adds the platform's identity leaves to a vCPU's CPUID (after the APIC ID and the
     /// address width are set), and returns the list the vCPU is given.
@@ -52,6 +56,7 @@ protocol GuestPlatform: Sendable {
 extension GuestPlatform {
     var physicalAddressBits: UInt32? { nil }
     var pageTableEncryptionBit: UInt64 { 0 }
+    var unpagedAccessesArePrivate: Bool { false }
 
     func mapROM(_ rom: GuestMapping, _ context: LayoutContext, into memory: inout MachineMemory) throws {}
 

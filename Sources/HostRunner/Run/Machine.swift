@@ -80,7 +80,8 @@ public final class Machine {
             self.population = launched.population
             self.cr3Bits = launched.cr3Bits
             self.service = launched.service
-            let armedSites = try Self.armedSites(sites, platform: options.platform, transports: transports)
+            let armedSites = try Self.armedSites(
+                sites, platform: options.platform, transports: transports, firmwareVolume: image.isFirmwareVolume)
             self.armedSites = armedSites
             let tables = (0..<options.vcpus).map(cpuid)
             self.cpuid = tables
@@ -201,10 +202,13 @@ public final class Machine {
     /// platform the site belongs to.
     private static func armedSites(
         _ sites: [UInt64: RequestInstruction], platform: ConversionPlatform?,
-        transports: [ConversionPlatform: Transport]
+        transports: [ConversionPlatform: Transport], firmwareVolume: Bool
     ) throws(RunError) -> [UInt64] {
         guard let platform else { return [] }
-        let armed = sites.filter { transports[$0.value.platform] == .trap && $0.value.platform == platform }
+        let armed = sites.filter {
+            transports[$0.value.platform] == .trap && $0.value.platform == platform
+                && (!firmwareVolume || FirmwareRequestSites.needsBreakpoint($0.value))
+        }
         guard armed.count <= 4 else {
             throw .invalidOptions(
                 "the image has \(armed.count) request sites for \(platform.rawValue); a run can trap at most 4 (x86 debug registers)")
@@ -224,6 +228,7 @@ public final class Machine {
     /// The instruction at every request site, read from the image: a site that holds none of
     /// the request instructions is a mislabelled stub, refused before it runs.
     private static func classifySites(_ image: Image) throws(RunError) -> [UInt64: RequestInstruction] {
+        if image.isFirmwareVolume { return FirmwareRequestSites.scan(image) }
         var sites: [UInt64: RequestInstruction] = [:]
         for site in image.sites {
             let bytes = image.contents(of: GPARange(start: site.address, end: site.address + UInt64(RequestInstruction.longest)))

@@ -47,9 +47,16 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
     case tdVmCallInfo(leaf: UInt64)
     /// TDVMCALL Instruction.HLT.
     case hlt(interruptsBlocked: Bool)
+    /// SEV-SNP RMPADJUST of the page at `gpa` for `targetVMPL`.
+    case rmpadjust(gpa: UInt64, targetVMPL: UInt64, at: String)
+    /// SEV: paging turned on with a CR3 that lacks the C-bit, which the runner added, as
+    /// SEV hardware walks the tables as private anyway (`VCPULoop+Firmware`).
+    case privatePageTableRoot(cr3: UInt64, at: String)
 
     public var description: String {
         switch self {
+        case .rmpadjust(let gpa, let vmpl, let at): "RMPADJUST \(hex(gpa)) for VMPL\(vmpl) at \(at)"
+        case .privatePageTableRoot(let cr3, let at): "paging on with CR3 \(hex(cr3)) (no C-bit) at \(at)"
         case .sevInformation: "SEV_INFO"
         case .registerGHCB(let gpa): "REGISTER_GHCB \(hex(gpa))"
         case .hypervisorFeatures: "HV_FEATURES"

@@ -6,6 +6,7 @@ import Payload
 /// #DB, delivered back to it; and the exceptions the runner injects.
 extension VCPULoop {
     func serveDebug(exception: UInt32, pc: UInt64, dr6: UInt64) -> VCPUFinish? {
+        if watchingForPaging, GuestDebugException.isSingleStep(exception: exception, dr6: dr6) { return pagingStep() }
         if let step = steppingOver {
             steppingOver = nil
             do {
@@ -74,7 +75,7 @@ extension VCPULoop {
 
     /// Serves a request the hardware breakpoint at `pc` caught before it executed, through the
     /// run's platform, writes its answer, and skips the instruction.
-    private func serveTrapped(_ instruction: RequestInstruction, at pc: UInt64, sregs: SpecialRegisters) -> VCPUFinish? {
+    func serveTrapped(_ instruction: RequestInstruction, at pc: UInt64, sregs: SpecialRegisters) -> VCPUFinish? {
         guard machine.platform.identity == instruction.platform else {
             let expected = machine.platform.identity.map { "as \($0.rawValue)" } ?? "with no confidential platform"
             return .stopped(

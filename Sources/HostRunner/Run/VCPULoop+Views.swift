@@ -15,7 +15,13 @@ extension VCPULoop {
     /// runner lands those bytes itself where the platform lets the retried write through, and
     /// where the platform faults, puts RIP back at the instruction (`FaultingAccess`).
     func enforce(_ address: ViewAddress, isWrite: Bool, data: ExitBytes, views: GuestViews) -> VCPUFinish? {
-        let (privateView, gpa) = views.decode(address)
+        var (privateView, gpa) = views.decode(address)
+        if !privateView, machine.platform.unpagedAccessesArePrivate, let sregs = try? vcpu.getSpecialRegisters(),
+            sregs.cr0 & BootState.cr0Paging == 0
+        {
+            if let served = unpagedPrivateAccess(gpa: gpa, isWrite: isWrite, data: data, views: views) { return served }
+            privateView = true
+        }
         var outcome = machine.service.access(gpa: gpa, privateView: privateView, isWrite: isWrite)
         if case .outsideMemory = outcome { return .stopped(.unmappedAccess(gpa: address.raw, isWrite: isWrite, at: location())) }
         let at = location()
@@ -55,6 +61,23 @@ extension VCPULoop {
             return nil
         }
         return unaccepted(address, gpa: gpa, written: written, views: views, at: at)
+    }
+
+    /// A paging-off access on a platform that makes it private (SEV): its address carries no
+    /// C-bit, so it arrived through the shared view, closed for a private page. Where the
+    /// private view lets it through, the runner completes it there: a read with the page's
+    /// bytes (KVM finishes the instruction with them), a write, which KVM's emulator has
+    /// retired, by landing its bytes. `.some(nil)`: done; nil: the platform's rules for a
+    /// private access decide (a shared page converts; an unvalidated one faults).
+    private func unpagedPrivateAccess(gpa: UInt64, isWrite: Bool, data: ExitBytes, views: GuestViews) -> VCPUFinish?? {
+        guard case .allowed = machine.service.access(gpa: gpa, privateView: true, isWrite: isWrite) else { return nil }
+        let privateAddress = views.bitMeansPrivate ? gpa : gpa | views.viewBit
+        if isWrite {
+            guard machine.memory.write(Array(data.bytes), at: privateAddress) else { return nil }
+        } else {
+            for offset in 0..<data.count { data[offset] = machine.memory.load(UInt8.self, at: privateAddress &+ UInt64(offset)) ?? 0 }
+        }
+        return .some(nil)
     }
 
     /// The platform's answer to an access of a page not validated (SNP) / pending (TDX): the

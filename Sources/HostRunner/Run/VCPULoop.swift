@@ -35,6 +35,9 @@ final class VCPULoop {
     /// The rewritten site whose guest instruction is being single-stepped with its breakpoint
     /// off (`VCPULoop+Trapped`), until the step's debug exit re-arms it.
     var steppingOver: SiteStep?
+    /// A firmware volume on a platform whose paging-off accesses are private (SEV): the vCPU
+    /// is single-stepped until it turns paging on (`VCPULoop+Firmware`).
+    var watchingForPaging = false
 
     init(index: Int, vcpu: VCPU, machine: Machine, control: RunControl) {
         self.index = index
@@ -62,6 +65,7 @@ final class VCPULoop {
     /// Runs until the guest reports an exit code or something stops it.
     func run() {
         control.register(vcpu.kicker)
+        if let failed = startWatchingForPaging() { return finish(failed) }
         while true {
             let exit: VCPUExit
             do {
@@ -121,6 +125,7 @@ final class VCPULoop {
                 return deliverDebugException(payload: 0, skip: 1, cause: "ICEBP at \(machine.symbolize(rip))")
             }
             if suberror == Self.emulationFailure, let next = emulateControlInstruction() { return next }
+            if suberror == Self.emulationFailure, let next = serveAtEmulationFailure() { return next }
             return .stopped(.internalError(suberror: suberror, at: location()))
         case .failEntry(let reason, _):
             return .stopped(.failedEntry(reason: reason))

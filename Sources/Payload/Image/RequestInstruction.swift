@@ -13,6 +13,9 @@ public enum RequestInstruction: String, Sendable, Equatable, CaseIterable {
     /// PVALIDATE (F2 0F 01 FF; Linux asm/sev.h, edk2 Nasm.inc) — SEV-SNP validation, #UD
     /// off SNP hardware, so the runner serves it as the RMP would.
     case pvalidate
+    /// RMPADJUST (F3 0F 01 FE; Linux asm/sev.h, edk2 Nasm.inc) — SEV-SNP VMPL permissions,
+    /// #UD off SNP hardware; firmware checks it runs at VMPL0 with one.
+    case rmpadjust
 
     public static let longest = 4
 
@@ -28,6 +31,8 @@ public enum RequestInstruction: String, Sendable, Equatable, CaseIterable {
             self = .tdcall
         } else if prefix.starts(with: [0xF2, 0x0F, 0x01, 0xFF]) {
             self = .pvalidate
+        } else if prefix.starts(with: [0xF3, 0x0F, 0x01, 0xFE]) {
+            self = .rmpadjust
         } else {
             return nil
         }
@@ -36,7 +41,7 @@ public enum RequestInstruction: String, Sendable, Equatable, CaseIterable {
     public var length: UInt64 {
         switch self {
         case .vmcall, .vmmcall: 3
-        case .vmgexit, .tdcall, .pvalidate: 4
+        case .vmgexit, .tdcall, .pvalidate, .rmpadjust: 4
         }
     }
 
@@ -45,7 +50,7 @@ public enum RequestInstruction: String, Sendable, Equatable, CaseIterable {
     public var interface: RequestInterface {
         switch self {
         case .vmcall, .vmmcall: .kvm
-        case .vmgexit, .pvalidate: .ghcb
+        case .vmgexit, .pvalidate, .rmpadjust: .ghcb
         case .tdcall: .tdx
         }
     }

@@ -26,6 +26,10 @@ struct SEVSNPPlatform: GuestPlatform {
 
     var physicalAddressBits: UInt32? { Self.physicalAddressBits }
     var pageTableEncryptionBit: UInt64 { Self.cBit }
+    /// AMD APM vol. 2, "Secure Encrypted Virtualization": with CR0.PG clear every guest data
+    /// access is treated as private (C=1); Linux's Documentation/arch/x86/amd-memory-encryption.rst
+    /// adds that instruction fetches and page-table walks always are.
+    var unpagedAccessesArePrivate: Bool { true }
 
     func identify(_ entries: [CPUIDEntry]) -> [CPUIDEntry] {
         var entries = entries

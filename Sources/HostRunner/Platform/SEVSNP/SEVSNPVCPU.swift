@@ -44,6 +44,8 @@ final class SEVSNPVCPU: PlatformVCPU {
             }
         case .pvalidate:
             return PValidate.serve(&request, vcpu: index)
+        case .rmpadjust:
+            return RMPAdjust.serve(&request, vcpu: index)
         case .vmcall, .vmmcall, .tdcall:
             return .stopped(.hostError("\(instruction) reached the SEV-SNP platform"))
         }
