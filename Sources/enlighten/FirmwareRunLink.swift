@@ -68,7 +68,7 @@ struct FirmwareRunLink: Encodable {
             case .secrets: type = .secrets
             case .cpuid: type = .cpuid
             case .vmsa: type = .vmsa
-            case .tdHob: return nil
+            case .tdHob, .tdTempMem: return nil
             }
             let contents: SNPLaunchUpdate.Contents = type == .normal ? page.contents.map { .bytes($0) } ?? .none : .none
             updates.append(SNPLaunchUpdate(type: type, gpa: page.range.start, size: page.range.size, contents: contents, source: page.source.description))

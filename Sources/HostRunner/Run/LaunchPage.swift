@@ -11,6 +11,8 @@ public struct LaunchPage: Sendable, Equatable {
         case normal, zero, unmeasured, secrets, cpuid, vmsa
         /// TDX: the TD HOB, added with TDH.MEM.PAGE.ADD, not extended.
         case tdHob
+        /// TDX: a TEMP_MEM section, added as zero pages, not extended.
+        case tdTempMem
     }
 
     public let kind: Kind
@@ -30,6 +32,8 @@ public struct LaunchPage: Sendable, Equatable {
         case sevSection(index: Int, SEVSectionType, kernelHashTable: Bool = false)
         /// The TD_HOB section of the firmware's TDX metadata.
         case tdHobSection
+        /// A TEMP_MEM section of the firmware's TDX metadata.
+        case tdTempMemSection
 
         public var description: String {
             switch self {
@@ -37,6 +41,7 @@ public struct LaunchPage: Sendable, Equatable {
             case .sevSection(let index, let type, let kernelHashTable):
                 "SEV section \(index) (\(type))" + (kernelHashTable ? ", the kernel/initrd/cmdline hash table" : "")
             case .tdHobSection: "TDX TD_HOB section"
+            case .tdTempMemSection: "TDX TEMP_MEM section"
             }
         }
     }

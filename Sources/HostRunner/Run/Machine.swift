@@ -160,6 +160,9 @@ public final class Machine {
             try vcpu.setCPUID(cpuid(index))
             if capabilities.syncRegs.isSuperset(of: [.registers, .specialRegisters]) { try vcpu.enableSyncRegisters([.registers, .specialRegisters]) }
             try BootState.prepare(vcpu, index: index, image: image, cr3Bits: cr3Bits)
+            if image.isFirmwareVolume, options.platform == .tdx, let hob = TDXLaunchPages.hobAddress(image) {
+                try TDVCPUInitialState.apply(to: vcpu, index: index, gpaw: options.tdxAddressWidth.rawValue, hobAddress: hob, cpuid: cpuid(index))
+            }
             if !trapped.isEmpty { try vcpu.setHardwareBreakpoints(trapped) }
             vcpus.append(vcpu)
         }

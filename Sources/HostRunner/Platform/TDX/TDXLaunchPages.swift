@@ -33,6 +33,25 @@ enum TDXLaunchPages {
         else {
             throw .planExceedsMemory(needed: hobRange.end, available: options.memory)
         }
-        return [LaunchPage(kind: .tdHob, range: hobRange, contents: contents, source: .tdHobSection)]
+        var pages = [LaunchPage(kind: .tdHob, range: hobRange, contents: contents, source: .tdHobSection)]
+        // TEMP_MEM: added (TDH.MEM.PAGE.ADD) as zero pages, not measured (QEMU tdx.c
+        // tdx_finalize_vm adds every TDVF section it allocates), for SEC's stack, heap and
+        // page tables; a firmware volume's plan does not cover them, so they come from here.
+        if image.isFirmwareVolume {
+            for section in metadata.sections where section.type == .tempMem {
+                let range = GPARange(start: section.memoryAddress, end: section.memoryAddress + section.memorySize)
+                guard ram.contains(range), memory.zero(at: range.start, count: Int(range.size)) else {
+                    throw .invalidOptions("the TEMP_MEM section \(range) is not in guest RAM \(ram)")
+                }
+                pages.append(LaunchPage(kind: .tdTempMem, range: range, contents: nil, source: .tdTempMemSection))
+            }
+        }
+        return pages
+    }
+
+    /// The GPA of the TD HOB a firmware's TDVF metadata asks for, if any.
+    static func hobAddress(_ image: Image) -> UInt64? {
+        guard let rom = image.romBytes(), let metadata = FirmwareImage(bytes: rom).tdxMetadata else { return nil }
+        return metadata.sections.first { $0.type == .tdHob }?.memoryAddress
     }
 }

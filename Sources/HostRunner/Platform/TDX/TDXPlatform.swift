@@ -25,6 +25,14 @@ struct TDXPlatform: GuestPlatform {
         var entries = entries
         CPUIDTable.hideSEV(&entries)
         CPUIDTable.raiseMaximum(&entries, leaf: 0, to: Self.identityLeaf)
+        // TDX exists only on Intel processors, and a TD reads the native vendor through the
+        // TDX module (leaf 0 is passed through); TDVF's reset vector requires "GenuineIntel"
+        // before it looks at leaf 0x21 (OvmfPkg ResetVector Ia32/IntelTdx.asm IsTdx).
+        if let index = entries.firstIndex(where: { $0.function == 0 && $0.index == 0 }) {
+            entries[index].ebx = CPUIDTable.fourCC("Genu")
+            entries[index].edx = CPUIDTable.fourCC("ineI")
+            entries[index].ecx = CPUIDTable.fourCC("ntel")
+        }
         CPUIDTable.set(
             &entries, leaf: Self.identityLeaf, eax: 0, ebx: CPUIDTable.fourCC("Inte"), ecx: CPUIDTable.fourCC("    "),
             edx: CPUIDTable.fourCC("lTDX"))
