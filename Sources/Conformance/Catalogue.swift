@@ -29,6 +29,7 @@ public enum Catalogue {
         touchBeforeAccept,
         validationOrder,
         memoryFault,
+        mmioIntercept,
         snpLaunchPages,
         snpLaunchPagesCorruptCPUID,
         tdxTDHob,

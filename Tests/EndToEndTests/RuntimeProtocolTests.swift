@@ -114,4 +114,25 @@ final class RuntimeProtocolTests: XCTestCase {
             XCTAssertTrue(stop.contains("a tdx request site") && stop.contains("choose --platform tdx"), stop)
         }
     }
+
+    /// A raw read of a GPA no RAM backs through the runtime's identity view, which is private
+    /// on both platforms (C=1 on SNP, no shared bit on TDX): KVM_EXIT_MEMORY_FAULT, which no
+    /// VMM resolves, so the guest ends naming the GPA and the access, at the instruction. On
+    /// KVM the run stops with the unmapped GPA, as before. (mmio-intercept in the conformance
+    /// suite covers the shared view's #VC / #VE.)
+    func testARawPrivateReadWhereNoRAMIsEndsTheGuestOnSEVSNPAndTDX() throws {
+        for platform in [ConversionPlatform.sevSNP, .tdx] {
+            let result = try ConversionRun.run("unmapped.asm", platform: platform)
+            guard case .memoryFault(let gpa, let size, true, let at)? = result.stops.first?.reason else {
+                return XCTFail("\(platform): \(result.stops)")
+            }
+            XCTAssertEqual(gpa, 0x8000_0000, "\(platform)")
+            XCTAssertEqual(size, 0x1000)
+            XCTAssertTrue(at.hasPrefix("touch_here"), at)
+            XCTAssertTrue(at.contains("read of 8 bytes at GPA"), at)
+        }
+        let kvm = try ConversionRun.run("unmapped.asm", platform: .kvm)
+        guard case .unmappedAccess(0x8000_0000, false, let at)? = kvm.stops.first?.reason else { return XCTFail("kvm: \(kvm.stops)") }
+        XCTAssertTrue(at.hasPrefix("touch_here"), at)
+    }
 }

@@ -13,7 +13,8 @@ final class GuestDevicesFixture {
     let platform: any PlatformVCPU
     let devices: GuestDevices
 
-    init(platform: any PlatformVCPU = KVMVCPU(index: 0), cpuid: [CPUIDEntry] = []) {
+    /// `vmmMemory`: what a forwarded MMIO access reaches of the buffer (none by default).
+    init(platform: any PlatformVCPU = KVMVCPU(index: 0), cpuid: [CPUIDEntry] = [], vmmMemory: (GuestMemory) -> VMMMemory? = { _ in nil }) {
         base.initializeMemory(as: UInt8.self, repeating: 0, count: Self.ramSize)
         // SAFETY (test): the buffer lives as long as the fixture.
         memory = GuestMemory(regions: [.init(name: "ram", range: GPARange(start: 0, end: UInt64(Self.ramSize)), base: base)])
@@ -22,7 +23,7 @@ final class GuestDevicesFixture {
             vcpu: 0, memory: memory, malformedRecordLimit: 8, plannedChecksum: { _, _ in nil },
             symbolize: { "rip \(hex($0))" })
         self.platform = platform
-        devices = GuestDevices(vcpu: 0, channel: channel, recorder: recorder, platform: platform, cpuid: cpuid)
+        devices = GuestDevices(vcpu: 0, channel: channel, recorder: recorder, platform: platform, cpuid: cpuid, vmmMemory: vmmMemory(memory))
     }
 
     deinit { buffer.deallocate() }

@@ -6,8 +6,9 @@ import KVM
 /// platform protocol that forwards the access (a GHCB IOIO / MSR / MMIO NAE event, a
 /// TDVMCALL Instruction.IO / RDMSR / WRMSR / #VE.RequestMMIO). One dispatch for both, so a
 /// guest that reports through its platform's protocol meets exactly the devices a raw guest
-/// does: the report channel's ports, the platform's MSRs, and "nothing there" for the rest
-/// (floating-bus reads, dropped writes, logged and counted as unserved).
+/// does: the report channel's ports, the platform's MSRs, guest RAM for a forwarded MMIO
+/// access that names it (as the VMM's device model reaches it), and "nothing there" for the
+/// rest (floating-bus reads, dropped writes, logged and counted as unserved).
 ///
 /// One per vCPU; pure apart from guest memory and the recorder, so tested without /dev/kvm.
 final class GuestDevices {
@@ -21,12 +22,19 @@ final class GuestDevices {
     let cpuid: [CPUIDEntry]
     /// The last exception the runner injected, named in the guest's EXCEPTION record of it.
     var injected: InjectedException?
+    /// Guest RAM as the VMM's device model reaches it, for a forwarded MMIO access at a GPA
+    /// that is RAM; nil: none (every GPA is "nothing there").
+    let vmmMemory: VMMMemory?
 
     /// What an MMIO read of a GPA no device decodes returns: all ones, as a PC bus floats.
     static let floatingByte: UInt8 = 0xFF
 
-    init(vcpu: Int, channel: ReportChannel, recorder: EventRecorder, platform: any PlatformVCPU, cpuid: [CPUIDEntry]) {
+    init(
+        vcpu: Int, channel: ReportChannel, recorder: EventRecorder, platform: any PlatformVCPU, cpuid: [CPUIDEntry],
+        vmmMemory: VMMMemory? = nil
+    ) {
         self.vcpu = vcpu
+        self.vmmMemory = vmmMemory
         self.cpuid = cpuid
         self.channel = channel
         self.recorder = recorder
@@ -76,15 +84,34 @@ final class GuestDevices {
         return false
     }
 
-    /// An MMIO read of `length` bytes at `gpa` (view bit dropped) where no RAM is: no device
-    /// decodes any GPA here, so it reads all ones and is recorded as unserved.
-    func mmioRead(gpa: UInt64, length: Int) -> [UInt8] {
-        recorder.noteUnserved(.ignoredMMIO(vcpu: vcpu, gpa: gpa, length: length, write: false))
-        return [UInt8](repeating: Self.floatingByte, count: length)
+    /// What a forwarded MMIO access reached.
+    enum MMIOTarget: Equatable {
+        /// Guest RAM, as the VMM reads and writes it (`VMMMemory`), for at least one byte.
+        case ram
+        /// No RAM and no device: floating-bus reads, dropped writes, counted as unserved.
+        case nothing
     }
 
-    /// An MMIO write where no RAM is: dropped, recorded as unserved.
-    func mmioWrite(gpa: UInt64, bytes: [UInt8]) {
-        recorder.noteUnserved(.ignoredMMIO(vcpu: vcpu, gpa: gpa, length: bytes.count, write: true))
+    /// A forwarded MMIO read of `length` bytes at `gpa` (TDX's shared bit dropped, as KVM
+    /// hands it to the VMM): bytes that are RAM read as the VMM reads them (`VMMMemory`), the
+    /// rest all ones (no device decodes any GPA here); recorded as unserved when none is RAM.
+    func mmioRead(gpa: UInt64, length: Int) -> (bytes: [UInt8], target: MMIOTarget) {
+        var reached = false
+        let bytes = (0..<length).map { offset -> UInt8 in
+            guard let byte = vmmMemory?.load(gpa &+ UInt64(offset)) else { return Self.floatingByte }
+            reached = true
+            return byte
+        }
+        if !reached { recorder.noteUnserved(.ignoredMMIO(vcpu: vcpu, gpa: gpa, length: length, write: false)) }
+        return (bytes, reached ? .ram : .nothing)
+    }
+
+    /// A forwarded MMIO write: bytes that are RAM land as the VMM writes them, the rest are
+    /// dropped; recorded as unserved when none is RAM.
+    func mmioWrite(gpa: UInt64, bytes: [UInt8]) -> MMIOTarget {
+        var reached = false
+        for (offset, byte) in bytes.enumerated() where vmmMemory?.store(byte, at: gpa &+ UInt64(offset)) == true { reached = true }
+        if !reached { recorder.noteUnserved(.ignoredMMIO(vcpu: vcpu, gpa: gpa, length: bytes.count, write: true)) }
+        return reached ? .ram : .nothing
     }
 }

@@ -18,6 +18,9 @@ protocol GuestPlatform: Sendable {
     /// The bit the guest's page tables set for private memory (SNP's C-bit), which the host
     /// drops when it walks them; 0 where tables carry no such bit.
     var pageTableEncryptionBit: UInt64 { get }
+    /// Where the VMM keeps a RAM page's shared memory in the host's regions: GPA | this
+    /// (TDX's split backing); nil: at the GPA, in the one file both states share.
+    var sharedMemoryAlias: UInt64? { get }
 
     /// Adds the platform's identity leaves to a vCPU's CPUID (after the APIC ID and the
     /// address width are set), and returns the list the vCPU is given.
@@ -52,6 +55,7 @@ protocol GuestPlatform: Sendable {
 extension GuestPlatform {
     var physicalAddressBits: UInt32? { nil }
     var pageTableEncryptionBit: UInt64 { 0 }
+    var sharedMemoryAlias: UInt64? { nil }
 
     func mapROM(_ rom: GuestMapping, _ context: LayoutContext, into memory: inout MachineMemory) throws {}
 

@@ -23,6 +23,14 @@ protocol PlatformVCPU: AnyObject {
     /// Whether raw port instructions are intercepted at all (asked at every KVM_EXIT_IO, so
     /// the KVM platform's port exits cost nothing more).
     var interceptsPortIO: Bool { get }
+    /// What a raw access to a GPA with no RAM behind it meets (KVM_EXIT_MMIO outside guest
+    /// memory): nil where the platform lets it reach the VMM's devices (KVM), else the
+    /// platform's answer — its exception at the instruction for a shared access (SEV-SNP
+    /// #VC NPF, TDX #VE EPT violation) or the guest's end for a private one. Pure apart from
+    /// the platform's own state (TDX's VE_INFO).
+    func mmioIntercept(_ access: InterceptedMMIO) -> AccessFault?
+    /// Whether such accesses are intercepted at all.
+    var interceptsMMIO: Bool { get }
     /// Why the guest may have shut down here but not on the platform's hardware (appended to
     /// the triple fault's location); empty when nothing is known.
     func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String
@@ -34,6 +42,8 @@ extension PlatformVCPU {
     func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String { "" }
     func portIntercept(_ access: InterceptedPort) -> AccessFault? { nil }
     var interceptsPortIO: Bool { false }
+    func mmioIntercept(_ access: InterceptedMMIO) -> AccessFault? { nil }
+    var interceptsMMIO: Bool { false }
 }
 
 /// A raw port instruction as the runner found it at a KVM_EXIT_IO.
@@ -51,6 +61,41 @@ struct InterceptedPort: Equatable {
         .served(
             vcpu: vcpu, interface: interface,
             request: .portIntercept(port: port, size: instruction.size, write: !instruction.isIn, at: at), answer: answer)
+    }
+}
+
+/// A raw access to a GPA no memslot backs, as the runner found it at a KVM_EXIT_MMIO.
+struct InterceptedMMIO: Equatable {
+    /// The address the guest put on the bus, view bit (C-bit, shared bit) included.
+    let address: ViewAddress
+    let size: Int
+    let isWrite: Bool
+    /// The linear address the instruction used, when the runner could recover it.
+    let linear: UInt64?
+    /// Where the vCPU is (symbolized), at the instruction.
+    let at: String
+
+    var words: String { "\(isWrite ? "write" : "read") of \(size) byte\(size == 1 ? "" : "s") at GPA \(hex(address.raw))" }
+
+    func served(vcpu: Int, interface: ConversionPlatform, answer: String) -> RunEvent {
+        .served(vcpu: vcpu, interface: interface, request: .mmioIntercept(gpa: address.raw, size: size, write: isWrite, at: at), answer: answer)
+    }
+
+    /// The guest's end for a private access to a GPA with no RAM behind it, on either
+    /// platform: KVM finds no memslot for a private fault and exits with KVM_EXIT_MEMORY_FAULT
+    /// (Linux arch/x86/kvm/mmu/mmu.c kvm_handle_noslot_fault); a VMM cannot make a GPA it has
+    /// no RAM for private (QEMU accel/kvm/kvm-all.c kvm_convert_memory fails, and
+    /// kvm_cpu_exec stops the VM).
+    /// `gpa`: the GPA KVM faults on (SNP: without the C-bit, which is no address bit to the
+    /// nested page tables).
+    func privateEnd(_ view: String, gpa: UInt64) -> AccessFault {
+        let page = gpa & ~UInt64(0xFFF)
+        return .stop(
+            .memoryFault(
+                gpa: page, size: 0x1000, isPrivate: true,
+                at:
+                    "\(at): a \(view) \(words), which no RAM backs: KVM_EXIT_MEMORY_FAULT (mmu.c kvm_handle_noslot_fault), and a VMM cannot make a GPA without RAM private (QEMU kvm_convert_memory), so the guest stops"
+            ))
     }
 }
 

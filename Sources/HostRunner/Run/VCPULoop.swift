@@ -48,7 +48,11 @@ final class VCPULoop {
             vcpu: index, memory: machine.memory, malformedRecordLimit: machine.options.malformedRecordLimit,
             plannedChecksum: { population.plannedChecksum(gpa: $0, length: $1) }, symbolize: machine.symbolize)
         guest = machine.platform.makeVCPU(index: index, options: machine.options)
-        devices = GuestDevices(vcpu: index, channel: channel, recorder: recorder, platform: guest, cpuid: machine.cpuid[index])
+        let service = machine.service
+        let vmmMemory = VMMMemory(
+            memory: machine.memory, ram: service.ram, sharedAlias: machine.platform.sharedMemoryAlias, state: { service.state(at: $0) })
+        devices = GuestDevices(
+            vcpu: index, channel: channel, recorder: recorder, platform: guest, cpuid: machine.cpuid[index], vmmMemory: vmmMemory)
     }
 
     var events: [RunEvent] { recorder.events }
@@ -85,7 +89,7 @@ final class VCPULoop {
             return .stopped(.tripleFault(at: location() + shutdownHint()))
         case .mmio(let address, let isWrite, _, let data):
             if let views = machine.service.views { return enforce(ViewAddress(address), isWrite: isWrite, data: data, views: views) }
-            return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location()))
+            return outsideMemory(ViewAddress(address), isWrite: isWrite, data: data, views: nil)
         case .memoryFault(let flags, let gpa, let size):
             return serveImplicit(gpa: gpa, size: size, toPrivate: flags.contains(.private))
         case .debug(let exception, let pc, let dr6, _):

@@ -55,6 +55,9 @@ final class SEVSNPVCPU: PlatformVCPU {
     /// A raw IN/OUT/INS/OUTS: #VC IOIO, not executed (`SNPPortIntercept`).
     func portIntercept(_ access: InterceptedPort) -> AccessFault? { SNPPortIntercept.fault(access, vcpu: index) }
     var interceptsPortIO: Bool { true }
+    /// A raw access where no RAM is: #VC NPF for C=0, the guest's end for C=1 (`SNPMMIOIntercept`).
+    func mmioIntercept(_ access: InterceptedMMIO) -> AccessFault? { SNPMMIOIntercept.fault(access, vcpu: index) }
+    var interceptsMMIO: Bool { true }
 
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         let kind = access.isWrite ? "write" : "read"

@@ -76,9 +76,8 @@ struct TDXModule {
     /// Intel SDM vol. 3 table 28-7; Linux asm/vmx.h EPT_VIOLATION_GVA_IS_VALID and
     /// EPT_VIOLATION_GVA_TRANSLATED) are set; without, GLA 0 with bit 7 clear.
     mutating func virtualizationException(for access: UnacceptedAccess, vcpu: Int) -> AccessFault {
-        let glaValid: UInt64 = 1 << 7, translatedAccess: UInt64 = 1 << 8
         let kind = access.isWrite ? "write" : "read"
-        let qualification = (access.isWrite ? 0b10 : 0b01) | (access.linear == nil ? 0 : glaValid | translatedAccess)
+        let qualification = Self.eptViolationQualification(isWrite: access.isWrite, linear: access.linear)
         let gpa = access.address.raw
         let served = RunEvent.served(
             vcpu: vcpu, interface: .tdx, request: .pendingAccess(access.isWrite ? .write : .read, gpa: gpa, at: access.at),
@@ -92,6 +91,42 @@ struct TDXModule {
             remembered: InjectedException(
                 vector: UInt64(Self.virtualizationException),
                 cause: "EPT violation: a private \(kind) of GPA \(hex(gpa)), pending; page states: \(access.states)"),
+            served: served)
+    }
+
+    /// The exit qualification of an EPT violation the TDX module reports in VE_INFO (Intel SDM
+    /// vol. 3 table 28-7): bit 0 a data read, bit 1 a data write; the entry's permissions
+    /// (bits 5:3) are 0, the GPA having no mapping the access may use; with the GLA, bits 7
+    /// (GLA valid) and 8 (an access to the translation, not a page walk; Linux asm/vmx.h
+    /// EPT_VIOLATION_GVA_IS_VALID, EPT_VIOLATION_GVA_TRANSLATED).
+    static func eptViolationQualification(isWrite: Bool, linear: UInt64?) -> UInt64 {
+        let glaValid: UInt64 = 1 << 7, translatedAccess: UInt64 = 1 << 8
+        return (isWrite ? 0b10 : 0b01) | (linear == nil ? 0 : glaValid | translatedAccess)
+    }
+
+    /// The TDX module's answer to a raw access to a shared GPA with no RAM behind it. KVM maps
+    /// such a GPA in the shared EPT with an MMIO SPTE of value 0 — no access allowed, the
+    /// suppress-#VE bit clear (Linux arch/x86/kvm/vmx/tdx.c tdx_vm_init,
+    /// kvm_mmu_set_mmio_spte_value; mmu/mmu.c kvm_handle_noslot_fault) — so the CPU turns the EPT violation into #VE
+    /// (vector 20) in the TD, the instruction not executed, with VE_INFO exit reason 48, the
+    /// qualification's access bits, the GLA and the GPA, shared bit included, for
+    /// TDG.VP.VEINFO.GET (Linux arch/x86/coco/tdx/tdx.c virt_exception_kernel → handle_mmio;
+    /// edk2 OvmfPkg CcExitVeHandler MmioExit); #DF while VE_INFO is still valid. A private
+    /// GPA (shared bit clear) is no #VE but the guest's end (`InterceptedMMIO.privateEnd`).
+    mutating func mmioException(for access: InterceptedMMIO, vcpu: Int) -> AccessFault {
+        guard width.isShared(access.address.raw) else { return access.privateEnd("private", gpa: access.address.raw) }
+        let gpa = access.address.raw
+        let served = access.served(
+            vcpu: vcpu, interface: .tdx, answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (EPT violation, GPA \(hex(gpa)))")
+        guard pendingVEInfo == nil else {
+            return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+        }
+        pendingVEInfo = VEInfo(
+            exitReason: Self.eptViolation, exitQualification: Self.eptViolationQualification(isWrite: access.isWrite, linear: access.linear),
+            gla: access.linear ?? 0, gpa: gpa)
+        return .inject(
+            vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+            remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "EPT violation (MMIO): a shared \(access.words), not executed"),
             served: served)
     }
 

@@ -14,6 +14,8 @@ struct TDXPlatform: GuestPlatform {
 
     var identity: ConversionPlatform? { .tdx }
     var physicalAddressBits: UInt32? { UInt32(width.rawValue) }
+    /// Shared pages live in a backing of their own at GPA | shared bit (`layOutRAM`).
+    var sharedMemoryAlias: UInt64? { width.sharedBit }
 
     /// CPUID leaf 0x21: "IntelTDX    " in EBX, EDX, ECX order (Linux asm/tdx.h TDX_CPUID_LEAF_ID, TDX_IDENT).
     static let identityLeaf: UInt32 = 0x21
@@ -99,6 +101,10 @@ final class TDXVCPU: PlatformVCPU {
     /// A raw IN/OUT/INS/OUTS: the TDX module's #VE with exit reason 30 (`TDXModule.ioException`).
     func portIntercept(_ access: InterceptedPort) -> AccessFault? { host.module.ioException(for: access, vcpu: index) }
     var interceptsPortIO: Bool { true }
+    /// A raw access where no RAM is: #VE for a shared GPA, the TD's end for a private one
+    /// (`TDXModule.mmioException`).
+    func mmioIntercept(_ access: InterceptedMMIO) -> AccessFault? { host.module.mmioException(for: access, vcpu: index) }
+    var interceptsMMIO: Bool { true }
 
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         guard septVEDisabled else { return host.module.virtualizationException(for: access, vcpu: index) }
