@@ -47,10 +47,15 @@ protocol GuestPlatform: Sendable {
     /// This platform's half of vCPU `index`: the state the guest builds up with it and the
     /// requests it serves.
     func makeVCPU(index: Int, options: RunOptions) -> any PlatformVCPU
+
+    /// Which raw RDMSR/WRMSR reach KVM and which the platform intercepts; nil: all reach KVM
+    /// (a plain VM).
+    var rawMSRRule: (any RawMSRRule)? { get }
 }
 
 extension GuestPlatform {
     var physicalAddressBits: UInt32? { nil }
+    var rawMSRRule: (any RawMSRRule)? { nil }
     var pageTableEncryptionBit: UInt64 { 0 }
 
     func mapROM(_ rom: GuestMapping, _ context: LayoutContext, into memory: inout MachineMemory) throws {}
