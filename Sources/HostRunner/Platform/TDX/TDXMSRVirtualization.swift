@@ -113,9 +113,16 @@ struct TDXMSRVirtualization: RawMSRRule {
         ]
     }()
 
+    /// The row holding `index` (a binary search: the table is ordered and its rows disjoint,
+    /// and a run's MSR filter asks for every MSR of the bitmaps once).
     static func action(_ index: UInt32, isWrite: Bool) -> Action {
-        guard let entry = table.first(where: { $0.first <= index && index <= $0.last }) else { return .virtualizationException }
-        return isWrite ? entry.write : entry.read
+        var low = 0, high = table.count
+        while low < high {
+            let middle = (low + high) / 2
+            if table[middle].last < index { low = middle + 1 } else { high = middle }
+        }
+        guard low < table.count, table[low].first <= index else { return .virtualizationException }
+        return isWrite ? table[low].write : table[low].read
     }
 
     private static let builtFilter = TDXMSRVirtualization().buildFilter()
