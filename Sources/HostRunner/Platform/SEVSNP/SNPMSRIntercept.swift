@@ -13,11 +13,12 @@ import KVM
 /// STAR/LSTAR/CSTAR/SFMASK, FS/GS/KERNEL_GS_BASE, SYSENTER_CS/ESP/EIP (ESP and EIP are
 /// intercepted only for a guest that claims an Intel CPU), the GHCB MSR, EFER and PAT
 /// (context-switched by hardware), TSC_AUX (V_TSC_AUX hardware), XSS (XSAVES guests),
-/// SPEC_CTRL (V_SPEC_CTRL hardware), PRED_CMD writes, DEBUGCTL and the LBR MSRs (SEV-ES
-/// guests run with LBR virtualization), and SEV_STATUS, which no hypervisor intercepts:
-/// OVMF's reset vector (OvmfPkg/ResetVector/Ia32/AmdSev.asm CheckSevFeatures) reads it with a
-/// raw RDMSR while its only #VC handler serves CPUID alone, and Linux's early boot does the
-/// same (arch/x86/mm/mem_encrypt_identity.c sme_enable). Those keep today's behaviour: KVM (or the
+/// SPEC_CTRL (V_SPEC_CTRL hardware), PRED_CMD writes, DEBUGCTL and the LBR MSRs (every SEV-ES
+/// guest runs with LBR virtualization, sev.c svm_enable_lbrv), and SEV_STATUS, which no
+/// hypervisor intercepts: OVMF's reset vector (OvmfPkg/ResetVector/Ia32/AmdSev.asm
+/// CheckSevFeatures) reads it with a raw RDMSR while its only #VC handler serves CPUID alone
+/// and terminates on anything else, and Linux's early boot reads it the same way
+/// (arch/x86/mm/mem_encrypt_identity.c sme_enable). Those keep today's behaviour: KVM (or the
 /// runner, for the GHCB MSR and SEV_STATUS) answers them.
 struct SNPMSRIntercept: RawMSRRule {
     static let msrExitCode: UInt32 = 0x7C
