@@ -49,6 +49,12 @@ extension Catalogue {
         failureMeans:
             "a raw MSR access reached KVM where the platform's hardware intercepts it (or the reverse), the exception, its code or VE info or its RIP differs, or a forwarded MSR is answered unlike KVM's sev.c / tdx.c",
         platforms: [.sevSNP, .tdx],
+        // The intercepts are a KVM MSR filter whose denials exit to user space.
+        skip: { probe, _ in
+            probe.capabilities.userSpaceMSR && probe.capabilities.msrFilter
+                ? nil
+                : "raw MSR accesses cannot be intercepted on this host: it lacks KVM_CAP_X86_USER_SPACE_MSR or KVM_CAP_X86_MSR_FILTER (see `enlighten probe`)"
+        },
         expectations: { platform in
             [
                 .guestPasses,
