@@ -10,6 +10,9 @@
 ;      and td_msr_access.c turns such an access into a #VE. The exception's RIP is the
 ;      RDMSR's, and EAX/EDX still hold the preloaded values.
 ;   2. WRMSR of IA32_APIC_BASE: the same, with error code 0x7C / exit reason 32.
+;   2b. RDMSR of IA32_PMC0 (0xC1): TDX #GP(0), from the module itself: its table has the
+;      performance counters fault in a TD without ATTRIBUTES.PERFMON (msr_config_lookup.c,
+;      MSR_ACTION_GP), so no VE info; SNP #VC 0x7C as in 1. Not executed either way.
 ;   3. RDMSR of EFER (0xC0000080): runs (SNP: hardware-switched, sev.c clears its intercept;
 ;      TDX: a native read in the module's table), LMA (bit 10) set in long mode; no exception.
 ;   4. The forwarded RDMSR of IA32_APIC_BASE: KVM's value, 0xFEE00900 — the architectural
@@ -28,7 +31,8 @@
 ;
 ; Records: VALUE msr.platform; CHECK msr.rdmsr.vector, msr.rdmsr.code (SNP: the error code;
 ; TDX: the VE exit reason), msr.rdmsr.rip, msr.rdmsr.eax, msr.rdmsr.edx, msr.rdmsr.count,
-; msr.wrmsr.vector, msr.wrmsr.code, msr.wrmsr.rip, msr.wrmsr.count, msr.efer.lma,
+; msr.wrmsr.vector, msr.wrmsr.code, msr.wrmsr.rip, msr.wrmsr.count, msr.pmc.vector,
+; msr.pmc.code, msr.pmc.rip, msr.pmc.count, msr.efer.lma,
 ; msr.efer.count, msr.forward_apic_base.status, msr.forward_apic_base.value,
 ; msr.forward_tsc.status, msr.forward_unknown.status; TDX: msr.rdmsr.qualification,
 ; msr.rdmsr.length, msr.wrmsr.qualification, msr.wrmsr.length, msr.forward_apic_base_write.status.
@@ -39,12 +43,14 @@
 
 MSR_APIC_BASE   equ 0x1B
 MSR_TSC         equ 0x10
+MSR_PMC0        equ 0xC1
 MSR_EFER        equ 0xC0000080
 UNKNOWN_MSR     equ 0x4000_1234         ; in KVM's hypervisor range, but no MSR of KVM's
 EFER_LMA        equ 1 << 10
 APIC_BASE_BSP_RESET equ 0xFEE00900      ; base 0xFEE00000 | enable (11) | BSP (8)
 EAX_BEFORE      equ 0x1357_9BDF
 EDX_BEFORE      equ 0x2468_ACE0
+GP_VECTOR       equ 13
 VE_VECTOR       equ 20
 VC_VECTOR       equ 29
 EXIT_REASON_MSR_READ  equ 31            ; asm/vmx.h
@@ -148,6 +154,7 @@ scenario:
     lea rax, [rel msr_hook]
     mov [abs en_exception_hooks + VE_VECTOR * 8], rax
     mov [abs en_exception_hooks + VC_VECTOR * 8], rax
+    mov [abs en_exception_hooks + GP_VECTOR * 8], rax
 
     ; 1. A raw RDMSR the platform intercepts: not executed, EDX:EAX untouched.
     mov ecx, MSR_APIC_BASE
@@ -168,6 +175,24 @@ raw_rdmsr:
 raw_wrmsr:
     wrmsr
     EXPECT_TAKEN "msr.wrmsr", SVM_EXIT_MSR, EXIT_REASON_MSR_WRITE, raw_wrmsr
+
+    ; 2b. A raw RDMSR the TDX module answers with #GP(0) itself (SNP: #VC as above).
+    mov ecx, MSR_PMC0
+raw_pmc:
+    rdmsr
+    EXPECT "msr.pmc.count", qword [abs taken_count], 1
+    cmp qword [abs platform], EN_PLATFORM_TDX
+    je .pmc_tdx
+    EXPECT "msr.pmc.vector", qword [abs taken_vector], VC_VECTOR
+    EXPECT "msr.pmc.code", qword [abs taken_code], SVM_EXIT_MSR
+    jmp .pmc_rip
+.pmc_tdx:
+    EXPECT "msr.pmc.vector", qword [abs taken_vector], GP_VECTOR
+    EXPECT "msr.pmc.code", qword [abs taken_code], 0
+.pmc_rip:
+    lea rax, [rel raw_pmc]
+    EXPECT "msr.pmc.rip", qword [abs taken_rip], rax
+    mov qword [abs taken_count], 0
 
     ; 3. A raw RDMSR the platform lets run.
     mov ecx, MSR_EFER

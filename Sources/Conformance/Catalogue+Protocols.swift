@@ -45,7 +45,7 @@ extension Catalogue {
     static let msrIntercepts = Scenario(
         name: "msr-intercepts",
         proves:
-            "a raw RDMSR/WRMSR of an MSR the platform intercepts is not executed and raises #VC 0x7C (SNP) or #VE with VE info exit reason 31/32, qualification 0 and length 2 (TDX) at the instruction, one the platform lets run runs, and forwarded MSRs get KVM's answers for the platform's guests (IA32_APIC_BASE's reset value; a TD's read-only and unemulated MSRs and an unknown MSR refused)",
+            "a raw RDMSR/WRMSR of an MSR the platform intercepts is not executed and raises #VC 0x7C (SNP) or #VE with VE info exit reason 31/32, qualification 0 and length 2 (TDX; #GP(0) for a performance counter) at the instruction, one the platform lets run runs, and forwarded MSRs get KVM's answers for the platform's guests (IA32_APIC_BASE's reset value; a TD's read-only and unemulated MSRs and an unknown MSR refused)",
         failureMeans:
             "a raw MSR access reached KVM where the platform's hardware intercepts it (or the reverse), the exception, its code or VE info or its RIP differs, or a forwarded MSR is answered unlike KVM's sev.c / tdx.c",
         platforms: [.sevSNP, .tdx],
