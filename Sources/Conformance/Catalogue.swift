@@ -23,6 +23,7 @@ public enum Catalogue {
         hostileTDX,
         ghcbNAEEvents,
         tdxTDVMCalls,
+        msrIntercepts,
         ghcbTerminate,
         tdxFatalError,
         validation,

@@ -6,11 +6,13 @@ import KVM
 /// platform protocol that forwards the access (a GHCB IOIO / MSR / MMIO NAE event, a
 /// TDVMCALL Instruction.IO / RDMSR / WRMSR / #VE.RequestMMIO). One dispatch for both, so a
 /// guest that reports through its platform's protocol meets exactly the devices a raw guest
-/// does: the report channel's ports, the platform's MSRs, guest RAM for a forwarded MMIO
-/// access that names it (as the VMM's device model reaches it), and "nothing there" for the
-/// rest (floating-bus reads, dropped writes, logged and counted as unserved).
+/// does: the report channel's ports, the platform's MSRs, KVM's MSR emulation for forwarded
+/// MSRs, guest RAM for a forwarded MMIO access that names it (as the VMM's device model
+/// reaches it), and "nothing there" for the rest (floating-bus reads, dropped writes, logged
+/// and counted as unserved).
 ///
-/// One per vCPU; pure apart from guest memory and the recorder, so tested without /dev/kvm.
+/// One per vCPU; pure apart from guest memory, the recorder and `hypervisorMSRs`, so tested
+/// without /dev/kvm.
 final class GuestDevices {
     let vcpu: Int
     let channel: ReportChannel
@@ -20,6 +22,9 @@ final class GuestDevices {
     unowned let platform: any PlatformVCPU
     /// The vCPU's CPUID list (KVM_SET_CPUID2), which a forwarded CPUID is answered from.
     let cpuid: [CPUIDEntry]
+    /// KVM's own MSRs of the vCPU, which a forwarded RDMSR/WRMSR reaches where the
+    /// platform's hypervisor emulates the MSR.
+    let hypervisorMSRs: any HypervisorMSRs
     /// The last exception the runner injected, named in the guest's EXCEPTION record of it.
     var injected: InjectedException?
     /// Guest RAM as the VMM's device model reaches it, for a forwarded MMIO access at a GPA
@@ -31,11 +36,12 @@ final class GuestDevices {
 
     init(
         vcpu: Int, channel: ReportChannel, recorder: EventRecorder, platform: any PlatformVCPU, cpuid: [CPUIDEntry],
-        vmmMemory: VMMMemory? = nil
+        hypervisorMSRs: any HypervisorMSRs, vmmMemory: VMMMemory? = nil
     ) {
         self.vcpu = vcpu
         self.vmmMemory = vmmMemory
         self.cpuid = cpuid
+        self.hypervisorMSRs = hypervisorMSRs
         self.channel = channel
         self.recorder = recorder
         self.platform = platform
@@ -54,18 +60,19 @@ final class GuestDevices {
     }
 
     /// An RDMSR or WRMSR forwarded through the guest's protocol (GHCB MSR event, TDVMCALL
-    /// RDMSR/WRMSR) reaches the hypervisor's MSR emulation, which emulates none here; the
-    /// platform's own MSRs (SNP: the GHCB MSR and SEV_STATUS) belong to the hardware, which
-    /// a guest reads without an exit, so KVM's emulation refuses them too (svm.c
-    /// `svm_get_msr` knows neither). nil: refused (#GP answer / INVALID_OPERAND), recorded
-    /// as unserved.
+    /// RDMSR/WRMSR) reaches the hypervisor's MSR emulation as the platform's guests meet it
+    /// (`PlatformVCPU.forwardedReadMSR`: SEV-ES/SNP: KVM's, without the hardware's own GHCB
+    /// MSR and SEV_STATUS; TDX: the MSRs KVM emulates for a TD). nil: refused (#GP answer /
+    /// INVALID_OPERAND), recorded as unserved.
     func forwardedReadMSR(_ index: UInt32) -> UInt64? {
+        if let value = platform.forwardedReadMSR(index, kvm: hypervisorMSRs) { return value }
         recorder.noteUnserved(.msr(vcpu: vcpu, index: index, write: false, value: 0, answered: false))
         return nil
     }
 
     /// A forwarded WRMSR; false: refused, as `forwardedReadMSR`.
     func forwardedWriteMSR(_ index: UInt32, value: UInt64) -> Bool {
+        if platform.forwardedWriteMSR(index, value: value, kvm: hypervisorMSRs) { return true }
         recorder.noteUnserved(.msr(vcpu: vcpu, index: index, write: true, value: value, answered: false))
         return false
     }

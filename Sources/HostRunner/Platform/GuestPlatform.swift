@@ -50,10 +50,15 @@ protocol GuestPlatform: Sendable {
     /// This platform's half of vCPU `index`: the state the guest builds up with it and the
     /// requests it serves.
     func makeVCPU(index: Int, options: RunOptions) -> any PlatformVCPU
+
+    /// Which raw RDMSR/WRMSR reach KVM and which the platform intercepts; nil: all reach KVM
+    /// (a plain VM).
+    var rawMSRRule: (any RawMSRRule)? { get }
 }
 
 extension GuestPlatform {
     var physicalAddressBits: UInt32? { nil }
+    var rawMSRRule: (any RawMSRRule)? { nil }
     var pageTableEncryptionBit: UInt64 { 0 }
     var sharedMemoryAlias: UInt64? { nil }
 

@@ -31,6 +31,16 @@ protocol PlatformVCPU: AnyObject {
     func mmioIntercept(_ access: InterceptedMMIO) -> AccessFault?
     /// Whether such accesses are intercepted at all.
     var interceptsMMIO: Bool { get }
+    /// What a raw RDMSR/WRMSR the platform's `RawMSRRule` keeps from KVM meets: the
+    /// platform's exception at the instruction (SEV-SNP #VC 0x7C; TDX #VE 31/32 or #GP);
+    /// nil where the platform lets it run.
+    func msrIntercept(_ access: InterceptedMSR) -> AccessFault?
+    /// An RDMSR forwarded by the guest's protocol (GHCB MSR NAE event, TDVMCALL RDMSR): the
+    /// hypervisor's emulation of it for this platform's guests, reached through `kvm` (the
+    /// vCPU's own MSRs in KVM), or nil (refused).
+    func forwardedReadMSR(_ index: UInt32, kvm: any HypervisorMSRs) -> UInt64?
+    /// A forwarded WRMSR; false: refused.
+    func forwardedWriteMSR(_ index: UInt32, value: UInt64, kvm: any HypervisorMSRs) -> Bool
     /// Why the guest may have shut down here but not on the platform's hardware (appended to
     /// the triple fault's location); empty when nothing is known.
     func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String
@@ -44,6 +54,10 @@ extension PlatformVCPU {
     var interceptsPortIO: Bool { false }
     func mmioIntercept(_ access: InterceptedMMIO) -> AccessFault? { nil }
     var interceptsMMIO: Bool { false }
+    func msrIntercept(_ access: InterceptedMSR) -> AccessFault? { nil }
+    /// KVM's emulation as for any VM.
+    func forwardedReadMSR(_ index: UInt32, kvm: any HypervisorMSRs) -> UInt64? { kvm.read(index) }
+    func forwardedWriteMSR(_ index: UInt32, value: UInt64, kvm: any HypervisorMSRs) -> Bool { kvm.write(index, value: value) }
 }
 
 /// A raw port instruction as the runner found it at a KVM_EXIT_IO.

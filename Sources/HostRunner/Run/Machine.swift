@@ -56,7 +56,7 @@ public final class Machine {
         let ramBacking = try probe.backing(requested: options.backing)
         self.ramBacking = ramBacking
         do {
-            let vm = try Self.createVM(system: system, capabilities: probe.capabilities, transports: transports)
+            let vm = try Self.createVM(system: system, capabilities: probe.capabilities, transports: transports, platform: platform)
             self.vm = vm
             let context = LayoutContext(
                 vm: vm, ramBacking: ramBacking, ram: GPARange(start: 0, end: options.memory),
@@ -96,7 +96,7 @@ public final class Machine {
     /// native hypercall exit to user space where the run uses them.
     private static func createVM(
         system: KVMSystem, capabilities: HostCapabilities,
-        transports: [ConversionPlatform: Transport]
+        transports: [ConversionPlatform: Transport], platform: any GuestPlatform
     ) throws(KVMError) -> VirtualMachine {
         let vm = try system.createVM(type: .default)
         // A test harness must never have its guest code patched (docs/host-findings.md §2).
@@ -104,6 +104,11 @@ public final class Machine {
             try vm.disableQuirks(.fixHypercallInstruction)
         }
         if capabilities.userSpaceMSR { try vm.enableUserSpaceMSR(.all) }
+        // The platform's MSR intercepts: every raw RDMSR/WRMSR its rule keeps from KVM exits
+        // (KVM_MSR_EXIT_REASON_FILTER) for `VCPULoop+MSRs` to answer as the platform does.
+        if capabilities.userSpaceMSR, capabilities.msrFilter, let rule = platform.rawMSRRule {
+            try vm.setMSRFilter(rule.filter)
+        }
         if transports[.kvm] == .native { try vm.enableHypercallExits(mask: 1 << MapGPARange.hypercallNumber) }
         return vm
     }

@@ -39,6 +39,9 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
     /// TDX): not executed, the platform's exception delivered at it instead
     /// (`PlatformVCPU.mmioIntercept`). `gpa` as the guest put it on the bus.
     case mmioIntercept(gpa: UInt64, size: Int, write: Bool, at: String)
+    /// A raw RDMSR / WRMSR the platform intercepts (SEV-SNP, TDX): not executed, the
+    /// platform's exception delivered at it instead (`PlatformVCPU.msrIntercept`).
+    case msrIntercept(index: UInt32, write: Bool, at: String)
     /// An RDMSR / WRMSR forwarded by the guest's protocol and answered.
     case msr(index: UInt32, write: Bool)
     /// A CPUID forwarded by the guest's protocol (GHCB CPUID event, the MSR protocol's CPUID
@@ -72,6 +75,7 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
             "raw \(write ? "OUT" : "IN") port \(hex(port)), \(size) byte\(size == 1 ? "" : "s") at \(at)"
         case .mmioIntercept(let gpa, let size, let write, let at):
             "raw MMIO \(write ? "write" : "read") of \(size) byte\(size == 1 ? "" : "s") at \(hex(gpa)) at \(at)"
+        case .msrIntercept(let index, let write, let at): "raw \(write ? "WRMSR" : "RDMSR") \(hex(index)) at \(at)"
         case .msr(let index, let write): "\(write ? "WRMSR" : "RDMSR") \(hex(index))"
         case .cpuid(let leaf, let subleaf): "CPUID \(hex(leaf)).\(subleaf)"
         case .mmio(let gpa, let size, let write): "MMIO \(write ? "write" : "read") of \(size) bytes at \(hex(gpa))"

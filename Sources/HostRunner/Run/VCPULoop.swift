@@ -52,7 +52,8 @@ final class VCPULoop {
         let vmmMemory = VMMMemory(
             memory: machine.memory, ram: service.ram, sharedAlias: machine.platform.sharedMemoryAlias, state: { service.state(at: $0) })
         devices = GuestDevices(
-            vcpu: index, channel: channel, recorder: recorder, platform: guest, cpuid: machine.cpuid[index], vmmMemory: vmmMemory)
+            vcpu: index, channel: channel, recorder: recorder, platform: guest, cpuid: machine.cpuid[index],
+            hypervisorMSRs: VCPUMSRs(vcpu: vcpu), vmmMemory: vmmMemory)
     }
 
     var events: [RunEvent] { recorder.events }
@@ -95,10 +96,16 @@ final class VCPULoop {
         case .debug(let exception, let pc, let dr6, _):
             return serveDebug(exception: exception, pc: pc, dr6: dr6)
         case .rdmsr(let msr):
+            if let rule = machine.platform.rawMSRRule, !rule.reachesKVM(msr.index, isWrite: false) {
+                return interceptMSR(msr, isWrite: false)
+            }
             // Not an MSR of the platform's: refused, which injects #GP as hardware would.
             if let value = devices.readMSR(msr.index) { msr.data = value } else { msr.error = 1 }
             return nil
         case .wrmsr(let msr):
+            if let rule = machine.platform.rawMSRRule, !rule.reachesKVM(msr.index, isWrite: true) {
+                return interceptMSR(msr, isWrite: true)
+            }
             if !devices.writeMSR(msr.index, value: msr.data) { msr.error = 1 }
             return nil
         case .hypercall(let call):

@@ -33,6 +33,12 @@ struct TDXModule {
     /// The exit reason of an I/O instruction (Intel SDM vol. 3 appendix C; Linux uapi asm/vmx.h
     /// EXIT_REASON_IO_INSTRUCTION).
     static let ioInstruction: UInt32 = 30
+    /// The exit reasons of RDMSR and WRMSR (Intel SDM vol. 3 appendix C; Linux uapi asm/vmx.h
+    /// EXIT_REASON_MSR_READ, EXIT_REASON_MSR_WRITE).
+    static let msrRead: UInt32 = 31
+    static let msrWrite: UInt32 = 32
+    /// #GP (Intel SDM vol. 3 table 6-1).
+    static let generalProtection: UInt8 = 13
 
     init(width: TDXGuestPhysicalAddressWidth, vcpuCount: Int, attributes: UInt64) {
         self.width = width
@@ -161,6 +167,38 @@ struct TDXModule {
             vector: Self.virtualizationException, errorCode: nil, cr2: nil,
             remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "I/O instruction: \(access.words), not executed"),
             served: served)
+    }
+
+    /// The TDX module's answer to a raw RDMSR/WRMSR it does not let run
+    /// (`TDXMSRVirtualization`): #GP(0), or #VE with VE_INFO exit reason 31 (RDMSR) / 32
+    /// (WRMSR), qualification 0 (an MSR exit has none, Intel SDM vol. 3 §28.2.1), no GLA or GPA,
+    /// and the instruction's length, 2, which Linux arch/x86/coco/tdx/tdx.c ve_instr_len
+    /// trusts for these exits; #DF when VE_INFO is still valid (td_msr_access.c hands the #VE
+    /// to tdx_inject_ve). nil: the module lets the access run.
+    mutating func msrException(for access: InterceptedMSR, vcpu: Int) -> AccessFault? {
+        switch TDXMSRVirtualization.action(access.index, isWrite: access.isWrite) {
+        case .native, .module:
+            return nil
+        case .generalProtection:
+            return .inject(
+                vector: Self.generalProtection, errorCode: 0, cr2: nil,
+                remembered: InjectedException(vector: UInt64(Self.generalProtection), cause: "TDX module: \(access.words), #GP(0)"),
+                served: access.served(vcpu: vcpu, interface: .tdx, answer: "#GP(0) (the TDX module's MSR table)"))
+        case .virtualizationException:
+            let reason = access.isWrite ? Self.msrWrite : Self.msrRead
+            let served = access.served(
+                vcpu: vcpu, interface: .tdx,
+                answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (exit reason \(reason), \(access.isWrite ? "WRMSR" : "RDMSR"))")
+            guard pendingVEInfo == nil else {
+                return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+            }
+            pendingVEInfo = VEInfo(
+                exitReason: reason, exitQualification: 0, gla: 0, gpa: 0, instructionLength: UInt32(InterceptedMSR.instructionLength))
+            return .inject(
+                vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+                remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "MSR exit: \(access.words), not executed"),
+                served: served)
+        }
     }
 
     /// TDG.MEM.PAGE.ACCEPT. A page the Secure EPT does not hold (shared in KVM's attributes)

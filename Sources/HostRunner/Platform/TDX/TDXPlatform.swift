@@ -63,6 +63,9 @@ struct TDXPlatform: GuestPlatform {
         try TDXLaunchPages.populate(image: image, memory: memory, options: options)
     }
 
+    /// The TDX module's MSR virtualization (`TDXMSRVirtualization`).
+    var rawMSRRule: (any RawMSRRule)? { TDXMSRVirtualization() }
+
     func makeVCPU(index: Int, options: RunOptions) -> any PlatformVCPU {
         TDXVCPU(
             index: index, host: TDXHost(width: width, vcpuCount: options.vcpus, retriesToInject: options.injectRetries, attributes: attributes),
@@ -105,6 +108,14 @@ final class TDXVCPU: PlatformVCPU {
     /// (`TDXModule.mmioException`).
     func mmioIntercept(_ access: InterceptedMMIO) -> AccessFault? { host.module.mmioException(for: access, vcpu: index) }
     var interceptsMMIO: Bool { true }
+    /// A raw RDMSR/WRMSR the TDX module does not let run: its #VE or #GP
+    /// (`TDXModule.msrException`).
+    func msrIntercept(_ access: InterceptedMSR) -> AccessFault? { host.module.msrException(for: access, vcpu: index) }
+    /// TDVMCALL RDMSR/WRMSR: KVM's emulation for a TD (`TDXEmulatedMSRs`).
+    func forwardedReadMSR(_ index: UInt32, kvm: any HypervisorMSRs) -> UInt64? { TDXEmulatedMSRs.read(index, kvm: kvm) }
+    func forwardedWriteMSR(_ index: UInt32, value: UInt64, kvm: any HypervisorMSRs) -> Bool {
+        TDXEmulatedMSRs.write(index, value: value, kvm: kvm)
+    }
 
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         guard septVEDisabled else { return host.module.virtualizationException(for: access, vcpu: index) }
