@@ -23,6 +23,9 @@ protocol PlatformVCPU: AnyObject {
     /// Whether raw port instructions are intercepted at all (asked at every KVM_EXIT_IO, so
     /// the KVM platform's port exits cost nothing more).
     var interceptsPortIO: Bool { get }
+    /// What a raw CPUID meets, found before it ran (`RunOptions.catchRawCPUID`): nil where the
+    /// CPU (or the TDX module) answers it in the guest, else the platform's exception at it.
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault?
     /// Why the guest may have shut down here but not on the platform's hardware (appended to
     /// the triple fault's location); empty when nothing is known.
     func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String
@@ -34,6 +37,21 @@ extension PlatformVCPU {
     func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String { "" }
     func portIntercept(_ access: InterceptedPort) -> AccessFault? { nil }
     var interceptsPortIO: Bool { false }
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault? { nil }
+}
+
+/// A raw CPUID as the runner found it before it executed: the leaf and subleaf it would read
+/// (EAX, ECX) and its encoded length.
+struct InterceptedCPUID: Equatable {
+    let leaf: UInt32
+    let subleaf: UInt32
+    let length: Int
+    /// Where the vCPU is (symbolized).
+    let at: String
+
+    func served(vcpu: Int, interface: ConversionPlatform, answer: String) -> RunEvent {
+        .served(vcpu: vcpu, interface: interface, request: .cpuidIntercept(leaf: leaf, subleaf: subleaf, at: at), answer: answer)
+    }
 }
 
 /// A raw port instruction as the runner found it at a KVM_EXIT_IO.

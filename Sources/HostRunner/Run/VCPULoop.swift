@@ -60,6 +60,11 @@ final class VCPULoop {
     /// Runs until the guest reports an exit code or something stops it.
     func run() {
         control.register(vcpu.kicker)
+        // --catch-cpuid looks at each instruction at the step exit before it; the first has none.
+        if machine.options.catchRawCPUID, let finished = catchRawCPUID() {
+            if !recorder.pending.isEmpty { recorder.keepPending() }
+            return finish(finished)
+        }
         while true {
             let exit: VCPUExit
             do {

@@ -55,6 +55,8 @@ final class SEVSNPVCPU: PlatformVCPU {
     /// A raw IN/OUT/INS/OUTS: #VC IOIO, not executed (`SNPPortIntercept`).
     func portIntercept(_ access: InterceptedPort) -> AccessFault? { SNPPortIntercept.fault(access, vcpu: index) }
     var interceptsPortIO: Bool { true }
+    /// A raw CPUID: #VC 0x72 for every leaf (`SNPCPUIDIntercept`).
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault? { SNPCPUIDIntercept.fault(access, vcpu: index) }
 
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         let kind = access.isWrite ? "write" : "read"

@@ -33,6 +33,14 @@ struct TDXModule {
     /// The exit reason of an I/O instruction (Intel SDM vol. 3 appendix C; Linux uapi asm/vmx.h
     /// EXIT_REASON_IO_INSTRUCTION).
     static let ioInstruction: UInt32 = 30
+    /// The exit reason of CPUID (Intel SDM vol. 3 appendix C; asm/vmx.h EXIT_REASON_CPUID).
+    static let cpuidInstruction: UInt32 = 10
+    /// The leaves the TDX module never answers itself: the range reserved for the hypervisor
+    /// (tdx-module CPUID_RESERVED_START..CPUID_RESERVED_END). It has no entry in the module's
+    /// CPUID lookup table and is exempt from the clamp of out-of-range leaves, so
+    /// td_cpuid_exit (td_vmexit.c) always injects a #VE for it; Linux's handle_cpuid
+    /// (arch/x86/coco/tdx/tdx.c) forwards exactly this range to the VMM.
+    static let hypervisorCPUIDLeaves: ClosedRange<UInt32> = 0x4000_0000...0x4FFF_FFFF
 
     init(width: TDXGuestPhysicalAddressWidth, vcpuCount: Int, attributes: UInt64) {
         self.width = width
@@ -125,6 +133,39 @@ struct TDXModule {
         return .inject(
             vector: Self.virtualizationException, errorCode: nil, cr2: nil,
             remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "I/O instruction: \(access.words), not executed"),
+            served: served)
+    }
+
+    /// Whether the TDX module answers a raw CPUID of `leaf` with a #VE instead of its own
+    /// virtualized value (td_vmexit.c td_cpuid_exit). The module #VEs for a leaf/subleaf that
+    /// is not in its lookup table or is marked faulting there, and when the TD asked for every
+    /// CPUID to #VE (TDCS cpuid_supervisor_ve, off at launch). The table is the module
+    /// version's (auto_gen cpuid_configurations); the one part of it every version shares is
+    /// the hypervisor range, which this model takes as the rule: a leaf there #VEs, every other
+    /// leaf the module answers from the TD's CPUID configuration, as KVM_SET_CPUID2 answers it
+    /// here. (A leaf above the maximum of its range is clamped to the last base leaf first,
+    /// so it is answered too.)
+    static func raisesVE(cpuidLeaf leaf: UInt32) -> Bool { hypervisorCPUIDLeaves.contains(leaf) }
+
+    /// The TDX module's answer to a raw CPUID: for a leaf it does not answer itself
+    /// (`raisesVE`), #VE (vector 20) with VE_INFO exit reason 10, qualification, GLA and GPA
+    /// 0 (td_cpuid_exit → tdx_inject_ve) and the instruction's length (what Linux's
+    /// handle_cpuid advances RIP by, ve_instr_len); not executed; #DF when VE_INFO is still
+    /// valid. nil: the module answers it, so the instruction runs.
+    mutating func cpuidException(for access: InterceptedCPUID, vcpu: Int) -> AccessFault? {
+        guard Self.raisesVE(cpuidLeaf: access.leaf) else { return nil }
+        let served = access.served(
+            vcpu: vcpu, interface: .tdx, answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (exit reason 10, CPUID)")
+        guard pendingVEInfo == nil else {
+            return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+        }
+        pendingVEInfo = VEInfo(
+            exitReason: Self.cpuidInstruction, exitQualification: 0, gla: 0, gpa: 0, instructionLength: UInt32(access.length))
+        return .inject(
+            vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+            remembered: InjectedException(
+                vector: UInt64(Self.virtualizationException),
+                cause: "CPUID leaf \(hex(access.leaf)) (the hypervisor range, which the TDX module does not answer), not executed"),
             served: served)
     }
 

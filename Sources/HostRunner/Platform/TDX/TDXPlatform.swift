@@ -99,6 +99,9 @@ final class TDXVCPU: PlatformVCPU {
     /// A raw IN/OUT/INS/OUTS: the TDX module's #VE with exit reason 30 (`TDXModule.ioException`).
     func portIntercept(_ access: InterceptedPort) -> AccessFault? { host.module.ioException(for: access, vcpu: index) }
     var interceptsPortIO: Bool { true }
+    /// A raw CPUID: the TDX module's #VE with exit reason 10 for the leaves it does not answer
+    /// itself (`TDXModule.cpuidException`).
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault? { host.module.cpuidException(for: access, vcpu: index) }
 
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         guard septVEDisabled else { return host.module.virtualizationException(for: access, vcpu: index) }
