@@ -26,6 +26,9 @@ protocol PlatformVCPU: AnyObject {
     /// What a raw CPUID meets, found before it ran (`RunOptions.catchRawCPUID`): nil where the
     /// CPU (or the TDX module) answers it in the guest, else the platform's exception at it.
     func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault?
+    /// What a raw HLT meets: nil where it halts the vCPU (KVM, SEV-SNP, where a halted vCPU
+    /// with no interrupt source here never wakes), else the platform's exception at it (TDX).
+    func hltIntercept(at: String) -> AccessFault?
     /// Why the guest may have shut down here but not on the platform's hardware (appended to
     /// the triple fault's location); empty when nothing is known.
     func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String
@@ -38,6 +41,7 @@ extension PlatformVCPU {
     func portIntercept(_ access: InterceptedPort) -> AccessFault? { nil }
     var interceptsPortIO: Bool { false }
     func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault? { nil }
+    func hltIntercept(at: String) -> AccessFault? { nil }
 }
 
 /// A raw CPUID as the runner found it before it executed: the leaf and subleaf it would read

@@ -39,6 +39,9 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
     /// steps: not executed, the platform's exception delivered at it instead
     /// (`PlatformVCPU.cpuidIntercept`).
     case cpuidIntercept(leaf: UInt32, subleaf: UInt32, at: String)
+    /// A raw HLT the platform intercepts (TDX): not executed, #VE delivered at it instead
+    /// (`PlatformVCPU.hltIntercept`).
+    case hltIntercept(at: String)
     /// An RDMSR / WRMSR forwarded by the guest's protocol and answered.
     case msr(index: UInt32, write: Bool)
     /// A CPUID forwarded by the guest's protocol (GHCB CPUID event, the MSR protocol's CPUID
@@ -71,6 +74,7 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
         case .portIntercept(let port, let size, let write, let at):
             "raw \(write ? "OUT" : "IN") port \(hex(port)), \(size) byte\(size == 1 ? "" : "s") at \(at)"
         case .cpuidIntercept(let leaf, let subleaf, let at): "raw CPUID \(hex(leaf)).\(subleaf) at \(at)"
+        case .hltIntercept(let at): "raw HLT at \(at)"
         case .msr(let index, let write): "\(write ? "WRMSR" : "RDMSR") \(hex(index))"
         case .cpuid(let leaf, let subleaf): "CPUID \(hex(leaf)).\(subleaf)"
         case .mmio(let gpa, let size, let write): "MMIO \(write ? "write" : "read") of \(size) bytes at \(hex(gpa))"

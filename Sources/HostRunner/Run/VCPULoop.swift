@@ -85,7 +85,7 @@ final class VCPULoop {
             if guest.interceptsPortIO { return interceptPort(port, isIn: direction == .in, size: size) }
             return devices.port(port, isWrite: direction == .out, size: size, count: count, data: data)
         case .hlt:
-            return .stopped(.halted(at: location()))
+            return serveHalt()
         case .shutdown:
             return .stopped(.tripleFault(at: location() + shutdownHint()))
         case .mmio(let address, let isWrite, _, let data):

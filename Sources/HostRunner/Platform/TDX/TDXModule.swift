@@ -35,6 +35,9 @@ struct TDXModule {
     static let ioInstruction: UInt32 = 30
     /// The exit reason of CPUID (Intel SDM vol. 3 appendix C; asm/vmx.h EXIT_REASON_CPUID).
     static let cpuidInstruction: UInt32 = 10
+    /// The exit reason of HLT (asm/vmx.h EXIT_REASON_HLT), and its length (F4).
+    static let hltInstruction: UInt32 = 12
+    static let hltLength: UInt32 = 1
     /// The leaves the TDX module never answers itself: the range reserved for the hypervisor
     /// (tdx-module CPUID_RESERVED_START..CPUID_RESERVED_END). It has no entry in the module's
     /// CPUID lookup table and is exempt from the clamp of out-of-range leaves, so
@@ -166,6 +169,24 @@ struct TDXModule {
             remembered: InjectedException(
                 vector: UInt64(Self.virtualizationException),
                 cause: "CPUID leaf \(hex(access.leaf)) (the hypervisor range, which the TDX module does not answer), not executed"),
+            served: served)
+    }
+
+    /// The TDX module's answer to a raw HLT: a TD cannot halt itself, the module injects #VE
+    /// with exit reason 12 (Linux tdx.c virt_exception_kernel → handle_halt, which asks the VMM
+    /// with TDG.VP.VMCALL<Instruction.HLT>) and the instruction's length; not executed; #DF
+    /// when VE_INFO is still valid.
+    mutating func hltException(at: String, vcpu: Int) -> AccessFault {
+        let served = RunEvent.served(
+            vcpu: vcpu, interface: .tdx, request: .hltIntercept(at: at),
+            answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (exit reason 12, HLT)")
+        guard pendingVEInfo == nil else {
+            return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+        }
+        pendingVEInfo = VEInfo(exitReason: Self.hltInstruction, exitQualification: 0, gla: 0, gpa: 0, instructionLength: Self.hltLength)
+        return .inject(
+            vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+            remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "HLT, which a TD cannot execute, not executed"),
             served: served)
     }
 
