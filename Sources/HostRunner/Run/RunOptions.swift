@@ -46,7 +46,7 @@ public struct RunOptions: Sendable {
     /// every vCPU (KVM_GUESTDBG_SINGLESTEP) and looks at each instruction before it runs: a
     /// CPUID the platform intercepts gets its exception instead (#VC 0x72; TDX #VE exit
     /// reason 10 for the leaves the TDX module does not answer). Costs a debug exit per guest
-    /// instruction (docs/platform-model.md, "Raw CPUID").
+    /// instruction (docs/platform-model.md §5).
     public var catchRawCPUID = false
 
     /// SNP launch: the kernel-hashes page (the hash table QEMU writes for `-kernel`, at its
