@@ -64,7 +64,7 @@ struct Run: ParsableCommand {
         help: ArgumentHelp(
             "Catch raw CPUID as SEV-SNP and TDX hardware does (with --platform ghcb or tdx).",
             discussion:
-                "KVM answers CPUID without leaving KVM_RUN, so a normal run lets a raw `cpuid` run where hardware would not: an SNP guest takes #VC 0x72 at every CPUID, a TD #VE (exit reason 10) at a leaf the TDX module does not answer (the hypervisor range 0x40000000-0x4FFFFFFF). With this flag the runner single-steps the guest and gives it that exception before the CPUID runs, as a #VC/#VE handler would meet it. Raw IN/OUT fault in every ghcb/tdx run without it. Each guest instruction then costs a debug exit (docs/platform-model.md §5), so use it for stubs that test their CPUID handling."
+                "KVM answers CPUID without leaving KVM_RUN, so a normal run lets a raw `cpuid` run where hardware would not: an SNP guest takes #VC 0x72 at every CPUID, a TD #VE (exit reason 10) at a leaf the TDX module does not answer (the hypervisor range 0x40000000-0x4FFFFFFF). With this flag the runner single-steps the guest and gives it that exception before the CPUID runs, as a #VC/#VE handler would meet it. Raw IN/OUT (and a TD's HLT) fault in every ghcb/tdx run without it; a stub that wants such instructions forwarded instead calls en_forward_intercepts (docs/writing-stubs.md). Each guest instruction then costs a debug exit, about 16 us here (docs/platform-model.md §5), so use it for stubs that test their CPUID handling; a guest that sets RFLAGS.TF itself is stopped, since KVM drops a guest's TF while it single-steps."
         ))
     var catchCPUID = false
 
