@@ -41,6 +41,12 @@ protocol PlatformVCPU: AnyObject {
     func forwardedReadMSR(_ index: UInt32, kvm: any HypervisorMSRs) -> UInt64?
     /// A forwarded WRMSR; false: refused.
     func forwardedWriteMSR(_ index: UInt32, value: UInt64, kvm: any HypervisorMSRs) -> Bool
+    /// What a raw CPUID meets, found before it ran (`RunOptions.catchRawCPUID`): nil where the
+    /// CPU (or the TDX module) answers it in the guest, else the platform's exception at it.
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault?
+    /// What a raw HLT meets: nil where it halts the vCPU (KVM, SEV-SNP, where a halted vCPU
+    /// with no interrupt source here never wakes), else the platform's exception at it (TDX).
+    func hltIntercept(at: String) -> AccessFault?
     /// Why the guest may have shut down here but not on the platform's hardware (appended to
     /// the triple fault's location); empty when nothing is known.
     func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String
@@ -58,6 +64,22 @@ extension PlatformVCPU {
     /// KVM's emulation as for any VM.
     func forwardedReadMSR(_ index: UInt32, kvm: any HypervisorMSRs) -> UInt64? { kvm.read(index) }
     func forwardedWriteMSR(_ index: UInt32, value: UInt64, kvm: any HypervisorMSRs) -> Bool { kvm.write(index, value: value) }
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault? { nil }
+    func hltIntercept(at: String) -> AccessFault? { nil }
+}
+
+/// A raw CPUID as the runner found it before it executed: the leaf and subleaf it would read
+/// (EAX, ECX) and its encoded length.
+struct InterceptedCPUID: Equatable {
+    let leaf: UInt32
+    let subleaf: UInt32
+    let length: Int
+    /// Where the vCPU is (symbolized).
+    let at: String
+
+    func served(vcpu: Int, interface: ConversionPlatform, answer: String) -> RunEvent {
+        .served(vcpu: vcpu, interface: interface, request: .cpuidIntercept(leaf: leaf, subleaf: subleaf, at: at), answer: answer)
+    }
 }
 
 /// A raw port instruction as the runner found it at a KVM_EXIT_IO.

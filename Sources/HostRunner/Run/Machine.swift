@@ -160,7 +160,7 @@ public final class Machine {
             try vcpu.setCPUID(cpuid(index))
             if capabilities.syncRegs.isSuperset(of: [.registers, .specialRegisters]) { try vcpu.enableSyncRegisters([.registers, .specialRegisters]) }
             try BootState.prepare(vcpu, index: index, image: image, cr3Bits: cr3Bits)
-            if !trapped.isEmpty { try vcpu.setHardwareBreakpoints(trapped) }
+            if !trapped.isEmpty || options.catchRawCPUID { try vcpu.setHardwareBreakpoints(trapped, singleStep: options.catchRawCPUID) }
             vcpus.append(vcpu)
         }
         return vcpus

@@ -65,6 +65,11 @@ final class VCPULoop {
     /// Runs until the guest reports an exit code or something stops it.
     func run() {
         control.register(vcpu.kicker)
+        // --catch-cpuid looks at each instruction at the step exit before it; the first has none.
+        if machine.options.catchRawCPUID, let finished = catchRawCPUID() {
+            if !recorder.pending.isEmpty { recorder.keepPending() }
+            return finish(finished)
+        }
         while true {
             let exit: VCPUExit
             do {
@@ -85,7 +90,7 @@ final class VCPULoop {
             if guest.interceptsPortIO { return interceptPort(port, isIn: direction == .in, size: size) }
             return devices.port(port, isWrite: direction == .out, size: size, count: count, data: data)
         case .hlt:
-            return .stopped(.halted(at: location()))
+            return serveHalt()
         case .shutdown:
             return .stopped(.tripleFault(at: location() + shutdownHint()))
         case .mmio(let address, let isWrite, _, let data):

@@ -76,6 +76,8 @@ final class SEVSNPVCPU: PlatformVCPU {
     private static func hardwareOwned(_ index: UInt32) -> Bool {
         index == GHCBMSRProtocol.msrIndex || index == SEVSNPPlatform.sevStatusMSR
     }
+    /// A raw CPUID: #VC 0x72 for every leaf (`SNPCPUIDIntercept`).
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault? { SNPCPUIDIntercept.fault(access, vcpu: index) }
 
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         let kind = access.isWrite ? "write" : "read"

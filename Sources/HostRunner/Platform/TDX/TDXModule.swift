@@ -39,6 +39,17 @@ struct TDXModule {
     static let msrWrite: UInt32 = 32
     /// #GP (Intel SDM vol. 3 table 6-1).
     static let generalProtection: UInt8 = 13
+    /// The exit reason of CPUID (Intel SDM vol. 3 appendix C; asm/vmx.h EXIT_REASON_CPUID).
+    static let cpuidInstruction: UInt32 = 10
+    /// The exit reason of HLT (asm/vmx.h EXIT_REASON_HLT), and its length (F4).
+    static let hltInstruction: UInt32 = 12
+    static let hltLength: UInt32 = 1
+    /// The leaves the TDX module never answers itself: the range reserved for the hypervisor
+    /// (tdx-module CPUID_RESERVED_START..CPUID_RESERVED_END). It has no entry in the module's
+    /// CPUID lookup table and is exempt from the clamp of out-of-range leaves, so
+    /// td_cpuid_exit (td_vmexit.c) always injects a #VE for it; Linux's handle_cpuid
+    /// (arch/x86/coco/tdx/tdx.c) forwards exactly this range to the VMM.
+    static let hypervisorCPUIDLeaves: ClosedRange<UInt32> = 0x4000_0000...0x4FFF_FFFF
 
     init(width: TDXGuestPhysicalAddressWidth, vcpuCount: Int, attributes: UInt64) {
         self.width = width
@@ -199,6 +210,57 @@ struct TDXModule {
                 remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "MSR exit: \(access.words), not executed"),
                 served: served)
         }
+    }
+
+    /// Whether the TDX module answers a raw CPUID of `leaf` with a #VE instead of its own
+    /// virtualized value (td_vmexit.c td_cpuid_exit). The module #VEs for a leaf/subleaf that
+    /// is not in its lookup table or is marked faulting there, and when the TD asked for every
+    /// CPUID to #VE (TDCS cpuid_supervisor_ve, off at launch). The table is the module
+    /// version's (auto_gen cpuid_configurations); the one part of it every version shares is
+    /// the hypervisor range, which this model takes as the rule: a leaf there #VEs, every other
+    /// leaf the module answers from the TD's CPUID configuration, as KVM_SET_CPUID2 answers it
+    /// here. (A leaf above the maximum of its range is clamped to the last base leaf first,
+    /// so it is answered too.)
+    static func raisesVE(cpuidLeaf leaf: UInt32) -> Bool { hypervisorCPUIDLeaves.contains(leaf) }
+
+    /// The TDX module's answer to a raw CPUID: for a leaf it does not answer itself
+    /// (`raisesVE`), #VE (vector 20) with VE_INFO exit reason 10, qualification, GLA and GPA
+    /// 0 (td_cpuid_exit → tdx_inject_ve) and the instruction's length (what Linux's
+    /// handle_cpuid advances RIP by, ve_instr_len); not executed; #DF when VE_INFO is still
+    /// valid. nil: the module answers it, so the instruction runs.
+    mutating func cpuidException(for access: InterceptedCPUID, vcpu: Int) -> AccessFault? {
+        guard Self.raisesVE(cpuidLeaf: access.leaf) else { return nil }
+        let served = access.served(
+            vcpu: vcpu, interface: .tdx, answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (exit reason 10, CPUID)")
+        guard pendingVEInfo == nil else {
+            return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+        }
+        pendingVEInfo = VEInfo(
+            exitReason: Self.cpuidInstruction, exitQualification: 0, gla: 0, gpa: 0, instructionLength: UInt32(access.length))
+        return .inject(
+            vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+            remembered: InjectedException(
+                vector: UInt64(Self.virtualizationException),
+                cause: "CPUID leaf \(hex(access.leaf)) (the hypervisor range, which the TDX module does not answer), not executed"),
+            served: served)
+    }
+
+    /// The TDX module's answer to a raw HLT: a TD cannot halt itself, the module injects #VE
+    /// with exit reason 12 (Linux tdx.c virt_exception_kernel → handle_halt, which asks the VMM
+    /// with TDG.VP.VMCALL<Instruction.HLT>) and the instruction's length; not executed; #DF
+    /// when VE_INFO is still valid.
+    mutating func hltException(at: String, vcpu: Int) -> AccessFault {
+        let served = RunEvent.served(
+            vcpu: vcpu, interface: .tdx, request: .hltIntercept(at: at),
+            answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (exit reason 12, HLT)")
+        guard pendingVEInfo == nil else {
+            return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+        }
+        pendingVEInfo = VEInfo(exitReason: Self.hltInstruction, exitQualification: 0, gla: 0, gpa: 0, instructionLength: Self.hltLength)
+        return .inject(
+            vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+            remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "HLT, which a TD cannot execute, not executed"),
+            served: served)
     }
 
     /// TDG.MEM.PAGE.ACCEPT. A page the Secure EPT does not hold (shared in KVM's attributes)

@@ -116,6 +116,11 @@ final class TDXVCPU: PlatformVCPU {
     func forwardedWriteMSR(_ index: UInt32, value: UInt64, kvm: any HypervisorMSRs) -> Bool {
         TDXEmulatedMSRs.write(index, value: value, kvm: kvm)
     }
+    /// A raw CPUID: the TDX module's #VE with exit reason 10 for the leaves it does not answer
+    /// itself (`TDXModule.cpuidException`).
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault? { host.module.cpuidException(for: access, vcpu: index) }
+    /// A raw HLT: the TDX module's #VE with exit reason 12 (`TDXModule.hltException`).
+    func hltIntercept(at: String) -> AccessFault? { host.module.hltException(at: at, vcpu: index) }
 
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         guard septVEDisabled else { return host.module.virtualizationException(for: access, vcpu: index) }
