@@ -9,11 +9,15 @@
 ;   IN AL, 0xEA (imm8): the presence byte 0xE7 merged into AL, RAX's other bytes kept.
 ;   IN AX, DX (66 ED) from a port nobody decodes: 0xFFFF merged into AX (floating bus).
 ;   IN EAX, DX from it: 0xFFFFFFFF, zero-extended into RAX (a 32-bit write clears bits 63:32).
+;   RDMSR of IA32_APIC_BASE: 0xFEE00900 in EDX:EAX — base 0xFEE00000, enable (bit 11), BSP
+;   (bit 8); forwarded as a GHCB MSR NAE event / TDVMCALL<RDMSR> to KVM's emulation (Intel SDM
+;   vol. 3 §11.4.4; KVM kvm_lapic_reset for the boot vCPU).
 ;   OUT DX, EAX of a VALUE record's GPA to the record port: the host logs VALUE
 ;   forwarded.record = 0x465744 ("FWD"); OUT 0xE9, AL of each byte of "fwd console": that log
 ;   line (imm8 form).
 ;
-; Records: CHECK fwd.in8, fwd.in16, fwd.in32; VALUE forwarded.record.
+; Records: CHECK fwd.in8, fwd.in16, fwd.in32, fwd.rdmsr.eax, fwd.rdmsr.edx; VALUE
+; forwarded.record.
 
 %include "enlighten.inc"
 %include "interfaces.inc"
@@ -29,6 +33,9 @@ FLOATING_BUS_16 equ 0xFFFF              ; what a read of a port nobody decodes g
 FLOATING_BUS_32 equ 0xFFFFFFFF
 IN16_EXPECTED   equ RAX_BEFORE_16 | FLOATING_BUS_16
 IN32_EXPECTED   equ FLOATING_BUS_32
+MSR_IA32_APIC_BASE equ 0x1B
+APIC_BASE_BSP_ENABLED equ 0xFEE00900    ; base 0xFEE00000 | enable (bit 11) | BSP (bit 8)
+EDX_BEFORE      equ 0x5A5A5A5A
 
 section .rodata
 console_text:   db "fwd console"
@@ -55,6 +62,15 @@ scenario:
     in eax, dx
     mov r13d, IN32_EXPECTED
     EXPECT "fwd.in32", rax, r13
+
+    mov ecx, MSR_IA32_APIC_BASE
+    mov edx, EDX_BEFORE
+    rdmsr
+    mov r12, rdx
+    mov r13d, APIC_BASE_BSP_ENABLED
+    EXPECT "fwd.rdmsr.eax", rax, r13
+    xor r13d, r13d
+    EXPECT "fwd.rdmsr.edx", r12, r13
 
     mov edi, RECORD_VALUE
     call build_record                   ; rax = the record's GPA

@@ -27,7 +27,7 @@ extension Catalogue {
     static let forwardedIntercepts = Scenario(
         name: "forwarded-intercepts",
         proves:
-            "with the library's #VC/#VE handler installed, raw IN (imm8 and DX, 1/2/4 bytes) and OUT give what they give on KVM: forwarded as GHCB IOIO NAE events / TDVMCALL<Instruction.IO> on SNP and TDX, executed on KVM",
+            "with the library's #VC/#VE handler installed, raw IN (imm8 and DX, 1/2/4 bytes), OUT and RDMSR give what they give on KVM: forwarded as GHCB IOIO / MSR NAE events, TDVMCALL<Instruction.IO> / <RDMSR> on SNP and TDX, executed on KVM",
         failureMeans:
             "the handler forwards an instruction wrongly, merges the answer into the wrong bits, or resumes at the wrong RIP; or a protocol path answers unlike the raw instruction",
         expectations: { _ in
@@ -36,6 +36,10 @@ extension Catalogue {
                 .check("fwd.in8", equals: 0x1122_3344_5566_77E7),
                 .check("fwd.in16", equals: 0x1122_3344_5566_FFFF),
                 .check("fwd.in32", equals: 0xFFFF_FFFF),
+                // IA32_APIC_BASE of the boot vCPU: base 0xFEE00000, enable, BSP (Intel SDM
+                // vol. 3 §11.4.4), forwarded as a GHCB MSR event / TDVMCALL<RDMSR> on SNP/TDX.
+                .check("fwd.rdmsr.eax", equals: 0xFEE0_0900),
+                .check("fwd.rdmsr.edx", equals: 0),
                 .value("forwarded.record", equals: 0x46_5744),
                 .logLine("fwd console"),
                 .conversions([]),
