@@ -42,7 +42,8 @@
 ;       2 MiB where aligned and 2 MiB remain, 4 KiB otherwise or when the 2 MiB accept fails
 ;       (any status); a 4 KiB failure, ALREADY_ACCEPTED included, ends it (Linux panics).
 ;   tdx_veinfo_get() -> rax = status (TDX_NO_VALID_VE_INFO without a #VE), rcx = exit reason,
-;       rdx = exit qualification, r8 = GLA, r9 = GPA (TDG.VP.VEINFO.GET, leaf 3).
+;       rdx = exit qualification, r8 = GLA, r9 = GPA, r10 = the instruction's length (R10[31:0];
+;       0 for an EPT violation) (TDG.VP.VEINFO.GET, leaf 3).
 ; Memory must be accepted after MapGPA to private and before use; en_convert does both.
 
 %define EN_ABI_SOURCE

@@ -29,7 +29,10 @@
 ;   hook(rdi = vector, rsi = error code, rdx = &interrupted RIP (then CS, RFLAGS, RSP, SS))
 ;   -> rax = 1 to resume the interrupted instruction, 0 to report and stop as usual. The
 ;   interrupted code's registers are kept (the common handler saves every volatile one; the
-;   hook keeps rbx, rbp, r12-r15 as System V says).
+;   hook keeps rbx, rbp, r12-r15 as System V says). A hook that emulates the instruction (the
+;   #VC/#VE forwarding of abi/vc_forward.asm and abi/ve_forward.asm) changes the interrupted
+;   registers where they were saved (enlighten.inc EN_HOOK_RAX, … relative to rdx) and RIP in
+;   the frame, and may set rbx itself (CPUID's EBX).
 
 %include "internal.inc"
 
@@ -128,6 +131,9 @@ exception_common:
     mov rdi, [rsp + SAVED_VOLATILE + FRAME_VECTOR]
     mov rsi, [rsp + SAVED_VOLATILE + FRAME_ERROR]
     lea rdx, [rsp + SAVED_VOLATILE + FRAME_RIP]
+%if EN_HOOK_RAX != -(FRAME_RIP + 8) || EN_HOOK_RCX != EN_HOOK_RAX - 8 || EN_HOOK_RDX != EN_HOOK_RCX - 8
+  %error enlighten.inc's EN_HOOK_* offsets no longer match the saves above
+%endif
     call rax                            ; rsp is 16-byte aligned here (56-byte frame + 72)
     test rax, rax                       ; the pops below keep the flags
     pop r11

@@ -14,6 +14,10 @@
 ;   CPUID leaf 0: the four registers raw CPUID gives; leaf 0xD.0 with XCR0 = 1 (x87, the reset
 ;   value): EBX = raw CPUID's EBX (the XSAVE size of XCR0's components, 576).
 ;   MMIO read of 8 bytes at a GPA no memslot covers: all ones in the scratch area.
+;   MMIO write, then read, of 8 bytes at a shared RAM page: KVM hands both to the VMM
+;   (x86.c kvm_sev_es_mmio_write/read), whose device model reads and writes RAM at a GPA
+;   that is RAM (QEMU address_space_rw): the written bytes land in the page, the read
+;   returns what the guest wrote there through its shared view; SW_EXITINFO1 0 for both.
 ;   MSR-protocol CPUID request for leaf 0 EBX: response code 0x005 and raw CPUID's EBX in
 ;   GHCBData[63:32].
 ;   Malformed (SW_EXITINFO1 2): OUT without RAX valid → 4 (MISSING_INPUT); REP OUTSB with a
@@ -25,6 +29,8 @@
 ; forwarded.record (0x4E4145), nae.out_console.exitinfo1 (0), nae.in_record.rax,
 ; nae.in_unknown.rax, nae.rep_outsb.exitinfo1 (0), nae.msr_unknown.exitinfo1/2,
 ; nae.cpuid_0.eax/ebx/ecx/edx, nae.cpuid_d.ebx, nae.mmio_read.exitinfo1 (0), nae.mmio_read.data,
+; nae.mmio_ram_write.exitinfo1 (0), nae.mmio_ram_write.landed, nae.mmio_ram_read.exitinfo1 (0),
+; nae.mmio_ram_read.data,
 ; nae.msr_cpuid.code, nae.msr_cpuid.ebx, nae.no_rax.exitinfo1/2, nae.scratch_outside.exitinfo1/2,
 ; nae.bad_size.exitinfo1/2.
 
@@ -47,6 +53,12 @@ RAX_BEFORE      equ 0x1122334455667700
 SCRATCH         equ ghcb_page + GHCB_SHARED_BUFFER      ; vCPU 0's GHCB (the scenario runs on one)
 BAD_SCRATCH     equ ghcb_page + 0x100   ; inside the GHCB page, before its shared buffer
 XCR0_X87        equ 1
+RAM_PAGE        equ 0x400000            ; shared from launch: the MMIO events' RAM target
+RAM_READ_OFFSET equ 8
+RAM_WRITTEN     equ 0x4D4D_494F_5752_4954   ; what the MMIO write stores
+RAM_MARKER      equ 0x4D4D_494F_5245_4144   ; what the guest stores for the MMIO read
+
+PLAN_RANGE RAM_PAGE, RAM_PAGE + EN_PAGE_SIZE, PLAN_SHARED, PLAN_SHARED_START, "mmio-ram"
 XSAVE_LEGACY_AND_HEADER equ 576
 
 section .rodata
@@ -233,6 +245,36 @@ scenario:
     EXPECT "nae.mmio_read.exitinfo1", r12, 0
     mov r14, -1
     EXPECT "nae.mmio_read.data", qword [rbx + GHCB_SHARED_BUFFER], r14
+
+    ; MMIO write, then read, of 8 bytes at a shared RAM page: the VMM reads and writes RAM.
+    mov edi, RAM_PAGE
+    call en_shared_alias
+    mov r15, rax                        ; the page's shared view
+    mov rax, RAM_MARKER
+    mov [r15 + RAM_READ_OFFSET], rax
+    mov edi, SVM_VMGEXIT_MMIO_WRITE
+    mov esi, RAM_PAGE
+    mov edx, 8
+    call begin
+    mov rax, RAM_WRITTEN
+    mov [rbx + GHCB_SHARED_BUFFER], rax
+    mov qword [rbx + GHCB_SW_SCRATCH], SCRATCH
+    or byte [rbx + GHCB_VALID_SW_BYTE], GHCB_VALID_SW_SCRATCH
+    call send
+    EXPECT "nae.mmio_ram_write.exitinfo1", r12, 0
+    mov r14, RAM_WRITTEN
+    EXPECT "nae.mmio_ram_write.landed", [r15], r14
+    mov edi, SVM_VMGEXIT_MMIO_READ
+    mov esi, RAM_PAGE + RAM_READ_OFFSET
+    mov edx, 8
+    call begin
+    mov qword [rbx + GHCB_SHARED_BUFFER], 0
+    mov qword [rbx + GHCB_SW_SCRATCH], SCRATCH
+    or byte [rbx + GHCB_VALID_SW_BYTE], GHCB_VALID_SW_SCRATCH
+    call send
+    EXPECT "nae.mmio_ram_read.exitinfo1", r12, 0
+    mov r14, RAM_MARKER
+    EXPECT "nae.mmio_ram_read.data", qword [rbx + GHCB_SHARED_BUFFER], r14
 
     ; The MSR protocol's CPUID request: leaf 0, EBX.
     mov rdi, (1 << GHCB_MSR_CPUID_REG_SHIFT) | GHCB_MSR_CPUID_REQ     ; function 0 in [63:32]

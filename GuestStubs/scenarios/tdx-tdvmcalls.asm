@@ -11,6 +11,11 @@
 ;   Instruction.CPUID leaf 0: R12-R15 = what raw CPUID gives.
 ;   #VE.RequestMMIO read of 8 bytes at a shared GPA no memslot covers: R10 0, R11 all ones; at
 ;   the same GPA without the shared bit: INVALID_OPERAND.
+;   #VE.RequestMMIO write, then read, of 8 bytes at a shared RAM page (shared bit set): KVM
+;   strips the bit and hands both to the VMM (KVM_EXIT_MMIO), whose device model reads and
+;   writes RAM at a GPA that is RAM (QEMU address_space_rw, its shared memory): R10 0 for
+;   both, the written value lands in the page, the read's R11 is what the guest stored
+;   there through its shared view.
 ;   GetTdVmCallInfo leaf 0: R10 0, R11-R14 0.
 ;   Instruction.IO with size 3, or direction 2: INVALID_OPERAND.
 ;   (Instruction.HLT is left out: KVM halts the vCPU until an interrupt, which nothing here
@@ -19,7 +24,8 @@
 ; Records: CHECK tdx.platform, tdvmcall.out_record.r10 (0), VALUE forwarded.record (0x544458),
 ; tdvmcall.out_console.r10 (0), tdvmcall.in_record.r11, tdvmcall.in_unknown.r11,
 ; tdvmcall.rdmsr.r10, tdvmcall.wrmsr.r10, tdvmcall.cpuid_0.eax/ebx/ecx/edx,
-; tdvmcall.mmio_read.r10/r11, tdvmcall.mmio_private.r10, tdvmcall.info.r10/r11/r12,
+; tdvmcall.mmio_read.r10/r11, tdvmcall.mmio_private.r10, tdvmcall.mmio_ram_write.r10,
+; tdvmcall.mmio_ram_write.landed, tdvmcall.mmio_ram_read.r10/r11, tdvmcall.info.r10/r11/r12,
 ; tdvmcall.io_size_3.r10, tdvmcall.io_direction_2.r10.
 
 %include "enlighten.inc"
@@ -32,6 +38,12 @@ UNKNOWN_PORT    equ 0x1234
 UNKNOWN_MSR     equ 0x4000_1234
 IO_READ         equ 0
 IO_WRITE        equ 1
+RAM_PAGE        equ 0x400000            ; shared from launch: #VE.RequestMMIO's RAM target
+RAM_READ_OFFSET equ 8
+RAM_WRITTEN     equ 0x4D4D_494F_5752_4954   ; what the MMIO write stores
+RAM_MARKER      equ 0x4D4D_494F_5245_4144   ; what the guest stores for the MMIO read
+
+PLAN_RANGE RAM_PAGE, RAM_PAGE + EN_PAGE_SIZE, PLAN_SHARED, PLAN_SHARED_START, "mmio-ram"
 
 section .rodata
 console_text:   db "tdx console", 10
@@ -146,6 +158,36 @@ scenario:
     call tdx_vmcall
     mov r14, TDVMCALL_STATUS_INVALID_OPERAND
     EXPECT "tdvmcall.mmio_private.r10", rax, r14
+
+    ; #VE.RequestMMIO write, then read, at a shared RAM page: the VMM reads and writes RAM.
+    mov edi, RAM_PAGE
+    call en_shared_alias
+    mov rbx, rax                        ; the page's shared view
+    mov rax, RAM_MARKER
+    mov [rbx + RAM_READ_OFFSET], rax
+    call tdx_shared_bit
+    mov r15, rax
+    mov edi, TDVMCALL_REQUEST_MMIO
+    mov esi, 8
+    mov edx, IO_WRITE
+    mov rcx, r15
+    or rcx, RAM_PAGE
+    mov r8, RAM_WRITTEN
+    call tdx_vmcall
+    EXPECT "tdvmcall.mmio_ram_write.r10", rax, 0
+    mov r14, RAM_WRITTEN
+    EXPECT "tdvmcall.mmio_ram_write.landed", [rbx], r14
+    mov edi, TDVMCALL_REQUEST_MMIO
+    mov esi, 8
+    mov edx, IO_READ
+    mov rcx, r15
+    or rcx, RAM_PAGE + RAM_READ_OFFSET
+    xor r8d, r8d
+    call tdx_vmcall
+    mov r12, rdx
+    mov r14, RAM_MARKER
+    EXPECT "tdvmcall.mmio_ram_read.r10", rax, 0
+    EXPECT "tdvmcall.mmio_ram_read.r11", r12, r14
 
     ; GetTdVmCallInfo leaf 0.
     mov edi, TDVMCALL_GET_TD_VM_CALL_INFO

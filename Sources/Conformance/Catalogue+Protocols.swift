@@ -42,6 +42,36 @@ extension Catalogue {
             ]
         })
 
+    static let msrIntercepts = Scenario(
+        name: "msr-intercepts",
+        proves:
+            "a raw RDMSR/WRMSR of an MSR the platform intercepts is not executed and raises #VC 0x7C (SNP) or #VE with VE info exit reason 31/32, qualification 0 and length 2 (TDX; #GP(0) for a performance counter) at the instruction, one the platform lets run runs, and forwarded MSRs get KVM's answers for the platform's guests (IA32_APIC_BASE's reset value; a TD's read-only and unemulated MSRs and an unknown MSR refused)",
+        failureMeans:
+            "a raw MSR access reached KVM where the platform's hardware intercepts it (or the reverse), the exception, its code or VE info or its RIP differs, or a forwarded MSR is answered unlike KVM's sev.c / tdx.c",
+        platforms: [.sevSNP, .tdx],
+        // The intercepts are a KVM MSR filter whose denials exit to user space.
+        skip: { probe, _ in
+            probe.capabilities.userSpaceMSR && probe.capabilities.msrFilter
+                ? nil
+                : "raw MSR accesses cannot be intercepted on this host: it lacks KVM_CAP_X86_USER_SPACE_MSR or KVM_CAP_X86_MSR_FILTER (see `enlighten probe`)"
+        },
+        expectations: { platform in
+            [
+                .guestPasses,
+                .value("msr.platform", equals: platform == .tdx ? 3 : 2),
+                // SNP: the unknown MSR (#GP answer); TDX: TSC, the APIC base write, the unknown MSR.
+                .rejections(platform == .tdx ? 3 : 1),
+                .custom("the event log names both intercepted accesses of MSR 0x1b") { result in
+                    let intercepted = result.events.compactMap { event -> Bool? in
+                        guard case .served(_, _, .msrIntercept(0x1B, let write, _), _) = event else { return nil }
+                        return write
+                    }
+                    return intercepted == [false, true] ? nil : "intercepted accesses of 0x1b (write?): \(intercepted)"
+                },
+                .conversions([]),
+            ]
+        })
+
     static let ghcbTerminate = Scenario(
         name: "ghcb-terminate",
         proves:

@@ -65,6 +65,15 @@ struct Run: ParsableCommand {
     )
     var tdxAttributes: String = "0x10000000"
 
+    @Flag(
+        name: .customLong("catch-cpuid"),
+        help: ArgumentHelp(
+            "Catch raw CPUID as SEV-SNP and TDX hardware does (with --platform ghcb or tdx).",
+            discussion:
+                "KVM answers CPUID without leaving KVM_RUN, so a normal run lets a raw `cpuid` run where hardware would not: an SNP guest takes #VC 0x72 at every CPUID, a TD #VE (exit reason 10) at a leaf the TDX module does not answer (the hypervisor range 0x40000000-0x4FFFFFFF). With this flag the runner single-steps the guest and gives it that exception before the CPUID runs, as a #VC/#VE handler would meet it. Raw IN/OUT, RDMSR/WRMSR, MMIO (and a TD's HLT) fault in every ghcb/tdx run without it; a stub that wants such instructions forwarded instead calls en_forward_intercepts (docs/writing-stubs.md). Each guest instruction then costs a debug exit, about 16 us here (docs/platform-model.md §6), so use it for stubs that test their CPUID handling; a guest that sets RFLAGS.TF itself is stopped, since KVM drops a guest's TF while it single-steps."
+        ))
+    var catchCPUID = false
+
     @Option(
         name: .customLong("max-events"), parsing: .unconditional,
         help: ArgumentHelp(
@@ -101,6 +110,7 @@ struct Run: ParsableCommand {
         options.injectRetries = injectRetry
         options.maxEvents = maxEvents
         options.until = until
+        options.catchRawCPUID = catchCPUID
         do { try options.validate() } catch { throw fail(error, .inputError) }
         guard size != nil else { throw fail("--memory: cannot read '\(memory)' as a size (try 64M or 1G)", .inputError) }
         let attributesText = tdxAttributes.hasPrefix("0x") ? String(tdxAttributes.dropFirst(2)) : tdxAttributes

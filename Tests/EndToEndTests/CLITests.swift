@@ -146,6 +146,18 @@ final class CLITests: XCTestCase {
         }
     }
 
+    /// --catch-cpuid means something only where CPUID is intercepted: refused at parse time
+    /// without ghcb or tdx, in one line naming the option.
+    func testCatchCPUIDNeedsAnInterceptingPlatform() throws {
+        let noKVM = ["ENLIGHTEN_KVM": "/nonexistent/kvm"]
+        for platform in [[], ["--platform", "kvm"]] {
+            let output = try enlighten(["run", "hello", "--catch-cpuid"] + platform, environment: noKVM)
+            XCTAssertEqual(output.status, 2, "\(platform): \(output.stderr)")
+            XCTAssertTrue(output.stderr.hasPrefix("error: --catch-cpuid needs --platform ghcb or tdx"), output.stderr)
+            XCTAssertEqual(output.stderr.split(separator: "\n").count, 1, output.stderr)
+        }
+    }
+
     /// A host that runs out of memory is the host's failure (exit 3), not the input's: here
     /// the guest_memfd mapping of a 3 GiB guest under a 1.5 GB address-space limit.
     func testHostOutOfMemoryIsExitThree() throws {

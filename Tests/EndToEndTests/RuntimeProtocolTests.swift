@@ -114,4 +114,66 @@ final class RuntimeProtocolTests: XCTestCase {
             XCTAssertTrue(stop.contains("a tdx request site") && stop.contains("choose --platform tdx"), stop)
         }
     }
+
+    /// A raw read of a GPA no RAM backs through the runtime's identity view, which is private
+    /// on both platforms (C=1 on SNP, no shared bit on TDX). SNP: the nested tables know no
+    /// C-bit, so it is the same #VC 0x400 a C=0 access meets (OVMF's #VC handler relies on it
+    /// for the local APIC). TDX: a private GPA is no MMIO; KVM_EXIT_MEMORY_FAULT, which no VMM
+    /// resolves, so the guest ends naming the GPA and the access, at the instruction. On KVM
+    /// the run stops with the unmapped GPA, as before.
+    func testARawPrivateReadWhereNoRAMIsEndsTheGuestOnSEVSNPAndTDX() throws {
+        let snp = try ConversionRun.run("unmapped.asm", platform: .sevSNP)
+        guard case .exception(29, 0x400, let snpAt, _)? = snp.stops.first?.reason else { return XCTFail("ghcb: \(snp.stops)") }
+        XCTAssertTrue(snpAt.hasPrefix("touch_here"), snpAt)
+        XCTAssertTrue(snpAt.contains("C=1 read of 8 bytes"), snpAt)
+        let result = try ConversionRun.run("unmapped.asm", platform: .tdx)
+        guard case .memoryFault(let gpa, let size, true, let at)? = result.stops.first?.reason else {
+            return XCTFail("tdx: \(result.stops)")
+        }
+        XCTAssertEqual(gpa, 0x8000_0000)
+        XCTAssertEqual(size, 0x1000)
+        XCTAssertTrue(at.hasPrefix("touch_here"), at)
+        XCTAssertTrue(at.contains("read of 8 bytes at GPA"), at)
+        let kvm = try ConversionRun.run("unmapped.asm", platform: .kvm)
+        guard case .unmappedAccess(0x8000_0000, false, let at)? = kvm.stops.first?.reason else { return XCTFail("kvm: \(kvm.stops)") }
+        XCTAssertTrue(at.hasPrefix("touch_here"), at)
+    }
+}
+
+/// Raw RDMSR/WRMSR of an MSR the platform intercepts (issue 18, "intercepts as the hardware
+/// makes them"): on SEV-SNP #VC 0x7C, on TDX #VE with exit reason 31/32, at the instruction and
+/// not executed, and the verdict names the MSR. On KVM the access reaches KVM.
+final class RawMSRInterceptTests: XCTestCase {
+    func testARawRDMSRFaultsOnSEVSNPAndTDXAndReadsKVMsValueOnKVM() throws {
+        let snp = try ConversionRun.run("raw-rdmsr.asm", platform: .sevSNP)
+        guard case .exception(29, let error, let at, _)? = snp.stops.first?.reason else { return XCTFail("ghcb: \(snp.failures)") }
+        XCTAssertEqual(error, 0x7C, "SVM_EXIT_MSR")
+        XCTAssertTrue(at.hasPrefix("raw_rdmsr"), "at the instruction, not past it: \(at)")
+        XCTAssertNil(snp.values["raw.apic_base"], "not executed")
+        XCTAssertTrue(snp.failures.contains { $0.contains("RDMSR 0x1b") }, "the verdict names the MSR: \(snp.failures)")
+
+        let tdx = try ConversionRun.run("raw-rdmsr.asm", platform: .tdx)
+        guard case .exception(20, _, let tdxAt, _)? = tdx.stops.first?.reason else { return XCTFail("tdx: \(tdx.failures)") }
+        XCTAssertTrue(tdxAt.hasPrefix("raw_rdmsr"), tdxAt)
+        XCTAssertEqual(tdx.values["#VE.exit_reason"], 31, "EXIT_REASON_MSR_READ")
+        XCTAssertTrue(tdx.failures.contains { $0.contains("RDMSR 0x1b") }, "\(tdx.failures)")
+
+        let kvm = try ConversionRun.run("raw-rdmsr.asm", platform: .kvm)
+        XCTAssertTrue(kvm.passed, "\(kvm.failures)")
+        // The BSP's reset value (Intel SDM vol. 3 §11.4.4): base 0xFEE00000, enable, BSP.
+        XCTAssertEqual(kvm.values["raw.apic_base"], 0xFEE0_0900)
+    }
+
+    func testARawWRMSRFaultsOnSEVSNPAndTDX() throws {
+        let snp = try ConversionRun.run("raw-wrmsr.asm", platform: .sevSNP)
+        guard case .exception(29, 0x7C, let at, _)? = snp.stops.first?.reason else { return XCTFail("ghcb: \(snp.failures)") }
+        XCTAssertTrue(at.hasPrefix("raw_wrmsr"), at)
+        XCTAssertTrue(snp.failures.contains { $0.contains("WRMSR 0x1a0") }, "\(snp.failures)")
+
+        let tdx = try ConversionRun.run("raw-wrmsr.asm", platform: .tdx)
+        guard case .exception(20, _, let tdxAt, _)? = tdx.stops.first?.reason else { return XCTFail("tdx: \(tdx.failures)") }
+        XCTAssertTrue(tdxAt.hasPrefix("raw_wrmsr"), tdxAt)
+        XCTAssertEqual(tdx.values["#VE.exit_reason"], 32, "EXIT_REASON_MSR_WRITE")
+        XCTAssertTrue(tdx.failures.contains { $0.contains("WRMSR 0x1a0") }, "\(tdx.failures)")
+    }
 }

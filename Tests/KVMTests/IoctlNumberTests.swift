@@ -35,6 +35,16 @@ final class IoctlNumberTests: XCTestCase {
         XCTAssertEqual(MemoryLayout<kvm_debugregs>.size, 128)
         XCTAssertEqual(CKVM_IOCTL_GET_DEBUGREGS, ior(0xa1, MemoryLayout<kvm_debugregs>.size))
         XCTAssertEqual(CKVM_IOCTL_SET_DEBUGREGS, iow(0xa2, MemoryLayout<kvm_debugregs>.size))
+        // api.rst "KVM_GET_MSRS" / "KVM_SET_MSRS": _IOWR 0x88 / _IOW 0x89, struct kvm_msrs (nmsrs, pad).
+        XCTAssertEqual(MemoryLayout<kvm_msrs>.size, 8)
+        XCTAssertEqual(MemoryLayout<kvm_msr_entry>.size, 16)
+        XCTAssertEqual(CKVM_IOCTL_GET_MSRS, iowr(0x88, MemoryLayout<kvm_msrs>.size))
+        XCTAssertEqual(CKVM_IOCTL_SET_MSRS, iow(0x89, MemoryLayout<kvm_msrs>.size))
+        // api.rst "KVM_X86_SET_MSR_FILTER": _IOW 0xc6, struct kvm_msr_filter (flags, 16 ranges of
+        // flags, nmsrs, base, bitmap pointer).
+        XCTAssertEqual(MemoryLayout<kvm_msr_filter>.size, 392)
+        XCTAssertEqual(CKVM_IOCTL_X86_SET_MSR_FILTER, iow(0xc6, MemoryLayout<kvm_msr_filter>.size))
+        XCTAssertEqual(CKVM_IOCTL_X86_SET_MSR_FILTER, 0x4188_AEC6)
     }
 
     func testBasicIoctls() {

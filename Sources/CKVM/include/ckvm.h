@@ -45,6 +45,7 @@
 #define CKVM_IOCTL_MEMORY_ENCRYPT_OP      0xC008AEBAUL   /* _IOWR nr 0xba, unsigned long */
 #define CKVM_IOCTL_SET_MEMORY_ATTRIBUTES  0x4020AED2UL   /* _IOW nr 0xd2, 32 bytes */
 #define CKVM_IOCTL_CREATE_GUEST_MEMFD     0xC040AED4UL   /* _IOWR nr 0xd4, 64 bytes */
+#define CKVM_IOCTL_X86_SET_MSR_FILTER     0x4188AEC6UL   /* _IOW nr 0xc6, kvm_msr_filter (392) */
 
 /* vCPU fd */
 #define CKVM_IOCTL_RUN                    0xAE80UL
@@ -57,6 +58,8 @@
 #define CKVM_IOCTL_GET_XSAVE              0x9000AEA4UL   /* _IOR nr 0xa4, kvm_xsave (4096) */
 #define CKVM_IOCTL_SET_XSAVE              0x5000AEA5UL   /* _IOW nr 0xa5, kvm_xsave (4096) */
 #define CKVM_IOCTL_SET_CPUID2             0x4008AE90UL   /* _IOW nr 0x90, kvm_cpuid2 (8) */
+#define CKVM_IOCTL_GET_MSRS               0xC008AE88UL   /* _IOWR nr 0x88, kvm_msrs (8) */
+#define CKVM_IOCTL_SET_MSRS               0x4008AE89UL   /* _IOW nr 0x89, kvm_msrs (8) */
 #define CKVM_IOCTL_GET_MP_STATE           0x8004AE98UL   /* _IOR nr 0x98, 4 bytes */
 #define CKVM_IOCTL_SET_MP_STATE           0x4004AE99UL   /* _IOW nr 0x99, 4 bytes */
 #define CKVM_IOCTL_SET_GUEST_DEBUG        0x4048AE9BUL   /* _IOW nr 0x9b, 72 bytes */
@@ -405,6 +408,12 @@ _Static_assert(CKVM_IOCTL_SET_XSAVE == KVM_SET_XSAVE, "");
 _Static_assert(CKVM_IOCTL_SET_DEBUGREGS == KVM_SET_DEBUGREGS, "");
 _Static_assert(CKVM_IOCTL_SET_GUEST_DEBUG == KVM_SET_GUEST_DEBUG, "");
 _Static_assert(CKVM_IOCTL_ENABLE_CAP == KVM_ENABLE_CAP, "");
+_Static_assert(CKVM_IOCTL_GET_MSRS == KVM_GET_MSRS, "");
+_Static_assert(CKVM_IOCTL_SET_MSRS == KVM_SET_MSRS, "");
+_Static_assert(CKVM_IOCTL_X86_SET_MSR_FILTER == KVM_X86_SET_MSR_FILTER, "");
+_Static_assert(sizeof(struct kvm_msr_filter) == 392, "kvm_msr_filter");
+_Static_assert(sizeof(struct kvm_msr_filter_range) == 24, "kvm_msr_filter_range");
+_Static_assert(sizeof(struct kvm_msr_entry) == 16, "kvm_msr_entry");
 _Static_assert(CKVM_IOCTL_MEMORY_ENCRYPT_OP == KVM_MEMORY_ENCRYPT_OP, "");
 
 /* The same offsets as integer constants, so tests can compare C's view with Swift's. */

@@ -22,6 +22,9 @@ protocol GuestPlatform: Sendable {
     /// address names (SEV: there is no page table to carry a C-bit, so the hardware
     /// encrypts them all; OVMF's reset vector builds its page tables so).
     var unpagedAccessesArePrivate: Bool { get }
+    /// Where the VMM keeps a RAM page's shared memory in the host's regions: GPA | this
+    /// (TDX's split backing); nil: at the GPA, in the one file both states share.
+    var sharedMemoryAlias: UInt64? { get }
 
     /// Adds the platform's identity leaves to a vCPU's CPUID (after the APIC ID and the
     /// address width are set), and returns the list the vCPU is given.
@@ -51,12 +54,18 @@ protocol GuestPlatform: Sendable {
     /// This platform's half of vCPU `index`: the state the guest builds up with it and the
     /// requests it serves.
     func makeVCPU(index: Int, options: RunOptions) -> any PlatformVCPU
+
+    /// Which raw RDMSR/WRMSR reach KVM and which the platform intercepts; nil: all reach KVM
+    /// (a plain VM).
+    var rawMSRRule: (any RawMSRRule)? { get }
 }
 
 extension GuestPlatform {
     var physicalAddressBits: UInt32? { nil }
+    var rawMSRRule: (any RawMSRRule)? { nil }
     var pageTableEncryptionBit: UInt64 { 0 }
     var unpagedAccessesArePrivate: Bool { false }
+    var sharedMemoryAlias: UInt64? { nil }
 
     func mapROM(_ rom: GuestMapping, _ context: LayoutContext, into memory: inout MachineMemory) throws {}
 

@@ -23,6 +23,30 @@ protocol PlatformVCPU: AnyObject {
     /// Whether raw port instructions are intercepted at all (asked at every KVM_EXIT_IO, so
     /// the KVM platform's port exits cost nothing more).
     var interceptsPortIO: Bool { get }
+    /// What a raw access to a GPA with no RAM behind it meets (KVM_EXIT_MMIO outside guest
+    /// memory): nil where the platform lets it reach the VMM's devices (KVM), else the
+    /// platform's answer — its exception at the instruction for a shared access (SEV-SNP
+    /// #VC NPF, TDX #VE EPT violation) or the guest's end for a private one. Pure apart from
+    /// the platform's own state (TDX's VE_INFO).
+    func mmioIntercept(_ access: InterceptedMMIO) -> AccessFault?
+    /// Whether such accesses are intercepted at all.
+    var interceptsMMIO: Bool { get }
+    /// What a raw RDMSR/WRMSR the platform's `RawMSRRule` keeps from KVM meets: the
+    /// platform's exception at the instruction (SEV-SNP #VC 0x7C; TDX #VE 31/32 or #GP);
+    /// nil where the platform lets it run.
+    func msrIntercept(_ access: InterceptedMSR) -> AccessFault?
+    /// An RDMSR forwarded by the guest's protocol (GHCB MSR NAE event, TDVMCALL RDMSR): the
+    /// hypervisor's emulation of it for this platform's guests, reached through `kvm` (the
+    /// vCPU's own MSRs in KVM), or nil (refused).
+    func forwardedReadMSR(_ index: UInt32, kvm: any HypervisorMSRs) -> UInt64?
+    /// A forwarded WRMSR; false: refused.
+    func forwardedWriteMSR(_ index: UInt32, value: UInt64, kvm: any HypervisorMSRs) -> Bool
+    /// What a raw CPUID meets, found before it ran (`RunOptions.catchRawCPUID`): nil where the
+    /// CPU (or the TDX module) answers it in the guest, else the platform's exception at it.
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault?
+    /// What a raw HLT meets: nil where it halts the vCPU (KVM, SEV-SNP, where a halted vCPU
+    /// with no interrupt source here never wakes), else the platform's exception at it (TDX).
+    func hltIntercept(at: String) -> AccessFault?
     /// Why the guest may have shut down here but not on the platform's hardware (appended to
     /// the triple fault's location); empty when nothing is known.
     func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String
@@ -34,6 +58,28 @@ extension PlatformVCPU {
     func shutdownHint(regs: Registers, sregs: SpecialRegisters, machine: Machine) -> String { "" }
     func portIntercept(_ access: InterceptedPort) -> AccessFault? { nil }
     var interceptsPortIO: Bool { false }
+    func mmioIntercept(_ access: InterceptedMMIO) -> AccessFault? { nil }
+    var interceptsMMIO: Bool { false }
+    func msrIntercept(_ access: InterceptedMSR) -> AccessFault? { nil }
+    /// KVM's emulation as for any VM.
+    func forwardedReadMSR(_ index: UInt32, kvm: any HypervisorMSRs) -> UInt64? { kvm.read(index) }
+    func forwardedWriteMSR(_ index: UInt32, value: UInt64, kvm: any HypervisorMSRs) -> Bool { kvm.write(index, value: value) }
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault? { nil }
+    func hltIntercept(at: String) -> AccessFault? { nil }
+}
+
+/// A raw CPUID as the runner found it before it executed: the leaf and subleaf it would read
+/// (EAX, ECX) and its encoded length.
+struct InterceptedCPUID: Equatable {
+    let leaf: UInt32
+    let subleaf: UInt32
+    let length: Int
+    /// Where the vCPU is (symbolized).
+    let at: String
+
+    func served(vcpu: Int, interface: ConversionPlatform, answer: String) -> RunEvent {
+        .served(vcpu: vcpu, interface: interface, request: .cpuidIntercept(leaf: leaf, subleaf: subleaf, at: at), answer: answer)
+    }
 }
 
 /// A raw port instruction as the runner found it at a KVM_EXIT_IO.
@@ -51,6 +97,41 @@ struct InterceptedPort: Equatable {
         .served(
             vcpu: vcpu, interface: interface,
             request: .portIntercept(port: port, size: instruction.size, write: !instruction.isIn, at: at), answer: answer)
+    }
+}
+
+/// A raw access to a GPA no memslot backs, as the runner found it at a KVM_EXIT_MMIO.
+struct InterceptedMMIO: Equatable {
+    /// The address the guest put on the bus, view bit (C-bit, shared bit) included.
+    let address: ViewAddress
+    let size: Int
+    let isWrite: Bool
+    /// The linear address the instruction used, when the runner could recover it.
+    let linear: UInt64?
+    /// Where the vCPU is (symbolized), at the instruction.
+    let at: String
+
+    var words: String { "\(isWrite ? "write" : "read") of \(size) byte\(size == 1 ? "" : "s") at GPA \(hex(address.raw))" }
+
+    func served(vcpu: Int, interface: ConversionPlatform, answer: String) -> RunEvent {
+        .served(vcpu: vcpu, interface: interface, request: .mmioIntercept(gpa: address.raw, size: size, write: isWrite, at: at), answer: answer)
+    }
+
+    /// The guest's end for a private access to a GPA with no RAM behind it, on either
+    /// platform: KVM finds no memslot for a private fault and exits with KVM_EXIT_MEMORY_FAULT
+    /// (Linux arch/x86/kvm/mmu/mmu.c kvm_handle_noslot_fault); a VMM cannot make a GPA it has
+    /// no RAM for private (QEMU accel/kvm/kvm-all.c kvm_convert_memory fails, and
+    /// kvm_cpu_exec stops the VM).
+    /// `gpa`: the GPA KVM faults on (SNP: without the C-bit, which is no address bit to the
+    /// nested page tables).
+    func privateEnd(_ view: String, gpa: UInt64) -> AccessFault {
+        let page = gpa & ~UInt64(0xFFF)
+        return .stop(
+            .memoryFault(
+                gpa: page, size: 0x1000, isPrivate: true,
+                at:
+                    "\(at): a \(view) \(words), which no RAM backs: KVM_EXIT_MEMORY_FAULT (mmu.c kvm_handle_noslot_fault), and a VMM cannot make a GPA without RAM private (QEMU kvm_convert_memory), so the guest stops"
+            ))
     }
 }
 

@@ -60,7 +60,7 @@ public final class Machine {
         let ramBacking = try probe.backing(requested: options.backing)
         self.ramBacking = ramBacking
         do {
-            let vm = try Self.createVM(system: system, capabilities: probe.capabilities, transports: transports)
+            let vm = try Self.createVM(system: system, capabilities: probe.capabilities, transports: transports, platform: platform)
             self.vm = vm
             let context = LayoutContext(
                 vm: vm, ramBacking: ramBacking, ram: GPARange(start: 0, end: options.memory),
@@ -101,7 +101,7 @@ public final class Machine {
     /// native hypercall exit to user space where the run uses them.
     private static func createVM(
         system: KVMSystem, capabilities: HostCapabilities,
-        transports: [ConversionPlatform: Transport]
+        transports: [ConversionPlatform: Transport], platform: any GuestPlatform
     ) throws(KVMError) -> VirtualMachine {
         let vm = try system.createVM(type: .default)
         // A test harness must never have its guest code patched (docs/host-findings.md §2).
@@ -109,6 +109,11 @@ public final class Machine {
             try vm.disableQuirks(.fixHypercallInstruction)
         }
         if capabilities.userSpaceMSR { try vm.enableUserSpaceMSR(.all) }
+        // The platform's MSR intercepts: every raw RDMSR/WRMSR its rule keeps from KVM exits
+        // (KVM_MSR_EXIT_REASON_FILTER) for `VCPULoop+MSRs` to answer as the platform does.
+        if capabilities.userSpaceMSR, capabilities.msrFilter, let rule = platform.rawMSRRule {
+            try vm.setMSRFilter(rule.filter)
+        }
         if transports[.kvm] == .native { try vm.enableHypercallExits(mask: 1 << MapGPARange.hypercallNumber) }
         return vm
     }
@@ -163,7 +168,7 @@ public final class Machine {
             if image.isFirmwareVolume, options.platform == .tdx, let hob = TDXLaunchPages.hobAddress(image) {
                 try TDVCPUInitialState.apply(to: vcpu, index: index, gpaw: options.tdxAddressWidth.rawValue, hobAddress: hob, cpuid: cpuid(index))
             }
-            if !trapped.isEmpty { try vcpu.setHardwareBreakpoints(trapped) }
+            if !trapped.isEmpty || options.catchRawCPUID { try vcpu.setHardwareBreakpoints(trapped, singleStep: options.catchRawCPUID) }
             vcpus.append(vcpu)
         }
         return vcpus

@@ -43,6 +43,14 @@ public struct RunOptions: Sendable {
     /// TD ATTRIBUTES.SEPT_VE_DISABLE (tdx-module td_param_attributes_t; Linux TDX_ATTR_SEPT_VE_DISABLE_BIT).
     public static let tdxSeptVEDisable: UInt64 = 1 << 28
 
+    /// Catch raw CPUID as SEV-SNP and TDX hardware does (ghcb, tdx only). KVM answers a CPUID
+    /// inside KVM_RUN, so a normal run never sees one; with this set the runner single-steps
+    /// every vCPU (KVM_GUESTDBG_SINGLESTEP) and looks at each instruction before it runs: a
+    /// CPUID the platform intercepts gets its exception instead (#VC 0x72; TDX #VE exit
+    /// reason 10 for the leaves the TDX module does not answer). Costs a debug exit per guest
+    /// instruction (docs/platform-model.md §6).
+    public var catchRawCPUID = false
+
     /// SNP launch: the kernel-hashes page (the hash table QEMU writes for `-kernel`, at its
     /// offset in the page) to put in the image's SNP_KERNEL_HASHES section; nil: zero pages.
     public var snpKernelHashPage: [UInt8]?
@@ -74,6 +82,10 @@ public struct RunOptions: Sendable {
         }
         guard memory >= 2 << 20, memory % (2 << 20) == 0, memory <= Layout.ramWindow.end else {
             throw .invalidOptions("--memory must be a multiple of 2 MiB between 2 MiB and 3 GiB (got \(hex(memory)))")
+        }
+        // Only SEV-SNP and TDX intercept CPUID; KVM answers a kvm guest's itself, as it does here.
+        if catchRawCPUID, platform != .sevSNP, platform != .tdx {
+            throw .invalidOptions("--catch-cpuid needs --platform ghcb or tdx (a kvm guest's CPUID is answered by KVM, as on its hardware)")
         }
         // The kernel-hashes page is an SNP launch page: no other platform has anywhere to put it.
         if snpKernelHashPage != nil, platform != .sevSNP {

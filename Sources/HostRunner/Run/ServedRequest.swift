@@ -35,6 +35,20 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
     /// A raw port instruction the platform intercepts (SEV-SNP, TDX): not executed, the
     /// platform's exception delivered at it instead (`PlatformVCPU.portIntercept`).
     case portIntercept(port: UInt16, size: Int, write: Bool, at: String)
+    /// A raw access to a GPA with no RAM behind it that the platform intercepts (SEV-SNP,
+    /// TDX): not executed, the platform's exception delivered at it instead
+    /// (`PlatformVCPU.mmioIntercept`). `gpa` as the guest put it on the bus.
+    case mmioIntercept(gpa: UInt64, size: Int, write: Bool, at: String)
+    /// A raw RDMSR / WRMSR the platform intercepts (SEV-SNP, TDX): not executed, the
+    /// platform's exception delivered at it instead (`PlatformVCPU.msrIntercept`).
+    case msrIntercept(index: UInt32, write: Bool, at: String)
+    /// A raw CPUID the platform intercepts, caught by `RunOptions.catchRawCPUID`'s single
+    /// steps: not executed, the platform's exception delivered at it instead
+    /// (`PlatformVCPU.cpuidIntercept`).
+    case cpuidIntercept(leaf: UInt32, subleaf: UInt32, at: String)
+    /// A raw HLT the platform intercepts (TDX): not executed, #VE delivered at it instead
+    /// (`PlatformVCPU.hltIntercept`).
+    case hltIntercept(at: String)
     /// An RDMSR / WRMSR forwarded by the guest's protocol and answered.
     case msr(index: UInt32, write: Bool)
     /// A CPUID forwarded by the guest's protocol (GHCB CPUID event, the MSR protocol's CPUID
@@ -73,6 +87,11 @@ public enum ServedRequest: Sendable, Equatable, CustomStringConvertible {
             "\(write ? "OUT" : "IN") port \(hex(port)), \(size) byte\(size == 1 ? "" : "s")\(count == 1 ? "" : " × \(count)")"
         case .portIntercept(let port, let size, let write, let at):
             "raw \(write ? "OUT" : "IN") port \(hex(port)), \(size) byte\(size == 1 ? "" : "s") at \(at)"
+        case .mmioIntercept(let gpa, let size, let write, let at):
+            "raw MMIO \(write ? "write" : "read") of \(size) byte\(size == 1 ? "" : "s") at \(hex(gpa)) at \(at)"
+        case .msrIntercept(let index, let write, let at): "raw \(write ? "WRMSR" : "RDMSR") \(hex(index)) at \(at)"
+        case .cpuidIntercept(let leaf, let subleaf, let at): "raw CPUID \(hex(leaf)).\(subleaf) at \(at)"
+        case .hltIntercept(let at): "raw HLT at \(at)"
         case .msr(let index, let write): "\(write ? "WRMSR" : "RDMSR") \(hex(index))"
         case .cpuid(let leaf, let subleaf): "CPUID \(hex(leaf)).\(subleaf)"
         case .mmio(let gpa, let size, let write): "MMIO \(write ? "write" : "read") of \(size) bytes at \(hex(gpa))"

@@ -109,9 +109,9 @@ extension VCPULoop {
     /// KVM completes a read with the bytes left in the exit at the next KVM_RUN.
     func serveBoard(mmio address: UInt64, isWrite: Bool, data: ExitBytes) -> VCPUFinish? {
         if isWrite {
-            devices.mmioWrite(gpa: address, bytes: Array(data.bytes))
+            _ = devices.mmioWrite(gpa: address, bytes: Array(data.bytes))
         } else {
-            for (offset, byte) in devices.mmioRead(gpa: address, length: data.count).enumerated() { data[offset] = byte }
+            for (offset, byte) in devices.mmioRead(gpa: address, length: data.count).bytes.enumerated() { data[offset] = byte }
         }
         return nil
     }

@@ -28,7 +28,7 @@ extension VCPULoop {
             var sregs = try vcpu.getSpecialRegisters()
             guard sregs.cr0 & BootState.cr0Paging != 0 else { return nil }
             watchingForPaging = false
-            try vcpu.setHardwareBreakpoints(machine.armedSites)
+            try vcpu.setHardwareBreakpoints(machine.armedSites, singleStep: machine.options.catchRawCPUID)
             let bit = machine.platform.pageTableEncryptionBit
             guard sregs.cr3 & bit == 0 else { return nil }
             let before = sregs.cr3

@@ -6,22 +6,28 @@ import Payload
 /// #DB, delivered back to it; and the exceptions the runner injects.
 extension VCPULoop {
     func serveDebug(exception: UInt32, pc: UInt64, dr6: UInt64) -> VCPUFinish? {
-        if watchingForPaging, GuestDebugException.isSingleStep(exception: exception, dr6: dr6) { return pagingStep() }
+        if watchingForPaging, GuestDebugException.isSingleStep(exception: exception, dr6: dr6) {
+            let finished = pagingStep()
+            if finished != nil || !machine.options.catchRawCPUID { return finished }
+        }
+        let catching = machine.options.catchRawCPUID
         if let step = steppingOver {
             steppingOver = nil
             do {
-                try vcpu.setHardwareBreakpoints(machine.armedSites)
+                try vcpu.setHardwareBreakpoints(machine.armedSites, singleStep: catching)
             } catch {
                 return .stopped(.hostError("re-arming the request site at \(machine.image.symbolize(step.site)) after a single step: \(error)"))
             }
             if GuestDebugException.isSingleStep(exception: exception, dr6: dr6) {
                 // The guest's own TF trap for that instruction: KVM reported it to us instead.
-                guard step.guestTrapOwed else { return nil }
+                guard step.guestTrapOwed else { return catching ? catchRawCPUID() : nil }
                 return deliverDebugException(
                     payload: GuestDebugException.singleStep, skip: 0,
                     cause: "single step over the guest's instruction at the rewritten request site \(machine.image.symbolize(step.site))")
             }
         }
+        // --catch-cpuid: the runner's own step, ending before the next instruction.
+        if catching, GuestDebugException.isSingleStep(exception: exception, dr6: dr6) { return catchRawCPUID() }
         switch GuestDebugException.classify(exception: exception, dr6: dr6, pc: pc, sites: sites, opcode: { self.codeByte(at: pc) }) {
         case .site(let armed):
             return serveSite(armed: armed, at: pc)
@@ -115,7 +121,8 @@ extension VCPULoop {
                     payload: GuestDebugException.singleStep, skip: 0,
                     cause: "single step over the \(instruction) at \(machine.image.symbolize(pc)), which the runner served")
             }
-            return nil
+            // The runner moved RIP itself: no step exit comes before the next instruction runs.
+            return machine.options.catchRawCPUID ? catchRawCPUID() : nil
         } catch {
             return .stopped(.hostError("\(error)"))
         }

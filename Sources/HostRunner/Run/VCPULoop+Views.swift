@@ -23,7 +23,7 @@ extension VCPULoop {
             privateView = true
         }
         var outcome = machine.service.access(gpa: gpa, privateView: privateView, isWrite: isWrite)
-        if case .outsideMemory = outcome { return .stopped(.unmappedAccess(gpa: address.raw, isWrite: isWrite, at: location())) }
+        if case .outsideMemory = outcome { return outsideMemory(address, isWrite: isWrite, data: data, views: views) }
         let at = location()
         if case .ciphertextRead = outcome {
             // Not cancelled: the read completes (KVM finishes the instruction with these bytes).
@@ -83,9 +83,22 @@ extension VCPULoop {
     /// The platform's answer to an access of a page not validated (SNP) / pending (TDX): the
     /// fault at the instruction, naming the linear address it used, or the guest's end.
     private func unaccepted(_ address: ViewAddress, gpa: UInt64, written: [UInt8]?, views: GuestViews, at: String) -> VCPUFinish? {
-        var at = at
         // The host's GPA of the access as the guest's tables map it (SNP: C-bit dropped from them).
         let walked = views.bitMeansPrivate ? gpa : address.raw, encryptionMask = views.bitMeansPrivate ? views.viewBit : 0
+        let (at, linear) = locateAccess(walked: walked, written: written, encryptionMask: encryptionMask, at: at)
+        let access = UnacceptedAccess(
+            gpa: gpa, address: address, linear: linear, isWrite: written != nil, at: at,
+            states: machine.service.describeStates(around: gpa))
+        return deliver(guest.unacceptedAccess(access))
+    }
+
+    /// The instruction behind an access that exited as KVM_EXIT_MMIO, for a fault taken at it:
+    /// a retired write's RIP is put back at its start (`FaultingAccess.instructionStart`), and
+    /// the linear address it used is recovered where it can be. `walked`: the GPA as the
+    /// guest's tables map it (`encryptionMask` dropped in the walk). Returns where the vCPU
+    /// now is and the linear address.
+    func locateAccess(walked: UInt64, written: [UInt8]?, encryptionMask: UInt64, at: String) -> (at: String, linear: UInt64?) {
+        var at = at
         var linear: UInt64?
         if let regs = try? vcpu.getRegisters(), let sregs = try? vcpu.getSpecialRegisters() {
             var rip: UInt64? = regs.rip
@@ -108,10 +121,7 @@ extension VCPULoop {
                 ?? GuestPageWalk.linearAddresses(mapping: walked, cr3: sregs.cr3, memory: machine.memory, encryptionMask: encryptionMask)
                 .flatMap { $0.count == 1 ? $0.first : nil }
         }
-        let access = UnacceptedAccess(
-            gpa: gpa, address: address, linear: linear, isWrite: written != nil, at: at,
-            states: machine.service.describeStates(around: gpa))
-        return deliver(guest.unacceptedAccess(access))
+        return (at, linear)
     }
 
     /// Applies a platform's answer to an access it does not let through: the exception (with
@@ -137,7 +147,7 @@ extension VCPULoop {
     /// instruction and returns before entering the guest; for a read, then restores the
     /// registers it had before: the access never happened (memory was never touched: the host
     /// completed nothing into it). A write was retired before the exit already.
-    private func cancelAccess(restoringRegisters: Bool) throws(KVMError) {
+    func cancelAccess(restoringRegisters: Bool) throws(KVMError) {
         let before = try vcpu.getRegisters()
         vcpu.kicker.kick() // not in KVM_RUN: only sets immediate_exit
         _ = try vcpu.run()

@@ -51,8 +51,12 @@ final class VCPULoop {
             vcpu: index, memory: machine.memory, malformedRecordLimit: machine.options.malformedRecordLimit,
             plannedChecksum: { population.plannedChecksum(gpa: $0, length: $1) }, symbolize: machine.symbolize)
         guest = machine.platform.makeVCPU(index: index, options: machine.options)
+        let service = machine.service
+        let vmmMemory = VMMMemory(
+            memory: machine.memory, ram: service.ram, sharedAlias: machine.platform.sharedMemoryAlias, state: { service.state(at: $0) })
         devices = GuestDevices(
-            vcpu: index, channel: channel, recorder: recorder, platform: guest, cpuid: machine.cpuid[index], board: machine.board,
+            vcpu: index, channel: channel, recorder: recorder, platform: guest, cpuid: machine.cpuid[index],
+            hypervisorMSRs: VCPUMSRs(vcpu: vcpu), vmmMemory: vmmMemory, board: machine.board,
             progress: machine.board.map { _ in FirmwareProgress(until: machine.options.until) })
     }
 
@@ -66,6 +70,11 @@ final class VCPULoop {
     func run() {
         control.register(vcpu.kicker)
         if let failed = startWatchingForPaging() { return finish(failed) }
+        // --catch-cpuid looks at each instruction at the step exit before it; the first has none.
+        if machine.options.catchRawCPUID, let finished = catchRawCPUID() {
+            if !recorder.pending.isEmpty { recorder.keepPending() }
+            return finish(finished)
+        }
         while true {
             let exit: VCPUExit
             do {
@@ -95,22 +104,28 @@ final class VCPULoop {
             if guest.interceptsPortIO { return interceptPort(port, isIn: direction == .in, size: size) }
             return devices.port(port, isWrite: direction == .out, size: size, count: count, data: data)
         case .hlt:
-            return .stopped(.halted(at: location()))
+            return serveHalt()
         case .shutdown:
             return .stopped(.tripleFault(at: location() + shutdownHint()))
         case .mmio(let address, let isWrite, _, let data):
             if let board = machine.board, board.claims(mmio: address) { return serveBoard(mmio: address, isWrite: isWrite, data: data) }
             if let views = machine.service.views { return enforce(ViewAddress(address), isWrite: isWrite, data: data, views: views) }
-            return .stopped(.unmappedAccess(gpa: address, isWrite: isWrite, at: location()))
+            return outsideMemory(ViewAddress(address), isWrite: isWrite, data: data, views: nil)
         case .memoryFault(let flags, let gpa, let size):
             return serveImplicit(gpa: gpa, size: size, toPrivate: flags.contains(.private))
         case .debug(let exception, let pc, let dr6, _):
             return serveDebug(exception: exception, pc: pc, dr6: dr6)
         case .rdmsr(let msr):
+            if let rule = machine.platform.rawMSRRule, !rule.reachesKVM(msr.index, isWrite: false) {
+                return interceptMSR(msr, isWrite: false)
+            }
             // Not an MSR of the platform's: refused, which injects #GP as hardware would.
             if let value = devices.readMSR(msr.index) { msr.data = value } else { msr.error = 1 }
             return nil
         case .wrmsr(let msr):
+            if let rule = machine.platform.rawMSRRule, !rule.reachesKVM(msr.index, isWrite: true) {
+                return interceptMSR(msr, isWrite: true)
+            }
             if !devices.writeMSR(msr.index, value: msr.data) { msr.error = 1 }
             return nil
         case .hypercall(let call):

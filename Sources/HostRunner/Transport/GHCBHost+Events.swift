@@ -90,15 +90,18 @@ extension GHCBHost {
             answer = .cpuid(eax: registers.eax, ebx: registers.ebx, ecx: registers.ecx, edx: registers.edx)
             served(.cpuid(leaf: leaf, subleaf: subleaf), registers.description)
         case let .mmioRead(gpa, length, scratch):
-            answer = .scratchData(devices.mmioRead(gpa: gpa, length: Int(length)))
-            served(.mmio(gpa: gpa, size: Int(length), write: false), "no device: all ones into \(scratch)")
+            let (bytes, target) = devices.mmioRead(gpa: gpa, length: Int(length))
+            answer = .scratchData(bytes)
+            served(
+                .mmio(gpa: gpa, size: Int(length), write: false), target == .nothing ? "no device: all ones into \(scratch)" : "\(target.words) into \(scratch)"
+            )
         case let .mmioWrite(gpa, length, scratch):
             guard let bytes = read(scratch, page: page, memory: memory) else {
                 return .stop(unreadableScratch(scratch))
             }
-            devices.mmioWrite(gpa: gpa, bytes: bytes)
+            let target = devices.mmioWrite(gpa: gpa, bytes: bytes)
             answer = .done
-            served(.mmio(gpa: gpa, size: Int(length), write: true), "no device: dropped")
+            served(.mmio(gpa: gpa, size: Int(length), write: true), target == .nothing ? "no device: dropped" : "\(target.words): written")
         case .hypervisorFeatures:
             answer = .hypervisorFeatures(hypervisorFeatures)
             served(.hypervisorFeatures, "SW_EXITINFO2 \(hex(hypervisorFeatures))")

@@ -90,14 +90,14 @@ extension TDXHost {
                 refused("WRMSR \(hex(index)) value \(hex(value))")
             }
         case let .mmioRead(gpa, size):
-            let bytes = devices.mmioRead(gpa: gpa, length: size)
+            let (bytes, target) = devices.mmioRead(gpa: gpa, length: size)
             let value = bytes.enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
             answer = .read(value, size: size)
-            served(.mmio(gpa: gpa, size: size, write: false), "no device: \(hex(value))")
+            served(.mmio(gpa: gpa, size: size, write: false), "\(target.words): \(hex(value))")
         case let .mmioWrite(gpa, size, value):
-            devices.mmioWrite(gpa: gpa, bytes: (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
+            let target = devices.mmioWrite(gpa: gpa, bytes: (0..<size).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) })
             answer = .success
-            served(.mmio(gpa: gpa, size: size, write: true), "no device: dropped")
+            served(.mmio(gpa: gpa, size: size, write: true), target == .nothing ? "no device: dropped" : "\(target.words): written")
         case .tdVmCallInfo:
             answer = .tdVmCallInfo
             served(.tdVmCallInfo(leaf: 1), "SUCCESS, R11-R14 0")

@@ -87,6 +87,9 @@ struct SEVSNPPlatform: GuestPlatform {
         return (request, .sevSNP, .memoryFault(.access(view: privateView ? .private : .shared, isWrite ? .write : .read)))
     }
 
+    /// KVM's MSR intercepts for an SEV-ES/SNP guest (`SNPMSRIntercept`).
+    var rawMSRRule: (any RawMSRRule)? { SNPMSRIntercept() }
+
     func makeVCPU(index: Int, options: RunOptions) -> any PlatformVCPU {
         SEVSNPVCPU(index: index, policy: options.pageStateChangePolicy)
     }

@@ -57,6 +57,29 @@ final class SEVSNPVCPU: PlatformVCPU {
     /// A raw IN/OUT/INS/OUTS: #VC IOIO, not executed (`SNPPortIntercept`).
     func portIntercept(_ access: InterceptedPort) -> AccessFault? { SNPPortIntercept.fault(access, vcpu: index) }
     var interceptsPortIO: Bool { true }
+    /// A raw access where no RAM is: #VC NPF for C=0, the guest's end for C=1 (`SNPMMIOIntercept`).
+    func mmioIntercept(_ access: InterceptedMMIO) -> AccessFault? { SNPMMIOIntercept.fault(access, vcpu: index) }
+    var interceptsMMIO: Bool { true }
+    /// A raw RDMSR/WRMSR KVM intercepts for an SEV-ES/SNP guest: #VC 0x7C, not executed.
+    func msrIntercept(_ access: InterceptedMSR) -> AccessFault? { SNPMSRIntercept.fault(access, vcpu: index) }
+
+    /// The GHCB MSR NAE event reaches KVM's MSR emulation (sev.c sev_handle_vmgexit →
+    /// kvm_emulate_rdmsr / kvm_emulate_wrmsr, svm_get_msr / svm_set_msr), which knows
+    /// neither the GHCB MSR nor SEV_STATUS: the hardware owns both. Every other MSR is what
+    /// KVM's emulation answers for the vCPU.
+    func forwardedReadMSR(_ index: UInt32, kvm: any HypervisorMSRs) -> UInt64? {
+        Self.hardwareOwned(index) ? nil : kvm.read(index)
+    }
+
+    func forwardedWriteMSR(_ index: UInt32, value: UInt64, kvm: any HypervisorMSRs) -> Bool {
+        Self.hardwareOwned(index) ? false : kvm.write(index, value: value)
+    }
+
+    private static func hardwareOwned(_ index: UInt32) -> Bool {
+        index == GHCBMSRProtocol.msrIndex || index == SEVSNPPlatform.sevStatusMSR
+    }
+    /// A raw CPUID: #VC 0x72 for every leaf (`SNPCPUIDIntercept`).
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault? { SNPCPUIDIntercept.fault(access, vcpu: index) }
 
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         let kind = access.isWrite ? "write" : "read"

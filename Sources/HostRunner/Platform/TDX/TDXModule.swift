@@ -33,6 +33,23 @@ struct TDXModule {
     /// The exit reason of an I/O instruction (Intel SDM vol. 3 appendix C; Linux uapi asm/vmx.h
     /// EXIT_REASON_IO_INSTRUCTION).
     static let ioInstruction: UInt32 = 30
+    /// The exit reasons of RDMSR and WRMSR (Intel SDM vol. 3 appendix C; Linux uapi asm/vmx.h
+    /// EXIT_REASON_MSR_READ, EXIT_REASON_MSR_WRITE).
+    static let msrRead: UInt32 = 31
+    static let msrWrite: UInt32 = 32
+    /// #GP (Intel SDM vol. 3 table 6-1).
+    static let generalProtection: UInt8 = 13
+    /// The exit reason of CPUID (Intel SDM vol. 3 appendix C; asm/vmx.h EXIT_REASON_CPUID).
+    static let cpuidInstruction: UInt32 = 10
+    /// The exit reason of HLT (asm/vmx.h EXIT_REASON_HLT), and its length (F4).
+    static let hltInstruction: UInt32 = 12
+    static let hltLength: UInt32 = 1
+    /// The leaves the TDX module never answers itself: the range reserved for the hypervisor
+    /// (tdx-module CPUID_RESERVED_START..CPUID_RESERVED_END). It has no entry in the module's
+    /// CPUID lookup table and is exempt from the clamp of out-of-range leaves, so
+    /// td_cpuid_exit (td_vmexit.c) always injects a #VE for it; Linux's handle_cpuid
+    /// (arch/x86/coco/tdx/tdx.c) forwards exactly this range to the VMM.
+    static let hypervisorCPUIDLeaves: ClosedRange<UInt32> = 0x4000_0000...0x4FFF_FFFF
 
     init(width: TDXGuestPhysicalAddressWidth, vcpuCount: Int, attributes: UInt64) {
         self.width = width
@@ -76,9 +93,8 @@ struct TDXModule {
     /// Intel SDM vol. 3 table 28-7; Linux asm/vmx.h EPT_VIOLATION_GVA_IS_VALID and
     /// EPT_VIOLATION_GVA_TRANSLATED) are set; without, GLA 0 with bit 7 clear.
     mutating func virtualizationException(for access: UnacceptedAccess, vcpu: Int) -> AccessFault {
-        let glaValid: UInt64 = 1 << 7, translatedAccess: UInt64 = 1 << 8
         let kind = access.isWrite ? "write" : "read"
-        let qualification = (access.isWrite ? 0b10 : 0b01) | (access.linear == nil ? 0 : glaValid | translatedAccess)
+        let qualification = Self.eptViolationQualification(isWrite: access.isWrite, linear: access.linear)
         let gpa = access.address.raw
         let served = RunEvent.served(
             vcpu: vcpu, interface: .tdx, request: .pendingAccess(access.isWrite ? .write : .read, gpa: gpa, at: access.at),
@@ -92,6 +108,42 @@ struct TDXModule {
             remembered: InjectedException(
                 vector: UInt64(Self.virtualizationException),
                 cause: "EPT violation: a private \(kind) of GPA \(hex(gpa)), pending; page states: \(access.states)"),
+            served: served)
+    }
+
+    /// The exit qualification of an EPT violation the TDX module reports in VE_INFO (Intel SDM
+    /// vol. 3 table 28-7): bit 0 a data read, bit 1 a data write; the entry's permissions
+    /// (bits 5:3) are 0, the GPA having no mapping the access may use; with the GLA, bits 7
+    /// (GLA valid) and 8 (an access to the translation, not a page walk; Linux asm/vmx.h
+    /// EPT_VIOLATION_GVA_IS_VALID, EPT_VIOLATION_GVA_TRANSLATED).
+    static func eptViolationQualification(isWrite: Bool, linear: UInt64?) -> UInt64 {
+        let glaValid: UInt64 = 1 << 7, translatedAccess: UInt64 = 1 << 8
+        return (isWrite ? 0b10 : 0b01) | (linear == nil ? 0 : glaValid | translatedAccess)
+    }
+
+    /// The TDX module's answer to a raw access to a shared GPA with no RAM behind it. KVM maps
+    /// such a GPA in the shared EPT with an MMIO SPTE of value 0 — no access allowed, the
+    /// suppress-#VE bit clear (Linux arch/x86/kvm/vmx/tdx.c tdx_vm_init,
+    /// kvm_mmu_set_mmio_spte_value; mmu/mmu.c kvm_handle_noslot_fault) — so the CPU turns the EPT violation into #VE
+    /// (vector 20) in the TD, the instruction not executed, with VE_INFO exit reason 48, the
+    /// qualification's access bits, the GLA and the GPA, shared bit included, for
+    /// TDG.VP.VEINFO.GET (Linux arch/x86/coco/tdx/tdx.c virt_exception_kernel → handle_mmio;
+    /// edk2 OvmfPkg CcExitVeHandler MmioExit); #DF while VE_INFO is still valid. A private
+    /// GPA (shared bit clear) is no #VE but the guest's end (`InterceptedMMIO.privateEnd`).
+    mutating func mmioException(for access: InterceptedMMIO, vcpu: Int) -> AccessFault {
+        guard width.isShared(access.address.raw) else { return access.privateEnd("private", gpa: access.address.raw) }
+        let gpa = access.address.raw
+        let served = access.served(
+            vcpu: vcpu, interface: .tdx, answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (EPT violation, GPA \(hex(gpa)))")
+        guard pendingVEInfo == nil else {
+            return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+        }
+        pendingVEInfo = VEInfo(
+            exitReason: Self.eptViolation, exitQualification: Self.eptViolationQualification(isWrite: access.isWrite, linear: access.linear),
+            gla: access.linear ?? 0, gpa: gpa)
+        return .inject(
+            vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+            remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "EPT violation (MMIO): a shared \(access.words), not executed"),
             served: served)
     }
 
@@ -125,6 +177,89 @@ struct TDXModule {
         return .inject(
             vector: Self.virtualizationException, errorCode: nil, cr2: nil,
             remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "I/O instruction: \(access.words), not executed"),
+            served: served)
+    }
+
+    /// The TDX module's answer to a raw RDMSR/WRMSR it does not let run
+    /// (`TDXMSRVirtualization`): #GP(0), or #VE with VE_INFO exit reason 31 (RDMSR) / 32
+    /// (WRMSR), qualification 0 (an MSR exit has none, Intel SDM vol. 3 §28.2.1), no GLA or GPA,
+    /// and the instruction's length, 2, which Linux arch/x86/coco/tdx/tdx.c ve_instr_len
+    /// trusts for these exits; #DF when VE_INFO is still valid (td_msr_access.c hands the #VE
+    /// to tdx_inject_ve). nil: the module lets the access run.
+    mutating func msrException(for access: InterceptedMSR, vcpu: Int) -> AccessFault? {
+        switch TDXMSRVirtualization.action(access.index, isWrite: access.isWrite) {
+        case .native, .module:
+            return nil
+        case .generalProtection:
+            return .inject(
+                vector: Self.generalProtection, errorCode: 0, cr2: nil,
+                remembered: InjectedException(vector: UInt64(Self.generalProtection), cause: "TDX module: \(access.words), #GP(0)"),
+                served: access.served(vcpu: vcpu, interface: .tdx, answer: "#GP(0) (the TDX module's MSR table)"))
+        case .virtualizationException:
+            let reason = access.isWrite ? Self.msrWrite : Self.msrRead
+            let served = access.served(
+                vcpu: vcpu, interface: .tdx,
+                answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (exit reason \(reason), \(access.isWrite ? "WRMSR" : "RDMSR"))")
+            guard pendingVEInfo == nil else {
+                return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+            }
+            pendingVEInfo = VEInfo(
+                exitReason: reason, exitQualification: 0, gla: 0, gpa: 0, instructionLength: UInt32(InterceptedMSR.instructionLength))
+            return .inject(
+                vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+                remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "MSR exit: \(access.words), not executed"),
+                served: served)
+        }
+    }
+
+    /// Whether the TDX module answers a raw CPUID of `leaf` with a #VE instead of its own
+    /// virtualized value (td_vmexit.c td_cpuid_exit). The module #VEs for a leaf/subleaf that
+    /// is not in its lookup table or is marked faulting there, and when the TD asked for every
+    /// CPUID to #VE (TDCS cpuid_supervisor_ve, off at launch). The table is the module
+    /// version's (auto_gen cpuid_configurations); the one part of it every version shares is
+    /// the hypervisor range, which this model takes as the rule: a leaf there #VEs, every other
+    /// leaf the module answers from the TD's CPUID configuration, as KVM_SET_CPUID2 answers it
+    /// here. (A leaf above the maximum of its range is clamped to the last base leaf first,
+    /// so it is answered too.)
+    static func raisesVE(cpuidLeaf leaf: UInt32) -> Bool { hypervisorCPUIDLeaves.contains(leaf) }
+
+    /// The TDX module's answer to a raw CPUID: for a leaf it does not answer itself
+    /// (`raisesVE`), #VE (vector 20) with VE_INFO exit reason 10, qualification, GLA and GPA
+    /// 0 (td_cpuid_exit → tdx_inject_ve) and the instruction's length (what Linux's
+    /// handle_cpuid advances RIP by, ve_instr_len); not executed; #DF when VE_INFO is still
+    /// valid. nil: the module answers it, so the instruction runs.
+    mutating func cpuidException(for access: InterceptedCPUID, vcpu: Int) -> AccessFault? {
+        guard Self.raisesVE(cpuidLeaf: access.leaf) else { return nil }
+        let served = access.served(
+            vcpu: vcpu, interface: .tdx, answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (exit reason 10, CPUID)")
+        guard pendingVEInfo == nil else {
+            return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+        }
+        pendingVEInfo = VEInfo(
+            exitReason: Self.cpuidInstruction, exitQualification: 0, gla: 0, gpa: 0, instructionLength: UInt32(access.length))
+        return .inject(
+            vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+            remembered: InjectedException(
+                vector: UInt64(Self.virtualizationException),
+                cause: "CPUID leaf \(hex(access.leaf)) (the hypervisor range, which the TDX module does not answer), not executed"),
+            served: served)
+    }
+
+    /// The TDX module's answer to a raw HLT: a TD cannot halt itself, the module injects #VE
+    /// with exit reason 12 (Linux tdx.c virt_exception_kernel → handle_halt, which asks the VMM
+    /// with TDG.VP.VMCALL<Instruction.HLT>) and the instruction's length; not executed; #DF
+    /// when VE_INFO is still valid.
+    mutating func hltException(at: String, vcpu: Int) -> AccessFault {
+        let served = RunEvent.served(
+            vcpu: vcpu, interface: .tdx, request: .hltIntercept(at: at),
+            answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (exit reason 12, HLT)")
+        guard pendingVEInfo == nil else {
+            return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
+        }
+        pendingVEInfo = VEInfo(exitReason: Self.hltInstruction, exitQualification: 0, gla: 0, gpa: 0, instructionLength: Self.hltLength)
+        return .inject(
+            vector: Self.virtualizationException, errorCode: nil, cr2: nil,
+            remembered: InjectedException(vector: UInt64(Self.virtualizationException), cause: "HLT, which a TD cannot execute, not executed"),
             served: served)
     }
 

@@ -14,6 +14,8 @@ struct TDXPlatform: GuestPlatform {
 
     var identity: ConversionPlatform? { .tdx }
     var physicalAddressBits: UInt32? { UInt32(width.rawValue) }
+    /// Shared pages live in a backing of their own at GPA | shared bit (`layOutRAM`).
+    var sharedMemoryAlias: UInt64? { width.sharedBit }
 
     /// CPUID leaf 0x21: "IntelTDX    " in EBX, EDX, ECX order (Linux asm/tdx.h TDX_CPUID_LEAF_ID, TDX_IDENT).
     static let identityLeaf: UInt32 = 0x21
@@ -69,6 +71,9 @@ struct TDXPlatform: GuestPlatform {
         try TDXLaunchPages.populate(image: image, memory: memory, options: options)
     }
 
+    /// The TDX module's MSR virtualization (`TDXMSRVirtualization`).
+    var rawMSRRule: (any RawMSRRule)? { TDXMSRVirtualization() }
+
     func makeVCPU(index: Int, options: RunOptions) -> any PlatformVCPU {
         TDXVCPU(
             index: index, host: TDXHost(width: width, vcpuCount: options.vcpus, retriesToInject: options.injectRetries, attributes: attributes),
@@ -107,6 +112,23 @@ final class TDXVCPU: PlatformVCPU {
     /// A raw IN/OUT/INS/OUTS: the TDX module's #VE with exit reason 30 (`TDXModule.ioException`).
     func portIntercept(_ access: InterceptedPort) -> AccessFault? { host.module.ioException(for: access, vcpu: index) }
     var interceptsPortIO: Bool { true }
+    /// A raw access where no RAM is: #VE for a shared GPA, the TD's end for a private one
+    /// (`TDXModule.mmioException`).
+    func mmioIntercept(_ access: InterceptedMMIO) -> AccessFault? { host.module.mmioException(for: access, vcpu: index) }
+    var interceptsMMIO: Bool { true }
+    /// A raw RDMSR/WRMSR the TDX module does not let run: its #VE or #GP
+    /// (`TDXModule.msrException`).
+    func msrIntercept(_ access: InterceptedMSR) -> AccessFault? { host.module.msrException(for: access, vcpu: index) }
+    /// TDVMCALL RDMSR/WRMSR: KVM's emulation for a TD (`TDXEmulatedMSRs`).
+    func forwardedReadMSR(_ index: UInt32, kvm: any HypervisorMSRs) -> UInt64? { TDXEmulatedMSRs.read(index, kvm: kvm) }
+    func forwardedWriteMSR(_ index: UInt32, value: UInt64, kvm: any HypervisorMSRs) -> Bool {
+        TDXEmulatedMSRs.write(index, value: value, kvm: kvm)
+    }
+    /// A raw CPUID: the TDX module's #VE with exit reason 10 for the leaves it does not answer
+    /// itself (`TDXModule.cpuidException`).
+    func cpuidIntercept(_ access: InterceptedCPUID) -> AccessFault? { host.module.cpuidException(for: access, vcpu: index) }
+    /// A raw HLT: the TDX module's #VE with exit reason 12 (`TDXModule.hltException`).
+    func hltIntercept(at: String) -> AccessFault? { host.module.hltException(at: at, vcpu: index) }
 
     func unacceptedAccess(_ access: UnacceptedAccess) -> AccessFault {
         guard septVEDisabled else { return host.module.virtualizationException(for: access, vcpu: index) }
