@@ -44,6 +44,11 @@ public final class Machine {
 
     public init(image: Image, options: RunOptions, system: KVMSystem, probe: HostProbe) throws(RunError) {
         try options.validate()
+        // A firmware's APs wait for INIT-SIPI from the BSP, which this runner does not model.
+        guard !image.isFirmwareVolume || options.vcpus == 1 else {
+            throw .invalidOptions(
+                "--vcpus \(options.vcpus): a firmware volume runs with one vCPU here (its APs wait for INIT-SIPI, which the runner does not send)")
+        }
         guard image.plan.ramEnd <= options.memory else {
             throw .planExceedsMemory(needed: image.plan.ramEnd, available: options.memory)
         }
