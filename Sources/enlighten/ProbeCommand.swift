@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import HostRunner
 import KVM
+import Payload
 
 struct Probe: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -49,7 +50,8 @@ struct Probe: ParsableCommand {
             if json { try printJSON(["kvm": false]) }
             throw fail(error, .hostUnavailable)
         }
-        let report = ProbeReport(handle.probe, backing: handle.backing)
+        let report = ProbeReport(
+            handle.probe, backing: handle.backing, firmwareRequests: RequestInstructionCheck.run(system: handle.system))
         if json { try printJSON(report) } else { report.printHuman() }
     }
 }
@@ -86,8 +88,11 @@ struct ProbeReport: Encodable {
     /// Why SEV-SNP/TDX private memory cannot be enforced here, or nil.
     let enforcementUnavailable: String?
     let transports: [String: String]
+    /// What each request instruction of a confidential guest does in a plain VM here, and so
+    /// how a firmware run serves it (docs/firmware.md).
+    let firmwareRequests: [String: String]
 
-    init(_ probe: HostProbe, backing chosen: RAMBacking) {
+    init(_ probe: HostProbe, backing chosen: RAMBacking, firmwareRequests outcomes: [RequestInstruction: RequestInstructionCheck.Outcome]) {
         let caps = probe.capabilities
         var name = utsname()
         uname(&name)
@@ -120,6 +125,10 @@ struct ProbeReport: Encodable {
         enforcementUnavailable = probe.cannotEnforce(.sevSNP).map { _ in probe.viewsFailure ?? "" }
         population = chosen.kind == .guestMemfd ? HostProbe.PopulationStrategy.guestMemfdMmap.rawValue : HostProbe.PopulationStrategy.memfdMmap.rawValue
         transports = Dictionary(uniqueKeysWithValues: probe.transports.map { ($0.key.rawValue, $0.value.rawValue) })
+        firmwareRequests = Dictionary(
+            uniqueKeysWithValues: outcomes.map { instruction, outcome in
+                (instruction.rawValue, outcome == .exitsAtInstruction ? "served where it exits" : "a breakpoint on each flash site (\(outcome.rawValue))")
+            })
     }
 
     func printHuman() {
@@ -151,6 +160,10 @@ struct ProbeReport: Encodable {
                     ?? (memoryAttributes ? "KVM_SET_MEMORY_ATTRIBUTES" : "the runner's views (a closed page exits to the runner)")))
         for platform in ConversionPlatform.allCases {
             print("  \(platform.rawValue.padding(toLength: 18, withPad: " ", startingAt: 0)) \(transports[platform.rawValue] ?? "unavailable")")
+        }
+        print("  firmware requests  (requests at any address in a firmware volume, docs/firmware.md)")
+        for (instruction, how) in firmwareRequests.sorted(by: { $0.key < $1.key }) {
+            print("    \(instruction.padding(toLength: 16, withPad: " ", startingAt: 0)) \(how)")
         }
     }
 }

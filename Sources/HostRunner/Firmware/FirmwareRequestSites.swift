@@ -3,16 +3,18 @@ import Payload
 
 /// Where a firmware volume issues requests. Real firmware carries no symbols and more request
 /// instructions than four debug registers (docs/firmware.md), so they are served where the
-/// guest executes them:
-/// - PVALIDATE and RMPADJUST end in an emulation failure at the instruction on a host whose
-///   KVM emulates every guest instruction (kvm_pvm, docs/host-findings.md), which the loop
-///   serves at any address (`VCPULoop.serveAtEmulationFailure`);
-/// - VMGEXIT (and vmcall/vmmcall) raise #UD in the guest there, and TDCALL does not exit
-///   reliably (it did in our images, not in OVMF's SEC), so they need a hardware breakpoint:
-///   every occurrence of their bytes in the flash, which is where SEC runs (this OVMF has 4
-///   VMGEXIT and 4 TDCALL there). TDCALL is still served at an emulation failure too. A byte match inside other code or data is harmless, since an instruction
-///   breakpoint fires only at an instruction's first byte, and a site's bytes are checked
-///   again when it fires (`RequestSiteCheck`).
+/// guest executes them, by what this host's KVM does with each (`RequestInstructionCheck`,
+/// run once per firmware run and shown by `enlighten probe`):
+/// - an instruction that ends KVM_RUN with an emulation failure at itself (on kvm_pvm:
+///   PVALIDATE, RMPADJUST, TDCALL) is served there, at any address
+///   (`VCPULoop.serveAtEmulationFailure`);
+/// - one that raises an exception in the guest instead (VMGEXIT, #UD) needs a hardware
+///   breakpoint: every occurrence of its bytes in the flash, which is where SEC runs (this
+///   OVMF has four VMGEXIT there). A byte match inside other code or data is harmless, since
+///   an instruction breakpoint fires only at an instruction's first byte, and a site's bytes
+///   are checked again when it fires (`RequestSiteCheck`). More than four such sites is
+///   refused, naming them: the next mechanism (a breakpoint on the guest's #UD handler) is
+///   not built.
 enum FirmwareRequestSites {
     /// Every offset of the flash whose bytes are a request instruction.
     static func scan(_ image: Image) -> [UInt64: RequestInstruction] {
@@ -29,12 +31,9 @@ enum FirmwareRequestSites {
         return sites
     }
 
-    /// Whether the instruction reaches the runner only through a breakpoint on this kind of
-    /// host (the others exit on their own as emulation failures).
-    static func needsBreakpoint(_ instruction: RequestInstruction) -> Bool {
-        switch instruction {
-        case .vmgexit, .vmcall, .vmmcall, .tdcall: true
-        case .pvalidate, .rmpadjust: false
-        }
+    /// Whether the instruction reaches the runner only through a breakpoint on this host:
+    /// everything but what the check saw end KVM_RUN at itself.
+    static func needsBreakpoint(_ instruction: RequestInstruction, on host: [RequestInstruction: RequestInstructionCheck.Outcome]) -> Bool {
+        host[instruction] != .exitsAtInstruction
     }
 }

@@ -15,11 +15,11 @@ enum NativeHypercallCheck {
     }
 
     // Guest memory map of the check: page tables, then the code.
-    private static let memorySize = 2 << 20
-    private static let pml4: UInt64 = 0x1000
+    static let memorySize = 2 << 20
+    static let pml4: UInt64 = 0x1000
     private static let pdpt: UInt64 = 0x2000
     private static let pageDirectory: UInt64 = 0x3000
-    private static let code: UInt64 = 0x4000
+    static let code: UInt64 = 0x4000
     private static let present: UInt64 = 1, writable: UInt64 = 2, largePage: UInt64 = 0x80
     private static let requestGPA: UInt32 = 0x10000
 
@@ -63,7 +63,7 @@ enum NativeHypercallCheck {
     }
 
     /// PML4 → PDPT → PD mapping the first 2 MiB with one large page.
-    private static func tables() -> [UInt8] {
+    static func tables() -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: 0x3000)
         func put(_ value: UInt64, at offset: Int) {
             for index in 0..<8 { bytes[offset + index] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(index))) }
@@ -81,7 +81,7 @@ enum NativeHypercallCheck {
         return [0xB8, 12, 0, 0, 0, 0xBB] + gpa + [0xB9, 1, 0, 0, 0, 0xBA, 0x10, 0, 0, 0] + instruction.bytes + [0xF4]
     }
 
-    private static func enterLongMode(_ vcpu: VCPU) throws(KVMError) {
+    static func enterLongMode(_ vcpu: VCPU) throws(KVMError) {
         var sregs = try vcpu.getSpecialRegisters()
         sregs.cr0 = BootState.cr0ProtectedMode | BootState.cr0Paging | BootState.cr0ExtensionType
         sregs.cr3 = pml4

@@ -86,7 +86,8 @@ public final class Machine {
             self.cr3Bits = launched.cr3Bits
             self.service = launched.service
             let armedSites = try Self.armedSites(
-                sites, platform: options.platform, transports: transports, firmwareVolume: image.isFirmwareVolume)
+                sites, platform: options.platform, transports: transports,
+                firmwareRequests: image.isFirmwareVolume ? RequestInstructionCheck.run(system: system) : nil)
             self.armedSites = armedSites
             let tables = (0..<options.vcpus).map(cpuid)
             self.cpuid = tables
@@ -215,12 +216,19 @@ public final class Machine {
     /// platform the site belongs to.
     private static func armedSites(
         _ sites: [UInt64: RequestInstruction], platform: ConversionPlatform?,
-        transports: [ConversionPlatform: Transport], firmwareVolume: Bool
+        transports: [ConversionPlatform: Transport], firmwareRequests: [RequestInstruction: RequestInstructionCheck.Outcome]?
     ) throws(RunError) -> [UInt64] {
         guard let platform else { return [] }
-        let armed = sites.filter {
-            transports[$0.value.platform] == .trap && $0.value.platform == platform
-                && (!firmwareVolume || FirmwareRequestSites.needsBreakpoint($0.value))
+        let armed = sites.filter { site in
+            guard transports[site.value.platform] == .trap, site.value.platform == platform else { return false }
+            guard let host = firmwareRequests else { return true }
+            return FirmwareRequestSites.needsBreakpoint(site.value, on: host)
+        }
+        if firmwareRequests != nil, armed.count > 4 {
+            let named = armed.sorted { $0.key < $1.key }.map { "\($0.value) at \(hex($0.key))" }.joined(separator: ", ")
+            throw .invalidOptions(
+                "the firmware's flash holds \(armed.count) request instructions this host raises as exceptions instead of exiting (\(named)); a run can trap at most 4 (x86 debug registers), and the breakpoint on the guest's #UD handler that would serve the rest is not built (docs/firmware.md)"
+            )
         }
         guard armed.count <= 4 else {
             throw .invalidOptions(
