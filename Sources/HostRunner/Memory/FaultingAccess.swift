@@ -75,8 +75,8 @@ enum FaultingAccess {
     private static func effectiveAddress(_ decoded: X86Instruction, nextRIP: UInt64, regs: Registers, sregs: SpecialRegisters) -> UInt64? {
         guard case .modRM(let base, let index, let scale, let displacement, let ripRelative, let addressSize32, let segment)? = decoded.memory
         else { return nil }
-        var address = ripRelative ? nextRIP : base.map { register($0, regs) } ?? 0
-        address &+= index.map { register($0, regs) &* scale } ?? 0
+        var address = ripRelative ? nextRIP : base.map { regs.general($0) } ?? 0
+        address &+= index.map { regs.general($0) &* scale } ?? 0
         address &+= UInt64(bitPattern: displacement)
         if addressSize32 { address &= 0xFFFF_FFFF }
         if segment == 0x64 { address &+= sregs.fs.base } else if segment == 0x65 { address &+= sregs.gs.base }
@@ -111,27 +111,5 @@ enum FaultingAccess {
     /// Legacy prefixes and REX (SDM vol. 2 §2.1.1, §2.2.1).
     private static func isPrefix(_ byte: UInt8) -> Bool {
         [0x26, 0x2E, 0x36, 0x3E, 0x64, 0x65, 0x66, 0x67, 0xF0, 0xF2, 0xF3].contains(byte) || byte & 0xF0 == 0x40
-    }
-
-    /// The general-purpose register with the ModRM/SIB number `number` (rax 0 … r15 15).
-    private static func register(_ number: Int, _ regs: Registers) -> UInt64 {
-        switch number {
-        case 0: regs.rax
-        case 1: regs.rcx
-        case 2: regs.rdx
-        case 3: regs.rbx
-        case 4: regs.rsp
-        case 5: regs.rbp
-        case 6: regs.rsi
-        case 7: regs.rdi
-        case 8: regs.r8
-        case 9: regs.r9
-        case 10: regs.r10
-        case 11: regs.r11
-        case 12: regs.r12
-        case 13: regs.r13
-        case 14: regs.r14
-        default: regs.r15
-        }
     }
 }

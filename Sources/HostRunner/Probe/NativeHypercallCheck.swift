@@ -87,11 +87,7 @@ enum NativeHypercallCheck {
         sregs.cr3 = pml4
         sregs.cr4 = BootState.cr4PAE
         sregs.efer = BootState.eferLME | BootState.eferLMA
-        sregs.cs = BootState.segment(selector: BootState.codeSelector, type: 0xB, longMode: true)
-        let data = BootState.segment(selector: BootState.dataSelector, type: 0x3, longMode: false)
-        sregs.ds = data
-        sregs.es = data
-        sregs.ss = data
+        BootState.loadFlatSegments(&sregs, codeSelector: BootState.codeSelector, dataSelector: BootState.dataSelector, longMode: true)
         try vcpu.setSpecialRegisters(sregs)
         var regs = Registers()
         regs.rip = code

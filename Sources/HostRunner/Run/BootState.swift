@@ -28,19 +28,25 @@ enum BootState {
         sregs.cr3 = image.pageTableRoot | cr3Bits
         sregs.cr4 = cr4PAE | cr4OSFXSR | cr4OSXMMEXCPT
         sregs.efer = eferLME | eferLMA
-        sregs.cs = segment(selector: codeSelector, type: 0xB, longMode: true)
-        let data = segment(selector: dataSelector, type: 0x3, longMode: false)
-        sregs.ds = data
-        sregs.es = data
-        sregs.fs = data
-        sregs.gs = data
-        sregs.ss = data
+        loadFlatSegments(&sregs, codeSelector: codeSelector, dataSelector: dataSelector, longMode: true)
         try vcpu.setSpecialRegisters(sregs)
         var regs = Registers()
         regs.rip = image.entry
         regs.rdi = UInt64(index)
         regs.rflags = 0x2
         try vcpu.setRegisters(regs)
+    }
+
+    /// Flat 4 GiB segments: CS (execute/read, accessed; 64-bit when `longMode`) and every data
+    /// segment (read/write, accessed).
+    static func loadFlatSegments(_ sregs: inout SpecialRegisters, codeSelector: UInt16, dataSelector: UInt16, longMode: Bool) {
+        sregs.cs = segment(selector: codeSelector, type: 0xB, longMode: longMode)
+        let data = segment(selector: dataSelector, type: 0x3, longMode: false)
+        sregs.ds = data
+        sregs.es = data
+        sregs.fs = data
+        sregs.gs = data
+        sregs.ss = data
     }
 
     static func segment(selector: UInt16, type: UInt8, longMode: Bool) -> kvm_segment {

@@ -20,7 +20,7 @@ extension VCPULoop {
         let at = machine.symbolize(rip)
         var operandAddress: UInt64?
         if let memory = decoded.memory {
-            let offset = memory.effectiveAddress(register: { Self.generalRegister($0, regs) }, instructionEnd: regs.rip &+ UInt64(decoded.length))
+            let offset = memory.effectiveAddress(register: { regs.general($0) }, instructionEnd: regs.rip &+ UInt64(decoded.length))
             let linear = memory.linearAddress(effectiveAddress: offset, segmentBase: Self.segmentBase(memory.segment, sregs), codeSize: codeSize)
             guard let physical = GuestPageWalk.physicalAddress(ofLinear: linear, sregs: sregs, memory: machine.memory, encryptionMask: mask) else {
                 return .some(.stopped(.hostError("emulating \(decoded.instruction) at \(at): its operand at linear \(hex(linear)) is not mapped")))
@@ -67,28 +67,6 @@ extension VCPULoop {
             return .some(nil)
         } catch {
             return .some(.stopped(.hostError("emulating \(decoded.instruction) at \(at): \(error)")))
-        }
-    }
-
-    /// General register `number` in ModRM order (0 rAX … 15 R15).
-    static func generalRegister(_ number: Int, _ regs: Registers) -> UInt64 {
-        switch number {
-        case 0: regs.rax
-        case 1: regs.rcx
-        case 2: regs.rdx
-        case 3: regs.rbx
-        case 4: regs.rsp
-        case 5: regs.rbp
-        case 6: regs.rsi
-        case 7: regs.rdi
-        case 8: regs.r8
-        case 9: regs.r9
-        case 10: regs.r10
-        case 11: regs.r11
-        case 12: regs.r12
-        case 13: regs.r13
-        case 14: regs.r14
-        default: regs.r15
         }
     }
 

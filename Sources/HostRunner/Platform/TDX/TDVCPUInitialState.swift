@@ -15,9 +15,7 @@ enum TDVCPUInitialState {
     /// IA32_EFER 0x901 (SCE, LME, NXE): long mode enabled, not active until paging is on.
     static let efer: UInt64 = 0x901
     static let rip: UInt64 = 0xFFFF_FFF0
-    /// A flat 4 GiB segment: code access rights 0xC09B, data 0xC093.
-    static let codeType: UInt8 = 0xB
-    static let dataType: UInt8 = 0x3
+    // Segments: flat 4 GiB, code access rights 0xC09B, data 0xC093 (`BootState.loadFlatSegments`).
 
     /// Sets vCPU `index`'s registers as TDH.VP.INIT leaves them: RBX the guest's MAXPA (its
     /// GPAW), RCX and R8 the VMM's parameter (QEMU passes the TD HOB's GPA, tdx.c
@@ -27,13 +25,7 @@ enum TDVCPUInitialState {
         sregs.cr0 = cr0
         sregs.cr4 = cr4
         sregs.efer = efer
-        sregs.cs = BootState.segment(selector: 0, type: codeType, longMode: false)
-        let data = BootState.segment(selector: 0, type: dataType, longMode: false)
-        sregs.ds = data
-        sregs.es = data
-        sregs.fs = data
-        sregs.gs = data
-        sregs.ss = data
+        BootState.loadFlatSegments(&sregs, codeSelector: 0, dataSelector: 0, longMode: false)
         try vcpu.setSpecialRegisters(sregs)
         var regs = Registers()
         regs.rip = rip
