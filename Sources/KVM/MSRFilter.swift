@@ -64,7 +64,7 @@ extension VirtualMachine {
             for (i, range) in filter.ranges.enumerated() {
                 let bitmap = storage + offset
                 // SAFETY: `total` bytes were allocated; this range's bytes start at `offset`.
-                range.bitmap.withUnsafeBufferPointer { bitmap.update(from: $0.baseAddress!, count: $0.count) }
+                range.bitmap.withUnsafeBufferPointer { if let base = $0.baseAddress { bitmap.update(from: base, count: $0.count) } }
                 offset += range.bitmap.count
                 ranges[i].flags = UInt32(range.isWrite ? KVM_MSR_FILTER_WRITE : KVM_MSR_FILTER_READ)
                 ranges[i].nmsrs = UInt32(range.count)

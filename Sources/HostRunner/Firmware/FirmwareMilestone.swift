@@ -17,7 +17,8 @@ public enum FirmwareMilestone: String, Sendable, Equatable, CaseIterable, Compar
     case pei
 
     public static func < (lhs: Self, rhs: Self) -> Bool {
-        allCases.firstIndex(of: lhs)! < allCases.firstIndex(of: rhs)!
+        // Every case is in allCases; the fallback is never taken.
+        (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
     }
 
     /// What it means, for `--help` and reports.
