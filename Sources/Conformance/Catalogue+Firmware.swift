@@ -118,8 +118,8 @@ extension Catalogue {
         return UInt64(digits, radix: 16).map { FirmwareFault(gpa: $0, failure: failure) }
     }
 
-    /// The run failed at the platform's fault for `gpa`-satisfying access, with a failure that
-    /// names the GPA, where the instruction was, and (`section`) the metadata section.
+    /// The run failed at the platform's fault for an access to a GPA `gpa` accepts, with a
+    /// failure that names the GPA, where the instruction was, and (`section`) the metadata section.
     static func failsAtFault(_ what: String, gpa wanted: @escaping @Sendable (UInt64) -> Bool, section: String?) -> Expectation {
         .custom("fails at \(what)") { result in
             if result.passed { return "the run passed: the firmware met no fault" }

@@ -4,7 +4,7 @@ import GuestPhysical
 /// firmware's own validation broken, so that the platform (not the firmware) must catch the
 /// memory it then uses unvalidated. Each finds its one site by its bytes and refuses an image
 /// where there is not exactly one, rather than patch something else.
-public enum FirmwareDefect: String, Sendable, Equatable {
+public enum FirmwareDefect: String, Sendable, Equatable, CustomStringConvertible {
     /// SEC's one PVALIDATE (edk2 BaseMemEncryptSevLib AsmPvalidate, `F2 0F 01 FF`) made
     /// `xor eax, eax; nop; nop`: it validates nothing and answers success. Four NOPs alone
     /// would leave the page's address in RAX, which PvalidateRange takes for an error code and
