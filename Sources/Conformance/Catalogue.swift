@@ -7,6 +7,8 @@ public enum Catalogue {
     /// In the order the suite starts them: the longest-running first, so that the cases
     /// running side by side finish close together (docs/scenarios.md describes each).
     public static let all: [Scenario] = [
+        ovmfSEC,
+        ovmfSECNoPValidate,
         tdxRetry,
         payloadIntegrity(layout: .direct64),
         payloadIntegrity(layout: .firmware),
@@ -38,6 +40,8 @@ public enum Catalogue {
         snpLaunchPagesCorruptCPUID,
         tdxTDHob,
         tdxTDHobOverROM,
+        ovmfSECOmittedSection,
+        ovmfSECNoAccept,
     ]
 
     /// The form each interface's conversions take in the event log.

@@ -60,7 +60,7 @@ public struct ConformanceSuite: Sendable {
         let context = context ?? SuiteContext(facts: probe.facts(backing: (try? probe.backing(requested: options.backing)) ?? probe.ramBacking))
         let started = ContinuousClock.now
         if let deadline = options.deadline { stop.expire(after: deadline) }
-        let runnable = planned.filter { skipReason($0, options) == nil }
+        let runnable = planned.filter { skipReason($0, options) == nil && $0.scenario.firmware == nil }
         let images = buildImages(for: runnable, builder: builder)
         let buildSeconds = (ContinuousClock.now - started).seconds
         let runStarted = ContinuousClock.now
@@ -130,17 +130,17 @@ public struct ConformanceSuite: Sendable {
         if let reason = skipReason(planned, options) { return verdict(planned, options, .skip, reason) }
         let runOptions = runOptions(planned, options)
         let reproduce = ReproductionCommand.make(
-            stub: planned.scenario.stub, layout: planned.scenario.layout, options: runOptions,
-            profile: options.hostProfile, home: options.home)
+            stub: planned.scenario.firmware.map { _ in FirmwareVolumeSource.path } ?? planned.scenario.stub,
+            layout: planned.scenario.firmware == nil ? planned.scenario.layout : .direct64, options: runOptions,
+            profile: options.hostProfile, home: planned.scenario.firmware == nil ? options.home : nil,
+            defect: planned.scenario.firmware?.defect)
         let built: Image
-        switch image {
+        switch Self.caseImage(planned.scenario, built: image) {
         case .success(let image): built = image
-        case .failure(let error):
-            var result = verdict(planned, options, .error, "the image of \(planned.scenario.stub) did not build: \(error)")
+        case .failure(let unavailable):
+            var result = verdict(planned, options, unavailable.status, unavailable.reason)
             result.reproduce = reproduce
             return result
-        case nil:
-            return verdict(planned, options, .error, "the image of \(planned.scenario.stub) was not built")
         }
         let started = ContinuousClock.now
         let run: RunResult
@@ -160,6 +160,25 @@ public struct ConformanceSuite: Sendable {
             CaseEvidence.attach(run, to: &result)
         }
         return result
+    }
+
+    private struct ImageUnavailable: Error {
+        let status: CaseResult.Status
+        let reason: String
+    }
+
+    /// The case's image: its stub's build, or the firmware volume it reads. A stub that did not
+    /// build is an error of the suite; a firmware volume missing from the host fails the case
+    /// with how to install it (`FirmwareVolumeSource`).
+    private static func caseImage(_ scenario: Scenario, built: Result<Image, BuildError>?) -> Result<Image, ImageUnavailable> {
+        if let firmware = scenario.firmware {
+            return firmware.load().mapError { ImageUnavailable(status: .fail, reason: "\($0)") }
+        }
+        switch built {
+        case .success(let image): return .success(image)
+        case .failure(let error): return .failure(ImageUnavailable(status: .error, reason: "the image of \(scenario.stub) did not build: \(error)"))
+        case nil: return .failure(ImageUnavailable(status: .error, reason: "the image of \(scenario.stub) was not built"))
+        }
     }
 
     private struct ImageKey: Hashable {

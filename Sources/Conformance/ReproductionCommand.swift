@@ -6,7 +6,9 @@ import Payload
 enum ReproductionCommand {
     /// `home` is ENLIGHTEN_HOME when it is set (a copy of GuestStubs), so the command builds
     /// the same sources the suite did.
-    static func make(stub: String, layout: Layout, options: RunOptions, profile: HostProfile = .host, home: String?) -> String {
+    static func make(
+        stub: String, layout: Layout, options: RunOptions, profile: HostProfile = .host, home: String?, defect: FirmwareDefect? = nil
+    ) -> String {
         let defaults = RunOptions()
         var words = ["enlighten", "run", quote(stub)]
         if layout != .direct64 { words += ["--layout", layout.rawValue] }
@@ -23,10 +25,14 @@ enum ReproductionCommand {
         if options.platform == .tdx, options.tdxAttributes != defaults.tdxAttributes {
             words += ["--tdx-attributes", "0x" + String(options.tdxAttributes, radix: 16)]
         }
+        if options.maxEvents != defaults.maxEvents { words += ["--max-events", String(options.maxEvents)] }
+        if let until = options.until { words += ["--until", until.rawValue] }
+        if let section = options.launchOmittedSection { words += ["--launch-omit-section", String(section)] }
         var command = words.joined(separator: " ")
         // A deliberate launch defect has no `run` option: say so rather than hand out a
         // command that quietly runs a correct launch instead.
         if let fault = options.launchFault { command += "  # plus the launch fault \(fault), which `enlighten run` cannot set" }
+        if let defect { command += "  # on a copy of the firmware with \(defect.description), which `enlighten run` cannot make" }
         return home.map { "ENLIGHTEN_HOME=\(quote($0)) \(command)" } ?? command
     }
 

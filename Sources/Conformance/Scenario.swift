@@ -14,6 +14,9 @@ public struct Scenario: Sendable {
     public let failureMeans: String
     public let platforms: [ConversionPlatform]
     public let layout: Layout
+    /// A UEFI firmware volume to run instead of a stub (the `ovmf-*` cases): Debian's
+    /// OVMF.fd, found at run time (`FirmwareVolumeSource`); nil for the stub cases.
+    public let firmware: FirmwareVolumeSource?
     /// Run options beyond the defaults (memory, vCPUs, injected retries, …).
     public let configure: @Sendable (inout RunOptions, ConversionPlatform) -> Void
     /// A reason to skip on this host and platform, or nil to run.
@@ -23,6 +26,7 @@ public struct Scenario: Sendable {
     public init(
         name: String, stub: String? = nil, proves: String, failureMeans: String,
         platforms: [ConversionPlatform] = ConversionPlatform.allCases, layout: Layout = .direct64,
+        firmware: FirmwareVolumeSource? = nil,
         configure: @escaping @Sendable (inout RunOptions, ConversionPlatform) -> Void = { _, _ in },
         skip: @escaping @Sendable (HostProbe, ConversionPlatform) -> String? = { _, _ in nil },
         expectations: @escaping @Sendable (ConversionPlatform) -> [Expectation]
@@ -33,6 +37,7 @@ public struct Scenario: Sendable {
         self.failureMeans = failureMeans
         self.platforms = platforms
         self.layout = layout
+        self.firmware = firmware
         self.configure = configure
         self.skip = skip
         self.expectations = expectations

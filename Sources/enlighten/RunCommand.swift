@@ -87,6 +87,15 @@ struct Run: ParsableCommand {
             valueName: "milestone"))
     var until: FirmwareMilestone?
 
+    @Option(
+        name: .customLong("launch-omit-section"), parsing: .unconditional,
+        help: ArgumentHelp(
+            "Firmware volumes on ghcb or tdx: leave this metadata section out of the launch, as a buggy VMM would (an index as `enlighten inspect` numbers the platform's sections).",
+            discussion:
+                "The firmware's metadata asks the VMM to prepare memory before its first instruction; this checks that the firmware relies on that section and says where. On ghcb the index is an SEV metadata section and must be SNP_SEC_MEM: its pages are not zeroed or validated at launch, so they stay private and not validated, and the firmware's first access meets #VC 0x404. On tdx it is a TDVF metadata section and must be TEMP_MEM: its pages are not added, so they stay pending (the TD HOB calls them unaccepted), and the first access stops the TD (\"guest access before accepting\"). The failure names the GPA, where the instruction was, and the section. `enlighten inspect IMAGE` lists the sections (\"SEV section N\" and \"TDX section N\" in its population); the secrets, CPUID and TD_HOB sections carry contents the firmware parses and cannot be left out here. Example: enlighten run OVMF.fd --platform ghcb --launch-omit-section 1 --until memory-prepared (docs/firmware.md, \"Catching bugs\").",
+            valueName: "index"))
+    var launchOmitSection: Int?
+
     @OptionGroup var directBoot: DirectBootOptions
 
     @OptionGroup(title: "Host") var host: HostOptions
@@ -111,6 +120,7 @@ struct Run: ParsableCommand {
         options.maxEvents = maxEvents
         options.until = until
         options.catchRawCPUID = catchCPUID
+        options.launchOmittedSection = launchOmitSection
         do { try options.validate() } catch { throw fail(error, .inputError) }
         guard size != nil else { throw fail("--memory: cannot read '\(memory)' as a size (try 64M or 1G)", .inputError) }
         let attributesText = tdxAttributes.hasPrefix("0x") ? String(tdxAttributes.dropFirst(2)) : tdxAttributes

@@ -17,7 +17,9 @@ final class FirmwareLayoutTests: XCTestCase {
     func testEveryConfidentialScenarioPassesInTheFirmwareLayout() throws {
         let scenarios = Catalogue.all.compactMap { scenario -> Scenario? in
             let platforms = scenario.platforms.filter { $0 != .kvm }
-            guard scenario.layout == .direct64, !platforms.isEmpty, !Self.layoutBound.contains(scenario.name) else { return nil }
+            // The ovmf-* cases run a firmware volume, not a stub: they have no layout to vary.
+            guard scenario.layout == .direct64, scenario.firmware == nil, !platforms.isEmpty, !Self.layoutBound.contains(scenario.name)
+            else { return nil }
             return Scenario(
                 name: scenario.name, stub: scenario.stub, proves: scenario.proves, failureMeans: scenario.failureMeans,
                 platforms: platforms, layout: .firmware, configure: scenario.configure, skip: scenario.skip,

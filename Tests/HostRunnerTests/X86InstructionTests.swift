@@ -50,6 +50,21 @@ final class X86InstructionTests: XCTestCase {
             .modRM(base: 9, index: nil, scale: 1, displacement: 0, ripRelative: false, addressSize32: false, segment: 0x64))
     }
 
+    /// 32-bit protected mode (OVMF's reset vector): no REX, an absolute disp32 where 64-bit
+    /// mode is RIP-relative, 32-bit addresses (nasm `bits 32`).
+    func testThirtyTwoBitCode() {
+        let absolute = X86Instruction.decode([0xC6, 0x05, 0x00, 0xB0, 0x80, 0x00, 0x00][...], bits32: true) // mov byte [0x80b000], 0
+        XCTAssertEqual(absolute?.length, 7)
+        XCTAssertEqual(
+            absolute?.memory, .modRM(base: nil, index: nil, scale: 1, displacement: 0x80_B000, ripRelative: false, addressSize32: true, segment: nil))
+        XCTAssertEqual(X86Instruction.decode([0x40][...], bits32: true)?.length, 1) // inc eax, not a REX prefix
+        XCTAssertEqual(
+            X86Instruction.decode([0x66, 0x89, 0x14, 0x48][...], bits32: true)?.memory, // mov [eax+ecx*2], dx
+            .modRM(base: 0, index: 1, scale: 2, displacement: 0, ripRelative: false, addressSize32: true, segment: nil))
+        XCTAssertEqual(X86Instruction.decode([0x66, 0xC7, 0x04, 0x48, 0x00, 0x04][...], bits32: true)?.operandBytes, 2) // mov word [eax+ecx*2], 0x400
+        XCTAssertNil(X86Instruction.decode([0x67, 0x89, 0x00][...], bits32: true)) // 16-bit addressing: not decoded
+    }
+
     func testTruncatedAndInvalidEncodingsAreRefused() {
         XCTAssertNil(decode([0x48, 0x89])) // no ModRM
         XCTAssertNil(decode([0x48, 0x89, 0x04])) // no SIB

@@ -28,7 +28,7 @@ enum FaultingAccess {
     ) -> UInt64? {
         var bytes: [UInt8] = []
         for offset in (1...X86Instruction.maximumLength).reversed() {
-            guard let byte = code(at: ripAfter &- UInt64(offset), cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask) else {
+            guard let byte = code(at: ripAfter &- UInt64(offset), sregs: sregs, memory: memory, encryptionMask: encryptionMask) else {
                 bytes.removeAll() // only the bytes right before RIP count
                 continue
             }
@@ -37,10 +37,10 @@ enum FaultingAccess {
         guard !bytes.isEmpty else { return nil }
         var lengths: [Int] = []
         for length in 1...bytes.count {
-            guard let decoded = X86Instruction.decode(bytes[(bytes.count - length)...]), decoded.length == length,
+            guard let decoded = X86Instruction.decode(bytes[(bytes.count - length)...], bits32: bits32(sregs)), decoded.length == length,
                 decoded.operandBytes.map({ $0 == written }) ?? true,
                 let address = effectiveAddress(decoded, nextRIP: ripAfter, regs: regs, sregs: sregs),
-                linearAddress(of: address, reaching: gpa, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask) != nil
+                linearAddress(of: address, reaching: gpa, sregs: sregs, memory: memory, encryptionMask: encryptionMask) != nil
             else { continue }
             lengths.append(length)
         }
@@ -60,13 +60,19 @@ enum FaultingAccess {
     ) -> UInt64? {
         var bytes: [UInt8] = []
         for offset in 0..<UInt64(X86Instruction.maximumLength) {
-            guard let byte = code(at: rip &+ offset, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask) else { break }
+            guard let byte = code(at: rip &+ offset, sregs: sregs, memory: memory, encryptionMask: encryptionMask) else { break }
             bytes.append(byte)
         }
-        guard let decoded = X86Instruction.decode(bytes[...]),
+        guard let decoded = X86Instruction.decode(bytes[...], bits32: bits32(sregs)),
             let address = effectiveAddress(decoded, nextRIP: rip &+ UInt64(decoded.length), regs: regs, sregs: sregs)
         else { return nil }
-        return linearAddress(of: address, reaching: gpa, cr3: sregs.cr3, memory: memory, encryptionMask: encryptionMask)
+        return linearAddress(of: address, reaching: gpa, sregs: sregs, memory: memory, encryptionMask: encryptionMask)
+    }
+
+    /// Whether the vCPU runs 32-bit protected-mode code (CS.D set, not in 64-bit mode), which
+    /// decodes apart from 64-bit code (`X86Instruction.decode`); 16-bit code is not decoded.
+    private static func bits32(_ sregs: SpecialRegisters) -> Bool {
+        sregs.cr0 & BootState.cr0ProtectedMode != 0 && sregs.cs.l == 0 && sregs.cs.db == 1
     }
 
     /// A ModRM operand's effective address (SDM vol. 1 §3.7.5): base + index * scale +
@@ -86,7 +92,7 @@ enum FaultingAccess {
     /// Where an access of at most 64 bytes (a ZMM register) at `address` touches `gpa`: in its
     /// own page, or, when it crosses, at the start of the next.
     private static func linearAddress(
-        of address: UInt64, reaching gpa: UInt64, cr3: UInt64, memory: GuestMemory,
+        of address: UInt64, reaching gpa: UInt64, sregs: SpecialRegisters, memory: GuestMemory,
         encryptionMask: UInt64
     ) -> UInt64? {
         let widest: UInt64 = 64
@@ -95,7 +101,7 @@ enum FaultingAccess {
             toBoundary < widest
             ? [(address, toBoundary), (address &+ toBoundary, widest - toBoundary)] : [(address, widest)]
         for piece in pieces {
-            guard let physical = GuestPageWalk.translate(piece.gva, cr3: cr3, memory: memory, encryptionMask: encryptionMask),
+            guard let physical = GuestPageWalk.physicalAddress(ofLinear: piece.gva, sregs: sregs, memory: memory, encryptionMask: encryptionMask),
                 gpa >= physical, gpa - physical < piece.bytes
             else { continue }
             return piece.gva
@@ -103,9 +109,10 @@ enum FaultingAccess {
         return nil
     }
 
-    private static func code(at gva: UInt64, cr3: UInt64, memory: GuestMemory, encryptionMask: UInt64) -> UInt8? {
-        guard let physical = GuestPageWalk.translate(gva, cr3: cr3, memory: memory, encryptionMask: encryptionMask) else { return nil }
-        return memory.load(UInt8.self, at: physical)
+    /// A code byte as the vCPU fetches it: through its paging mode's walk, or the linear
+    /// address itself while paging is off (`GuestPageWalk.codeByte`).
+    private static func code(at gva: UInt64, sregs: SpecialRegisters, memory: GuestMemory, encryptionMask: UInt64) -> UInt8? {
+        GuestPageWalk.codeByte(at: gva, sregs: sregs, memory: memory, encryptionMask: encryptionMask)
     }
 
     /// Legacy prefixes and REX (SDM vol. 2 §2.1.1, §2.2.1).

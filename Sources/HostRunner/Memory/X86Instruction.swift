@@ -22,15 +22,21 @@ struct X86Instruction: Equatable {
 
     static let maximumLength = 15
 
-    /// Decodes the instruction at the start of `bytes` (64-bit mode); nil when it is not a valid
-    /// encoding or runs past `bytes`.
-    static func decode(_ bytes: ArraySlice<UInt8>) -> X86Instruction? {
+    /// Decodes the instruction at the start of `bytes` in 64-bit mode, or with `bits32` in 32-bit
+    /// protected mode (a code segment with D set: what firmware runs before long mode, such as
+    /// OVMF's reset vector); nil when it is not a valid encoding or runs past `bytes`. 32-bit
+    /// mode differs where it matters here (SDM vol. 2 §2.1.5, §2.2.1): no REX (40–4F are
+    /// INC/DEC), ModRM mod 00 r/m 101 is an absolute disp32 rather than RIP-relative, and
+    /// addresses are 32 bits (a 67 prefix makes them 16-bit, not decoded: nil).
+    static func decode(_ bytes: ArraySlice<UInt8>, bits32: Bool = false) -> X86Instruction? {
         var cursor = Cursor(bytes: bytes)
-        var operandSize16 = false, addressSize32 = false, segment: UInt8?
+        var operandSize16 = false, addressSize32 = bits32, segment: UInt8?
         prefixes: while let byte = cursor.peek() {
             switch byte {
             case 0x66: operandSize16 = true
-            case 0x67: addressSize32 = true
+            case 0x67:
+                if bits32 { return nil }
+                addressSize32 = true
             case 0x64, 0x65: segment = byte
             case 0x26, 0x2E, 0x36, 0x3E, 0xF0, 0xF2, 0xF3: break
             default: break prefixes
@@ -38,7 +44,7 @@ struct X86Instruction: Equatable {
             cursor.skip(1)
         }
         var rex: UInt8 = 0
-        if let byte = cursor.peek(), byte & 0xF0 == 0x40 { rex = byte; cursor.skip(1) }
+        if !bits32, let byte = cursor.peek(), byte & 0xF0 == 0x40 { rex = byte; cursor.skip(1) }
         guard let opcode = cursor.next() else { return nil }
         let wide = rex & 0x8 != 0
         let immediateZ = operandSize16 ? 2 : 4 // Iz: imm16/imm32
@@ -61,6 +67,8 @@ struct X86Instruction: Equatable {
             cursor.skip(prefixBytes)
             guard cursor.next() != nil, (1...3).contains(map) else { return nil }
             layout = Layout(modRM: true, immediate: map == 3 ? 1 : 0)
+        case 0x40...0x4F where bits32:
+            layout = Layout() // INC/DEC r32
         default:
             guard
                 let known = oneByte(
@@ -86,7 +94,7 @@ struct X86Instruction: Equatable {
                     if sib & 7 == 5 && mod == 0 { base = nil; displacementSize = 4 }
                 } else if rm == 5 && mod == 0 {
                     base = nil
-                    ripRelative = true
+                    ripRelative = !bits32
                     displacementSize = 4
                 }
                 guard let displacement = cursor.signed(displacementSize) else { return nil }

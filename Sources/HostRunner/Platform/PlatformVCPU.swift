@@ -179,6 +179,12 @@ struct UnacceptedAccess: Equatable {
     let at: String
     /// The page states around `gpa`, in words.
     let states: String
+    /// The firmware metadata section `gpa` lies in, in words, when it lies in one
+    /// (`FirmwareMetadataSections.name`): which launch promise the guest relied on.
+    var section: String? = nil
+
+    /// `gpa`, with the metadata section it lies in.
+    var namedGPA: String { hex(gpa) + (section.map { " (\($0))" } ?? "") }
 }
 
 /// What the platform answers an unaccepted access with.

@@ -29,6 +29,9 @@ public final class Machine {
     /// The PC devices around a firmware volume (`Image.isFirmwareVolume`); nil for our images,
     /// which meet only the report channel.
     let board: Board?
+    /// A firmware volume's metadata sections for this platform, which name a fault's GPA
+    /// (`FirmwareMetadataSections`); nil for our images and on kvm.
+    let firmwareSections: FirmwareMetadataSections?
     /// Each vCPU's CPUID as KVM_SET_CPUID2 gave it, which a forwarded CPUID (GHCB NAE event,
     /// TDVMCALL Instruction.CPUID) is answered from, as KVM's `kvm_emulate_cpuid` does.
     let cpuid: [[CPUIDEntry]]
@@ -55,6 +58,8 @@ public final class Machine {
         self.image = image
         self.options = options
         self.board = image.isFirmwareVolume ? Board(ramSize: options.memory, cpuCount: options.vcpus) : nil
+        try FirmwareMetadataSections.checkOmission(image: image, options: options)
+        self.firmwareSections = FirmwareMetadataSections(image: image, platform: options.platform, omitted: options.launchOmittedSection)
         let platform = GuestPlatforms.platform(for: options)
         self.platform = platform
         let transports = try Self.resolveTransports(options: options, probe: probe)

@@ -54,6 +54,12 @@ public struct RunOptions: Sendable {
     /// SNP launch: the kernel-hashes page (the hash table QEMU writes for `-kernel`, at its
     /// offset in the page) to put in the image's SNP_KERNEL_HASHES section; nil: zero pages.
     public var snpKernelHashPage: [UInt8]?
+    /// Firmware volumes on ghcb or tdx: the index of one metadata section (as `enlighten
+    /// inspect` numbers the platform's SEV or TDX metadata) that the launch leaves out, as a
+    /// buggy VMM would (`--launch-omit-section`): an SNP_SEC_MEM section's pages stay private
+    /// and not validated, a TEMP_MEM section's pending (not added, and unaccepted in the TD
+    /// HOB). Only those section types (`FirmwareMetadataSections.checkOmission`).
+    public var launchOmittedSection: Int?
     /// A deliberate defect in the launch pages (conformance negative twins only).
     public var launchFault: LaunchFault?
 
@@ -86,6 +92,12 @@ public struct RunOptions: Sendable {
         // Only SEV-SNP and TDX intercept CPUID; KVM answers a kvm guest's itself, as it does here.
         if catchRawCPUID, platform != .sevSNP, platform != .tdx {
             throw .invalidOptions("--catch-cpuid needs --platform ghcb or tdx (a kvm guest's CPUID is answered by KVM, as on its hardware)")
+        }
+        if let index = launchOmittedSection {
+            guard index >= 0 else { throw .invalidOptions("--launch-omit-section must be a metadata section index, 0 or more (got \(index))") }
+            guard platform == .sevSNP || platform == .tdx else {
+                throw .invalidOptions("--launch-omit-section needs --platform ghcb or tdx: a kvm launch prepares no metadata sections")
+            }
         }
         // The kernel-hashes page is an SNP launch page: no other platform has anywhere to put it.
         if snpKernelHashPage != nil, platform != .sevSNP {

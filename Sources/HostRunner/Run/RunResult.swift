@@ -93,7 +93,7 @@ public struct RunResult: Sendable {
     public var failures: [String] {
         var failures: [String] = []
         let prefix = { (vcpu: Int) in self.vcpus > 1 ? "vCPU \(vcpu): " : "" }
-        for (vcpu, reason) in stops { failures.append(prefix(vcpu) + reason.description) }
+        for (vcpu, reason) in stops { failures.append(prefix(vcpu) + reason.description + firmwareFaultNote(vcpu: vcpu)) }
         for (vcpu, code) in exitCodes.sorted(by: { $0.key < $1.key }) where code != 0 {
             failures.append(prefix(vcpu) + "the guest exited with code \(code)")
         }

@@ -88,7 +88,7 @@ extension VCPULoop {
         let (at, linear) = locateAccess(walked: walked, written: written, encryptionMask: encryptionMask, at: at)
         let access = UnacceptedAccess(
             gpa: gpa, address: address, linear: linear, isWrite: written != nil, at: at,
-            states: machine.service.describeStates(around: gpa))
+            states: machine.service.describeStates(around: gpa), section: machine.firmwareSections?.name(gpa))
         return deliver(guest.unacceptedAccess(access))
     }
 

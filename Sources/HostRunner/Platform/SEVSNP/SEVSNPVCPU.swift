@@ -87,10 +87,10 @@ final class SEVSNPVCPU: PlatformVCPU {
             vector: SEVSNPPlatform.vmmCommunicationException, errorCode: SEVSNPPlatform.pageNotValidated, cr2: access.linear,
             remembered: InjectedException(
                 vector: UInt64(SEVSNPPlatform.vmmCommunicationException),
-                cause: "a C=1 \(kind) of GPA \(hex(access.gpa)), guest-owned but not validated; page states: \(access.states)"),
+                cause: "a C=1 \(kind) of GPA \(access.namedGPA), guest-owned but not validated; page states: \(access.states)"),
             served: .served(
                 vcpu: index, interface: .sevSNP, request: .unvalidatedAccess(access.isWrite ? .write : .read, gpa: access.gpa, at: access.at),
-                answer: "#VC 0x404 (page not validated)"))
+                answer: "#VC 0x404 (page not validated)" + (access.section.map { "; the page is \($0)" } ?? "")))
     }
 
     /// Why an SNP guest may have shut down here but not on hardware: a page-table walk the

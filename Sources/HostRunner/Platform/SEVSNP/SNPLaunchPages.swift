@@ -34,6 +34,9 @@ enum SNPLaunchPages {
         var pages = [LaunchPage(kind: .normal, range: romRange, contents: try readBack(romRange, memory), source: .image)]
         var hashPageUsed = false
         for (index, section) in metadata.sections.enumerated() {
+            // Left out as a buggy VMM would (`--launch-omit-section`, an SNP_SEC_MEM section):
+            // no SNP_LAUNCH_UPDATE, so its pages stay as all other RAM, private and not validated.
+            if index == options.launchOmittedSection { continue }
             let source = LaunchPage.Source.sevSection(index: index, section.type)
             let range = GPARange(start: UInt64(section.gpa), end: UInt64(section.gpa) + UInt64(section.size))
             let page = GPARange(start: range.start, end: range.start + UInt64(SNPCPUIDPage.pageSize))

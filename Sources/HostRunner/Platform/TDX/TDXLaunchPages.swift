@@ -17,7 +17,11 @@ enum TDXLaunchPages {
         guard ram.contains(hobRange) else {
             throw .invalidOptions("the TD_HOB section \(hobRange) is not in guest RAM \(ram): a VMM can only write the HOB into RAM")
         }
-        let added = metadata.sections.filter { $0.type == .tdHob || $0.type == .tempMem }
+        // A section left out (`--launch-omit-section`, a TEMP_MEM section) is not added, so
+        // the HOB calls it unaccepted, as QEMU's tdvf-hob.c describes RAM it did not accept.
+        let added = metadata.sections.enumerated()
+            .filter { ($0.element.type == .tdHob || $0.element.type == .tempMem) && $0.offset != options.launchOmittedSection }
+            .map(\.element)
             .map { GPARange(start: $0.memoryAddress, end: $0.memoryAddress + $0.memorySize) }
         var resources = TDHob.resources(ram: ram, added: added)
         if options.launchFault == .tdHobResourceOverROM {
@@ -38,7 +42,7 @@ enum TDXLaunchPages {
         // tdx_finalize_vm adds every TDVF section it allocates), for SEC's stack, heap and
         // page tables; a firmware volume's plan does not cover them, so they come from here.
         if image.isFirmwareVolume {
-            for section in metadata.sections where section.type == .tempMem {
+            for (index, section) in metadata.sections.enumerated() where section.type == .tempMem && index != options.launchOmittedSection {
                 let range = GPARange(start: section.memoryAddress, end: section.memoryAddress + section.memorySize)
                 guard ram.contains(range), memory.zero(at: range.start, count: Int(range.size)) else {
                     throw .invalidOptions("the TEMP_MEM section \(range) is not in guest RAM \(ram)")

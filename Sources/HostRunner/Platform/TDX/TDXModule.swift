@@ -98,7 +98,8 @@ struct TDXModule {
         let gpa = access.address.raw
         let served = RunEvent.served(
             vcpu: vcpu, interface: .tdx, request: .pendingAccess(access.isWrite ? .write : .read, gpa: gpa, at: access.at),
-            answer: pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (EPT violation, GPA \(hex(gpa)))")
+            answer: (pendingVEInfo != nil ? "#DF (VE_INFO still valid)" : "#VE (EPT violation, GPA \(hex(gpa)))")
+                + (access.section.map { "; the page is \($0)" } ?? ""))
         guard pendingVEInfo == nil else {
             return .inject(vector: Self.doubleFault, errorCode: 0, cr2: nil, remembered: nil, served: served)
         }

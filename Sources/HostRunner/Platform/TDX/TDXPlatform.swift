@@ -134,7 +134,7 @@ final class TDXVCPU: PlatformVCPU {
         guard septVEDisabled else { return host.module.virtualizationException(for: access, vcpu: index) }
         return .stop(
             .platformStopped(
-                "guest access before accepting \(hex(access.gpa)) (a \(access.isWrite ? "write" : "read") through the private view of a pending page) at \(access.at): with SEPT_VE_DISABLE set KVM reports this and marks the TD dead; page states: \(access.states)"
+                "guest access before accepting \(access.namedGPA) (a \(access.isWrite ? "write" : "read") through the private view of a pending page) at \(access.at): with SEPT_VE_DISABLE set KVM reports this and marks the TD dead; page states: \(access.states)"
             ))
     }
 }
