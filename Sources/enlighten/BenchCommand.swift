@@ -18,7 +18,9 @@ struct Bench: ParsableCommand {
             memory enforced against a floor doing the same exits and memory-protection \
             changes (accept-tdx, validate-ghcb; target 1.25×), and, when QEMU is installed, \
             `enlighten run` of the firmware-layout hello against QEMU booting it (whole \
-            process). docs/benchmarks.md describes each figure.
+            process), and `enlighten run OVMF.fd --platform kvm/ghcb/tdx --until \
+            memory-prepared` (whole process, reported alone: no floor does that work; \
+            ENLIGHTEN_OVMF or /usr/share/ovmf/OVMF.fd). docs/benchmarks.md describes each figure.
 
             The floor is the enlighten-floor SwiftPM built next to this executable if it is \
             up to date, else it is compiled from Benchmarks/Floor with the host's C compiler.

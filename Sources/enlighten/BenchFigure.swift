@@ -17,10 +17,19 @@ struct BenchFigure: Encodable {
         var text: String { (bound == .atMost ? "≤ " : "≥ ") + String(format: "%.2f×", ratio) }
     }
 
-    /// One round: each side's value, measured back to back.
+    /// One round: each side's value, measured back to back; `floor` is nil for a figure no
+    /// floor does the same work for (encoded as null).
     struct Round: Encodable {
-        let floor: Double
+        let floor: Double?
         let ours: Double
+
+        enum CodingKeys: String, CodingKey { case floor, ours }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(floor, forKey: .floor)
+            try container.encode(ours, forKey: .ours)
+        }
     }
 
     let id: String
@@ -28,14 +37,14 @@ struct BenchFigure: Encodable {
     /// What the floor is, e.g. "raw ioctls", "memcpy", "QEMU".
     let floorKind: String
     let unit: String
-    /// The median of the floor's rounds.
-    let floor: Double
+    /// The median of the floor's rounds; nil (null) when no floor does the same work.
+    let floor: Double?
     /// The median of our rounds.
     let ours: Double
     /// The median of the rounds' own ratios ours / floor. Each round measures both sides
     /// back to back, so a change in a shared machine's load between rounds cancels out of
-    /// its ratio; this is what the target judges.
-    let ratio: Double
+    /// its ratio; this is what the target judges. nil (null) without a floor.
+    let ratio: Double?
     let target: Target?
     /// Whether the target decides `bench`'s verdict; an unjudged target is only shown.
     let judged: Bool
@@ -49,14 +58,40 @@ struct BenchFigure: Encodable {
         self.name = name
         self.floorKind = floorKind
         self.unit = unit
-        floor = rounds.map(\.floor).median
+        let floors = rounds.compactMap(\.floor)
+        let hasFloor = !rounds.isEmpty && floors.count == rounds.count
+        floor = hasFloor ? floors.median : nil
         ours = rounds.map(\.ours).median
-        let ratio = rounds.map { $0.ours / $0.floor }.median
+        let ratio = hasFloor ? rounds.compactMap { round in round.floor.map { round.ours / $0 } }.median : nil
         self.ratio = ratio
-        self.target = target
-        self.judged = judged && target != nil
-        met = judged ? target.map { $0.isMet(by: ratio) } : nil
+        self.target = hasFloor ? target : nil
+        self.judged = judged && hasFloor && target != nil
+        met = self.judged ? target.flatMap { target in ratio.map { target.isMet(by: $0) } } : nil
         self.rounds = rounds
+    }
+
+    /// A figure no floor does the same work for: our median only, reported, never judged.
+    init(id: String, name: String, unit: String, reportedOnly ours: [Double], why floorKind: String) {
+        self.init(
+            id: id, name: name, floorKind: floorKind, unit: unit, rounds: ours.map { Round(floor: nil, ours: $0) }, target: nil, judged: false)
+    }
+
+    enum CodingKeys: String, CodingKey { case id, name, floorKind, unit, floor, ours, ratio, target, judged, met, rounds }
+
+    /// Every member, null when absent (docs/json.md: keys are always present).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        try container.encode(floorKind, forKey: .floorKind)
+        try container.encode(unit, forKey: .unit)
+        try container.encode(floor, forKey: .floor)
+        try container.encode(ours, forKey: .ours)
+        try container.encode(ratio, forKey: .ratio)
+        try container.encode(target, forKey: .target)
+        try container.encode(judged, forKey: .judged)
+        try container.encode(met, forKey: .met)
+        try container.encode(rounds, forKey: .rounds)
     }
 }
 
@@ -88,16 +123,7 @@ struct BenchReport: Encodable {
         print("floor and ours: medians of the rounds; ratio: median of the rounds' own ratios ours/floor")
         print("floor: Benchmarks/Floor, \(floorBinary)")
         print("guest RAM on both sides: \(backing) (\(memslot))\n")
-        let rows =
-            [["figure", "floor", "ours", "ratio", "target", ""]]
-            + figures.map { figure in
-                [
-                    figure.name, "\(Self.format(figure.floor, figure.unit)) \(figure.floorKind)", Self.format(figure.ours, figure.unit),
-                    String(format: "%.2f×", figure.ratio), figure.target?.text ?? "none",
-                    figure.met.map { $0 ? "met" : "NOT MET" }
-                        ?? (figure.target.map { $0.isMet(by: figure.ratio) ? "(met, not judged)" : "(not met, not judged)" } ?? "(reported only)"),
-                ]
-            }
+        let rows = [["figure", "floor", "ours", "ratio", "target", ""]] + figures.map(Self.row)
         let widths = (0..<6).map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
             print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
@@ -108,7 +134,20 @@ struct BenchReport: Encodable {
             missed.isEmpty
                 ? "\nevery target met"
                 : "\nTARGET MISSED: "
-                    + missed.map { "\($0.name) (\(String(format: "%.2f×", $0.ratio)), target \($0.target?.text ?? ""))" }.joined(separator: "; "))
+                    + missed.map { "\($0.name) (\(String(format: "%.2f×", $0.ratio ?? .nan)), target \($0.target?.text ?? ""))" }.joined(separator: "; "))
+    }
+
+    /// One figure's row of the human table.
+    private static func row(_ figure: BenchFigure) -> [String] {
+        let floor: String = figure.floor.map { "\(format($0, figure.unit)) \(figure.floorKind)" } ?? "none: \(figure.floorKind)"
+        let ratio: String = figure.ratio.map { String(format: "%.2f×", $0) } ?? "-"
+        var verdict = "(reported only)"
+        if let met = figure.met {
+            verdict = met ? "met" : "NOT MET"
+        } else if let target = figure.target, let value = figure.ratio {
+            verdict = target.isMet(by: value) ? "(met, not judged)" : "(not met, not judged)"
+        }
+        return [figure.name, floor, format(figure.ours, figure.unit), ratio, figure.target?.text ?? "none", verdict]
     }
 
     static func format(_ value: Double, _ unit: String) -> String {

@@ -19,7 +19,7 @@ final class BenchSession {
     let builder: ImageBuilder
     let floor: FloorProgram
     let scratch: String
-    private let progress: (String) -> Void
+    let progress: (String) -> Void
     private var skipped: [String: String] = [:]
 
     init(rounds: Int, host: (probe: HostProbe, backing: RAMBacking), system: KVMSystem, progress: @escaping (String) -> Void) throws(BenchError) {
@@ -43,7 +43,8 @@ final class BenchSession {
 
     /// Every figure's id, in the order they are measured (`bench --only ID`).
     static let figureIDs =
-        ["setup"] + LoopFigure.all.map(\.id) + ValidatedFigure.all.map(\.id) + ForwardedFigure.all.map(\.id) + ["population", "qemu-hello", "image-build"]
+        ["setup"] + LoopFigure.all.map(\.id) + ValidatedFigure.all.map(\.id) + ForwardedFigure.all.map(\.id) + ["population", "qemu-hello"]
+        + firmwarePlatforms.map(\.id) + ["image-build"]
 
     /// Measures the figures whose ids are in `only` (all when it is empty).
     func run(only: Set<String> = []) throws(BenchError) -> BenchReport {
@@ -85,6 +86,7 @@ final class BenchSession {
             progress("hello (firmware layout) against QEMU")
             if let qemu = try qemuFigure() { figures.append(qemu) }
         }
+        figures += firmwareFigures(wanted: wanted)
         if wanted("image-build") {
             progress("conformance images, cold and warm")
             figures.append(try buildCacheFigure())

@@ -21,6 +21,12 @@ struct FirmwareRunLink: Encodable {
     let launchPages: [LaunchItem]
     let snpLaunchDigestFromPopulation: String?
     let snpDigestsAgree: Bool?
+    /// TD launches: MRTD of the TDVF sections the runner added, at the GPAs it added them, the
+    /// extended ones with the bytes it copied there from its image (found by GPA, where
+    /// inspect reads the file at each section's DataOffset), in the metadata's order,
+    /// interleaved as KVM_TDX_INIT_MEM_REGION adds and extends; it must equal `mrtd`, inspect's.
+    let mrtdFromPopulation: String?
+    let mrtdsAgree: Bool?
 
     init?(_ result: RunResult, kernelHashes: SEVKernelHashes? = nil) {
         guard let rom = result.image.romBytes() else { return nil }
@@ -45,7 +51,15 @@ struct FirmwareRunLink: Encodable {
         launchPages = result.population.launchPages.map {
             LaunchItem(type: $0.kind.rawValue, start: hex($0.range.start), end: hex($0.range.end), source: $0.source.description)
         }
-        let pages = result.population.launchPages.filter { $0.kind != .tdHob }
+        if result.platform == .tdx, let metadata = firmware.tdxMetadata {
+            let populated = Self.mrtd(of: metadata.sections, as: result)
+            mrtdFromPopulation = populated
+            mrtdsAgree = populated != nil && populated == mrtd
+        } else {
+            mrtdFromPopulation = nil
+            mrtdsAgree = nil
+        }
+        let pages = result.population.launchPages.filter { $0.kind != .tdHob && $0.kind != .tdTempMem }
         if pages.isEmpty {
             snpLaunchDigestFromPopulation = nil
             snpDigestsAgree = nil
@@ -83,6 +97,33 @@ struct FirmwareRunLink: Encodable {
             of: updates, image: firmware,
             options: SNPOptions(vcpus: options.vcpus, vcpuSignature: options.vcpuSignature))
         return digest.map { DigestFormat.hex.render($0) }
+    }
+
+    /// MRTD of the sections `result`'s launch added: TD_HOB and TEMP_MEM as the runner's launch
+    /// pages, the others as the ranges its population covered; a section it did not add is
+    /// left out (and the digest then differs from inspect's).
+    private static func mrtd(of sections: [TDXSection], as result: RunResult) -> String? {
+        let launched = result.population.launchPages
+        let covered = union(
+            result.population.entries.filter { $0.range.state != .shared }.map(\.range.range)
+                + launched.filter { $0.kind == .tdTempMem }.map(\.range))
+        var added: [TDXSection] = []
+        var extended: [UInt8] = []
+        for section in sections where !section.attributes.contains(.pageAug) {
+            let range = GPARange(start: section.memoryAddress, end: section.memoryAddress &+ section.memorySize)
+            let wasAdded =
+                section.type == .tdHob
+                ? launched.contains { $0.kind == .tdHob && $0.range == range }
+                : covered.contains { $0.contains(range) }
+            guard wasAdded, range.size <= UInt64(UInt32.max) else { continue }
+            let offset = extended.count
+            if section.attributes.contains(.mrExtend) { extended += result.image.contents(of: range) }
+            added.append(
+                TDXSection(
+                    dataOffset: UInt32(offset), rawSize: section.attributes.contains(.mrExtend) ? UInt32(range.size) : 0,
+                    memoryAddress: range.start, memorySize: range.size, type: section.type, attributes: section.attributes))
+        }
+        return (try? TDXMeasurement.mrtd(sections: added, image: extended, order: .interleaved)).map { DigestFormat.hex.render($0) }
     }
 
     private static func union(_ ranges: [GPARange]) -> [GPARange] {

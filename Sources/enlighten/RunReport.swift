@@ -70,6 +70,8 @@ struct RunReport {
         out.member("exits", result.exits)
         out.array("failures", result.failures)
         if let firmware = FirmwareRunLink(result, kernelHashes: kernelHashes) { out.member("firmware", firmware) }
+        // A firmware volume's validations and acceptances against its RAM; null on kvm and for stubs.
+        out.member("firmwareMemory", result.firmwareMemory.map(FirmwareMemory.init))
         out.member("image", result.image.name)
         out.member("layout", result.image.layout.rawValue)
         out.array("log", result.logLines)
@@ -173,11 +175,18 @@ struct RunReport {
         print(summary)
         print("  guest RAM: \(result.ramBacking.kind.rawValue) via \(result.ramBacking.memslotCall.rawValue) (\(result.ramBacking.reason))")
         for failure in result.failures { print("  ✗ \(failure)") }
-        if let link = FirmwareRunLink(result, kernelHashes: kernelHashes), let populated = link.snpLaunchDigestFromPopulation {
+        let link = FirmwareRunLink(result, kernelHashes: kernelHashes)
+        if let link, let populated = link.snpLaunchDigestFromPopulation {
             print("  SNP launch pages: \(link.launchPages.map { "\($0.type) \($0.start)" }.joined(separator: ", "))")
             print(
                 "  SNP launch digest of the pages populated: \(populated) \(link.snpDigestsAgree == true ? "✓ (= inspect)" : "✗ inspect computes \(link.snpLaunchDigest ?? "none")")"
             )
+        }
+        if let link, let populated = link.mrtdFromPopulation {
+            print("  TDX MRTD of the pages populated: \(populated) \(link.mrtdsAgree == true ? "✓ (= inspect)" : "✗ inspect computes \(link.mrtd ?? "none")")")
+        }
+        if let memory = result.firmwareMemory {
+            for line in memory.lines { print("  \(line)") }
         }
         if result.image.isFirmwareVolume {
             let reached = result.milestones.map(\.rawValue)

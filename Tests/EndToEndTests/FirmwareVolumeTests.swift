@@ -21,14 +21,14 @@ final class FirmwareVolumeTests: XCTestCase {
         return try Image(firmwareVolume: "OVMF", bytes: [UInt8](data))
     }
 
-    static func run(_ platform: ConversionPlatform) throws -> RunResult {
+    static func run(_ platform: ConversionPlatform, maxEvents: Int = RunOptions.maximumMaxEvents) throws -> RunResult {
         let image = try ovmf()
         return try KVMHost.run(image, timeout: 60) {
             $0.platform = platform
             $0.transport = .trap
             $0.memory = ram
             $0.until = .memoryPrepared
-            $0.maxEvents = RunOptions.maximumMaxEvents
+            $0.maxEvents = maxEvents
         }
     }
 
@@ -105,6 +105,34 @@ final class FirmwareVolumeTests: XCTestCase {
         let accepted = Self.changedPages(result)
         XCTAssertEqual(Set(accepted.keys), expected)
         XCTAssertEqual(accepted.values.filter { $0 != 1 }.count, 0, "no page accepted twice")
+    }
+
+    /// The run's summary (`FirmwareMemorySummary`) of an SNP run says what SEC validated in a
+    /// line: [0x820000, 0x1710000) in 4 KiB pages, its 2 MiB attempts all FAIL_SIZEMISMATCH.
+    func testOVMFSummarySaysWhatSECValidated() throws {
+        let result = try Self.run(.sevSNP)
+        XCTAssertTrue(result.passed, "\(result.failures)")
+        let summary = try XCTUnwrap(result.firmwareMemory)
+        XCTAssertEqual(summary.validated, [ValidationTally.Span(range: GPARange(start: 0x82_0000, end: 0x171_0000), pageSize: 0x1000)])
+        XCTAssertTrue(summary.lines.contains("  validated: [0x820000, 0x1710000) in 4 KiB pages (3824)"), "\(summary.lines)")
+        XCTAssertEqual(summary.successes.map(\.count), [3824])
+        XCTAssertEqual(summary.failures.map(\.answer), ["FAIL_SIZEMISMATCH (RAX 6)"])
+        XCTAssertEqual(summary.failures.map(\.pageSize), [2 << 20])
+        XCTAssertTrue(summary.unvalidated.contains { $0.contains(GPARange(start: 0x171_0000, end: Self.ram)) }, "RAM above the SEC range")
+    }
+
+    /// A TD's SEC accepts more pages (16,384 less the added sections at 64 MiB) than the
+    /// default event log keeps; the summary still counts them all and leaves no RAM pending.
+    func testOVMFSummaryCountsEveryAcceptancePastTheEventLimit() throws {
+        let result = try Self.run(.tdx, maxEvents: RunOptions.defaultMaxEvents)
+        XCTAssertTrue(result.passed, "\(result.failures)")
+        XCTAssertNotNil(result.eventsNotKept[.validation], "the log did not keep them all")
+        let summary = try XCTUnwrap(result.firmwareMemory)
+        XCTAssertEqual(summary.unvalidated, [])
+        let added = summary.launched.reduce(UInt64(0)) { $0 + $1.range.size }
+        let accepted = summary.validated.reduce(UInt64(0)) { $0 + $1.range.size }
+        XCTAssertEqual(accepted + added, Self.ram, "\(summary.lines)")
+        XCTAssertEqual(summary.successes.reduce(0) { $0 + $1.count }, Int(accepted / 0x1000), "4 KiB pages only")
     }
 }
 

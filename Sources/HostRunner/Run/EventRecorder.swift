@@ -34,9 +34,14 @@ final class EventRecorder {
         pending.reserveCapacity(4)
     }
 
-    /// Keeps `event` if the run's budget allows; true when kept.
+    /// Every validation served, kept in `events` or not.
+    private(set) var validations = ValidationTally()
+
+    /// Keeps `event` if the run's budget allows; true when kept. A validation is tallied
+    /// either way.
     @discardableResult
     func keep(_ event: RunEvent) -> Bool {
+        if case .validation(_, let record) = event { validations.add(record) }
         guard budget.admit(event) else { return false }
         events.append(event)
         return true

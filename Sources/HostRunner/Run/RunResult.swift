@@ -24,13 +24,23 @@ public struct RunResult: Sendable {
     public let eventsNotKept: [RunEvent.Kind: Int]
     /// Failed CHECKs and mismatched CHECKSUMs among the events not kept.
     public let failuresNotKept: Int
+    /// The guest RAM the run gave the image, when known.
+    public let ram: GPARange?
+    /// The platform the run modelled (`RunOptions.platform`).
+    public let platform: ConversionPlatform?
+    /// Every validation served, kept in `events` or not.
+    public let validations: ValidationTally
 
     public init(
         image: Image, population: Population, transports: [ConversionPlatform: Transport], ramBacking: RAMBacking,
         finalStates: PageStateMap,
         events: [RunEvent], vcpus: Int, exits: Int, droppedLogBytes: Int, unservedNotLogged: Int, seconds: Double,
-        checksums: [ChecksumComparison], eventsNotKept: [RunEvent.Kind: Int] = [:], failuresNotKept: Int = 0
+        checksums: [ChecksumComparison], eventsNotKept: [RunEvent.Kind: Int] = [:], failuresNotKept: Int = 0,
+        ram: GPARange? = nil, platform: ConversionPlatform? = nil, validations: ValidationTally = ValidationTally()
     ) {
+        self.ram = ram
+        self.platform = platform
+        self.validations = validations
         self.image = image
         self.population = population
         self.transports = transports
@@ -132,6 +142,14 @@ public struct RunResult: Sendable {
         var stops: [Int: FirmwareMilestone] = [:]
         for case .stoppedAtMilestone(let vcpu, let milestone) in events { stops[vcpu] = milestone }
         return stops
+    }
+
+    /// For a firmware volume run as an SNP guest or a TD: what its firmware validated or
+    /// accepted, against the RAM and what the launch populated (`FirmwareMemorySummary`).
+    public var firmwareMemory: FirmwareMemorySummary? {
+        guard image.isFirmwareVolume, let ram else { return nil }
+        return FirmwareMemorySummary(
+            platform: platform, ram: ram, tally: validations, launchPages: population.launchPages, finalStates: finalStates)
     }
 
     /// The milestones a firmware volume reached, in the order first reached.

@@ -1,4 +1,5 @@
 import Foundation
+import GuestPhysical
 import KVM
 import Payload
 
@@ -32,6 +33,8 @@ public enum Runner {
             unservedNotLogged: loops.reduce(0) { $0 + $1.unservedNotLogged },
             seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
             checksums: loops.flatMap(\.checksums), eventsNotKept: control.budget.dropped,
-            failuresNotKept: loops.reduce(0) { $0 + $1.failuresNotKept })
+            failuresNotKept: loops.reduce(0) { $0 + $1.failuresNotKept },
+            ram: GPARange(start: 0, end: options.memory), platform: options.platform,
+            validations: loops.reduce(into: ValidationTally()) { $0.merge($1.validations) })
     }
 }

@@ -62,6 +62,7 @@ final class VCPULoop {
 
     var events: [RunEvent] { recorder.events }
     var checksums: [RunResult.ChecksumComparison] { recorder.checksums }
+    var validations: ValidationTally { recorder.validations }
     var failuresNotKept: Int { recorder.failuresNotKept }
     var droppedLog: Int { recorder.droppedLogBytes }
     var unservedNotLogged: Int { recorder.unservedNotLogged }
