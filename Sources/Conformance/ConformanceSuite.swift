@@ -65,25 +65,36 @@ public struct ConformanceSuite: Sendable {
         let buildSeconds = (ContinuousClock.now - started).seconds
         let runStarted = ContinuousClock.now
         let results = ConcurrentSlots<CaseResult>(count: planned.count)
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = max(1, options.parallelism)
-        for (index, planned) in planned.enumerated() {
-            let image = images[ImageKey(planned.scenario)]
-            queue.addOperation {
-                let result: CaseResult
-                if let reason = stop.reason {
-                    result = verdict(planned, options, .notRun, "not run: \(reason)")
-                } else {
-                    result = runCase(planned, image: image, options: options, system: system)
+        // The stub scenarios first, then the firmware cases (seconds each, docs/firmware.md),
+        // so the report can give the stubs' run phase on its own.
+        let phases = [
+            planned.enumerated().filter { $0.element.scenario.firmware == nil },
+            planned.enumerated().filter { $0.element.scenario.firmware != nil },
+        ]
+        var firmwareStarted: ContinuousClock.Instant?
+        for (phase, cases) in phases.enumerated() {
+            if phase == 1, !cases.isEmpty { firmwareStarted = ContinuousClock.now }
+            let queue = OperationQueue()
+            queue.maxConcurrentOperationCount = max(1, options.parallelism)
+            for (index, planned) in cases {
+                let image = images[ImageKey(planned.scenario)]
+                queue.addOperation {
+                    let result: CaseResult
+                    if let reason = stop.reason {
+                        result = verdict(planned, options, .notRun, "not run: \(reason)")
+                    } else {
+                        result = runCase(planned, image: image, options: options, system: system)
+                    }
+                    results.set(index, result)
+                    progress(index, result)
                 }
-                results.set(index, result)
-                progress(index, result)
             }
+            queue.waitUntilAllOperationsAreFinished()
         }
-        queue.waitUntilAllOperationsAreFinished()
         return SuiteReport(
             results: results.values.compactMap { $0 }, context: context, buildSeconds: buildSeconds,
-            runSeconds: (ContinuousClock.now - runStarted).seconds, interrupted: stop.reason)
+            runSeconds: (ContinuousClock.now - runStarted).seconds, firmwareRunSeconds: firmwareStarted.map { (ContinuousClock.now - $0).seconds },
+            interrupted: stop.reason)
     }
 
     /// Every planned case reported without running, e.g. skipped because the host has no KVM.

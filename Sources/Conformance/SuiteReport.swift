@@ -32,10 +32,16 @@ public struct SuiteReport: Sendable, Codable {
     public let buildSeconds: Double
     /// Running every case (wall clock).
     public let runSeconds: Double
+    /// Of `runSeconds`, the firmware cases' phase (they run after the stub scenarios, so the
+    /// stubs' own run phase is `runSeconds` minus this); nil when none ran.
+    public let firmwareRunSeconds: Double?
     /// Why the suite stopped before every case ran (a signal, the deadline); nil when it did not.
     public let interrupted: String?
 
-    public init(results: [CaseResult], context: SuiteContext, buildSeconds: Double, runSeconds: Double, interrupted: String? = nil) {
+    public init(
+        results: [CaseResult], context: SuiteContext, buildSeconds: Double, runSeconds: Double, firmwareRunSeconds: Double? = nil,
+        interrupted: String? = nil
+    ) {
         version = ToolVersion.current
         timestamp = context.timestamp
         hostname = context.hostname
@@ -44,6 +50,7 @@ public struct SuiteReport: Sendable, Codable {
         summary = Summary(results)
         self.buildSeconds = buildSeconds
         self.runSeconds = runSeconds
+        self.firmwareRunSeconds = firmwareRunSeconds
         self.interrupted = interrupted
     }
 
@@ -60,6 +67,7 @@ public struct SuiteReport: Sendable, Codable {
         try container.encode(summary, forKey: .summary)
         try container.encode(buildSeconds, forKey: .buildSeconds)
         try container.encode(runSeconds, forKey: .runSeconds)
+        try container.encode(firmwareRunSeconds, forKey: .firmwareRunSeconds)
         try container.encode(interrupted, forKey: .interrupted)
     }
 }

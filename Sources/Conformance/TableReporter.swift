@@ -35,6 +35,12 @@ public enum TableReporter {
         var text = String(format: "%d passed, %d failed, %d skipped", report.summary.passed, report.summary.failed, report.summary.skipped)
         if report.summary.errors > 0 { text += ", \(report.summary.errors) errors" }
         if report.summary.notRun > 0 { text += ", \(report.summary.notRun) not run" }
-        return text + String(format: " in %.2f s (images built in %.2f s)", report.runSeconds, report.buildSeconds)
+        guard let firmware = report.firmwareRunSeconds else {
+            return text + String(format: " in %.2f s (images built in %.2f s)", report.runSeconds, report.buildSeconds)
+        }
+        return text
+            + String(
+                format: " in %.2f s: stub scenarios %.2f s, firmware %.2f s (images built in %.2f s)", report.runSeconds,
+                report.runSeconds - firmware, firmware, report.buildSeconds)
     }
 }

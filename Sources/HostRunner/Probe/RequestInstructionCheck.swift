@@ -1,6 +1,7 @@
 import Foundation
 import KVM
 import Payload
+import Synchronization
 
 /// What this host's KVM does with a confidential guest's request instruction in a plain VM:
 /// end KVM_RUN with an emulation failure at it (kvm_pvm, whose emulator runs every guest
@@ -22,10 +23,22 @@ public enum RequestInstructionCheck {
     /// The instructions firmware issues requests with.
     public static let instructions: [RequestInstruction] = [.vmgexit, .pvalidate, .rmpadjust, .tdcall]
 
+    /// Runs the checks on a thread of their own that takes kicks: the caller may be a
+    /// libdispatch worker (the conformance suite's), where SIGUSR1 is blocked and an
+    /// instruction that spins would never be kicked out (`VCPUKicker.acceptKicksOnThisThread`).
     public static func run(system: KVMSystem, timeout: Double = 0.1) -> [RequestInstruction: Outcome] {
-        var outcomes: [RequestInstruction: Outcome] = [:]
-        for instruction in instructions { outcomes[instruction] = run(system: system, instruction: instruction, timeout: timeout) }
-        return outcomes
+        let result = Mutex<[RequestInstruction: Outcome]>([:])
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            VCPUKicker.acceptKicksOnThisThread()
+            var outcomes: [RequestInstruction: Outcome] = [:]
+            for instruction in instructions { outcomes[instruction] = run(system: system, instruction: instruction, timeout: timeout) }
+            result.withLock { $0 = outcomes }
+            done.signal()
+        }
+        thread.start()
+        done.wait()
+        return result.withLock { $0 }
     }
 
     static func run(system: KVMSystem, instruction: RequestInstruction, timeout: Double) -> Outcome {
