@@ -8,7 +8,8 @@ extension BenchSession {
     /// the cache the cold build just filled: no tool runs). Reported, not judged; the cold
     /// side is also the figure for "cold, the build phase ≤ 0.8 s".
     func buildCacheFigure() throws(BenchError) -> BenchFigure {
-        let keys = Catalogue.all.map { ($0.stub, $0.layout) }
+        // Firmware cases run a firmware volume, not a stub: nothing to build.
+        let keys = Catalogue.all.filter { $0.firmware == nil }.map { ($0.stub, $0.layout) }
             .reduce(into: [(String, Layout)]()) { keys, key in if !keys.contains(where: { $0 == key }) { keys.append(key) } }
         let toolchain: Toolchain
         let sources: [(StubSource, Layout)]
