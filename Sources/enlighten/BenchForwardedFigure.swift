@@ -32,12 +32,7 @@ extension BenchSession {
     /// Ours per forwarded access against the floor's, both on the figure's image with its
     /// request sites trapped, timed from the first KVM_RUN to the exit code.
     func forwardedFigure(_ figure: ForwardedFigure) throws(BenchError) -> BenchFigure {
-        let built = try build(figure.stub, layout: .direct64)
-        guard !built.image.sites.isEmpty else { throw .runner("\(figure.stub) has no request site") }
-        let sites = built.image.sites.map { hex($0.address) }.joined(separator: ",")
-        var options = runOptions()
-        options.platform = figure.platform
-        options.timeout = 60
+        let (built, sites, options) = try trappedStub(figure.stub, platform: figure.platform)
         var results: [BenchFigure.Round] = []
         for round in 0..<rounds {
             let (line, run) = try inTurn(

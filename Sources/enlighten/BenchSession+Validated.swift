@@ -10,13 +10,8 @@ extension BenchSession {
     /// PUNCH_HOLE/MADV_REMOVE and the same two mprotects a request, and nothing else. Both
     /// sides must have served the same conversions and validations, all of them successfully.
     func validatedFigure(_ figure: ValidatedFigure) throws(BenchError) -> BenchFigure {
-        let built = try build(figure.stub, layout: .direct64)
+        let (built, sites, options) = try trappedStub(figure.stub, platform: figure.platform)
         let stub = built.files.elf
-        guard !built.image.sites.isEmpty else { throw .runner("\(figure.stub) has no request site") }
-        let sites = built.image.sites.map { hex($0.address) }.joined(separator: ",")
-        var options = runOptions()
-        options.platform = figure.platform
-        options.timeout = 60
         var results: [BenchFigure.Round] = []
         for round in 0..<rounds {
             let (line, run) = try inTurn(

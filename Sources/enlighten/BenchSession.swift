@@ -1,4 +1,5 @@
 import Foundation
+import GuestPhysical
 import HostRunner
 import KVM
 import Payload
@@ -97,6 +98,19 @@ final class BenchSession {
     func skip(_ id: String, because why: String) { skipped[id] = why }
 
     /// A built image of `stub` (a path under the project root), saved in the scratch folder.
+    /// A direct64 stub whose request sites both sides trap, for the figures that time a
+    /// request round trip: the image, its sites as the floor takes them, and our run options.
+    func trappedStub(_ stub: String, platform: ConversionPlatform) throws(BenchError) -> (
+        built: (image: Image, files: ImageWriter.Written), sites: String, options: RunOptions
+    ) {
+        let built = try build(stub, layout: .direct64)
+        guard !built.image.sites.isEmpty else { throw .runner("\(stub) has no request site") }
+        var options = runOptions()
+        options.platform = platform
+        options.timeout = 60
+        return (built, built.image.sites.map { hex($0.address) }.joined(separator: ","), options)
+    }
+
     func build(_ stub: String, layout: Layout) throws(BenchError) -> (image: Image, files: ImageWriter.Written) {
         do {
             let image = try builder.build(try StubSource.resolve(root.path + "/" + stub, root: root), layout: layout)
